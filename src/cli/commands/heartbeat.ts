@@ -1,0 +1,28 @@
+/** `hutctl heartbeat <target>`: is the host there, and how is it doing. */
+import type { Command } from 'commander';
+import { resolveTarget } from '../../config/index.ts';
+import { heartbeat, transportFor } from '../../transport/index.ts';
+import { type GlobalOptions, loadFor } from '../context.ts';
+import { formatBytes, formatDuration, printJson, printLine } from '../output.ts';
+
+export function register(program: Command): void {
+  program
+    .command('heartbeat')
+    .description(
+      'hostname, user, uptime, free disk and load of a target; non-zero with a diagnosis when unreachable',
+    )
+    .argument('<target>', 'a configured target or local')
+    .option('--json', 'print as JSON')
+    .action(async (name: string, options: { json?: boolean }, command: Command) => {
+      const config = loadFor(command.optsWithGlobals<GlobalOptions>());
+      const beat = await heartbeat(transportFor(resolveTarget(config, name), config));
+      if (options.json) {
+        printJson(beat);
+        return;
+      }
+      printLine(
+        `${beat.target}: ${beat.hostname} as ${beat.user}, up ${formatDuration(beat.uptime_sec)}, ` +
+          `${formatBytes(beat.disk.free_bytes)} free on ${beat.disk.path}, load ${beat.load.join(' ')} (${beat.latency_ms} ms)`,
+      );
+    });
+}

@@ -1,0 +1,313 @@
+/** `hutctl job run|new|cancel|status|logs`: WS2 jobs, locked, time-bounded, with evidence. */
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Command } from 'commander';
+import { resolveTarget } from '../../config/index.ts';
+import {
+  type Invocation,
+  isSafeId,
+  parseInvocation,
+  utcIso,
+  utcStamp,
+  validateInvocation,
+} from '../../contract/index.ts';
+import { HutError } from '../../errors/index.ts';
+import {
+  EXIT_FOR_STATUS,
+  executorAlive,
+  findJobEvidence,
+  type JobEvidence,
+  ROLE_TIMEOUTS,
+  readReport,
+  readRunning,
+  requestCancel,
+  runJob,
+} from '../../jobs/index.ts';
+import { transportFor } from '../../transport/index.ts';
+import { type GlobalOptions, loadFor } from '../context.ts';
+import { note, printJson, printLine } from '../output.ts';
+import { readInput } from '../read-input.ts';
+
+export function register(program: Command): void {
+  const job = program
+    .command('job')
+    .description('WS2 jobs: run an invocation on a role, follow it, cancel it');
+
+  job
+    .command('run')
+    .description(
+      'run a ws2.invocation.v1 job: lock, steps, timeout/cancel, streamed log, ws2.report.v1',
+    )
+    .argument('[invocation]', 'the invocation JSON file, or - for standard input', '-')
+    .option(
+      '--target <name>',
+      "run on this target instead of the role's configured one (or 'local')",
+    )
+    .option('--no-wait', 'fail at once (exit 75) when the lock is held, naming the holder')
+    .option(
+      '--replace',
+      'run even though a report for this job_id exists (earlier evidence is kept)',
+    )
+    .option(
+      '--evidence-dir <dir>',
+      'where the log and report go (default: paths.evidence_dir, ./evidence)',
+    )
+    .option('--quiet', "don't copy step output to the terminal (it is always in the log)")
+    .option('--json', 'print only the report, as JSON')
+    .addHelpText(
+      'after',
+      `
+Exit status: 0 success, 1 failed, 124 timeout, 130 cancelled; 2 bad input, 75 lock busy (--no-wait).
+
+Evidence: <evidence-dir>/<role>_<job_id>_<YYYYMMDD_HHMMSS>_utc.log and .json (written atomically).
+Lock: <lock_dir>/codex-<role>-<lock_key>.lock (flock; shared with the runner's flock(1) scripts).
+Cancel: 'hutctl job cancel <job_id>' stops before the next step; --now also ends the running one.
+
+Example:
+  hutctl job new --role runner --lock-key smoke -- hostname 'idf.py --version' > job.json
+  hutctl job run job.json`,
+    )
+    .action(async (file: string, options: RunOptions, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const { text, source } = await readInput(file);
+      const invocation = parseInvocation(text, source);
+      const config = loadFor(globals);
+      const target = targetFor(config, invocation, options.target);
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const quietOutput = options.json || options.quiet;
+      try {
+        const outcome = await runJob({
+          invocation,
+          source,
+          config,
+          target,
+          transport: transportFor(target, config),
+          evidenceDir: options.evidenceDir ?? config.paths.evidenceDir,
+          noWait: options.wait === false,
+          replace: options.replace === true,
+          live: quietOutput ? null : process.stdout,
+          progress: options.json ? () => {} : (line) => note(`hutctl: ${line}`),
+          signal: controller.signal,
+        });
+        const { report } = outcome;
+        if (options.json) printJson(report);
+        else
+          note(
+            `hutctl: ${report.status} (exit ${report.exit_code}) in ${report.duration_sec} s: ${report.human_summary}\nhutctl: report ${outcome.reportPath}`,
+          );
+        process.exitCode = EXIT_FOR_STATUS[report.status];
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+
+  job
+    .command('new')
+    .description(
+      'write a ws2.invocation.v1 to standard output (each argument after -- is one step)',
+    )
+    .argument('<steps...>', 'the steps, each a shell command line run on the target')
+    .requiredOption('--role <role>', 'infra or runner')
+    .requiredOption('--lock-key <key>', 'jobs with the same role and lock key never overlap')
+    .option('--job-id <id>', 'default: <role>-<YYYYMMDD-HHMMSS>-<random>')
+    .option('--timeout <sec>', 'default: the role default (infra 600, runner 1800)')
+    .option('--workdir <dir>', 'directory on the target')
+    .option('--commit-sha <sha>', "the commit this job is about, or 'none'")
+    .option('--requested-by <role>', 'who asks', 'arch')
+    .option('--notes <text>', 'free text')
+    .action((steps: string[], options: NewOptions) => {
+      const role = options.role;
+      if (role !== 'infra' && role !== 'runner') {
+        throw new HutError('USAGE', `--role ${role}: expected infra or runner`);
+      }
+      const now = new Date();
+      const draft: Record<string, unknown> = {
+        schema_version: 'ws2.invocation.v1',
+        job_id:
+          options.jobId ??
+          `${role}-${utcStamp(now).replace('_', '-')}-${randomBytes(2).toString('hex')}`,
+        target_role: role,
+        requested_by: options.requestedBy,
+        request_utc: utcIso(now),
+        command: steps,
+        timeout_sec:
+          options.timeout === undefined ? ROLE_TIMEOUTS[role].defaultSec : Number(options.timeout),
+        lock_key: options.lockKey,
+      };
+      if (options.workdir) draft.workdir = options.workdir;
+      if (options.commitSha) draft.commit_sha = options.commitSha;
+      if (options.notes) draft.notes = options.notes;
+      printJson(validateInvocation(draft, 'hutctl job new'));
+    });
+
+  job
+    .command('cancel')
+    .description(
+      'ask a job to stop: before its next step, or with --now also ending the running step',
+    )
+    .argument('<job_id>')
+    .option('--now', 'also interrupt the running step (SIGTERM to its process group, then SIGKILL)')
+    .option('--json', 'print the request as JSON')
+    .action(async (jobId: string, options: { now?: boolean; json?: boolean }, command: Command) => {
+      checkJobId(jobId);
+      const config = loadFor(command.optsWithGlobals<GlobalOptions>());
+      const path = await requestCancel(config.paths.cancelDir, jobId, options.now === true);
+      if (options.json) printJson({ job_id: jobId, flag: path, now: options.now === true });
+      else
+        printLine(
+          `cancel requested for ${jobId} (${options.now ? 'now' : 'before its next step'}): ${path}`,
+        );
+    });
+
+  job
+    .command('status')
+    .description("a job's state from its evidence: running, interrupted, or the final report")
+    .argument('<job_id>')
+    .option('--evidence-dir <dir>', 'where to look (default: paths.evidence_dir)')
+    .option('--json', 'print as JSON (the report itself when the job has ended)')
+    .action(
+      async (
+        jobId: string,
+        options: { evidenceDir?: string; json?: boolean },
+        command: Command,
+      ) => {
+        const run = await latestRun(jobId, options.evidenceDir, command);
+        if (run.reportPath) {
+          const report = await readReport(run.reportPath);
+          if (options.json) printJson(report);
+          else {
+            printLine(
+              `${jobId}: ${report.status} (exit ${report.exit_code}) ${report.start_utc} -> ${report.end_utc}, ${report.duration_sec} s on ${report.executor?.user ?? '?'}@${report.executor?.hostname ?? '?'}`,
+            );
+            printLine(report.human_summary);
+            printLine(`log: ${run.logPath ?? '(none)'}`);
+          }
+          process.exitCode = EXIT_FOR_STATUS[report.status];
+          return;
+        }
+        const record = run.runningPath ? await readRunning(run.runningPath) : null;
+        const alive = record ? executorAlive(record) : false;
+        const state = alive === false ? 'interrupted' : 'running';
+        if (options.json)
+          printJson({ job_id: jobId, status: state, executor: record, log_path: run.logPath });
+        else {
+          printLine(
+            state === 'running'
+              ? `${jobId}: running since ${record?.start_utc} (pid ${record?.pid} on ${record?.host})`
+              : `${jobId}: interrupted — the executor ended without writing a report; the log is kept`,
+          );
+          printLine(`log: ${run.logPath ?? '(none)'}`);
+        }
+        process.exitCode = state === 'running' ? 0 : 1;
+      },
+    );
+
+  job
+    .command('logs')
+    .description("print a job's log (the newest run of that job_id)")
+    .argument('<job_id>')
+    .option('--evidence-dir <dir>', 'where to look (default: paths.evidence_dir)')
+    .option('-f, --follow', 'keep printing until the job ends')
+    .action(
+      async (
+        jobId: string,
+        options: { evidenceDir?: string; follow?: boolean },
+        command: Command,
+      ) => {
+        const run = await latestRun(jobId, options.evidenceDir, command);
+        if (!run.logPath) throw new HutError('NOT_FOUND', `job ${jobId} has no log yet`);
+        let offset = 0;
+        for (;;) {
+          const size = (await stat(run.logPath)).size;
+          if (size > offset) {
+            await new Promise<void>((resolve, reject) => {
+              const stream = createReadStream(run.logPath!, { start: offset, end: size - 1 });
+              stream.on('error', reject);
+              stream.on('end', resolve);
+              stream.pipe(process.stdout, { end: false });
+            });
+            offset = size;
+          }
+          if (!options.follow) return;
+          const runs = await findJobEvidence(dirname(run.logPath), jobId);
+          if (runs.find((r) => r.base === run.base)?.reportPath) {
+            if ((await stat(run.logPath)).size === offset) return;
+            continue;
+          }
+          await sleep(200);
+        }
+      },
+    );
+}
+
+interface RunOptions {
+  target?: string;
+  wait?: boolean;
+  replace?: boolean;
+  evidenceDir?: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+interface NewOptions {
+  role: string;
+  lockKey: string;
+  jobId?: string;
+  timeout?: string;
+  workdir?: string;
+  commitSha?: string;
+  requestedBy: string;
+  notes?: string;
+}
+
+function dirname(path: string): string {
+  return path.slice(0, path.lastIndexOf('/')) || '/';
+}
+
+function checkJobId(jobId: string): void {
+  if (!isSafeId(jobId)) {
+    throw new HutError(
+      'INPUT',
+      `job_id ${JSON.stringify(jobId)} is not a valid id (letters, digits, '.', '_', '-'; it names files)`,
+    );
+  }
+}
+
+async function latestRun(
+  jobId: string,
+  evidenceDir: string | undefined,
+  command: Command,
+): Promise<JobEvidence> {
+  checkJobId(jobId);
+  const dir = evidenceDir ?? loadFor(command.optsWithGlobals<GlobalOptions>()).paths.evidenceDir;
+  const run = (await findJobEvidence(dir, jobId)).at(-1);
+  if (!run) {
+    throw new HutError('NOT_FOUND', `no evidence for job ${jobId} in ${dir}`, {
+      hint: 'check the job_id, or pass --evidence-dir',
+    });
+  }
+  return run;
+}
+
+function targetFor(
+  config: ReturnType<typeof loadFor>,
+  invocation: Invocation,
+  override: string | undefined,
+) {
+  if (override !== undefined) return resolveTarget(config, override);
+  const target = config.targets[invocation.target_role];
+  if (target) return target;
+  throw new HutError(
+    'CONFIG',
+    `no target is configured for role ${invocation.target_role}${config.file ? ` in ${config.file}` : ' (no hutctl.yaml found)'}`,
+    {
+      hint: `add targets: {${invocation.target_role}: {transport: ssh, host: HOST, user: USER}} to hutctl.yaml, or pass --target local to run here`,
+    },
+  );
+}

@@ -1,0 +1,181 @@
+/** Finds, parses and validates hutctl.yaml (plus .lxd.env) into a resolved HutConfig. */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { isDocument, LineCounter, parseDocument } from 'yaml';
+import { HutError } from '../errors/index.ts';
+import { expandHome } from '../files/index.ts';
+import { readLxdEnv } from './lxd-env.ts';
+import { type ConfigFile, configFileSchema } from './schema.ts';
+import { type ConfigProblem, formatProblem, type HutConfig, type Target } from './types.ts';
+
+export const CONFIG_FILE_NAME = 'hutctl.yaml';
+
+export interface LoadOptions {
+  /** An explicit config path (--config); otherwise HUTCTL_CONFIG, then a search upward. */
+  configPath?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface LoadResult {
+  config: HutConfig;
+  problems: ConfigProblem[];
+}
+
+/** Locates the config file: explicit path, HUTCTL_CONFIG, or hutctl.yaml in cwd or a parent. */
+export function findConfigFile(options: LoadOptions = {}): string | null {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const explicit = options.configPath ?? env.HUTCTL_CONFIG;
+  if (explicit) return resolve(cwd, explicit);
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    const candidate = join(dir, CONFIG_FILE_NAME);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+/** Loads everything and collects every problem instead of stopping at the first. */
+export function loadConfig(options: LoadOptions = {}): LoadResult {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const home = env.HOME ?? homedir();
+  const file = findConfigFile(options);
+  const problems: ConfigProblem[] = [];
+  let parsed: ConfigFile = {};
+  const lineOf = new Map<string, { line: number; column: number }>();
+
+  if (file !== null) {
+    const read = readYaml(file, problems, lineOf);
+    if (read) parsed = read;
+  }
+  const base = file ? dirname(file) : cwd;
+  const path = (value: string | undefined, fallback: string) =>
+    resolve(base, expandHome(value ?? fallback, home));
+
+  const config: HutConfig = {
+    file,
+    targets: {},
+    paths: {
+      lockDir: path(parsed.paths?.lock_dir, '/tmp'),
+      cancelDir: path(parsed.paths?.cancel_dir, '/tmp'),
+      evidenceDir: path(parsed.paths?.evidence_dir, './evidence'),
+    },
+    ssh: {
+      controlDir: path(parsed.ssh?.control_dir, '~/.cache/hutctl/ssh'),
+      controlPersistSec: parsed.ssh?.control_persist_sec ?? 60,
+      connectTimeoutSec: parsed.ssh?.connect_timeout_sec ?? 10,
+      serverAliveIntervalSec: parsed.ssh?.server_alive_interval_sec ?? 15,
+    },
+    jobs: { killGraceSec: parsed.jobs?.kill_grace_sec ?? 5 },
+    secretEnv: parsed.secrets?.env ?? [],
+  };
+
+  for (const [name, raw] of Object.entries(parsed.targets ?? {})) {
+    const at = lineOf.get(`targets.${name}`);
+    const target: Target = {
+      name,
+      transport: raw.transport,
+      sshOptions: {},
+      loginShell: raw.login_shell ?? false,
+      source: at ? `${file}:${at.line}` : String(file),
+    };
+    if (raw.workdir !== undefined) {
+      target.workdir = raw.transport === 'local' ? path(raw.workdir, '.') : raw.workdir;
+    }
+    if (raw.transport === 'ssh') {
+      target.host = raw.host;
+      if (raw.user !== undefined) target.user = raw.user;
+      if (raw.port !== undefined) target.port = raw.port;
+      if (raw.identity_file !== undefined) target.identityFile = path(raw.identity_file, '');
+      for (const [key, value] of Object.entries(raw.ssh_options ?? {})) {
+        target.sshOptions[key] = String(value);
+      }
+    }
+    config.targets[name] = target;
+  }
+
+  if (!config.targets.infra) {
+    const lxdFile = resolve(cwd, env.LXD_ENV_FILE ?? '.lxd.env');
+    const lxd = readLxdEnv(lxdFile, home);
+    problems.push(...lxd.problems);
+    if (lxd.target) config.targets.infra = lxd.target;
+  }
+  return { config, problems };
+}
+
+/** Loads the config and throws one CONFIG error when anything is wrong. */
+export function requireConfig(options: LoadOptions = {}): HutConfig {
+  const { config, problems } = loadConfig(options);
+  if (problems.length > 0) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+    throw new HutError('CONFIG', `${formatProblem(problems[0]!)}${more}`, {
+      hint: "run 'hutctl config check' to list every problem",
+      details: problems,
+    });
+  }
+  return config;
+}
+
+function readYaml(
+  file: string,
+  problems: ConfigProblem[],
+  lineOf: Map<string, { line: number; column: number }>,
+): ConfigFile | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    problems.push({ file, path: '', message: `cannot read: ${(error as Error).message}` });
+    return null;
+  }
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    for (const error of doc.errors) {
+      const pos = counter.linePos(error.pos[0]);
+      problems.push({
+        file,
+        line: pos.line,
+        column: pos.col,
+        path: '',
+        message: error.message.split('\n')[0]!,
+      });
+    }
+    return null;
+  }
+  const value = doc.toJS() ?? {};
+  const position = (path: readonly PropertyKey[]) => {
+    // The deepest node that exists along the path locates the problem.
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = doc.getIn(path.slice(0, depth) as unknown[], true) as
+        | { range?: number[] }
+        | undefined;
+      if (node && isDocument(node) === false && node.range) return counter.linePos(node.range[0]!);
+    }
+    return undefined;
+  };
+  const result = configFileSchema.safeParse(value);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys : [null];
+      for (const key of keys) {
+        const path = key === null ? issue.path : [...issue.path, key];
+        const pos = position(path);
+        problems.push({
+          file,
+          ...(pos ? { line: pos.line, column: pos.col } : {}),
+          path: path.map(String).join('.'),
+          message: key === null ? issue.message : 'unknown key',
+        });
+      }
+    }
+    return null;
+  }
+  for (const name of Object.keys(result.data.targets ?? {})) {
+    const pos = position(['targets', name]);
+    if (pos) lineOf.set(`targets.${name}`, { line: pos.line, column: pos.col });
+  }
+  return result.data;
+}

@@ -1,0 +1,48 @@
+/** The resolved configuration every other layer receives: absolute paths, defaults applied. */
+
+export interface Target {
+  name: string;
+  transport: 'local' | 'ssh';
+  host?: string;
+  user?: string;
+  port?: number;
+  identityFile?: string;
+  workdir?: string;
+  sshOptions: Record<string, string>;
+  loginShell: boolean;
+  /** Where this target was defined: `hutctl.yaml:12` or `.lxd.env`. */
+  source: string;
+}
+
+export interface HutConfig {
+  /** The hutctl.yaml that was read, or null when none was found. */
+  file: string | null;
+  targets: Record<string, Target>;
+  paths: { lockDir: string; cancelDir: string; evidenceDir: string };
+  ssh: {
+    controlDir: string;
+    controlPersistSec: number;
+    connectTimeoutSec: number;
+    serverAliveIntervalSec: number;
+  };
+  jobs: { killGraceSec: number };
+  secretEnv: string[];
+}
+
+export interface ConfigProblem {
+  file: string;
+  line?: number;
+  column?: number;
+  path: string;
+  message: string;
+}
+
+export function formatProblem(problem: ConfigProblem): string {
+  const where =
+    problem.line === undefined
+      ? problem.file
+      : `${problem.file}:${problem.line}${problem.column === undefined ? '' : `:${problem.column}`}`;
+  return problem.path
+    ? `${where}: ${problem.path}: ${problem.message}`
+    : `${where}: ${problem.message}`;
+}

@@ -1,0 +1,28 @@
+/** The WS2 job contract: schemas, validation, ids and evidence names. */
+export {
+  evidenceBaseName,
+  isSafeId,
+  parseEvidenceBaseName,
+  utcIso,
+  utcStamp,
+} from './ids.ts';
+export {
+  CONTRACTS,
+  type ContractName,
+  type Invocation,
+  jsonSchemaOf,
+  REPORT_STATUSES,
+  type Report,
+  type ReportStatus,
+  reportSchema,
+  type StepResult,
+  TARGET_ROLES,
+} from './schemas.ts';
+export {
+  type ContractCheck,
+  type ContractIssue,
+  checkContract,
+  parseInvocation,
+  parseJsonText,
+  validateInvocation,
+} from './validate.ts';

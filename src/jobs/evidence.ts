@@ -1,0 +1,76 @@
+/** Where a job's evidence lives and how to find it again: log, report, and in-flight record. */
+import { readdir, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { parseEvidenceBaseName, type Report, reportSchema } from '../contract/index.ts';
+
+export interface RunningRecord {
+  job_id: string;
+  pid: number;
+  host: string;
+  start_utc: string;
+  log_path: string;
+}
+
+export interface JobEvidence {
+  base: string;
+  role: string;
+  jobId: string;
+  stamp: string;
+  logPath: string | null;
+  reportPath: string | null;
+  runningPath: string | null;
+}
+
+/** Every run of `jobId` found in `dir`, oldest first. */
+export async function findJobEvidence(dir: string, jobId: string): Promise<JobEvidence[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const byBase = new Map<string, JobEvidence>();
+  for (const name of names) {
+    const match = /^(.*)\.(log|json|running)$/.exec(name);
+    if (!match) continue;
+    const parsed = parseEvidenceBaseName(match[1]!);
+    if (!parsed || parsed.jobId !== jobId) continue;
+    const entry = byBase.get(match[1]!) ?? {
+      base: match[1]!,
+      ...parsed,
+      logPath: null,
+      reportPath: null,
+      runningPath: null,
+    };
+    const path = join(dir, name);
+    if (match[2] === 'log') entry.logPath = path;
+    else if (match[2] === 'json') entry.reportPath = path;
+    else entry.runningPath = path;
+    byBase.set(match[1]!, entry);
+  }
+  return [...byBase.values()].sort((a, b) => a.stamp.localeCompare(b.stamp));
+}
+
+export async function readReport(path: string): Promise<Report> {
+  return reportSchema.parse(JSON.parse(await readFile(path, 'utf8')));
+}
+
+export async function readRunning(path: string): Promise<RunningRecord | null> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as RunningRecord;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the executor named by a running record is still alive (only knowable on its host). */
+export function executorAlive(record: RunningRecord): boolean | null {
+  if (record.host !== hostname()) return null;
+  try {
+    process.kill(record.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

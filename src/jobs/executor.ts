@@ -1,0 +1,417 @@
+/**
+ * The job executor: lock -> steps -> timeout / cancel -> log -> report. Every outcome, including
+ * a lost connection, ends in a ws2.report.v1 written atomically next to the streamed log.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import type { HutConfig, Target } from '../config/index.ts';
+import {
+  evidenceBaseName,
+  type Invocation,
+  type Report,
+  type ReportStatus,
+  type StepResult,
+  utcIso,
+} from '../contract/index.ts';
+import { HutError, isHutError } from '../errors/index.ts';
+import { writeFileAtomic } from '../files/index.ts';
+import { acquireLock, describeHolder, type HeldLock, type LockOwner } from '../locks/index.ts';
+import type { Transport } from '../transport/index.ts';
+import { cancelFlagPath, clearCancel, readCancel } from './cancel.ts';
+import { executorAlive, findJobEvidence, type RunningRecord, readRunning } from './evidence.ts';
+import { checkTimeout, jobLockPath } from './policy.ts';
+import { RedactStream, redactText, secretValues } from './redact.ts';
+import { startStep, WORKDIR_MISSING } from './step.ts';
+
+export type JobProgress = (line: string) => void;
+
+export interface RunJobOptions {
+  invocation: Invocation;
+  /** Where the invocation came from, for messages (a file name or "stdin"). */
+  source: string;
+  config: HutConfig;
+  target: Target;
+  transport: Transport;
+  evidenceDir: string;
+  noWait?: boolean;
+  replace?: boolean;
+  /** Step output is copied here live (e.g. the terminal); null for none. */
+  live?: Writable | null;
+  progress?: JobProgress;
+  /** Aborting it cancels the job now (SIGINT/SIGTERM of hutctl itself). */
+  signal?: AbortSignal;
+  /** How often the cancel flag is looked at while a step runs. */
+  pollMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface JobOutcome {
+  report: Report;
+  reportPath: string;
+  logPath: string;
+}
+
+export const EXIT_FOR_STATUS: Record<ReportStatus, number> = {
+  success: 0,
+  failed: 1,
+  timeout: 124,
+  cancelled: 130,
+};
+
+export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
+  const { invocation: inv, config, evidenceDir } = options;
+  const progress = options.progress ?? (() => {});
+  checkTimeout(inv, options.source);
+  await refuseDuplicate(evidenceDir, inv.job_id, options.replace === true);
+
+  const secrets = secretValues(config.secretEnv, options.env);
+  const cancelPath = cancelFlagPath(config.paths.cancelDir, inv.job_id);
+  const lockPath = jobLockPath(config.paths.lockDir, inv.target_role, inv.lock_key);
+  const owner: LockOwner = {
+    job_id: inv.job_id,
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+  };
+
+  // Wait for the lock, still cancellable (flag file or our own signal).
+  const waitAbort = new AbortController();
+  const stopWatch = watchCancel(cancelPath, options.pollMs ?? 200, options.signal, (now) => {
+    void now;
+    waitAbort.abort(new CancelledWhileWaiting());
+  });
+  let lock: HeldLock | null = null;
+  let early: { status: ReportStatus; exitCode: number; summary: string } | null = null;
+  try {
+    await options.transport.connect(waitAbort.signal);
+    lock = await acquireLock(options.transport, lockPath, {
+      owner,
+      noWait: options.noWait === true,
+      signal: waitAbort.signal,
+      onWait: (holder) => progress(`waiting for lock ${lockPath} held ${describeHolder(holder)}`),
+    });
+  } catch (error) {
+    if (error instanceof CancelledWhileWaiting) {
+      early = {
+        status: 'cancelled',
+        exitCode: 130,
+        summary: 'Cancelled while waiting for the lock; no step ran.',
+      };
+    } else if (isHutError(error) && error.code === 'CONNECT') {
+      early = {
+        status: 'failed',
+        exitCode: 255,
+        summary: `Could not reach the ${inv.target_role} target: ${error.message}${error.hint ? ` (${error.hint})` : ''}`,
+      };
+    } else {
+      throw error;
+    }
+  } finally {
+    stopWatch();
+  }
+
+  const start = new Date();
+  const base = evidenceBaseName(inv.target_role, inv.job_id, start);
+  await mkdir(evidenceDir, { recursive: true });
+  const logPath = join(evidenceDir, `${base}.log`);
+  const reportPath = join(evidenceDir, `${base}.json`);
+  const runningPath = join(evidenceDir, `${base}.running`);
+  const log = createWriteStream(logPath, { flags: 'wx' });
+  const running: RunningRecord = {
+    job_id: inv.job_id,
+    pid: process.pid,
+    host: hostname(),
+    start_utc: utcIso(start),
+    log_path: logPath,
+  };
+  await writeFileAtomic(runningPath, `${JSON.stringify(running)}\n`);
+  const say = (line: string) => log.write(`${redactText(line, secrets)}\n`);
+
+  let result: StepsResult;
+  try {
+    say(
+      `# hutctl job ${inv.job_id}: role ${inv.target_role}, target ${options.target.name} (${options.transport.describe()}), lock ${lockPath}`,
+    );
+    if (early || !lock) {
+      say(`# ${early!.summary}`);
+      result = { ...early!, steps: [], signal: null };
+    } else {
+      say(
+        `# executor ${lock.user}@${lock.host}, timeout ${inv.timeout_sec} s, ${inv.command.length} step(s)`,
+      );
+      result = await runSteps(options, { log, say, secrets, cancelPath, progress });
+    }
+  } finally {
+    await lock?.release();
+  }
+
+  const end = new Date();
+  const artifacts = [logPath];
+  if (lock && inv.expected_artifacts?.length) {
+    artifacts.push(...(await existingArtifacts(options, inv.expected_artifacts)));
+  }
+  const report: Report = {
+    schema_version: 'ws2.report.v1',
+    job_id: inv.job_id,
+    agent_role: inv.target_role,
+    status: result.status,
+    start_utc: utcIso(start),
+    end_utc: utcIso(end),
+    duration_sec: Math.round(end.getTime() - start.getTime()) / 1000,
+    exit_code: result.exitCode,
+    lock_key: inv.lock_key,
+    executor: {
+      hostname: lock?.host ?? 'unknown',
+      user: lock?.user ?? 'unknown',
+      transport: options.target.transport,
+      target: options.target.name,
+    },
+    ...(inv.commit_sha ? { commit_sha: inv.commit_sha } : {}),
+    artifact_paths: artifacts,
+    human_summary: redactText(result.summary, secrets),
+    next_action: nextAction(result.status, logPath),
+    signal: result.signal,
+    steps: result.steps.map((step) => ({ ...step, command: redactText(step.command, secrets) })),
+    log_path: logPath,
+  };
+  say(`# ${report.status}: ${report.human_summary}`);
+  await new Promise<void>((resolve, reject) =>
+    log.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
+  await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  await rm(runningPath, { force: true });
+  await clearCancel(cancelPath);
+  return { report, reportPath, logPath };
+}
+
+class CancelledWhileWaiting extends Error {}
+
+interface StepsResult {
+  status: ReportStatus;
+  exitCode: number;
+  summary: string;
+  signal: string | null;
+  steps: StepResult[];
+}
+
+interface StepContext {
+  log: WriteStream;
+  say: (line: string) => void;
+  secrets: string[];
+  cancelPath: string;
+  progress: JobProgress;
+}
+
+async function runSteps(options: RunJobOptions, ctx: StepContext): Promise<StepsResult> {
+  const inv = options.invocation;
+  const total = inv.command.length;
+  const deadline = Date.now() + inv.timeout_sec * 1000;
+  const graceMs = options.config.jobs.killGraceSec * 1000;
+  const steps: StepResult[] = [];
+  const sinks: Writable[] = [ctx.log, ...(options.live ? [options.live] : [])];
+  const filter = ctx.secrets.length > 0 ? () => new RedactStream(ctx.secrets) : undefined;
+  const label = (i: number) =>
+    `step ${i + 1}/${total} \`${redactText(inv.command[i]!, ctx.secrets)}\``;
+
+  for (let i = 0; i < total; i++) {
+    const pending = options.signal?.aborted ? { now: true } : await readCancel(ctx.cancelPath);
+    if (pending) {
+      return {
+        status: 'cancelled',
+        exitCode: 130,
+        signal: null,
+        steps,
+        summary: `Cancelled before ${label(i)}; ${i} of ${total} step(s) had completed.`,
+      };
+    }
+    ctx.say(`# ${label(i)} started ${new Date().toISOString()}`);
+    ctx.progress(`${label(i)}`);
+    const began = Date.now();
+    const step = startStep({
+      transport: options.transport,
+      command: inv.command[i]!,
+      workdir: inv.workdir ?? options.target.workdir,
+      loginShell: options.target.loginShell,
+      sinks,
+      ...(filter ? { filter } : {}),
+    });
+
+    let stopReason: 'timeout' | 'cancelled' | null = null;
+    let sentSignal: string | null = null;
+    const escalate = (reason: 'timeout' | 'cancelled') => {
+      if (stopReason) return;
+      stopReason = reason;
+      sentSignal = 'SIGTERM';
+      ctx.say(
+        `# ${reason === 'timeout' ? `timeout after ${inv.timeout_sec} s` : 'cancel requested'}: SIGTERM to the step's process group`,
+      );
+      step.signal('TERM');
+      timers.push(
+        setTimeout(() => {
+          sentSignal = 'SIGKILL';
+          ctx.say(`# still running after ${graceMs / 1000} s: SIGKILL`);
+          step.signal('KILL');
+        }, graceMs),
+        setTimeout(() => step.abandon(), graceMs + 3000),
+      );
+    };
+    const timers: NodeJS.Timeout[] = [
+      setTimeout(() => escalate('timeout'), Math.max(0, deadline - Date.now())),
+    ];
+    const stopWatch = watchCancel(ctx.cancelPath, options.pollMs ?? 200, options.signal, (now) => {
+      if (now) escalate('cancelled');
+    });
+    const { exitCode, signal } = await step.done;
+    stopWatch();
+    for (const timer of timers) clearTimeout(timer);
+
+    const duration = (Date.now() - began) / 1000;
+    steps.push({
+      index: i,
+      command: inv.command[i]!,
+      exit_code: exitCode,
+      signal: signal ?? sentSignal,
+      duration_sec: duration,
+    });
+    ctx.say(
+      `# ${label(i)} ended: ${exitCode === null ? `signal ${signal}` : `exit ${exitCode}`} after ${duration.toFixed(3)} s`,
+    );
+
+    const reason = stopReason as 'timeout' | 'cancelled' | null;
+    if (reason === 'timeout') {
+      return {
+        status: 'timeout',
+        exitCode: 124,
+        signal: sentSignal,
+        steps,
+        summary: `Timed out after ${inv.timeout_sec} s in ${label(i)}; its process group was ended with ${sentSignal}.`,
+      };
+    }
+    if (reason === 'cancelled') {
+      return {
+        status: 'cancelled',
+        exitCode: 130,
+        signal: sentSignal,
+        steps,
+        summary: `Cancelled during ${label(i)}; its process group was ended with ${sentSignal}.`,
+      };
+    }
+    if (exitCode !== 0) {
+      const code = exitCode ?? 128;
+      const why =
+        code === WORKDIR_MISSING
+          ? ' (the workdir does not exist on the target)'
+          : code === 255 && options.target.transport === 'ssh'
+            ? ' (ssh connection failure, or the step itself exited 255)'
+            : '';
+      const rest = i + 1 < total ? `; ${total - i - 1} later step(s) not run` : '';
+      return {
+        status: 'failed',
+        exitCode: code,
+        signal: signal,
+        steps,
+        summary: `${label(i)} exited ${code}${why} after ${duration.toFixed(1)} s${rest}.`,
+      };
+    }
+  }
+  const host = options.target.transport === 'local' ? 'this host' : options.transport.describe();
+  return {
+    status: 'success',
+    exitCode: 0,
+    signal: null,
+    steps,
+    summary: `All ${total} step(s) succeeded on ${options.target.name} (${host}).`,
+  };
+}
+
+/** Polls the cancel flag (and our own abort signal); calls back once with whether it is "now". */
+function watchCancel(
+  path: string,
+  pollMs: number,
+  signal: AbortSignal | undefined,
+  onCancel: (now: boolean) => void,
+): () => void {
+  let fired = false;
+  const fire = (now: boolean) => {
+    if (fired) return;
+    if (now) fired = true;
+    onCancel(now);
+  };
+  const onAbort = () => fire(true);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy || fired) return;
+    busy = true;
+    void readCancel(path).then((request) => {
+      busy = false;
+      if (request) fire(request.now);
+    });
+  }, pollMs);
+  return () => {
+    clearInterval(timer);
+    signal?.removeEventListener('abort', onAbort);
+  };
+}
+
+async function refuseDuplicate(dir: string, jobId: string, replace: boolean): Promise<void> {
+  const runs = await findJobEvidence(dir, jobId);
+  for (const run of runs) {
+    if (run.runningPath) {
+      const record = await readRunning(run.runningPath);
+      if (record && executorAlive(record) === true) {
+        throw new HutError(
+          'DUPLICATE_JOB',
+          `job ${jobId} is running now (pid ${record.pid}, since ${record.start_utc})`,
+          {
+            hint: `wait for it, or 'hutctl job cancel ${jobId}'`,
+          },
+        );
+      }
+    }
+  }
+  const done = runs.filter((run) => run.reportPath);
+  if (done.length > 0 && !replace) {
+    throw new HutError(
+      'DUPLICATE_JOB',
+      `job ${jobId} already has a report: ${done.at(-1)!.reportPath}`,
+      {
+        hint: 'use a new job_id, or --replace to run it again (earlier evidence is kept)',
+      },
+    );
+  }
+}
+
+async function existingArtifacts(options: RunJobOptions, paths: string[]): Promise<string[]> {
+  const script = 'for f; do [ -e "$f" ] && printf "%s\\n" "$f"; done; exit 0';
+  const child = options.transport.spawn(['sh', '-c', script, 'hutctl-artifacts', ...paths], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    ...(options.invocation.workdir ? { cwd: options.invocation.workdir } : {}),
+  });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  const ok = await new Promise<boolean>((resolve) => {
+    child.on('error', () => resolve(false));
+    child.on('close', (code) => resolve(code === 0));
+  });
+  return ok ? out.split('\n').filter(Boolean) : [];
+}
+
+function nextAction(status: ReportStatus, logPath: string): string {
+  switch (status) {
+    case 'success':
+      return 'none';
+    case 'failed':
+      return `read the log ${logPath} for the failing step's output`;
+    case 'timeout':
+      return `read the log ${logPath}; raise timeout_sec or split the work if the step needs longer`;
+    case 'cancelled':
+      return 'run the job again with --replace when ready';
+  }
+}

@@ -1,0 +1,13 @@
+/** Jobs: the WS2 executor and what reads its evidence back. */
+export { cancelFlagPath, readCancel, requestCancel } from './cancel.ts';
+export {
+  executorAlive,
+  findJobEvidence,
+  type JobEvidence,
+  type RunningRecord,
+  readReport,
+  readRunning,
+} from './evidence.ts';
+export { EXIT_FOR_STATUS, type JobOutcome, type RunJobOptions, runJob } from './executor.ts';
+export { checkTimeout, jobLockPath, ROLE_TIMEOUTS } from './policy.ts';
+export { REDACTED, RedactStream, redactText, secretValues } from './redact.ts';

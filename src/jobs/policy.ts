@@ -1,0 +1,27 @@
+/** The WS2 guardrail defaults: timeouts per role, lock and cancel paths. */
+import { join } from 'node:path';
+import type { Invocation } from '../contract/index.ts';
+import { HutError } from '../errors/index.ts';
+
+export const ROLE_TIMEOUTS = {
+  infra: { defaultSec: 600, maxSec: 3600 },
+  runner: { defaultSec: 1800, maxSec: 14400 },
+} as const;
+
+export function jobLockPath(lockDir: string, role: string, lockKey: string): string {
+  return join(lockDir, `codex-${role}-${lockKey}.lock`);
+}
+
+/** Refuses a timeout above the role's maximum (an input error, not a job failure). */
+export function checkTimeout(invocation: Invocation, source: string): void {
+  const { maxSec } = ROLE_TIMEOUTS[invocation.target_role];
+  if (invocation.timeout_sec > maxSec) {
+    throw new HutError(
+      'INPUT',
+      `${source}: $.timeout_sec: ${invocation.timeout_sec} s is above the ${invocation.target_role} maximum of ${maxSec} s`,
+      {
+        hint: `use at most ${maxSec} (the ${invocation.target_role} default is ${ROLE_TIMEOUTS[invocation.target_role].defaultSec})`,
+      },
+    );
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Named locks with flock(2) semantics, taken on the target host through its transport: a held
+ * lock is a util-linux `flock(1)` process that waits on our stdin. Closing stdin releases it;
+ * so does our death (the pipe closes), so a lock never outlives its holder, and the runner's
+ * own `flock(1)` scripts on the same file exclude us and we them. The holder's identity goes to
+ * a side file `<lock>.owner` for diagnostics only.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { HutError } from '../errors/index.ts';
+import type { Transport } from '../transport/index.ts';
+
+export interface LockOwner {
+  job_id?: string;
+  pid: number;
+  host: string;
+  since: string;
+}
+
+export interface HeldLock {
+  path: string;
+  /** The host and user that hold the lock (where the target's commands run). */
+  host: string;
+  user: string;
+  release(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface AcquireOptions {
+  owner: LockOwner;
+  /** Fail at once with LOCK_HELD when another holder has it. */
+  noWait?: boolean;
+  /** Called once when the lock is busy and we start waiting. */
+  onWait?: (holder: LockOwner | null) => void;
+  signal?: AbortSignal;
+}
+
+const LOCK_SCRIPT = `lock=$1; owner=$2; record=$3; n=
+[ "$4" = nowait ] && n=-n
+mkdir -p -- "$(dirname -- "$lock")" 2>/dev/null
+flock -x $n -E 75 -F -- "$lock" sh -c 'printf "%s\\n" "$2" > "$1.tmp.$$" && mv -f -- "$1.tmp.$$" "$1"; echo "locked $(uname -n) $(id -un)"; cat >/dev/null; rm -f -- "$1"' hutctl-lock "$owner" "$record"
+st=$?
+[ "$st" = 75 ] && cat -- "$owner" 2>/dev/null
+exit $st`;
+
+export function ownerPathOf(lockPath: string): string {
+  return `${lockPath}.owner`;
+}
+
+/** Takes the lock at `path` on the transport's host. */
+export async function acquireLock(
+  transport: Transport,
+  path: string,
+  options: AcquireOptions,
+): Promise<HeldLock> {
+  const first = await attempt(transport, path, options, true);
+  if (first.kind === 'held') return first.lock;
+  if (options.noWait) {
+    throw new HutError('LOCK_HELD', `lock ${path} is held ${describeHolder(first.holder)}`, {
+      hint: 'wait for it to finish (run without --no-wait), or cancel that job',
+      details: first.holder,
+    });
+  }
+  options.onWait?.(first.holder);
+  const second = await attempt(transport, path, options, false);
+  if (second.kind === 'held') return second.lock;
+  throw new HutError('IO', `lock ${path}: unexpected conflict while waiting`);
+}
+
+export function describeHolder(holder: LockOwner | null): string {
+  if (!holder) return 'by a process that left no hutctl record (a flock(1) script?)';
+  const job = holder.job_id ? `job ${holder.job_id}` : 'hutctl';
+  return `by ${job} (pid ${holder.pid} on ${holder.host}, since ${holder.since})`;
+}
+
+type Attempt = { kind: 'held'; lock: HeldLock } | { kind: 'busy'; holder: LockOwner | null };
+
+function attempt(
+  transport: Transport,
+  path: string,
+  options: AcquireOptions,
+  noWait: boolean,
+): Promise<Attempt> {
+  const argv = [
+    'sh',
+    '-c',
+    LOCK_SCRIPT,
+    'hutctl-lock',
+    path,
+    ownerPathOf(path),
+    JSON.stringify(options.owner),
+    noWait ? 'nowait' : 'wait',
+  ];
+  const child = transport.spawn(argv, { stdio: ['pipe', 'pipe', 'pipe'], cwd: '/' });
+  return new Promise<Attempt>((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    let settled = false;
+    const onAbort = () => {
+      child.kill('SIGKILL');
+      finish(() => reject(options.signal?.reason ?? new Error('aborted')));
+    };
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout!.setEncoding('utf8');
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.stdout!.on('data', (chunk: string) => {
+      stdout += chunk;
+      const match = /^locked (\S+) (\S+)\n/.exec(stdout);
+      if (match && !settled) {
+        finish(() => resolve({ kind: 'held', lock: heldLock(child, path, match[1]!, match[2]!) }));
+      }
+    });
+    child.on('error', (error) => finish(() => reject(error)));
+    child.on('exit', (code) => {
+      if (code === 75) {
+        finish(() => resolve({ kind: 'busy', holder: parseOwner(stdout) }));
+        return;
+      }
+      finish(() =>
+        reject(
+          new HutError(
+            code === 255 && transport.target.transport === 'ssh' ? 'CONNECT' : 'IO',
+            `cannot take lock ${path} on ${transport.describe()}: ${stderr.trim() || `exit ${code}`}`,
+            {
+              hint: 'check that the lock directory exists and is writable, and that util-linux flock is installed',
+            },
+          ),
+        ),
+      );
+    });
+  });
+}
+
+function heldLock(child: ChildProcess, path: string, host: string, user: string): HeldLock {
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  let released: Promise<void> | null = null;
+  const release = () => {
+    released ??= (async () => {
+      child.stdin!.end();
+      await exited;
+    })();
+    return released;
+  };
+  return { path, host, user, release, [Symbol.asyncDispose]: release };
+}
+
+function parseOwner(text: string): LockOwner | null {
+  try {
+    const value = JSON.parse(text.trim()) as LockOwner;
+    return typeof value.pid === 'number' ? value : null;
+  } catch {
+    return null;
+  }
+}
