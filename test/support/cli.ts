@@ -1,0 +1,115 @@
+/** Runs the built hutctl CLI as a user would, and small helpers around processes. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  input?: string;
+}
+
+/** Starts hutctl; the caller decides when to wait (see `finished`). */
+export function startCli(args: string[], options: CliOptions = {}): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, HUTCTL_CONFIG: '', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+export function finished(child: ChildProcess): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+    stdout += c;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c;
+  });
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const child = startCli(args, options);
+  const done = finished(child);
+  child.stdin!.end(options.input ?? '');
+  return done;
+}
+
+export function tempDir(prefix = 'hutctl-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A working directory with a hutctl.yaml whose lock, cancel and evidence paths are private to it. */
+export function workspace(targetsYaml = '', extraYaml = ''): string {
+  const dir = tempDir();
+  writeFileSync(
+    join(dir, 'hutctl.yaml'),
+    [
+      'paths:',
+      `  lock_dir: ${join(dir, 'locks')}`,
+      `  cancel_dir: ${join(dir, 'cancel')}`,
+      `  evidence_dir: ${join(dir, 'evidence')}`,
+      'ssh:',
+      `  control_dir: ${join(dir, 'cm')}`,
+      'jobs:',
+      '  kill_grace_sec: 1',
+      targetsYaml ? `targets:\n${targetsYaml}` : '',
+      extraYaml,
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
+export function invocation(fields: Record<string, unknown>): string {
+  return JSON.stringify({
+    schema_version: 'ws2.invocation.v1',
+    job_id: `t-${Math.random().toString(16).slice(2, 10)}`,
+    target_role: 'runner',
+    requested_by: 'arch',
+    request_utc: '2026-02-12T15:30:00Z',
+    command: ['true'],
+    timeout_sec: 60,
+    lock_key: 'test',
+    ...fields,
+  });
+}
+
+/** Whether a process with this exact marker in its command line is alive. */
+export async function processesMatching(marker: string): Promise<number> {
+  const child = spawn('pgrep', ['-f', marker], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+    out += c;
+  });
+  await new Promise((resolve) => child.on('close', resolve));
+  return out.split('\n').filter(Boolean).length;
+}
+
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 10_000,
+): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

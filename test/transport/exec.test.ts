@@ -1,0 +1,126 @@
+/** `hutctl exec` and `hutctl heartbeat`, one suite run against every transport. */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runCli, tempDir, workspace } from '../support/cli.ts';
+import { startSshd, type TestSshd } from '../support/sshd.ts';
+
+let sshd: TestSshd;
+before(async () => {
+  sshd = await startSshd();
+});
+after(async () => {
+  await sshd.stop();
+});
+
+const TRANSPORTS = {
+  local: () => '  runner:\n    transport: local',
+  ssh: () => sshd.targetYaml('runner'),
+};
+
+for (const [kind, targetYaml] of Object.entries(TRANSPORTS)) {
+  describe(`exec over ${kind}`, () => {
+    test('arguments with spaces, quotes, $ and ; arrive intact', async () => {
+      const dir = workspace(targetYaml());
+      const hostile = [
+        'a b',
+        `it's "quoted"`,
+        '$HOME',
+        'x; rm -rf /tmp/nothing',
+        '*',
+        '',
+        'tab\there',
+      ];
+      const result = await runCli(
+        [
+          'exec',
+          'runner',
+          '--',
+          'node',
+          '-e',
+          'console.log(JSON.stringify(process.argv.slice(1)))',
+          ...hostile,
+        ],
+        { cwd: dir },
+      );
+      assert.equal(result.stderr, '');
+      assert.equal(result.code, 0);
+      assert.deepEqual(JSON.parse(result.stdout), hostile);
+    });
+
+    test("the remote command's exit status is hutctl's", async () => {
+      const dir = workspace(targetYaml());
+      const result = await runCli(
+        ['exec', 'runner', '--', 'sh', '-c', 'echo out; echo err >&2; exit 7'],
+        { cwd: dir },
+      );
+      assert.equal(result.code, 7);
+      assert.equal(result.stdout, 'out\n');
+      assert.equal(result.stderr, 'err\n');
+    });
+
+    test('runs in the given workdir, even one with a space in its name', async () => {
+      const dir = workspace(targetYaml());
+      const work = join(tempDir(), 'my dir');
+      mkdirSync(work);
+      const result = await runCli(['exec', 'runner', '--workdir', work, '--', 'pwd'], { cwd: dir });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout.trim(), work);
+    });
+
+    test('heartbeat reports host, user, uptime, disk and load', async () => {
+      const dir = workspace(targetYaml());
+      const result = await runCli(['heartbeat', 'runner', '--json'], { cwd: dir });
+      assert.equal(result.code, 0, result.stderr);
+      const beat = JSON.parse(result.stdout);
+      assert.equal(beat.target, 'runner');
+      assert.equal(beat.transport, kind);
+      assert.ok(beat.hostname.length > 0);
+      assert.ok(beat.uptime_sec > 0);
+      assert.ok(beat.disk.free_bytes > 0 && beat.disk.total_bytes >= beat.disk.free_bytes);
+      assert.equal(beat.load.length, 3);
+      const human = await runCli(['heartbeat', 'runner'], { cwd: dir });
+      assert.match(human.stdout, /^runner: \S+ as \S+, up .+ free on \/, load /);
+    });
+  });
+}
+
+describe('ssh failures', () => {
+  test('a closed port exits 255 naming host, port, user, key and the reason', async () => {
+    const dir = workspace(sshd.targetYaml('runner').replace(`port: ${sshd.port}`, 'port: 9'));
+    const result = await runCli(['exec', 'runner', '--', 'true'], { cwd: dir });
+    assert.equal(result.code, 255);
+    assert.match(
+      result.stderr,
+      /cannot reach runner \(\S+@127\.0\.0\.1:9, key .+\): connection refused/,
+    );
+    assert.doesNotMatch(result.stderr, /at .+\.js:\d+/, 'no stack trace');
+  });
+
+  test('a key the server does not accept is an authentication failure', async () => {
+    const dir = workspace(
+      sshd.targetYaml('runner').replace(sshd.identityFile, join(sshd.dir, 'host_ed25519')),
+    );
+    const result = await runCli(['heartbeat', 'runner'], { cwd: dir });
+    assert.equal(result.code, 255);
+    assert.match(result.stderr, /authentication failed \(publickey\)/);
+    assert.match(result.stderr, /authorized_keys/);
+  });
+
+  test('a missing remote workdir is reported, not run elsewhere', async () => {
+    const dir = workspace(sshd.targetYaml('runner', '    workdir: /nonexistent/dir'));
+    const result = await runCli(['exec', 'runner', '--', 'pwd'], { cwd: dir });
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /workdir .*\/nonexistent\/dir.* does not exist/);
+  });
+
+  test('an unknown target says how to configure one', async () => {
+    const dir = workspace();
+    const result = await runCli(['exec', 'infra', '--', 'true'], { cwd: dir });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /no target 'infra' is configured/);
+    assert.match(result.stderr, /targets:/);
+  });
+});
