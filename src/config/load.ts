@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { isDocument, LineCounter, parseDocument } from 'yaml';
+import { isDocument, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { HutError } from '../errors/index.ts';
 import { expandHome } from '../files/index.ts';
 import { readLxdEnv } from './lxd-env.ts';
@@ -173,9 +173,15 @@ function readYaml(
     }
     return null;
   }
-  for (const name of Object.keys(result.data.targets ?? {})) {
-    const pos = position(['targets', name]);
-    if (pos) lineOf.set(`targets.${name}`, { line: pos.line, column: pos.col });
+  // A target is located by its key (`runner:`), not by its first field.
+  const targets = doc.get('targets', true);
+  if (isMap(targets)) {
+    for (const pair of targets.items) {
+      if (isScalar(pair.key) && pair.key.range) {
+        const pos = counter.linePos(pair.key.range[0]);
+        lineOf.set(`targets.${String(pair.key.value)}`, { line: pos.line, column: pos.col });
+      }
+    }
   }
   return result.data;
 }
