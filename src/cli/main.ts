@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 /** The hutctl command line: a thin layer that parses argv, calls the library, and prints. */
-import module from 'node:module';
 
-module.enableCompileCache?.();
+declare const HUTCTL_VERSION: string | undefined;
+
+// `hutctl --version` answers before anything else is loaded.
+if (process.argv.length === 3 && ['--version', '-V'].includes(process.argv[2]!)) {
+  process.stdout.write(`${version()}\n`);
+  process.exit(0);
+}
 
 const { Command, CommanderError } = await import('commander');
 const { reportError } = await import('./output.ts');
@@ -11,7 +16,7 @@ const program = new Command('hutctl')
   .description(
     'Control plane for hardware-in-the-loop CI: run work on the arch, infra and runner hosts,\nlocked, time-bounded and with evidence.',
   )
-  .version(await readVersion(), '-V, --version')
+  .version(version(), '-V, --version')
   .option(
     '--config <file>',
     'hutctl.yaml to use (default: $HUTCTL_CONFIG, or hutctl.yaml in this or a parent directory)',
@@ -21,14 +26,20 @@ const program = new Command('hutctl')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text) });
 
-const commands = await Promise.all([
-  import('./commands/config.ts'),
-  import('./commands/exec.ts'),
-  import('./commands/heartbeat.ts'),
-  import('./commands/contract.ts'),
-  import('./commands/job.ts'),
-]);
-for (const command of commands) command.register(program);
+// Each command lives in its own module; only the one argv names is loaded (all of them for help).
+const COMMANDS: Record<
+  string,
+  () => Promise<{ register(program: import('commander').Command): void }>
+> = {
+  config: () => import('./commands/config.ts'),
+  exec: () => import('./commands/exec.ts'),
+  heartbeat: () => import('./commands/heartbeat.ts'),
+  contract: () => import('./commands/contract.ts'),
+  job: () => import('./commands/job.ts'),
+};
+const named = process.argv.slice(2).find((arg) => arg in COMMANDS);
+const wanted = named ? [named] : Object.keys(COMMANDS);
+for (const name of wanted) (await COMMANDS[name]!()).register(program);
 
 let json = false;
 try {
@@ -42,10 +53,6 @@ try {
   }
 }
 
-async function readVersion(): Promise<string> {
-  const { readFileSync } = await import('node:fs');
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
+function version(): string {
+  return typeof HUTCTL_VERSION === 'string' ? HUTCTL_VERSION : '0.0.0-dev';
 }

@@ -1,28 +1,35 @@
 /** The hutctl.yaml schema: targets by role, paths, SSH connection reuse, job defaults, secret names. */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../contract/zod.ts';
 
 const roleKey = /^[a-z][a-z0-9-]{0,31}$/;
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
-  message: 'expected an environment variable name such as GITLAB_PAT',
-});
-const seconds = z.number().positive();
+const envName = z.string().check(
+  z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+    error: 'expected an environment variable name such as GITLAB_PAT',
+  }),
+);
+const text = () => z.string().check(z.minLength(1));
+const seconds = () => z.int().check(z.positive());
 
 const common = {
-  workdir: z.string().min(1).optional(),
-  login_shell: z.boolean().optional(),
+  workdir: z.optional(text()),
+  login_shell: z.optional(z.boolean()),
 };
 
 const localTarget = z.strictObject({ transport: z.literal('local'), ...common });
 
 const sshTarget = z.strictObject({
   transport: z.literal('ssh'),
-  host: z.string().min(1),
-  user: z.string().min(1).optional(),
-  port: z.number().int().min(1).max(65535).optional(),
-  identity_file: z.string().min(1).optional(),
-  ssh_options: z
-    .record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/), z.union([z.string(), z.number()]))
-    .optional(),
+  host: text(),
+  user: z.optional(text()),
+  port: z.optional(z.int().check(z.gte(1), z.lte(65535))),
+  identity_file: z.optional(text()),
+  ssh_options: z.optional(
+    z.record(
+      z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9]*$/, { error: 'an ssh_config option name' })),
+      z.union([z.string(), z.number()]),
+    ),
+  ),
   ...common,
 });
 
@@ -32,37 +39,37 @@ export const targetSchema = z.discriminatedUnion('transport', [localTarget, sshT
 });
 
 export const configFileSchema = z.strictObject({
-  targets: z
-    .record(
-      z.string().regex(roleKey, { message: 'a target name is a role such as runner' }),
+  targets: z.optional(
+    z.record(
+      z.string().check(z.regex(roleKey, { error: 'a target name is a role such as runner' })),
       targetSchema,
-    )
-    .optional(),
-  paths: z
-    .strictObject({
-      lock_dir: z.string().min(1).optional(),
-      cancel_dir: z.string().min(1).optional(),
-      evidence_dir: z.string().min(1).optional(),
-    })
-    .optional(),
-  ssh: z
-    .strictObject({
-      control_dir: z.string().min(1).optional(),
-      control_persist_sec: z.number().int().nonnegative().optional(),
-      connect_timeout_sec: z.number().int().positive().optional(),
-      server_alive_interval_sec: z.number().int().positive().optional(),
-    })
-    .optional(),
-  jobs: z
-    .strictObject({
-      kill_grace_sec: seconds.optional(),
-    })
-    .optional(),
-  secrets: z
-    .strictObject({
-      env: z.array(envName).optional(),
-    })
-    .optional(),
+    ),
+  ),
+  paths: z.optional(
+    z.strictObject({
+      lock_dir: z.optional(text()),
+      cancel_dir: z.optional(text()),
+      evidence_dir: z.optional(text()),
+    }),
+  ),
+  ssh: z.optional(
+    z.strictObject({
+      control_dir: z.optional(text()),
+      control_persist_sec: z.optional(z.int().check(z.nonnegative())),
+      connect_timeout_sec: z.optional(seconds()),
+      server_alive_interval_sec: z.optional(seconds()),
+    }),
+  ),
+  jobs: z.optional(
+    z.strictObject({
+      kill_grace_sec: z.optional(z.number().check(z.positive())),
+    }),
+  ),
+  secrets: z.optional(
+    z.strictObject({
+      env: z.optional(z.array(envName)),
+    }),
+  ),
 });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;

@@ -1,17 +1,22 @@
 /** Identifiers that end up in file names, and the evidence file names built from them. */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod.ts';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** A job_id or lock_key: it names files, so it may never reach outside its directory. */
 export const safeId = (what: string) =>
-  z.string().regex(SAFE_ID, {
-    message: `${what} may hold only letters, digits, '.', '_' and '-', must start with a letter or digit, and be at most 128 characters (it names files)`,
-  });
+  z.string().check(
+    z.regex(SAFE_ID, {
+      error: `${what} may hold only letters, digits, '.', '_' and '-', must start with a letter or digit, and be at most 128 characters (it names files)`,
+    }),
+  );
 
-export const roleName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, {
-  message: 'a role is lower-case letters, digits and -, starting with a letter',
-});
+export const roleName = z.string().check(
+  z.regex(/^[a-z][a-z0-9-]{0,31}$/, {
+    error: 'a role is lower-case letters, digits and -, starting with a letter',
+  }),
+);
 
 export function isSafeId(value: string): boolean {
   return SAFE_ID.test(value);

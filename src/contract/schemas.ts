@@ -1,50 +1,56 @@
 /** The WS2 contract: ws2.invocation.v1 and ws2.report.v1, field for field as GOAL-001 defines them. */
-import { z } from 'zod';
+
+import * as z from 'zod/mini';
 import { roleName, safeId } from './ids.ts';
+import './zod.ts';
 
 export const TARGET_ROLES = ['infra', 'runner'] as const;
 export const REPORT_STATUSES = ['success', 'failed', 'timeout', 'cancelled'] as const;
 
 const utcInstant = z.iso.datetime({
   offset: false,
-  message: 'expected an ISO 8601 UTC instant such as 2026-02-12T15:30:00Z',
+  error: 'expected an ISO 8601 UTC instant such as 2026-02-12T15:30:00Z',
 });
 
 const commitSha = z
   .string()
-  .regex(/^(none|[0-9a-fA-F]{7,64})$/, { message: "expected a hex commit SHA or 'none'" });
+  .check(z.regex(/^(none|[0-9a-fA-F]{7,64})$/, { error: "expected a hex commit SHA or 'none'" }));
+
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 export const invocationSchema = z
   .strictObject({
     schema_version: z.literal('ws2.invocation.v1'),
     job_id: safeId('job_id'),
     target_role: z.enum(TARGET_ROLES),
-    requested_by: z.string().min(1),
+    requested_by: nonEmpty(),
     request_utc: utcInstant,
-    commit_sha: commitSha.optional(),
-    repo: z.string().min(1).optional(),
-    workdir: z.string().min(1).optional(),
+    commit_sha: z.optional(commitSha),
+    repo: z.optional(nonEmpty()),
+    workdir: z.optional(nonEmpty()),
     command: z
-      .array(z.string().min(1, { message: 'a step may not be empty' }))
-      .min(1, { message: 'command needs at least one step' }),
-    timeout_sec: z.number().int().positive(),
+      .array(z.string().check(z.minLength(1, { error: 'a step may not be empty' })))
+      .check(z.minLength(1, { error: 'command needs at least one step' })),
+    timeout_sec: z.int().check(z.positive()),
     lock_key: safeId('lock_key'),
-    expected_artifacts: z.array(z.string().min(1)).optional(),
-    notes: z.string().optional(),
+    expected_artifacts: z.optional(z.array(nonEmpty())),
+    notes: z.optional(z.string()),
   })
-  .meta({
-    $id: 'ws2.invocation.v1',
-    title: 'ws2.invocation.v1',
-    description:
-      'A remote job request: which role runs which command steps, locked and time-bounded.',
-  });
+  .check(
+    z.meta({
+      $id: 'ws2.invocation.v1',
+      title: 'ws2.invocation.v1',
+      description:
+        'A remote job request: which role runs which command steps, locked and time-bounded.',
+    }),
+  );
 
 const stepResult = z.object({
-  index: z.number().int().nonnegative(),
+  index: z.int().check(z.nonnegative()),
   command: z.string(),
-  exit_code: z.number().int().nullable(),
-  signal: z.string().nullable(),
-  duration_sec: z.number().nonnegative(),
+  exit_code: z.nullable(z.int()),
+  signal: z.nullable(z.string()),
+  duration_sec: z.number().check(z.nonnegative()),
 });
 
 export const reportSchema = z
@@ -55,31 +61,33 @@ export const reportSchema = z
     status: z.enum(REPORT_STATUSES),
     start_utc: utcInstant,
     end_utc: utcInstant,
-    duration_sec: z.number().nonnegative(),
-    exit_code: z.number().int(),
+    duration_sec: z.number().check(z.nonnegative()),
+    exit_code: z.int(),
     lock_key: safeId('lock_key'),
-    executor: z
-      .looseObject({
+    executor: z.optional(
+      z.looseObject({
         hostname: z.string(),
         user: z.string(),
-        transport: z.string().optional(),
-        target: z.string().optional(),
-      })
-      .optional(),
-    commit_sha: commitSha.optional(),
-    artifact_paths: z.array(z.string()).optional(),
+        transport: z.optional(z.string()),
+        target: z.optional(z.string()),
+      }),
+    ),
+    commit_sha: z.optional(commitSha),
+    artifact_paths: z.optional(z.array(z.string())),
     human_summary: z.string(),
-    next_action: z.string().optional(),
+    next_action: z.optional(z.string()),
     // Optional additions beyond the v1 draft.
-    signal: z.string().nullable().optional(),
-    steps: z.array(stepResult).optional(),
-    log_path: z.string().optional(),
+    signal: z.optional(z.nullable(z.string())),
+    steps: z.optional(z.array(stepResult)),
+    log_path: z.optional(z.string()),
   })
-  .meta({
-    $id: 'ws2.report.v1',
-    title: 'ws2.report.v1',
-    description: 'The machine-readable result of one job, written on every outcome.',
-  });
+  .check(
+    z.meta({
+      $id: 'ws2.report.v1',
+      title: 'ws2.report.v1',
+      description: 'The machine-readable result of one job, written on every outcome.',
+    }),
+  );
 
 export type Invocation = z.infer<typeof invocationSchema>;
 export type Report = z.infer<typeof reportSchema>;

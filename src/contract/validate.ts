@@ -1,5 +1,5 @@
 /** Validation of contract documents with every problem reported at its JSON path. */
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { HutError } from '../errors/index.ts';
 import { CONTRACTS, type ContractName, type Invocation, invocationSchema } from './schemas.ts';
 
@@ -25,7 +25,7 @@ export function jsonPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-export function issuesOf(error: z.ZodError): ContractIssue[] {
+export function issuesOf(error: z.core.$ZodError): ContractIssue[] {
   const out: ContractIssue[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {

@@ -3,7 +3,7 @@
  * a lost connection, ends in a ws2.report.v1 written atomically next to the streamed log.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -119,7 +119,25 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   const logPath = join(evidenceDir, `${base}.log`);
   const reportPath = join(evidenceDir, `${base}.json`);
   const runningPath = join(evidenceDir, `${base}.running`);
-  const log = createWriteStream(logPath, { flags: 'wx' });
+  let handle: FileHandle;
+  try {
+    handle = await open(logPath, 'wx');
+  } catch (error) {
+    await lock?.release();
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    throw new HutError(
+      'DUPLICATE_JOB',
+      `evidence ${logPath} already exists (job ${inv.job_id} started twice in one second)`,
+      {
+        hint: 'wait a second and run it again',
+      },
+    );
+  }
+  const log = createWriteStream('', { fd: handle.fd, autoClose: true });
+  let logError: Error | null = null;
+  log.on('error', (error) => {
+    logError ??= error;
+  });
   const running: RunningRecord = {
     job_id: inv.job_id,
     pid: process.pid,
@@ -178,9 +196,12 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     log_path: logPath,
   };
   say(`# ${report.status}: ${report.human_summary}`);
-  await new Promise<void>((resolve, reject) =>
-    log.end((error?: Error | null) => (error ? reject(error) : resolve())),
-  );
+  await new Promise<void>((resolve) => {
+    log.once('close', resolve);
+    log.end();
+  });
+  if (logError)
+    report.human_summary += ` (the log could not be written completely: ${(logError as Error).message})`;
   await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   await rm(runningPath, { force: true });
   await clearCancel(cancelPath);

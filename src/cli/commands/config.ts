@@ -1,6 +1,5 @@
 /** `hutctl config check`: the resolved configuration and every problem in it. */
 import type { Command } from 'commander';
-import { formatProblem, loadConfig } from '../../config/index.ts';
 import type { GlobalOptions } from '../context.ts';
 import { printJson, printLine } from '../output.ts';
 
@@ -12,7 +11,8 @@ export function register(program: Command): void {
       'print the resolved config (hutctl.yaml + .lxd.env) and every error with file, key path and expectation',
     )
     .option('--json', 'print as JSON')
-    .action((options: { json?: boolean }, command: Command) => {
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const { formatProblem, loadConfig } = await import('../../config/index.ts');
       const globals = command.optsWithGlobals<GlobalOptions>();
       const { config: resolved, problems } = loadConfig(
         globals.config ? { configPath: globals.config } : {},

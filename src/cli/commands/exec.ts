@@ -1,9 +1,7 @@
 /** `hutctl exec <target> -- <argv...>`: run one command on a role's host, arguments intact. */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { resolveTarget } from '../../config/index.ts';
 import { HutError } from '../../errors/index.ts';
-import { transportFor } from '../../transport/index.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
 
 export function register(program: Command): void {
@@ -26,7 +24,9 @@ argument. The connection is shared between calls (OpenSSH ControlMaster) for spe
     )
     .action(
       async (name: string, argv: string[], options: { workdir?: string }, command: Command) => {
-        const config = loadFor(command.optsWithGlobals<GlobalOptions>());
+        const { resolveTarget } = await import('../../config/index.ts');
+        const { transportFor } = await import('../../transport/index.ts');
+        const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
         const target = resolveTarget(config, name);
         const transport = transportFor(target, config);
         const cwd = options.workdir ?? target.workdir;

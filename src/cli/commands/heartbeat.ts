@@ -1,7 +1,5 @@
 /** `hutctl heartbeat <target>`: is the host there, and how is it doing. */
 import type { Command } from 'commander';
-import { resolveTarget } from '../../config/index.ts';
-import { heartbeat, transportFor } from '../../transport/index.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
 import { formatBytes, formatDuration, printJson, printLine } from '../output.ts';
 
@@ -14,7 +12,9 @@ export function register(program: Command): void {
     .argument('<target>', 'a configured target or local')
     .option('--json', 'print as JSON')
     .action(async (name: string, options: { json?: boolean }, command: Command) => {
-      const config = loadFor(command.optsWithGlobals<GlobalOptions>());
+      const { resolveTarget } = await import('../../config/index.ts');
+      const { heartbeat, transportFor } = await import('../../transport/index.ts');
+      const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
       const beat = await heartbeat(transportFor(resolveTarget(config, name), config));
       if (options.json) {
         printJson(beat);

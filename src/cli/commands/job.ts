@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { resolveTarget } from '../../config/index.ts';
+import { type HutConfig, resolveTarget } from '../../config/index.ts';
 import {
   type Invocation,
   isSafeId,
@@ -73,7 +73,7 @@ Example:
       const globals = command.optsWithGlobals<GlobalOptions>();
       const { text, source } = await readInput(file);
       const invocation = parseInvocation(text, source);
-      const config = loadFor(globals);
+      const config = await loadFor(globals);
       const target = targetFor(config, invocation, options.target);
       const controller = new AbortController();
       const onSignal = () => controller.abort();
@@ -156,7 +156,7 @@ Example:
     .option('--json', 'print the request as JSON')
     .action(async (jobId: string, options: { now?: boolean; json?: boolean }, command: Command) => {
       checkJobId(jobId);
-      const config = loadFor(command.optsWithGlobals<GlobalOptions>());
+      const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
       const path = await requestCancel(config.paths.cancelDir, jobId, options.now === true);
       if (options.json) printJson({ job_id: jobId, flag: path, now: options.now === true });
       else
@@ -285,7 +285,8 @@ async function latestRun(
   command: Command,
 ): Promise<JobEvidence> {
   checkJobId(jobId);
-  const dir = evidenceDir ?? loadFor(command.optsWithGlobals<GlobalOptions>()).paths.evidenceDir;
+  const dir =
+    evidenceDir ?? (await loadFor(command.optsWithGlobals<GlobalOptions>())).paths.evidenceDir;
   const run = (await findJobEvidence(dir, jobId)).at(-1);
   if (!run) {
     throw new HutError('NOT_FOUND', `no evidence for job ${jobId} in ${dir}`, {
@@ -295,11 +296,7 @@ async function latestRun(
   return run;
 }
 
-function targetFor(
-  config: ReturnType<typeof loadFor>,
-  invocation: Invocation,
-  override: string | undefined,
-) {
+function targetFor(config: HutConfig, invocation: Invocation, override: string | undefined) {
   if (override !== undefined) return resolveTarget(config, override);
   const target = config.targets[invocation.target_role];
   if (target) return target;
