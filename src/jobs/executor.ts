@@ -2,11 +2,9 @@
  * The job executor: lock -> steps -> timeout / cancel -> log -> report. Every outcome, including
  * a lost connection, ends in a ws2.report.v1 written atomically next to the streamed log.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { Writable } from 'node:stream';
 import type { HutConfig, Target } from '../config/index.ts';
 import {
   evidenceBaseName,
@@ -22,9 +20,11 @@ import { acquireLock, describeHolder, type HeldLock, type LockOwner } from '../l
 import type { Transport } from '../transport/index.ts';
 import { cancelFlagPath, clearCancel, readCancel } from './cancel.ts';
 import { executorAlive, findJobEvidence, type RunningRecord, readRunning } from './evidence.ts';
+import { EvidenceLog } from './evidence-log.ts';
+import { LogFollower } from './follow.ts';
 import { checkTimeout, jobLockPath } from './policy.ts';
 import { RedactStream, redactText, secretValues } from './redact.ts';
-import { startStep, WORKDIR_MISSING } from './step.ts';
+import { type StepOutput, startStep, WORKDIR_MISSING } from './step.ts';
 
 export type JobProgress = (line: string) => void;
 
@@ -38,8 +38,8 @@ export interface RunJobOptions {
   evidenceDir: string;
   noWait?: boolean;
   replace?: boolean;
-  /** Step output is copied here live (e.g. the terminal); null for none. */
-  live?: Writable | null;
+  /** A file descriptor (e.g. 1, the terminal) that shows step output live; null for none. */
+  liveFd?: number | null;
   progress?: JobProgress;
   /** Aborting it cancels the job now (SIGINT/SIGTERM of hutctl itself). */
   signal?: AbortSignal;
@@ -119,25 +119,18 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   const logPath = join(evidenceDir, `${base}.log`);
   const reportPath = join(evidenceDir, `${base}.json`);
   const runningPath = join(evidenceDir, `${base}.running`);
-  let handle: FileHandle;
+  let log: EvidenceLog;
   try {
-    handle = await open(logPath, 'wx');
+    log = EvidenceLog.create(logPath);
   } catch (error) {
     await lock?.release();
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     throw new HutError(
       'DUPLICATE_JOB',
       `evidence ${logPath} already exists (job ${inv.job_id} started twice in one second)`,
-      {
-        hint: 'wait a second and run it again',
-      },
+      { hint: 'wait a second and run it again' },
     );
   }
-  const log = createWriteStream('', { fd: handle.fd, autoClose: true });
-  let logError: Error | null = null;
-  log.on('error', (error) => {
-    logError ??= error;
-  });
   const running: RunningRecord = {
     job_id: inv.job_id,
     pid: process.pid,
@@ -146,7 +139,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     log_path: logPath,
   };
   await writeFileAtomic(runningPath, `${JSON.stringify(running)}\n`);
-  const say = (line: string) => log.write(`${redactText(line, secrets)}\n`);
+  const say = (line: string) => void log.line(redactText(line, secrets));
 
   let result: StepsResult;
   try {
@@ -196,12 +189,10 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     log_path: logPath,
   };
   say(`# ${report.status}: ${report.human_summary}`);
-  await new Promise<void>((resolve) => {
-    log.once('close', resolve);
-    log.end();
-  });
-  if (logError)
-    report.human_summary += ` (the log could not be written completely: ${(logError as Error).message})`;
+  await log.close();
+  if (log.error) {
+    report.human_summary += ` (the log could not be written completely: ${log.error.message})`;
+  }
   await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   await rm(runningPath, { force: true });
   await clearCancel(cancelPath);
@@ -219,7 +210,7 @@ interface StepsResult {
 }
 
 interface StepContext {
-  log: WriteStream;
+  log: EvidenceLog;
   say: (line: string) => void;
   secrets: string[];
   cancelPath: string;
@@ -232,8 +223,12 @@ async function runSteps(options: RunJobOptions, ctx: StepContext): Promise<Steps
   const deadline = Date.now() + inv.timeout_sec * 1000;
   const graceMs = options.config.jobs.killGraceSec * 1000;
   const steps: StepResult[] = [];
-  const sinks: Writable[] = [ctx.log, ...(options.live ? [options.live] : [])];
-  const filter = ctx.secrets.length > 0 ? () => new RedactStream(ctx.secrets) : undefined;
+  // Output goes straight into the log unless it must be redacted on the way.
+  const output: StepOutput =
+    ctx.secrets.length > 0
+      ? { sinks: [ctx.log.sink()], filter: () => new RedactStream(ctx.secrets) }
+      : { fd: ctx.log.fd };
+  const liveFd = options.liveFd ?? null;
   const label = (i: number) =>
     `step ${i + 1}/${total} \`${redactText(inv.command[i]!, ctx.secrets)}\``;
 
@@ -250,14 +245,15 @@ async function runSteps(options: RunJobOptions, ctx: StepContext): Promise<Steps
     }
     ctx.say(`# ${label(i)} started ${new Date().toISOString()}`);
     ctx.progress(`${label(i)}`);
+    const follower =
+      liveFd === null ? null : new LogFollower(ctx.log.path, await ctx.log.size(), liveFd);
     const began = Date.now();
     const step = startStep({
       transport: options.transport,
       command: inv.command[i]!,
       workdir: inv.workdir ?? options.target.workdir,
       loginShell: options.target.loginShell,
-      sinks,
-      ...(filter ? { filter } : {}),
+      output,
     });
 
     let stopReason: 'timeout' | 'cancelled' | null = null;
@@ -287,6 +283,7 @@ async function runSteps(options: RunJobOptions, ctx: StepContext): Promise<Steps
     });
     const { exitCode, signal } = await step.done;
     stopWatch();
+    follower?.stop(await ctx.log.size());
     for (const timer of timers) clearTimeout(timer);
 
     const duration = (Date.now() - began) / 1000;

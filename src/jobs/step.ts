@@ -29,15 +29,18 @@ kill -s TERM -- "-$pid" 2>/dev/null
 kill "$watcher" 2>/dev/null
 exit "$status"`;
 
+export type StepOutput =
+  /** The transport process writes straight into this file descriptor: no copy through hutctl. */
+  | { fd: number }
+  /** Output is copied through hutctl (to the terminal, or through secret redaction). */
+  | { sinks: Writable[]; filter?: () => NodeJS.ReadWriteStream };
+
 export interface StepOptions {
   transport: Transport;
   command: string;
   workdir: string | undefined;
   loginShell: boolean;
-  /** Where output goes; each is written with backpressure respected. */
-  sinks: Writable[];
-  /** Wraps each output stream (secret redaction); identity when absent. */
-  filter?: () => NodeJS.ReadWriteStream;
+  output: StepOutput;
 }
 
 export interface RunningStep {
@@ -58,18 +61,25 @@ export function startStep(options: StepOptions): RunningStep {
     options.loginShell ? 'login' : 'plain',
     options.command,
   ];
-  const child = options.transport.spawn(argv, { stdio: ['pipe', 'pipe', 'pipe'], cwd: '/' });
+  const { output } = options;
+  const direct = 'fd' in output;
+  const child = options.transport.spawn(argv, {
+    stdio: direct ? ['pipe', output.fd, output.fd] : ['pipe', 'pipe', 'pipe'],
+    cwd: '/',
+  });
   const drained: Promise<void>[] = [];
-  for (const source of [child.stdout!, child.stderr!]) {
-    const stream = options.filter ? source.pipe(options.filter()) : source;
-    for (const sink of options.sinks) stream.pipe(sink, { end: false });
-    drained.push(
-      new Promise((resolve) => {
-        stream.once('end', resolve);
-        stream.once('close', resolve);
-        stream.once('error', resolve);
-      }),
-    );
+  if (!direct) {
+    for (const source of [child.stdout!, child.stderr!]) {
+      const stream = output.filter ? source.pipe(output.filter()) : source;
+      for (const sink of output.sinks) stream.pipe(sink, { end: false });
+      drained.push(
+        new Promise((resolve) => {
+          stream.once('end', resolve);
+          stream.once('close', resolve);
+          stream.once('error', resolve);
+        }),
+      );
+    }
   }
   // Writing to a wrapper that already exited must not crash us.
   child.stdin!.on('error', () => {});
@@ -87,8 +97,8 @@ export function startStep(options: StepOptions): RunningStep {
     },
     abandon() {
       child.kill('SIGKILL');
-      child.stdout!.destroy();
-      child.stderr!.destroy();
+      child.stdout?.destroy();
+      child.stderr?.destroy();
     },
     done,
   };

@@ -34,12 +34,20 @@ export interface AcquireOptions {
   signal?: AbortSignal;
 }
 
+// Who we are is read before the wait (no fork on the hand-off path); the holder's record is
+// written after "locked" is announced, with the holding shell's pid first so a record left by
+// a holder that is gone can be told from a live one.
 const LOCK_SCRIPT = `lock=$1; owner=$2; record=$3; n=
 [ "$4" = nowait ] && n=-n
-mkdir -p -- "$(dirname -- "$lock")" 2>/dev/null
-flock -x $n -E 75 -F -- "$lock" sh -c 'printf "%s\\n" "$2" > "$1.tmp.$$" && mv -f -- "$1.tmp.$$" "$1"; echo "locked $(uname -n) $(id -un)"; cat >/dev/null; rm -f -- "$1"' hutctl-lock "$owner" "$record"
+host=; read -r host < /proc/sys/kernel/hostname 2>/dev/null || host=$(uname -n)
+me="$host \${USER:-$(id -un)}"
+[ -d "\${lock%/*}" ] || mkdir -p -- "\${lock%/*}" 2>/dev/null
+flock -x $n -E 75 -F -- "$lock" sh -c 'echo "locked $3"; printf "%s\\n%s\\n" "$$" "$2" > "$1.tmp.$$" && mv -f -- "$1.tmp.$$" "$1"; exec cat >/dev/null' hutctl-lock "$owner" "$record" "$me"
 st=$?
-[ "$st" = 75 ] && cat -- "$owner" 2>/dev/null
+# A holder that has just taken the lock may not have written its record yet: look twice.
+if [ "$st" = 75 ]; then
+  for try in 1 2; do { read -r pid && [ -d "/proc/$pid" ] && cat; } < "$owner" 2>/dev/null && break; sleep 0.05; done
+fi
 exit $st`;
 
 export function ownerPathOf(lockPath: string): string {

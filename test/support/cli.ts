@@ -50,13 +50,13 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   return done;
 }
 
-export function tempDir(prefix = 'hutctl-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+export function tempDir(prefix = 'hutctl-test-', parent = tmpdir()): string {
+  return mkdtempSync(join(parent, prefix));
 }
 
 /** A working directory with a hutctl.yaml whose lock, cancel and evidence paths are private to it. */
-export function workspace(targetsYaml = '', extraYaml = ''): string {
-  const dir = tempDir();
+export function workspace(targetsYaml = '', extraYaml = '', parent?: string): string {
+  const dir = tempDir('hutctl-test-', parent);
   writeFileSync(
     join(dir, 'hutctl.yaml'),
     [

@@ -90,7 +90,7 @@ Example:
           evidenceDir: options.evidenceDir ?? config.paths.evidenceDir,
           noWait: options.wait === false,
           replace: options.replace === true,
-          live: quietOutput ? null : process.stdout,
+          liveFd: quietOutput ? null : 1,
           progress: options.json ? () => {} : (line) => note(`hutctl: ${line}`),
           signal: controller.signal,
         });
