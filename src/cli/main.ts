@@ -1,55 +1,45 @@
-#!/usr/bin/env node
 /** The hutctl command line: a thin layer that parses argv, calls the library, and prints. */
+import { Command, CommanderError } from 'commander';
+import { reportError } from './output.ts';
 
 declare const HUTCTL_VERSION: string | undefined;
 
-// `hutctl --version` answers before anything else is loaded.
-if (process.argv.length === 3 && ['--version', '-V'].includes(process.argv[2]!)) {
-  process.stdout.write(`${version()}\n`);
-  process.exit(0);
-}
-
-const { Command, CommanderError } = await import('commander');
-const { reportError } = await import('./output.ts');
-
-const program = new Command('hutctl')
-  .description(
-    'Control plane for hardware-in-the-loop CI: run work on the arch, infra and runner hosts,\nlocked, time-bounded and with evidence.',
-  )
-  .version(version(), '-V, --version')
-  .option(
-    '--config <file>',
-    'hutctl.yaml to use (default: $HUTCTL_CONFIG, or hutctl.yaml in this or a parent directory)',
-  )
-  .option('--debug', 'print stack traces for unexpected errors')
-  .showHelpAfterError('(run with --help for usage)')
-  .exitOverride()
-  .configureOutput({ outputError: (text, write) => write(text) });
+type CommandModule = { register(program: Command): void };
 
 // Each command lives in its own module; only the one argv names is loaded (all of them for help).
-const COMMANDS: Record<
-  string,
-  () => Promise<{ register(program: import('commander').Command): void }>
-> = {
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   config: () => import('./commands/config.ts'),
   exec: () => import('./commands/exec.ts'),
   heartbeat: () => import('./commands/heartbeat.ts'),
   contract: () => import('./commands/contract.ts'),
   job: () => import('./commands/job.ts'),
 };
-const named = process.argv.slice(2).find((arg) => arg in COMMANDS);
-const wanted = named ? [named] : Object.keys(COMMANDS);
-for (const name of wanted) (await COMMANDS[name]!()).register(program);
 
-let json = false;
-try {
-  json = process.argv.includes('--json');
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof CommanderError) {
-    process.exitCode = error.exitCode === 0 ? 0 : 2;
-  } else {
-    process.exitCode = reportError(error, { json, debug: process.argv.includes('--debug') });
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('hutctl')
+    .description(
+      'Control plane for hardware-in-the-loop CI: run work on the arch, infra and runner hosts,\nlocked, time-bounded and with evidence.',
+    )
+    .version(version(), '-V, --version')
+    .option(
+      '--config <file>',
+      'hutctl.yaml to use (default: $HUTCTL_CONFIG, or hutctl.yaml in this or a parent directory)',
+    )
+    .option('--debug', 'print stack traces for unexpected errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) });
+
+  const named = argv.slice(2).find((arg) => arg in COMMANDS);
+  for (const name of named ? [named] : Object.keys(COMMANDS)) {
+    (await COMMANDS[name]!()).register(program);
+  }
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    return reportError(error, { json: argv.includes('--json'), debug: argv.includes('--debug') });
   }
 }
 

@@ -1,39 +1,17 @@
 /** Finds, parses and validates hutctl.yaml (plus .lxd.env) into a resolved HutConfig. */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { isDocument, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
-import { HutError } from '../errors/index.ts';
 import { expandHome } from '../files/index.ts';
+import { findConfigFile, type LoadOptions, lxdEnvPath } from './find.ts';
 import { readLxdEnv } from './lxd-env.ts';
 import { type ConfigFile, configFileSchema } from './schema.ts';
-import { type ConfigProblem, formatProblem, type HutConfig, type Target } from './types.ts';
-
-export const CONFIG_FILE_NAME = 'hutctl.yaml';
-
-export interface LoadOptions {
-  /** An explicit config path (--config); otherwise HUTCTL_CONFIG, then a search upward. */
-  configPath?: string;
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-}
+import type { ConfigProblem, HutConfig, Target } from './types.ts';
 
 export interface LoadResult {
   config: HutConfig;
   problems: ConfigProblem[];
-}
-
-/** Locates the config file: explicit path, HUTCTL_CONFIG, or hutctl.yaml in cwd or a parent. */
-export function findConfigFile(options: LoadOptions = {}): string | null {
-  const cwd = options.cwd ?? process.cwd();
-  const env = options.env ?? process.env;
-  const explicit = options.configPath ?? env.HUTCTL_CONFIG;
-  if (explicit) return resolve(cwd, explicit);
-  for (let dir = cwd; ; dir = dirname(dir)) {
-    const candidate = join(dir, CONFIG_FILE_NAME);
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) return null;
-  }
 }
 
 /** Loads everything and collects every problem instead of stopping at the first. */
@@ -97,25 +75,12 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
   }
 
   if (!config.targets.infra) {
-    const lxdFile = resolve(cwd, env.LXD_ENV_FILE ?? '.lxd.env');
+    const lxdFile = lxdEnvPath(cwd, env);
     const lxd = readLxdEnv(lxdFile, home);
     problems.push(...lxd.problems);
     if (lxd.target) config.targets.infra = lxd.target;
   }
   return { config, problems };
-}
-
-/** Loads the config and throws one CONFIG error when anything is wrong. */
-export function requireConfig(options: LoadOptions = {}): HutConfig {
-  const { config, problems } = loadConfig(options);
-  if (problems.length > 0) {
-    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
-    throw new HutError('CONFIG', `${formatProblem(problems[0]!)}${more}`, {
-      hint: "run 'hutctl config check' to list every problem",
-      details: problems,
-    });
-  }
-  return config;
 }
 
 function readYaml(

@@ -12,13 +12,16 @@ function dirWith(files: Record<string, string>): string {
   return dir;
 }
 
-test('targets resolve with defaults, paths relative to the config file', () => {
+test('targets resolve with defaults, paths relative to the config file', async () => {
   const dir = dirWith({
     'hutctl.yaml':
       'targets:\n  runner:\n    transport: ssh\n    host: 10.0.0.7\n    user: codexsvc\n    identity_file: ~/.ssh/runner\n    workdir: /srv/ci\n  arch:\n    transport: local\n    workdir: repo\npaths:\n  evidence_dir: ev\n',
   });
   mkdirSync(join(dir, 'sub'));
-  const { config, problems } = loadConfig({ cwd: join(dir, 'sub'), env: { HOME: '/home/u' } });
+  const { config, problems } = await loadConfig({
+    cwd: join(dir, 'sub'),
+    env: { HOME: '/home/u' },
+  });
   assert.deepEqual(problems, []);
   assert.equal(config.file, join(dir, 'hutctl.yaml'));
   assert.equal(config.targets.runner!.identityFile, '/home/u/.ssh/runner');
@@ -34,12 +37,12 @@ test('targets resolve with defaults, paths relative to the config file', () => {
   assert.equal(config.paths.cancelDir, '/tmp');
 });
 
-test('every error names file, line, key path and expectation', () => {
+test('every error names file, line, key path and expectation', async () => {
   const dir = dirWith({
     'hutctl.yaml':
       'targets:\n  runner:\n    transport: ssh\n    port: "22"\n  infra:\n    transport: telnet\npaths:\n  lockdir: /x\n',
   });
-  const { problems } = loadConfig({ cwd: dir, env: {} });
+  const { problems } = await loadConfig({ cwd: dir, env: {} });
   const lines = problems.map((p) => `${p.line}:${p.path}: ${p.message}`);
   assert.ok(
     lines.some((l) => /^3:targets\.runner\.host: .*expected string/.test(l)),
@@ -59,14 +62,14 @@ test('every error names file, line, key path and expectation', () => {
   );
 });
 
-test('broken YAML is reported with its line', () => {
+test('broken YAML is reported with its line', async () => {
   const dir = dirWith({ 'hutctl.yaml': 'targets:\n  runner: [\n' });
-  const { problems } = loadConfig({ cwd: dir, env: {} });
+  const { problems } = await loadConfig({ cwd: dir, env: {} });
   assert.equal(problems.length > 0, true);
   assert.equal(typeof problems[0]!.line, 'number');
 });
 
-test('.lxd.env becomes the infra target, read as data with ~ expanded', () => {
+test('.lxd.env becomes the infra target, read as data with ~ expanded', async () => {
   const dir = dirWith({
     '.lxd.env': [
       '# connection for the LXD host',
@@ -80,7 +83,7 @@ test('.lxd.env becomes the infra target, read as data with ~ expanded', () => {
       '',
     ].join('\n'),
   });
-  const { config, problems } = loadConfig({ cwd: dir, env: { HOME: '/home/me' } });
+  const { config, problems } = await loadConfig({ cwd: dir, env: { HOME: '/home/me' } });
   assert.deepEqual(problems, []);
   const infra = config.targets.infra!;
   assert.equal(infra.transport, 'ssh');
@@ -91,16 +94,16 @@ test('.lxd.env becomes the infra target, read as data with ~ expanded', () => {
   assert.equal(infra.workdir, '/home/codexsvc');
 });
 
-test('hutctl.yaml wins over .lxd.env for infra; a broken .lxd.env is an error', () => {
+test('hutctl.yaml wins over .lxd.env for infra; a broken .lxd.env is an error', async () => {
   const both = dirWith({
     'hutctl.yaml': 'targets:\n  infra:\n    transport: local\n',
     '.lxd.env': 'LXD_HOST=h\nLXD_SSH_USER=u\nLXD_SSH_AUTH=agent\n',
   });
-  assert.equal(loadConfig({ cwd: both, env: {} }).config.targets.infra!.transport, 'local');
+  assert.equal((await loadConfig({ cwd: both, env: {} })).config.targets.infra!.transport, 'local');
   const broken = dirWith({
     '.lxd.env': 'LXD_SSH_USER=u\nLXD_SSH_PORT=abc\nLXD_SSH_PRIVATE_KEY_PATH=$HOME/.ssh/k\n',
   });
-  const messages = loadConfig({ cwd: broken, env: {} }).problems.map(
+  const messages = (await loadConfig({ cwd: broken, env: {} })).problems.map(
     (p) => `${p.path}: ${p.message}`,
   );
   assert.ok(messages.includes('LXD_HOST: missing LXD_HOST (required)'));
@@ -108,7 +111,7 @@ test('hutctl.yaml wins over .lxd.env for infra; a broken .lxd.env is an error', 
   assert.ok(messages.some((m) => m.includes('$VARIABLES are not expanded')));
 });
 
-test('env parsing keeps quotes literal and never expands', () => {
+test('env parsing keeps quotes literal and never expands', async () => {
   const { values } = parseEnvText('A="x \\"y\\" $Z"\nB=\'$(id)\'\n', '.env');
   assert.equal(values.get('A')!.value, 'x "y" $Z');
   assert.equal(values.get('B')!.value, '$(id)');
@@ -140,4 +143,21 @@ test('config check prints the resolved config and every error, exit 1', async ()
     /hutctl\.yaml:\d+:\d+: targets\.runner\.\w+: .* \(and 1 more\)\n {2}run 'hutctl config check'/,
   );
   assert.equal(readFileSync(join(bad, 'hutctl.yaml'), 'utf8').includes('port: 0'), true);
+});
+
+test('a changed config is read afresh, even at the same size within the same second', async () => {
+  const base = tempDir();
+  for (const name of ['aaaa', 'bbbb']) mkdirSync(join(base, name));
+  const yaml = (dir: string) =>
+    `targets:\n  runner:\n    transport: local\n    workdir: ${join(base, dir)}\n`;
+  const dir = dirWith({ 'hutctl.yaml': yaml('aaaa') });
+  const first = await runCli(['exec', 'runner', '--', 'pwd'], { cwd: dir });
+  assert.equal(first.stdout.trim(), join(base, 'aaaa'));
+  writeFileSync(join(dir, 'hutctl.yaml'), yaml('bbbb'));
+  const second = await runCli(['exec', 'runner', '--', 'pwd'], { cwd: dir });
+  assert.equal(second.stdout.trim(), join(base, 'bbbb'));
+  writeFileSync(join(dir, 'hutctl.yaml'), 'targets:\n  runner:\n    transport: rsh\n');
+  const broken = await runCli(['exec', 'runner', '--', 'pwd'], { cwd: dir });
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr, /transport/);
 });

@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../dist/hutctl.js', import.meta.url));
+/** One config cache for the whole test run, out of the user's ~/.cache. */
+const CACHE = mkdtempSync(join(tmpdir(), 'hutctl-cache-'));
+
+export const CLI = fileURLToPath(new URL('../../dist/hutctl.cjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -24,7 +27,7 @@ export interface CliOptions {
 export function startCli(args: string[], options: CliOptions = {}): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd,
-    env: { ...process.env, HUTCTL_CONFIG: '', ...options.env },
+    env: { ...process.env, HUTCTL_CONFIG: '', XDG_CACHE_HOME: CACHE, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 }

@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .action(async (options: { json?: boolean }, command: Command) => {
       const { formatProblem, loadConfig } = await import('../../config/index.ts');
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const { config: resolved, problems } = loadConfig(
+      const { config: resolved, problems } = await loadConfig(
         globals.config ? { configPath: globals.config } : {},
       );
       if (options.json) {

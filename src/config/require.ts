@@ -1,0 +1,82 @@
+/**
+ * Loading the configuration for a command. A validated config is cached next to the user's
+ * other caches, keyed by the files it came from (path, size, mtime, inode) and the settings
+ * that shape it, so an unchanged config costs a stat instead of a YAML parse and a schema check
+ * on every call; any change to those files misses the cache and is read afresh.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { HutError } from '../errors/index.ts';
+import { writeFileAtomic } from '../files/index.ts';
+import { findConfigFile, type LoadOptions, lxdEnvPath } from './find.ts';
+import type { LoadResult } from './load.ts';
+import { formatProblem, type HutConfig } from './types.ts';
+
+declare const HUTCTL_VERSION: string | undefined;
+const CACHE_FORMAT = `1-${typeof HUTCTL_VERSION === 'string' ? HUTCTL_VERSION : 'dev'}`;
+
+/** Loads everything and collects every problem instead of stopping at the first. */
+export async function loadConfig(options: LoadOptions = {}): Promise<LoadResult> {
+  const { loadConfig: load } = await import('./load.ts');
+  return load(options);
+}
+
+/** Loads the config (from the cache when nothing changed); throws one CONFIG error on problems. */
+export async function requireConfig(options: LoadOptions = {}): Promise<HutConfig> {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const file = findConfigFile(options);
+  const key = file === null ? null : cacheKey(file, cwd, env);
+  const cachePath = file === null ? null : cacheFile(file, env);
+  if (key !== null && cachePath !== null) {
+    const cached = readCache(cachePath, key);
+    if (cached) return cached;
+  }
+  const { config, problems } = await loadConfig(options);
+  if (problems.length > 0) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+    throw new HutError('CONFIG', `${formatProblem(problems[0]!)}${more}`, {
+      hint: "run 'hutctl config check' to list every problem",
+      details: problems,
+    });
+  }
+  if (key !== null && cachePath !== null) {
+    // A cache that cannot be written only costs speed.
+    await writeFileAtomic(cachePath, JSON.stringify({ key, config }), { mode: 0o600 }).catch(
+      () => {},
+    );
+  }
+  return config;
+}
+
+function cacheKey(file: string, cwd: string, env: NodeJS.ProcessEnv): string | null {
+  const stamp = (path: string) => {
+    try {
+      const s = statSync(path);
+      return [s.size, s.mtimeMs, s.ctimeMs, s.ino];
+    } catch {
+      return null;
+    }
+  };
+  const own = stamp(file);
+  if (own === null) return null;
+  const lxd = lxdEnvPath(cwd, env);
+  return JSON.stringify([CACHE_FORMAT, file, own, lxd, stamp(lxd), env.HOME ?? homedir()]);
+}
+
+function cacheFile(file: string, env: NodeJS.ProcessEnv): string {
+  const root = env.XDG_CACHE_HOME || join(env.HOME ?? homedir(), '.cache');
+  const name = createHash('sha256').update(file).digest('hex').slice(0, 24);
+  return join(root, 'hutctl', 'config', `${name}.json`);
+}
+
+function readCache(path: string, key: string): HutConfig | null {
+  try {
+    const entry = JSON.parse(readFileSync(path, 'utf8')) as { key?: unknown; config?: HutConfig };
+    return entry.key === key && entry.config ? entry.config : null;
+  } catch {
+    return null;
+  }
+}
