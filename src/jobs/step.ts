@@ -66,6 +66,7 @@ export function startStep(options: StepOptions): RunningStep {
   const child = options.transport.spawn(argv, {
     stdio: direct ? ['pipe', output.fd, output.fd] : ['pipe', 'pipe', 'pipe'],
     cwd: '/',
+    ownGroup: true,
   });
   const drained: Promise<void>[] = [];
   if (!direct) {

@@ -98,7 +98,11 @@ function attempt(
     JSON.stringify(options.owner),
     noWait ? 'nowait' : 'wait',
   ];
-  const child = transport.spawn(argv, { stdio: ['pipe', 'pipe', 'pipe'], cwd: '/' });
+  const child = transport.spawn(argv, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: '/',
+    ownGroup: true,
+  });
   return new Promise<Attempt>((resolve, reject) => {
     let stdout = '';
     let stderr = '';

@@ -16,7 +16,11 @@ export class LocalTransport implements Transport {
     const [program, ...args] = argv;
     if (program === undefined) throw new Error('spawn needs a program');
     const cwd = options.cwd ?? this.target.workdir;
-    return spawn(program, args, { stdio: options.stdio, ...(cwd ? { cwd } : {}) });
+    return spawn(program, args, {
+      stdio: options.stdio,
+      detached: options.ownGroup === true,
+      ...(cwd ? { cwd } : {}),
+    });
   }
 
   describe(): string {

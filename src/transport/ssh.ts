@@ -145,7 +145,7 @@ export class SshTransport implements Transport {
       this.target.host!,
       command,
     ];
-    return spawn('ssh', args, { stdio: options.stdio });
+    return spawn('ssh', args, { stdio: options.stdio, detached: options.ownGroup === true });
   }
 
   /** Closes the shared master connection, if any (used by tests and `hutctl exec --close`). */

@@ -9,6 +9,11 @@ export interface SpawnOptions {
   /** Working directory on the host; defaults to the target's workdir. */
   cwd?: string;
   stdio: StdioOptions;
+  /**
+   * Start in a process group of its own, so a Ctrl-C meant for hutctl does not reach it: hutctl
+   * then ends the work in order (lock holders and step wrappers end when their stdin closes).
+   */
+  ownGroup?: boolean;
 }
 
 export interface Transport {

@@ -134,6 +134,24 @@ for (const [kind, targetYaml] of Object.entries(TRANSPORTS)) {
       );
     });
 
+    test('Ctrl-C (SIGINT to the whole foreground group) cancels in order: report, lock freed, no step left', async () => {
+      const dir = workspace(targetYaml());
+      const m = marker();
+      const file = jobFile(dir, { job_id: 'ctrl-c', lock_key: 'shared', command: [`sleep ${m}`] });
+      const child = startCli(['job', 'run', file], { cwd: dir, ownGroup: true });
+      const done = finished(child);
+      await waitFor(async () => (await processesMatching(`sleep ${m}`)) > 0, 'the step to start');
+      process.kill(-child.pid!, 'SIGINT');
+      const result = await done;
+      assert.equal(result.code, 130, result.stderr);
+      assert.equal(evidence(dir).report.status, 'cancelled');
+      assert.equal(await processesMatching(`sleep ${m}`), 0);
+      const next = await runCli(['job', 'run', '--no-wait', jobFile(dir, { lock_key: 'shared' })], {
+        cwd: dir,
+      });
+      assert.equal(next.code, 0, next.stderr);
+    });
+
     test('SIGKILL of the executor frees the lock at once, keeps the log, leaves no step running', async () => {
       const dir = workspace(targetYaml());
       const m = marker();

@@ -21,6 +21,8 @@ export interface CliOptions {
   cwd?: string;
   env?: Record<string, string>;
   input?: string;
+  /** Start in a process group of its own (to send it a terminal's Ctrl-C). */
+  ownGroup?: boolean;
 }
 
 /** Starts hutctl; the caller decides when to wait (see `finished`). */
@@ -29,6 +31,7 @@ export function startCli(args: string[], options: CliOptions = {}): ChildProcess
     cwd: options.cwd,
     env: { ...process.env, HUTCTL_CONFIG: '', XDG_CACHE_HOME: CACHE, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: options.ownGroup === true,
   });
 }
 
