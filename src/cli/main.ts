@@ -13,6 +13,9 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   heartbeat: () => import('./commands/heartbeat.ts'),
   contract: () => import('./commands/contract.ts'),
   job: () => import('./commands/job.ts'),
+  slot: () => import('./commands/slot.ts'),
+  power: () => import('./commands/power.ts'),
+  sim: () => import('./commands/sim.ts'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -4,4 +4,12 @@ export type { LoadResult } from './load.ts';
 export { parseEnvText, readLxdEnv } from './lxd-env.ts';
 export { loadConfig, requireConfig } from './require.ts';
 export { localTarget, resolveTarget } from './targets.ts';
-export { type ConfigProblem, formatProblem, type HutConfig, type Target } from './types.ts';
+export {
+  type ConfigProblem,
+  formatProblem,
+  type HomeAssistantSettings,
+  type HutConfig,
+  type Slot,
+  type SlotPower,
+  type Target,
+} from './types.ts';

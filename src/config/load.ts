@@ -7,7 +7,7 @@ import { expandHome } from '../files/index.ts';
 import { findConfigFile, type LoadOptions, lxdEnvPath } from './find.ts';
 import { readLxdEnv } from './lxd-env.ts';
 import { type ConfigFile, configFileSchema } from './schema.ts';
-import type { ConfigProblem, HutConfig, Target } from './types.ts';
+import type { ConfigProblem, HutConfig, Slot, Target } from './types.ts';
 
 export interface LoadResult {
   config: HutConfig;
@@ -39,7 +39,12 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
       lockDir: path(parsed.paths?.lock_dir, '/tmp'),
       cancelDir: path(parsed.paths?.cancel_dir, '/tmp'),
       evidenceDir: path(parsed.paths?.evidence_dir, './evidence'),
+      slotLockDir: path(parsed.paths?.slot_lock_dir, '/var/lock'),
+      stateDir: path(parsed.paths?.state_dir, '~/.local/state/hutctl'),
     },
+    slots: {},
+    serial: { byIdDir: path(parsed.serial?.by_id_dir, '/dev/serial/by-id') },
+    homeAssistant: null,
     ssh: {
       controlDir: path(parsed.ssh?.control_dir, '~/.cache/hutctl/ssh'),
       controlPersistSec: parsed.ssh?.control_persist_sec ?? 60,
@@ -72,6 +77,49 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
       }
     }
     config.targets[name] = target;
+  }
+
+  const ha = parsed.home_assistant;
+  if (ha) {
+    config.homeAssistant = {
+      url: ha.url.replace(/\/+$/, ''),
+      timeoutSec: ha.timeout_sec ?? 10,
+      confirmTimeoutSec: ha.confirm_timeout_sec ?? 10,
+      ...(ha.token_env ? { tokenEnv: ha.token_env } : {}),
+      ...(ha.token_file ? { tokenFile: path(ha.token_file, '') } : {}),
+    };
+  }
+  for (const [id, raw] of Object.entries(parsed.slots ?? {})) {
+    const at = lineOf.get(`slots.${id}`);
+    const slot: Slot = {
+      id,
+      serial: resolve(config.serial.byIdDir, expandHome(raw.serial, home)),
+      labels: raw.labels ?? [],
+      source: at ? `${file}:${at.line}` : String(file),
+    };
+    if (raw.profile) slot.profile = raw.profile;
+    if (raw.power) {
+      const p = raw.power;
+      slot.power = {
+        backend: p.backend,
+        offSec: p.off_sec ?? 2,
+        onSec: p.on_sec ?? 3,
+        cooldownSec: p.cooldown_sec ?? 5,
+        maxRetries: p.max_retries ?? 1,
+        ...(p.backend === 'homeassistant' ? { entity: p.entity } : { on: p.on, off: p.off }),
+        ...(p.backend === 'command' && p.status ? { status: p.status } : {}),
+      };
+      if (p.backend === 'homeassistant' && !ha) {
+        problems.push({
+          file: String(file),
+          ...(at ? { line: at.line } : {}),
+          path: `slots.${id}.power`,
+          message:
+            'the homeassistant backend needs a home_assistant: section (url, token_env or token_file)',
+        });
+      }
+    }
+    config.slots[id] = slot;
   }
 
   if (!config.targets.infra) {
@@ -139,12 +187,13 @@ function readYaml(
     return null;
   }
   // A target is located by its key (`runner:`), not by its first field.
-  const targets = doc.get('targets', true);
-  if (isMap(targets)) {
-    for (const pair of targets.items) {
+  for (const section of ['targets', 'slots']) {
+    const map = doc.get(section, true);
+    if (!isMap(map)) continue;
+    for (const pair of map.items) {
       if (isScalar(pair.key) && pair.key.range) {
         const pos = counter.linePos(pair.key.range[0]);
-        lineOf.set(`targets.${String(pair.key.value)}`, { line: pos.line, column: pos.col });
+        lineOf.set(`${section}.${String(pair.key.value)}`, { line: pos.line, column: pos.col });
       }
     }
   }

@@ -38,7 +38,59 @@ export const targetSchema = z.discriminatedUnion('transport', [localTarget, sshT
     issue.code === 'invalid_union' ? "expected transport: 'local' or 'ssh'" : undefined,
 });
 
+const slotId = z
+  .string()
+  .check(z.regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'a slot id is lower-case, such as hut-01' }));
+const argv = () => z.array(text()).check(z.minLength(1, { error: 'a command needs a program' }));
+const duration = () => z.number().check(z.nonnegative());
+
+const powerCommon = {
+  off_sec: z.optional(duration()),
+  on_sec: z.optional(duration()),
+  cooldown_sec: z.optional(duration()),
+  max_retries: z.optional(z.int().check(z.gte(0), z.lte(10))),
+};
+
+const powerSchema = z.discriminatedUnion(
+  'backend',
+  [
+    z.strictObject({ backend: z.literal('homeassistant'), entity: text(), ...powerCommon }),
+    z.strictObject({
+      backend: z.literal('command'),
+      on: argv(),
+      off: argv(),
+      status: z.optional(argv()),
+      ...powerCommon,
+    }),
+  ],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union' ? "expected backend: 'homeassistant' or 'command'" : undefined,
+  },
+);
+
+const slotSchema = z.strictObject({
+  serial: text(),
+  profile: z.optional(text()),
+  labels: z.optional(z.array(text())),
+  power: z.optional(powerSchema),
+});
+
 export const configFileSchema = z.strictObject({
+  slots: z.optional(z.record(slotId, slotSchema)),
+  serial: z.optional(z.strictObject({ by_id_dir: z.optional(text()) })),
+  home_assistant: z.optional(
+    z.strictObject({
+      url: z.url({
+        protocol: /^https?$/,
+        error: 'expected an http(s) URL such as http://ha.local:8123',
+      }),
+      token_env: z.optional(text()),
+      token_file: z.optional(text()),
+      timeout_sec: z.optional(z.number().check(z.positive())),
+      confirm_timeout_sec: z.optional(z.number().check(z.positive())),
+    }),
+  ),
   targets: z.optional(
     z.record(
       z.string().check(z.regex(roleKey, { error: 'a target name is a role such as runner' })),
@@ -50,6 +102,8 @@ export const configFileSchema = z.strictObject({
       lock_dir: z.optional(text()),
       cancel_dir: z.optional(text()),
       evidence_dir: z.optional(text()),
+      slot_lock_dir: z.optional(text()),
+      state_dir: z.optional(text()),
     }),
   ),
   ssh: z.optional(

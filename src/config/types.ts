@@ -14,11 +14,52 @@ export interface Target {
   source: string;
 }
 
+export interface SlotPower {
+  backend: 'homeassistant' | 'command';
+  /** Home Assistant entity, e.g. switch.hut_01_power. */
+  entity?: string;
+  /** Command backend: argv to switch on, off, and to print the state (on/off). */
+  on?: string[];
+  off?: string[];
+  status?: string[];
+  offSec: number;
+  onSec: number;
+  cooldownSec: number;
+  maxRetries: number;
+}
+
+export interface Slot {
+  id: string;
+  /** Absolute path of the stable serial link, normally under /dev/serial/by-id. */
+  serial: string;
+  profile?: string;
+  labels: string[];
+  power?: SlotPower;
+  source: string;
+}
+
+export interface HomeAssistantSettings {
+  url: string;
+  tokenEnv?: string;
+  tokenFile?: string;
+  timeoutSec: number;
+  confirmTimeoutSec: number;
+}
+
 export interface HutConfig {
   /** The hutctl.yaml that was read, or null when none was found. */
   file: string | null;
   targets: Record<string, Target>;
-  paths: { lockDir: string; cancelDir: string; evidenceDir: string };
+  paths: {
+    lockDir: string;
+    cancelDir: string;
+    evidenceDir: string;
+    slotLockDir: string;
+    stateDir: string;
+  };
+  slots: Record<string, Slot>;
+  serial: { byIdDir: string };
+  homeAssistant: HomeAssistantSettings | null;
   ssh: {
     controlDir: string;
     controlPersistSec: number;

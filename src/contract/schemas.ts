@@ -80,6 +80,10 @@ export const reportSchema = z
     signal: z.optional(z.nullable(z.string())),
     steps: z.optional(z.array(stepResult)),
     log_path: z.optional(z.string()),
+    recovery_events: z.optional(z.int().check(z.nonnegative())),
+    recoveries: z.optional(z.array(z.string())),
+    slot: z.optional(z.string()),
+    port: z.optional(z.string()),
   })
   .check(
     z.meta({

@@ -8,6 +8,8 @@ export type HutErrorCode =
   | 'DUPLICATE_JOB'
   | 'LOCK_HELD'
   | 'CONNECT'
+  | 'COOLDOWN'
+  | 'UNSATISFIABLE'
   | 'IO';
 
 /** Exit status for each code; job outcomes (0/1/124/130) are reported, not thrown. */
@@ -19,6 +21,8 @@ export const EXIT_STATUS: Record<HutErrorCode, number> = {
   DUPLICATE_JOB: 2,
   LOCK_HELD: 75,
   CONNECT: 255,
+  COOLDOWN: 75,
+  UNSATISFIABLE: 2,
   IO: 1,
 };
 

@@ -9,6 +9,7 @@ import {
   createWriteStream,
   fstatSync,
   openSync,
+  readSync,
   type WriteStream,
   writeSync,
 } from 'node:fs';
@@ -61,6 +62,18 @@ export class EvidenceLog {
     await this.queue;
     await this.drained();
     return fstatSync(this.fd).size;
+  }
+
+  /** Bytes [from, to) of the log as text. */
+  async read(from: number, to: number): Promise<string> {
+    const buffer = Buffer.alloc(Math.max(0, to - from));
+    const fd = openSync(this.path, 'r');
+    try {
+      const got = readSync(fd, buffer, 0, buffer.length, from);
+      return buffer.subarray(0, got).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
   }
 
   async close(): Promise<void> {

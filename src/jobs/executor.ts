@@ -46,6 +46,29 @@ export interface RunJobOptions {
   /** How often the cancel flag is looked at while a step runs. */
   pollMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Takes the job's lock another way (a slot's lock); default: the WS2 role + lock_key lock. */
+  acquire?: (request: AcquireRequest) => Promise<HeldLock>;
+  /** The steps to run once the lock is held (e.g. with {port} filled in); default: `command`. */
+  stepsFor?: (lock: HeldLock) => string[];
+  /** Asked when a step fails or times out; `retry` runs that step once more, with a fresh timeout. */
+  recover?: (failure: StepFailure) => Promise<{ retry: boolean; note: string }>;
+  /** Fields added to the report (optional additions to ws2.report.v1). */
+  reportExtras?: (lock: HeldLock | null) => Record<string, unknown>;
+}
+
+export interface AcquireRequest {
+  owner: LockOwner;
+  noWait: boolean;
+  signal: AbortSignal;
+  progress: JobProgress;
+}
+
+export interface StepFailure {
+  index: number;
+  command: string;
+  reason: 'timeout' | 'failed';
+  /** The step's own output (its tail, at most 64 KiB), to look for a panic or a boot loop. */
+  output: string;
 }
 
 export interface JobOutcome {
@@ -87,12 +110,20 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   let early: { status: ReportStatus; exitCode: number; summary: string } | null = null;
   try {
     await options.transport.connect(waitAbort.signal);
-    lock = await acquireLock(options.transport, lockPath, {
-      owner,
-      noWait: options.noWait === true,
-      signal: waitAbort.signal,
-      onWait: (holder) => progress(`waiting for lock ${lockPath} held ${describeHolder(holder)}`),
-    });
+    lock = options.acquire
+      ? await options.acquire({
+          owner,
+          noWait: options.noWait === true,
+          signal: waitAbort.signal,
+          progress,
+        })
+      : await acquireLock(options.transport, lockPath, {
+          owner,
+          noWait: options.noWait === true,
+          signal: waitAbort.signal,
+          onWait: (holder) =>
+            progress(`waiting for lock ${lockPath} held ${describeHolder(holder)}`),
+        });
   } catch (error) {
     if (error instanceof CancelledWhileWaiting) {
       early = {
@@ -144,16 +175,17 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   let result: StepsResult;
   try {
     say(
-      `# hutctl job ${inv.job_id}: role ${inv.target_role}, target ${options.target.name} (${options.transport.describe()}), lock ${lockPath}`,
+      `# hutctl job ${inv.job_id}: role ${inv.target_role}, target ${options.target.name} (${options.transport.describe()}), lock ${lock?.path ?? lockPath}`,
     );
     if (early || !lock) {
       say(`# ${early!.summary}`);
-      result = { ...early!, steps: [], signal: null };
+      result = { ...early!, steps: [], signal: null, recoveries: [] };
     } else {
+      const commands = options.stepsFor ? options.stepsFor(lock) : inv.command;
       say(
-        `# executor ${lock.user}@${lock.host}, timeout ${inv.timeout_sec} s, ${inv.command.length} step(s)`,
+        `# executor ${lock.user}@${lock.host}, timeout ${inv.timeout_sec} s, ${commands.length} step(s)`,
       );
-      result = await runSteps(options, { log, say, secrets, cancelPath, progress });
+      result = await runSteps(options, commands, { log, say, secrets, cancelPath, progress });
     }
   } finally {
     await lock?.release();
@@ -187,6 +219,10 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     signal: result.signal,
     steps: result.steps.map((step) => ({ ...step, command: redactText(step.command, secrets) })),
     log_path: logPath,
+    ...(result.recoveries.length > 0 || options.recover
+      ? { recovery_events: result.recoveries.length, recoveries: result.recoveries }
+      : {}),
+    ...(options.reportExtras ? options.reportExtras(lock) : {}),
   };
   say(`# ${report.status}: ${report.human_summary}`);
   await log.close();
@@ -207,6 +243,7 @@ interface StepsResult {
   summary: string;
   signal: string | null;
   steps: StepResult[];
+  recoveries: string[];
 }
 
 interface StepContext {
@@ -217,108 +254,83 @@ interface StepContext {
   progress: JobProgress;
 }
 
-async function runSteps(options: RunJobOptions, ctx: StepContext): Promise<StepsResult> {
+async function runSteps(
+  options: RunJobOptions,
+  commands: string[],
+  ctx: StepContext,
+): Promise<StepsResult> {
   const inv = options.invocation;
-  const total = inv.command.length;
-  const deadline = Date.now() + inv.timeout_sec * 1000;
-  const graceMs = options.config.jobs.killGraceSec * 1000;
+  const total = commands.length;
+  let deadline = Date.now() + inv.timeout_sec * 1000;
   const steps: StepResult[] = [];
-  // Output goes straight into the log unless it must be redacted on the way.
-  const output: StepOutput =
-    ctx.secrets.length > 0
-      ? { sinks: [ctx.log.sink()], filter: () => new RedactStream(ctx.secrets) }
-      : { fd: ctx.log.fd };
-  const liveFd = options.liveFd ?? null;
+  const recoveries: string[] = [];
   const label = (i: number) =>
-    `step ${i + 1}/${total} \`${redactText(inv.command[i]!, ctx.secrets)}\``;
+    `step ${i + 1}/${total} \`${redactText(commands[i]!, ctx.secrets)}\``;
+  const end = (status: ReportStatus, exitCode: number, signal: string | null, summary: string) => ({
+    status,
+    exitCode,
+    signal,
+    steps,
+    summary,
+    recoveries,
+  });
 
   for (let i = 0; i < total; i++) {
     const pending = options.signal?.aborted ? { now: true } : await readCancel(ctx.cancelPath);
     if (pending) {
-      return {
-        status: 'cancelled',
-        exitCode: 130,
-        signal: null,
-        steps,
-        summary: `Cancelled before ${label(i)}; ${i} of ${total} step(s) had completed.`,
-      };
+      return end(
+        'cancelled',
+        130,
+        null,
+        `Cancelled before ${label(i)}; ${i} of ${total} step(s) had completed.`,
+      );
     }
-    ctx.say(`# ${label(i)} started ${new Date().toISOString()}`);
-    ctx.progress(`${label(i)}`);
-    const follower =
-      liveFd === null ? null : new LogFollower(ctx.log.path, await ctx.log.size(), liveFd);
-    const began = Date.now();
-    const step = startStep({
-      transport: options.transport,
-      command: inv.command[i]!,
-      workdir: inv.workdir ?? options.target.workdir,
-      loginShell: options.target.loginShell,
-      output,
-    });
-
-    let stopReason: 'timeout' | 'cancelled' | null = null;
-    let sentSignal: string | null = null;
-    const escalate = (reason: 'timeout' | 'cancelled') => {
-      if (stopReason) return;
-      stopReason = reason;
-      sentSignal = 'SIGTERM';
-      ctx.say(
-        `# ${reason === 'timeout' ? `timeout after ${inv.timeout_sec} s` : 'cancel requested'}: SIGTERM to the step's process group`,
-      );
-      step.signal('TERM');
-      timers.push(
-        setTimeout(() => {
-          sentSignal = 'SIGKILL';
-          ctx.say(`# still running after ${graceMs / 1000} s: SIGKILL`);
-          step.signal('KILL');
-        }, graceMs),
-        setTimeout(() => step.abandon(), graceMs + 3000),
-      );
-    };
-    const timers: NodeJS.Timeout[] = [
-      setTimeout(() => escalate('timeout'), Math.max(0, deadline - Date.now())),
-    ];
-    const stopWatch = watchCancel(ctx.cancelPath, options.pollMs ?? 200, options.signal, (now) => {
-      if (now) escalate('cancelled');
-    });
-    const { exitCode, signal } = await step.done;
-    stopWatch();
-    follower?.stop(await ctx.log.size());
-    for (const timer of timers) clearTimeout(timer);
-
-    const duration = (Date.now() - began) / 1000;
+    const run = await runStep(options, commands[i]!, label(i), deadline, ctx);
     steps.push({
       index: i,
-      command: inv.command[i]!,
-      exit_code: exitCode,
-      signal: signal ?? sentSignal,
-      duration_sec: duration,
+      command: commands[i]!,
+      exit_code: run.exitCode,
+      signal: run.signal,
+      duration_sec: run.duration,
     });
-    ctx.say(
-      `# ${label(i)} ended: ${exitCode === null ? `signal ${signal}` : `exit ${exitCode}`} after ${duration.toFixed(3)} s`,
-    );
 
-    const reason = stopReason as 'timeout' | 'cancelled' | null;
-    if (reason === 'timeout') {
-      return {
-        status: 'timeout',
-        exitCode: 124,
-        signal: sentSignal,
-        steps,
-        summary: `Timed out after ${inv.timeout_sec} s in ${label(i)}; its process group was ended with ${sentSignal}.`,
-      };
+    if (run.stopReason === 'cancelled') {
+      return end(
+        'cancelled',
+        130,
+        run.signal,
+        `Cancelled during ${label(i)}; its process group was ended with ${run.signal}.`,
+      );
     }
-    if (reason === 'cancelled') {
-      return {
-        status: 'cancelled',
-        exitCode: 130,
-        signal: sentSignal,
-        steps,
-        summary: `Cancelled during ${label(i)}; its process group was ended with ${sentSignal}.`,
-      };
+    const failed = run.stopReason === 'timeout' || run.exitCode !== 0;
+    if (failed && options.recover && recoveries.length === 0) {
+      const reason = run.stopReason === 'timeout' ? 'timeout' : 'failed';
+      const decision = await options.recover({
+        index: i,
+        command: commands[i]!,
+        reason,
+        output: run.output,
+      });
+      if (decision.retry) {
+        recoveries.push(decision.note);
+        ctx.say(`# recovery: ${decision.note}; running ${label(i)} again`);
+        ctx.progress(`recovery: ${decision.note}`);
+        deadline = Date.now() + inv.timeout_sec * 1000;
+        i--;
+        continue;
+      }
+      ctx.say(`# no recovery: ${decision.note}`);
     }
-    if (exitCode !== 0) {
-      const code = exitCode ?? 128;
+    if (run.stopReason === 'timeout') {
+      return end(
+        'timeout',
+        124,
+        run.signal,
+        `Timed out after ${inv.timeout_sec} s in ${label(i)}; its process group was ended with ${run.signal}.`,
+      );
+    }
+    if (run.exitCode !== 0) {
+      const code = run.exitCode ?? 128;
       const why =
         code === WORKDIR_MISSING
           ? ' (the workdir does not exist on the target)'
@@ -326,22 +338,99 @@ async function runSteps(options: RunJobOptions, ctx: StepContext): Promise<Steps
             ? ' (ssh connection failure, or the step itself exited 255)'
             : '';
       const rest = i + 1 < total ? `; ${total - i - 1} later step(s) not run` : '';
-      return {
-        status: 'failed',
-        exitCode: code,
-        signal: signal,
-        steps,
-        summary: `${label(i)} exited ${code}${why} after ${duration.toFixed(1)} s${rest}.`,
-      };
+      return end(
+        'failed',
+        code,
+        run.signal,
+        `${label(i)} exited ${code}${why} after ${run.duration.toFixed(1)} s${rest}.`,
+      );
     }
   }
   const host = options.target.transport === 'local' ? 'this host' : options.transport.describe();
+  const after = recoveries.length > 0 ? ` after ${recoveries.length} recovery` : '';
+  return end(
+    'success',
+    0,
+    null,
+    `All ${total} step(s) succeeded on ${options.target.name} (${host})${after}.`,
+  );
+}
+
+interface StepRun {
+  exitCode: number | null;
+  signal: string | null;
+  duration: number;
+  stopReason: 'timeout' | 'cancelled' | null;
+  output: string;
+}
+
+/** Runs one step until it ends, times out (at `deadline`) or is cancelled. */
+async function runStep(
+  options: RunJobOptions,
+  command: string,
+  label: string,
+  deadline: number,
+  ctx: StepContext,
+): Promise<StepRun> {
+  const graceMs = options.config.jobs.killGraceSec * 1000;
+  // Output goes straight into the log unless it must be redacted on the way.
+  const output: StepOutput =
+    ctx.secrets.length > 0
+      ? { sinks: [ctx.log.sink()], filter: () => new RedactStream(ctx.secrets) }
+      : { fd: ctx.log.fd };
+  ctx.say(`# ${label} started ${new Date().toISOString()}`);
+  ctx.progress(label);
+  const from = await ctx.log.size();
+  const liveFd = options.liveFd ?? null;
+  const follower = liveFd === null ? null : new LogFollower(ctx.log.path, from, liveFd);
+  const began = Date.now();
+  const step = startStep({
+    transport: options.transport,
+    command,
+    workdir: options.invocation.workdir ?? options.target.workdir,
+    loginShell: options.target.loginShell,
+    output,
+  });
+
+  let stopReason: 'timeout' | 'cancelled' | null = null;
+  let sentSignal: string | null = null;
+  const timers: NodeJS.Timeout[] = [];
+  const escalate = (reason: 'timeout' | 'cancelled') => {
+    if (stopReason) return;
+    stopReason = reason;
+    sentSignal = 'SIGTERM';
+    ctx.say(
+      `# ${reason === 'timeout' ? `timeout after ${options.invocation.timeout_sec} s` : 'cancel requested'}: SIGTERM to the step's process group`,
+    );
+    step.signal('TERM');
+    timers.push(
+      setTimeout(() => {
+        sentSignal = 'SIGKILL';
+        ctx.say(`# still running after ${graceMs / 1000} s: SIGKILL`);
+        step.signal('KILL');
+      }, graceMs),
+      setTimeout(() => step.abandon(), graceMs + 3000),
+    );
+  };
+  timers.push(setTimeout(() => escalate('timeout'), Math.max(0, deadline - Date.now())));
+  const stopWatch = watchCancel(ctx.cancelPath, options.pollMs ?? 200, options.signal, (now) => {
+    if (now) escalate('cancelled');
+  });
+  const { exitCode, signal } = await step.done;
+  stopWatch();
+  for (const timer of timers) clearTimeout(timer);
+  const to = await ctx.log.size();
+  follower?.stop(to);
+  const duration = (Date.now() - began) / 1000;
+  ctx.say(
+    `# ${label} ended: ${exitCode === null ? `signal ${signal}` : `exit ${exitCode}`} after ${duration.toFixed(3)} s`,
+  );
   return {
-    status: 'success',
-    exitCode: 0,
-    signal: null,
-    steps,
-    summary: `All ${total} step(s) succeeded on ${options.target.name} (${host}).`,
+    exitCode,
+    signal: signal ?? sentSignal,
+    duration,
+    stopReason,
+    output: options.recover ? await ctx.log.read(Math.max(from, to - 65536), to) : '',
   };
 }
 

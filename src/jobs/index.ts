@@ -8,6 +8,14 @@ export {
   readReport,
   readRunning,
 } from './evidence.ts';
-export { EXIT_FOR_STATUS, type JobOutcome, type RunJobOptions, runJob } from './executor.ts';
+export {
+  type AcquireRequest,
+  EXIT_FOR_STATUS,
+  type JobOutcome,
+  type JobProgress,
+  type RunJobOptions,
+  runJob,
+  type StepFailure,
+} from './executor.ts';
 export { checkTimeout, jobLockPath, ROLE_TIMEOUTS } from './policy.ts';
 export { REDACTED, RedactStream, redactText, secretValues } from './redact.ts';

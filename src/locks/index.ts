@@ -108,7 +108,14 @@ function attempt(
     let stderr = '';
     let settled = false;
     const onAbort = () => {
-      child.kill('SIGKILL');
+      // The whole group: a flock(1) still waiting must not take the lock later. Closing stdin
+      // makes one that got it in the meantime let go at once.
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      child.stdin?.destroy();
       finish(() => reject(options.signal?.reason ?? new Error('aborted')));
     };
     const finish = (fn: () => void) => {

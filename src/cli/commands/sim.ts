@@ -1,0 +1,134 @@
+/** `hutctl sim …`: a simulated farm (PTY boards, simulated Home Assistant) for demos and tests. */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { HutError } from '../../errors/index.ts';
+import { note, printJson, printLine } from '../output.ts';
+
+const DEFAULT_DIR = '.hutctl/sim';
+
+export function register(program: Command): void {
+  const sim = program
+    .command('sim')
+    .description('a simulated farm: boards on real PTYs, a simulated Home Assistant powering them');
+
+  sim
+    .command('up')
+    .description(
+      'start the farm and keep it running (Ctrl-C stops it); writes <dir>/hutctl.yaml for it',
+    )
+    .option(
+      '--dir <dir>',
+      'where the farm lives (by-id links, config, locks, evidence)',
+      DEFAULT_DIR,
+    )
+    .option('--slots <n>', 'number of boards', '2')
+    .option('--latency-ms <ms>', 'delay every Home Assistant answer', '0')
+    .option('--json', 'print the farm description as JSON once it is up')
+    .action(async (options: { dir: string; slots: string; latencyMs: string; json?: boolean }) => {
+      const slots = Number(options.slots);
+      if (!Number.isInteger(slots) || slots < 1 || slots > 64)
+        throw new HutError('USAGE', `--slots ${options.slots}: expected 1 to 64`);
+      const { startSimFarm } = await import('../../sim/index.ts');
+      const farm = await startSimFarm({
+        dir: options.dir,
+        slots,
+        latencyMs: Number(options.latencyMs) || 0,
+      });
+      const state = JSON.parse(readFileSync(join(farm.dir, 'sim.json'), 'utf8'));
+      if (options.json) printJson({ ...state, config: farm.configPath });
+      else {
+        printLine(`simulated farm up: ${slots} board(s), Home Assistant at ${farm.ha.url}`);
+        printLine(
+          `config: ${farm.configPath}   (use: HUTCTL_CONFIG=${farm.configPath} hutctl slot list)`,
+        );
+        printLine('Ctrl-C to stop');
+      }
+      await new Promise<void>((resolveStop) => {
+        const stop = () => resolveStop();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await farm.stop();
+      note('hutctl: simulated farm stopped');
+    });
+
+  sim
+    .command('board')
+    .description('make a simulated board misbehave, or drop off USB and come back')
+    .argument('<slot>')
+    .option(
+      '--mode <mode>',
+      'normal | panic | bootloop | hang | hang-once (applies from its next boot)',
+    )
+    .option('--replug', 're-enumerate now: the by-id link goes away and comes back (new tty)')
+    .option('--dir <dir>', 'the farm directory', DEFAULT_DIR)
+    .action(async (slot: string, options: { mode?: string; replug?: boolean; dir: string }) => {
+      const body = options.mode ? { mode: options.mode } : {};
+      printJson(
+        await control(options.dir, `/sim/boards/${slot}${options.replug ? '/replug' : ''}`, body),
+      );
+    });
+
+  sim
+    .command('relay')
+    .description("inject a Home Assistant failure for a slot's relay")
+    .argument('<slot>')
+    .requiredOption('--failure <kind>', 'none | error_text | error_json | stuck | unavailable')
+    .option('--dir <dir>', 'the farm directory', DEFAULT_DIR)
+    .action(async (slot: string, options: { failure: string; dir: string }) => {
+      const state = readState(options.dir);
+      const entity = state.slots[slot]?.entity;
+      if (!entity) throw new HutError('INPUT', `no simulated slot ${slot}`);
+      printJson(
+        await control(options.dir, `/sim/entities/${entity}`, { failure: options.failure }),
+      );
+    });
+
+  sim
+    .command('latency')
+    .description('delay every Home Assistant answer by <ms>')
+    .argument('<ms>')
+    .option('--dir <dir>', 'the farm directory', DEFAULT_DIR)
+    .action(async (ms: string, options: { dir: string }) => {
+      printJson(await control(options.dir, '/sim/latency', { ms: Number(ms) }));
+    });
+}
+
+interface SimStateFile {
+  pid: number;
+  ha_url: string;
+  token_file: string;
+  slots: Record<string, { link: string; entity: string }>;
+}
+
+function readState(dir: string): SimStateFile {
+  const path = join(resolve(dir), 'sim.json');
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as SimStateFile;
+  } catch {
+    throw new HutError('NOT_FOUND', `no simulated farm at ${dir} (${path} is missing)`, {
+      hint: "start one with 'hutctl sim up'",
+    });
+  }
+}
+
+async function control(dir: string, path: string, body: unknown): Promise<unknown> {
+  const state = readState(dir);
+  const token = readFileSync(state.token_file, 'utf8').trim();
+  let response: Response;
+  try {
+    response = await fetch(`${state.ha_url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw new HutError('CONNECT', `the simulated farm at ${dir} is not running`, {
+      hint: "start it with 'hutctl sim up'",
+    });
+  }
+  const answer = (await response.json()) as { message?: string };
+  if (!response.ok) throw new HutError('INPUT', answer.message ?? `HTTP ${response.status}`);
+  return answer;
+}

@@ -1,0 +1,78 @@
+/**
+ * Taking a slot: its flock `/var/lock/hut-<id>.lock` (shared with the runner's flock(1)
+ * scripts). For a label, the first free matching slot; when none is free, wait on all of them
+ * and take whichever frees first.
+ */
+import { type HutConfig, localTarget, type Slot } from '../config/index.ts';
+import { HutError, isHutError } from '../errors/index.ts';
+import { acquireLock, describeHolder, type HeldLock, type LockOwner } from '../locks/index.ts';
+import { LocalTransport } from '../transport/index.ts';
+import { slotLockPath } from './paths.ts';
+
+export interface HeldSlot {
+  slot: Slot;
+  lock: HeldLock;
+}
+
+export async function acquireSlot(
+  config: HutConfig,
+  candidates: Slot[],
+  options: {
+    owner: LockOwner;
+    noWait?: boolean;
+    signal?: AbortSignal;
+    onWait?: (message: string) => void;
+  },
+): Promise<HeldSlot> {
+  const transport = new LocalTransport(localTarget());
+  const busy: string[] = [];
+  for (const slot of candidates) {
+    try {
+      const lock = await acquireLock(transport, slotLockPath(config, slot.id), {
+        owner: options.owner,
+        noWait: true,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      return { slot, lock };
+    } catch (error) {
+      if (!isHutError(error) || error.code !== 'LOCK_HELD') throw error;
+      busy.push(`${slot.id} ${describeHolder((error.details as never) ?? null)}`);
+    }
+  }
+  if (options.noWait) {
+    throw new HutError(
+      'LOCK_HELD',
+      `${candidates.length > 1 ? 'every matching slot is' : `slot ${candidates[0]!.id} is`} busy: ${busy.join('; ')}`,
+      {
+        hint: 'wait for it (run without --no-wait)',
+      },
+    );
+  }
+  options.onWait?.(`waiting for ${candidates.map((s) => s.id).join(' or ')} (${busy.join('; ')})`);
+  // Wait on every candidate; the first to free wins, the others give up (or let go at once).
+  const race = new AbortController();
+  const stop = () => race.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', stop, { once: true });
+  const attempts = candidates.map((slot) =>
+    acquireLock(transport, slotLockPath(config, slot.id), {
+      owner: options.owner,
+      signal: race.signal,
+    }).then((lock) => ({ slot, lock })),
+  );
+  try {
+    const winner = await Promise.any(attempts);
+    race.abort(new Error('another slot was taken'));
+    for (const attempt of attempts) {
+      void attempt.then(
+        (other) => (other.lock === winner.lock ? undefined : other.lock.release()),
+        () => {},
+      );
+    }
+    return winner;
+  } catch (error) {
+    if (error instanceof AggregateError) throw error.errors[0];
+    throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
+  }
+}

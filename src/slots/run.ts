@@ -1,0 +1,156 @@
+/**
+ * `slot run`: a job on one board. The slot's lock instead of the role lock, `{port}`, `{slot}`
+ * and `{sha}` filled in once the slot is known, the serial link watched for re-enumeration, and
+ * optionally one recovery by power cycle when the step times out or the board panics or loops.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type HutConfig, localTarget, type Slot } from '../config/index.ts';
+import { type Invocation, utcIso, utcStamp } from '../contract/index.ts';
+import { HutError } from '../errors/index.ts';
+import { type JobOutcome, type JobProgress, ROLE_TIMEOUTS, runJob } from '../jobs/index.ts';
+import { backendFor, powerCycle } from '../power/index.ts';
+import { LocalTransport, shellQuote } from '../transport/index.ts';
+import { acquireSlot } from './lock.ts';
+import { readBootLog } from './recovery.ts';
+import { candidateSlots, recordSeen } from './slots.ts';
+import { type LinkWatch, ttyOf, watchLink } from './watch.ts';
+
+export interface SlotRunOptions {
+  config: HutConfig;
+  slot?: string;
+  label?: string;
+  argv: string[];
+  sha?: string;
+  jobId?: string;
+  timeoutSec?: number;
+  recover?: boolean;
+  noWait?: boolean;
+  replace?: boolean;
+  evidenceDir?: string;
+  liveFd?: number | null;
+  progress?: JobProgress;
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** How long a slot's serial link may take to (re)appear before the step runs anyway. */
+const LINK_WAIT_MS = 5000;
+
+export async function runSlotJob(options: SlotRunOptions): Promise<JobOutcome> {
+  const { config } = options;
+  const candidates = candidateSlots(config, {
+    ...(options.slot ? { slot: options.slot } : {}),
+    ...(options.label ? { label: options.label } : {}),
+  });
+  if (options.recover) for (const slot of candidates) backendFor(config, slot, options.env); // fail early
+  if (options.argv.some((arg) => arg.includes('{sha}')) && !options.sha) {
+    throw new HutError('USAGE', 'the command uses {sha}; pass --sha <commit>');
+  }
+  const now = new Date();
+  const subject = options.slot ?? options.label!;
+  const invocation: Invocation = {
+    schema_version: 'ws2.invocation.v1',
+    job_id:
+      options.jobId ??
+      `slot-${subject}-${utcStamp(now).replace('_', '-')}-${randomBytes(2).toString('hex')}`,
+    target_role: 'runner',
+    requested_by: 'runner',
+    request_utc: utcIso(now),
+    command: [options.argv.map(shellQuote).join(' ')],
+    timeout_sec: options.timeoutSec ?? ROLE_TIMEOUTS.runner.defaultSec,
+    lock_key: subject,
+    ...(options.sha ? { commit_sha: options.sha } : {}),
+  };
+  let held: Slot | null = null;
+  let watch: LinkWatch | null = null;
+  const progress = options.progress ?? (() => {});
+  const target = localTarget();
+  return runJob({
+    invocation,
+    source: 'hutctl slot run',
+    config,
+    target,
+    transport: new LocalTransport(target),
+    evidenceDir: options.evidenceDir ?? config.paths.evidenceDir,
+    noWait: options.noWait === true,
+    replace: options.replace === true,
+    liveFd: options.liveFd ?? null,
+    progress,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.env ? { env: options.env } : {}),
+    acquire: async ({ owner, noWait, signal }) => {
+      const { slot, lock } = await acquireSlot(config, candidates, {
+        owner,
+        noWait,
+        signal,
+        onWait: progress,
+      });
+      held = slot;
+      progress(`slot ${slot.id} (${slot.serial})`);
+      for (let waited = 0; ttyOf(slot.serial) === null && waited < LINK_WAIT_MS; waited += 100) {
+        if (waited === 0) progress(`waiting for ${slot.serial} to appear`);
+        await sleep(100);
+      }
+      watch = watchLink(slot.serial);
+      await recordSeen(config.paths.stateDir, slot.id, ttyOf(slot.serial));
+      return lock;
+    },
+    stepsFor: () => {
+      const slot = held!;
+      const fill = (arg: string) =>
+        arg
+          .replaceAll('{port}', slot.serial)
+          .replaceAll('{slot}', slot.id)
+          .replaceAll('{sha}', options.sha ?? '');
+      return [options.argv.map((arg) => shellQuote(fill(arg))).join(' ')];
+    },
+    ...(options.recover
+      ? {
+          recover: async (failure) => {
+            const slot = held!;
+            const boot = readBootLog(failure.output);
+            const why =
+              failure.reason === 'timeout'
+                ? 'the step timed out'
+                : boot.panic
+                  ? `the board panicked (${boot.panic})`
+                  : boot.bootLoop
+                    ? `the board is in a reset loop (${boot.resets} resets)`
+                    : null;
+            if (!why)
+              return {
+                retry: false,
+                note: `exit without a panic or reset loop in the output; no power cycle`,
+              };
+            progress(`${why}: power-cycling ${slot.id}`);
+            const cycle = await powerCycle(
+              {
+                config,
+                slot,
+                backend: backendFor(config, slot, options.env),
+                ...(options.signal ? { signal: options.signal } : {}),
+                jobId: invocation.job_id,
+              },
+              { force: true },
+            );
+            const note = `${why}; power cycle of ${slot.id}: ${cycle.status} in ${(cycle.total_ms / 1000).toFixed(1)} s${cycle.error ? ` (${cycle.error})` : ''}`;
+            return { retry: cycle.status === 'ok', note };
+          },
+        }
+      : {}),
+    reportExtras: () => {
+      const slot = held as Slot | null;
+      const events = (watch as LinkWatch | null)?.stop() ?? [];
+      if (!slot) return {};
+      const ttys = events.map((e) => e.tty);
+      return {
+        lock_key: slot.id,
+        slot: slot.id,
+        port: slot.serial,
+        serial_events: events,
+        re_enumerated: ttys.length > 1,
+      };
+    },
+  });
+}

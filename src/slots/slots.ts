@@ -1,0 +1,69 @@
+/** Slots as the user sees them: which exist, which match a label, what their state is. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { HutConfig, Slot } from '../config/index.ts';
+import { HutError } from '../errors/index.ts';
+import { writeFileAtomic } from '../files/index.ts';
+
+export function getSlot(config: HutConfig, id: string): Slot {
+  const slot = config.slots[id];
+  if (slot) return slot;
+  const known = Object.keys(config.slots);
+  throw new HutError(
+    'CONFIG',
+    `no slot '${id}' is configured${config.file ? ` in ${config.file}` : ''}`,
+    {
+      hint: known.length
+        ? `configured slots: ${known.join(', ')}`
+        : "add slots: to hutctl.yaml (see 'hutctl slot scan --propose' or 'hutctl slot import')",
+    },
+  );
+}
+
+/** The slots a request may use: one by id, or all with a label. Unsatisfiable is an error at once. */
+export function candidateSlots(
+  config: HutConfig,
+  request: { slot?: string; label?: string },
+): Slot[] {
+  if (request.slot) return [getSlot(config, request.slot)];
+  const label = request.label!;
+  const matching = Object.values(config.slots).filter((slot) => slot.labels.includes(label));
+  if (matching.length === 0) {
+    const labels = [...new Set(Object.values(config.slots).flatMap((s) => s.labels))].sort();
+    throw new HutError(
+      'UNSATISFIABLE',
+      `no slot has the label '${label}', so no slot could ever run this`,
+      {
+        hint: labels.length ? `labels in use: ${labels.join(', ')}` : 'no slot has any label yet',
+      },
+    );
+  }
+  return matching;
+}
+
+/** The tty a slot's link pointed to when hutctl last looked (to notice re-enumeration). */
+export interface SlotSeen {
+  slot: string;
+  tty: string | null;
+  seen_utc: string;
+}
+
+const seenPath = (stateDir: string, slot: string) => join(stateDir, 'slots', `${slot}.json`);
+
+export async function readSeen(stateDir: string, slot: string): Promise<SlotSeen | null> {
+  try {
+    return JSON.parse(await readFile(seenPath(stateDir, slot), 'utf8')) as SlotSeen;
+  } catch {
+    return null;
+  }
+}
+
+export async function recordSeen(
+  stateDir: string,
+  slot: string,
+  tty: string | null,
+): Promise<void> {
+  if (tty === null) return;
+  const seen: SlotSeen = { slot, tty, seen_utc: new Date().toISOString() };
+  await writeFileAtomic(seenPath(stateDir, slot), `${JSON.stringify(seen)}\n`);
+}
