@@ -27,6 +27,7 @@ const programs = {
   setsid: 'util-linux',
   pgrep: 'procps',
   pkill: 'procps',
+  socat: 'socat',
 };
 const missing = new Set();
 for (const [program, pkg] of Object.entries(programs)) {
