@@ -4,11 +4,14 @@ import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
-/** Writes `data` to `path` so readers see the old file or the whole new one, never a part. */
+/**
+ * Writes `data` to `path` so readers see the old file or the whole new one, never a part: a
+ * temp file in the same directory, fsync (unless `durable: false`), rename.
+ */
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
-  options: { mode?: number } = {},
+  options: { mode?: number; durable?: boolean } = {},
 ): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
@@ -16,7 +19,8 @@ export async function writeFileAtomic(
   const handle = await open(temp, 'wx', options.mode ?? 0o644);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    // Durable by default; transient markers skip the fsync (they are still never half-written).
+    if (options.durable !== false) await handle.sync();
   } catch (error) {
     await handle.close();
     await unlink(temp).catch(() => {});

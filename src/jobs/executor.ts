@@ -169,7 +169,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     start_utc: utcIso(start),
     log_path: logPath,
   };
-  await writeFileAtomic(runningPath, `${JSON.stringify(running)}\n`);
+  await writeFileAtomic(runningPath, `${JSON.stringify(running)}\n`, { durable: false });
   const say = (line: string) => void log.line(redactText(line, secrets));
 
   let result: StepsResult;

@@ -34,60 +34,39 @@ export interface AcquireOptions {
   signal?: AbortSignal;
 }
 
-// Who we are is read before the wait (no fork on the hand-off path); the holder's record is
-// written after "locked" is announced, with the holding shell's pid first so a record left by
-// a holder that is gone can be told from a live one.
-const LOCK_SCRIPT = `lock=$1; owner=$2; record=$3; n=
-[ "$4" = nowait ] && n=-n
+// One process per acquisition: try at once; if busy, say who holds it ("busy <record>") and,
+// unless told not to wait, wait. Who we are is read before any wait (no fork on the hand-off
+// path); the holder's record is written after "locked" is announced, with the holding shell's
+// pid first so a record left by a holder that is gone can be told from a live one.
+const LOCK_SCRIPT = `lock=$1; owner=$2; record=$3
 host=; read -r host < /proc/sys/kernel/hostname 2>/dev/null || host=$(uname -n)
 me="$host \${USER:-$(id -un)}"
 [ -d "\${lock%/*}" ] || mkdir -p -- "\${lock%/*}" 2>/dev/null
-flock -x $n -E 75 -F -- "$lock" sh -c 'echo "locked $3"; printf "%s\\n%s\\n" "$$" "$2" > "$1.tmp.$$" && mv -f -- "$1.tmp.$$" "$1"; exec cat >/dev/null' hutctl-lock "$owner" "$record" "$me"
-st=$?
+held() {
+  flock -x "$@" -E 75 -F -- "$lock" sh -c 'echo "locked $3"; printf "%s\\n%s\\n" "$$" "$2" > "$1.tmp.$$" && mv -f -- "$1.tmp.$$" "$1"; exec cat >/dev/null' hutctl-lock "$owner" "$record" "$me"
+}
+held -n; st=$?
+[ "$st" = 75 ] || exit $st
 # A holder that has just taken the lock may not have written its record yet: look twice.
-if [ "$st" = 75 ]; then
-  for try in 1 2; do { read -r pid && [ -d "/proc/$pid" ] && cat; } < "$owner" 2>/dev/null && break; sleep 0.05; done
-fi
-exit $st`;
+rec=
+for try in 1 2; do
+  rec=$({ read -r pid && [ -d "/proc/$pid" ] && cat; } < "$owner" 2>/dev/null) && [ -n "$rec" ] && break
+  sleep 0.05
+done
+printf 'busy %s\\n' "$rec"
+[ "$4" = nowait ] && exit 75
+held; exit $?`;
 
 export function ownerPathOf(lockPath: string): string {
   return `${lockPath}.owner`;
 }
 
 /** Takes the lock at `path` on the transport's host. */
-export async function acquireLock(
+export function acquireLock(
   transport: Transport,
   path: string,
   options: AcquireOptions,
 ): Promise<HeldLock> {
-  const first = await attempt(transport, path, options, true);
-  if (first.kind === 'held') return first.lock;
-  if (options.noWait) {
-    throw new HutError('LOCK_HELD', `lock ${path} is held ${describeHolder(first.holder)}`, {
-      hint: 'wait for it to finish (run without --no-wait), or cancel that job',
-      details: first.holder,
-    });
-  }
-  options.onWait?.(first.holder);
-  const second = await attempt(transport, path, options, false);
-  if (second.kind === 'held') return second.lock;
-  throw new HutError('IO', `lock ${path}: unexpected conflict while waiting`);
-}
-
-export function describeHolder(holder: LockOwner | null): string {
-  if (!holder) return 'by a process that left no hutctl record (a flock(1) script?)';
-  const job = holder.job_id ? `job ${holder.job_id}` : 'hutctl';
-  return `by ${job} (pid ${holder.pid} on ${holder.host}, since ${holder.since})`;
-}
-
-type Attempt = { kind: 'held'; lock: HeldLock } | { kind: 'busy'; holder: LockOwner | null };
-
-function attempt(
-  transport: Transport,
-  path: string,
-  options: AcquireOptions,
-  noWait: boolean,
-): Promise<Attempt> {
   const argv = [
     'sh',
     '-c',
@@ -96,17 +75,24 @@ function attempt(
     path,
     ownerPathOf(path),
     JSON.stringify(options.owner),
-    noWait ? 'nowait' : 'wait',
+    options.noWait ? 'nowait' : 'wait',
   ];
   const child = transport.spawn(argv, {
     stdio: ['pipe', 'pipe', 'pipe'],
     cwd: '/',
     ownGroup: true,
   });
-  return new Promise<Attempt>((resolve, reject) => {
+  return new Promise<HeldLock>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
+    let holder: LockOwner | null = null;
     let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
     const onAbort = () => {
       // The whole group: a flock(1) still waiting must not take the lock later. Closing stdin
       // makes one that got it in the meantime let go at once.
@@ -118,12 +104,6 @@ function attempt(
       child.stdin?.destroy();
       finish(() => reject(options.signal?.reason ?? new Error('aborted')));
     };
-    const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      options.signal?.removeEventListener('abort', onAbort);
-      fn();
-    };
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout!.setEncoding('utf8');
@@ -133,15 +113,29 @@ function attempt(
     });
     child.stdout!.on('data', (chunk: string) => {
       stdout += chunk;
-      const match = /^locked (\S+) (\S+)\n/.exec(stdout);
-      if (match && !settled) {
-        finish(() => resolve({ kind: 'held', lock: heldLock(child, path, match[1]!, match[2]!) }));
+      for (let nl = stdout.indexOf('\n'); nl >= 0 && !settled; nl = stdout.indexOf('\n')) {
+        const line = stdout.slice(0, nl);
+        stdout = stdout.slice(nl + 1);
+        if (line.startsWith('busy ')) {
+          holder = parseOwner(line.slice(5));
+          if (!options.noWait) options.onWait?.(holder);
+        } else {
+          const match = /^locked (\S+) (\S+)$/.exec(line);
+          if (match) finish(() => resolve(heldLock(child, path, match[1]!, match[2]!)));
+        }
       }
     });
     child.on('error', (error) => finish(() => reject(error)));
     child.on('exit', (code) => {
       if (code === 75) {
-        finish(() => resolve({ kind: 'busy', holder: parseOwner(stdout) }));
+        finish(() =>
+          reject(
+            new HutError('LOCK_HELD', `lock ${path} is held ${describeHolder(holder)}`, {
+              hint: 'wait for it to finish (run without --no-wait), or cancel that job',
+              details: holder,
+            }),
+          ),
+        );
         return;
       }
       finish(() =>
@@ -157,6 +151,12 @@ function attempt(
       );
     });
   });
+}
+
+export function describeHolder(holder: LockOwner | null): string {
+  if (!holder) return 'by a process that left no hutctl record (a flock(1) script?)';
+  const job = holder.job_id ? `job ${holder.job_id}` : 'hutctl';
+  return `by ${job} (pid ${holder.pid} on ${holder.host}, since ${holder.since})`;
 }
 
 function heldLock(child: ChildProcess, path: string, host: string, user: string): HeldLock {

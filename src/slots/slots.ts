@@ -65,5 +65,5 @@ export async function recordSeen(
 ): Promise<void> {
   if (tty === null) return;
   const seen: SlotSeen = { slot, tty, seen_utc: new Date().toISOString() };
-  await writeFileAtomic(seenPath(stateDir, slot), `${JSON.stringify(seen)}\n`);
+  await writeFileAtomic(seenPath(stateDir, slot), `${JSON.stringify(seen)}\n`, { durable: false });
 }
