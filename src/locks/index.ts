@@ -8,6 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { HutError } from '../errors/index.ts';
 import type { Transport } from '../transport/index.ts';
+import { acquireLocalLock } from './local.ts';
 
 export interface LockOwner {
   job_id?: string;
@@ -67,6 +68,9 @@ export function acquireLock(
   path: string,
   options: AcquireOptions,
 ): Promise<HeldLock> {
+  if (transport.target.transport === 'local') {
+    return acquireLocalLock(path, ownerPathOf(path), options, heldLock, describeHolder);
+  }
   const argv = [
     'sh',
     '-c',

@@ -25,6 +25,30 @@ export async function acquireSlot(
   },
 ): Promise<HeldSlot> {
   const transport = new LocalTransport(localTarget());
+  if (candidates.length === 1) {
+    const slot = candidates[0]!;
+    try {
+      const lock = await acquireLock(transport, slotLockPath(config, slot.id), {
+        owner: options.owner,
+        noWait: options.noWait === true,
+        onWait: (holder) =>
+          options.onWait?.(`waiting for ${slot.id} (held ${describeHolder(holder)})`),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      return { slot, lock };
+    } catch (error) {
+      if (isHutError(error) && error.code === 'LOCK_HELD') {
+        throw new HutError(
+          'LOCK_HELD',
+          `slot ${slot.id} is busy: held ${describeHolder((error.details as never) ?? null)}`,
+          {
+            hint: 'wait for it (run without --no-wait)',
+          },
+        );
+      }
+      throw error;
+    }
+  }
   const busy: string[] = [];
   for (const slot of candidates) {
     try {

@@ -155,10 +155,7 @@ describe('slot locks and runs', () => {
     await new Promise((resolve) => script.stdout!.once('data', resolve));
     const busy = await t.hutctl(['slot', 'run', 'hut-02', '--no-wait', '--', 'true']);
     assert.equal(busy.code, 75);
-    assert.match(
-      busy.stderr,
-      /slot hut-02 is busy: hut-02 by a process that left no hutctl record/,
-    );
+    assert.match(busy.stderr, /slot hut-02 is busy: held by a process that left no hutctl record/);
     script.kill('SIGKILL');
     await finished(script);
     assert.equal((await t.hutctl(['slot', 'run', 'hut-02', '--no-wait', '--', 'true'])).code, 0);
