@@ -13,7 +13,7 @@ import { acquireLock } from '../locks/index.ts';
 import { slotLockPath } from '../slots/paths.ts';
 import { LocalTransport } from '../transport/index.ts';
 import { type PowerBackend, PowerError, type RelayState } from './backend.ts';
-import { readPowerRecord, writePowerRecord } from './state.ts';
+import { readPowerRecord, recordObserved, writePowerRecord } from './state.ts';
 
 export type PowerStatus = 'ok' | 'timeout' | 'ha_error';
 
@@ -159,13 +159,7 @@ export async function powerSwitch(
     error = caught;
     state = await readQuietly(ctx.backend, signal);
   }
-  const previous = await readPowerRecord(ctx.config.paths.stateDir, ctx.slot.id);
-  await writePowerRecord(ctx.config.paths.stateDir, {
-    ...previous,
-    slot: ctx.slot.id,
-    state,
-    observed_utc: new Date().toISOString(),
-  });
+  await recordObserved(ctx.config.paths.stateDir, ctx.slot.id, state);
   return {
     slot: ctx.slot.id,
     backend: ctx.backend.describe(),
@@ -185,13 +179,7 @@ export async function powerState(
   const signal = ctx.signal ?? new AbortController().signal;
   try {
     const state = await ctx.backend.get(signal);
-    const previous = await readPowerRecord(ctx.config.paths.stateDir, ctx.slot.id);
-    await writePowerRecord(ctx.config.paths.stateDir, {
-      ...previous,
-      slot: ctx.slot.id,
-      state,
-      observed_utc: new Date().toISOString(),
-    });
+    await recordObserved(ctx.config.paths.stateDir, ctx.slot.id, state);
     return { state, error: null };
   } catch (error) {
     if (!(error instanceof PowerError)) throw error;

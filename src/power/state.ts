@@ -31,3 +31,18 @@ export async function writePowerRecord(stateDir: string, record: PowerRecord): P
     `${JSON.stringify(record, null, 2)}\n`,
   );
 }
+
+/** Records what the relay read, keeping the last cycle's time and outcome. */
+export async function recordObserved(
+  stateDir: string,
+  slot: string,
+  state: RelayState | null,
+): Promise<void> {
+  const previous = await readPowerRecord(stateDir, slot);
+  await writePowerRecord(stateDir, {
+    ...previous,
+    slot,
+    state,
+    observed_utc: new Date().toISOString(),
+  });
+}

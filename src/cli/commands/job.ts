@@ -27,6 +27,7 @@ import {
 } from '../../jobs/index.ts';
 import { transportFor } from '../../transport/index.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
+import { printOutcome, withCancelOnSignal } from '../job-outcome.ts';
 import { note, printJson, printLine } from '../output.ts';
 import { readInput } from '../read-input.ts';
 
@@ -75,13 +76,9 @@ Example:
       const invocation = parseInvocation(text, source);
       const config = await loadFor(globals);
       const target = targetFor(config, invocation, options.target);
-      const controller = new AbortController();
-      const onSignal = () => controller.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
       const quietOutput = options.json || options.quiet;
-      try {
-        const outcome = await runJob({
+      const outcome = await withCancelOnSignal((signal) =>
+        runJob({
           invocation,
           source,
           config,
@@ -92,19 +89,10 @@ Example:
           replace: options.replace === true,
           liveFd: quietOutput ? null : 1,
           progress: options.json ? () => {} : (line) => note(`hutctl: ${line}`),
-          signal: controller.signal,
-        });
-        const { report } = outcome;
-        if (options.json) printJson(report);
-        else
-          note(
-            `hutctl: ${report.status} (exit ${report.exit_code}) in ${report.duration_sec} s: ${report.human_summary}\nhutctl: report ${outcome.reportPath}`,
-          );
-        process.exitCode = EXIT_FOR_STATUS[report.status];
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+          signal,
+        }),
+      );
+      await printOutcome(outcome, options.json);
     });
 
   job

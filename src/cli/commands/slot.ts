@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { HutError } from '../../errors/index.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
+import { printOutcome, withCancelOnSignal } from '../job-outcome.ts';
 import { note, printJson, printLine } from '../output.ts';
 
 const globals = (command: Command) => command.optsWithGlobals<GlobalOptions>();
@@ -186,13 +187,8 @@ no configured slot has is refused at once (exit 2).`,
           );
         const config = await loadFor(globals(command));
         const { runSlotJob } = await import('../../slots/index.ts');
-        const { EXIT_FOR_STATUS } = await import('../../jobs/index.ts');
-        const controller = new AbortController();
-        const onSignal = () => controller.abort();
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-        try {
-          const outcome = await runSlotJob({
+        const outcome = await withCancelOnSignal((signal) =>
+          runSlotJob({
             config,
             ...(slotId ? { slot: slotId } : {}),
             ...(options.label ? { label: options.label } : {}),
@@ -206,19 +202,10 @@ no configured slot has is refused at once (exit 2).`,
             ...(options.evidenceDir ? { evidenceDir: options.evidenceDir } : {}),
             liveFd: options.json || options.quiet ? null : 1,
             progress: options.json ? () => {} : (line) => note(`hutctl: ${line}`),
-            signal: controller.signal,
-          });
-          const { report } = outcome;
-          if (options.json) printJson(report);
-          else
-            note(
-              `hutctl: ${report.status} (exit ${report.exit_code}) on ${String(report.slot ?? '?')} in ${report.duration_sec} s: ${report.human_summary}\nhutctl: report ${outcome.reportPath}`,
-            );
-          process.exitCode = EXIT_FOR_STATUS[report.status];
-        } finally {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-        }
+            signal,
+          }),
+        );
+        await printOutcome(outcome, options.json, ` on ${String(outcome.report.slot ?? '?')}`);
       },
     );
 

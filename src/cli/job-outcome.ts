@@ -1,0 +1,35 @@
+/** What `job run` and `slot run` share on the command line: Ctrl-C as a cancel, and the result. */
+import type { JobOutcome } from '../jobs/index.ts';
+import { note, printJson } from './output.ts';
+
+/** Runs `work` with SIGINT/SIGTERM turned into an abort (hutctl then cancels the job in order). */
+export async function withCancelOnSignal<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Prints the report (JSON) or a two-line summary, and sets the exit status from the status. */
+export async function printOutcome(
+  outcome: JobOutcome,
+  json: boolean | undefined,
+  where = '',
+): Promise<void> {
+  const { EXIT_FOR_STATUS } = await import('../jobs/index.ts');
+  const { report } = outcome;
+  if (json) printJson(report);
+  else {
+    note(
+      `hutctl: ${report.status} (exit ${report.exit_code})${where} in ${report.duration_sec} s: ${report.human_summary}`,
+    );
+    note(`hutctl: report ${outcome.reportPath}`);
+  }
+  process.exitCode = EXIT_FOR_STATUS[report.status];
+}
