@@ -16,6 +16,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   slot: () => import('./commands/slot.ts'),
   power: () => import('./commands/power.ts'),
   sim: () => import('./commands/sim.ts'),
+  artifact: () => import('./commands/artifact.ts'),
+  hil: () => import('./commands/hil.ts'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -9,6 +9,7 @@ export {
   formatProblem,
   type HomeAssistantSettings,
   type HutConfig,
+  type PlatformProfile,
   type Slot,
   type SlotPower,
   type Target,

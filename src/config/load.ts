@@ -9,6 +9,29 @@ import { readLxdEnv } from './lxd-env.ts';
 import { type ConfigFile, configFileSchema } from './schema.ts';
 import type { ConfigProblem, HutConfig, Slot, Target } from './types.ts';
 
+/** The flash presets: esptool with the build's flash_args, or idf.py on the artifact as its build dir. */
+export function flashCommand(flash: 'esptool' | 'idf' | string[]): string[] {
+  if (flash === 'esptool') {
+    return [
+      'esptool.py',
+      '--chip',
+      'auto',
+      '-p',
+      '{port}',
+      '-b',
+      '460800',
+      '--before',
+      'default_reset',
+      '--after',
+      'hard_reset',
+      'write_flash',
+      '@flash_args',
+    ];
+  }
+  if (flash === 'idf') return ['idf.py', '-B', '{artifact_dir}', '-p', '{port}', 'flash'];
+  return flash;
+}
+
 export interface LoadResult {
   config: HutConfig;
   problems: ConfigProblem[];
@@ -43,6 +66,8 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
       stateDir: path(parsed.paths?.state_dir, '~/.local/state/hutctl'),
     },
     slots: {},
+    profiles: {},
+    artifacts: { store: path(parsed.artifacts?.store, './artifacts') },
     serial: { byIdDir: path(parsed.serial?.by_id_dir, '/dev/serial/by-id') },
     homeAssistant: null,
     ssh: {
@@ -87,6 +112,16 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
       confirmTimeoutSec: ha.confirm_timeout_sec ?? 10,
       ...(ha.token_env ? { tokenEnv: ha.token_env } : {}),
       ...(ha.token_file ? { tokenFile: path(ha.token_file, '') } : {}),
+    };
+  }
+  for (const [name, raw] of Object.entries(parsed.profiles ?? {})) {
+    config.profiles[name] = {
+      name,
+      flash: flashCommand(raw.flash ?? 'esptool'),
+      artifact: raw.artifact ?? name,
+      bootMarker: raw.boot_marker ?? 'app_main|Returned from app_main|ready',
+      bootTimeoutSec: raw.boot_timeout_sec ?? 20,
+      baud: raw.baud ?? 115200,
     };
   }
   for (const [id, raw] of Object.entries(parsed.slots ?? {})) {

@@ -76,7 +76,17 @@ const slotSchema = z.strictObject({
   power: z.optional(powerSchema),
 });
 
+const profileSchema = z.strictObject({
+  flash: z.optional(z.union([z.enum(['esptool', 'idf']), argv()])),
+  artifact: z.optional(text()),
+  boot_marker: z.optional(text()),
+  boot_timeout_sec: z.optional(z.number().check(z.positive())),
+  baud: z.optional(z.int().check(z.positive())),
+});
+
 export const configFileSchema = z.strictObject({
+  artifacts: z.optional(z.strictObject({ store: z.optional(text()) })),
+  profiles: z.optional(z.record(text(), profileSchema)),
   slots: z.optional(z.record(slotId, slotSchema)),
   serial: z.optional(z.strictObject({ by_id_dir: z.optional(text()) })),
   home_assistant: z.optional(

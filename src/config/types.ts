@@ -46,6 +46,18 @@ export interface HomeAssistantSettings {
   confirmTimeoutSec: number;
 }
 
+export interface PlatformProfile {
+  name: string;
+  /** argv with {port}, {artifact_dir}, {baud} placeholders; run in the artifact directory. */
+  flash: string[];
+  /** The artifact profile to fetch (defaults to the profile's name). */
+  artifact: string;
+  /** A regular expression the boot log must show when the firmware is operational. */
+  bootMarker: string;
+  bootTimeoutSec: number;
+  baud: number;
+}
+
 export interface HutConfig {
   /** The hutctl.yaml that was read, or null when none was found. */
   file: string | null;
@@ -58,6 +70,8 @@ export interface HutConfig {
     stateDir: string;
   };
   slots: Record<string, Slot>;
+  profiles: Record<string, PlatformProfile>;
+  artifacts: { store: string };
   serial: { byIdDir: string };
   homeAssistant: HomeAssistantSettings | null;
   ssh: {

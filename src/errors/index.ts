@@ -10,6 +10,7 @@ export type HutErrorCode =
   | 'CONNECT'
   | 'COOLDOWN'
   | 'UNSATISFIABLE'
+  | 'ARTIFACT'
   | 'IO';
 
 /** Exit status for each code; job outcomes (0/1/124/130) are reported, not thrown. */
@@ -23,6 +24,7 @@ export const EXIT_STATUS: Record<HutErrorCode, number> = {
   CONNECT: 255,
   COOLDOWN: 75,
   UNSATISFIABLE: 2,
+  ARTIFACT: 1,
   IO: 1,
 };
 

@@ -8,6 +8,7 @@ export {
   readReport,
   readRunning,
 } from './evidence.ts';
+export { EvidenceLog } from './evidence-log.ts';
 export {
   type AcquireRequest,
   EXIT_FOR_STATUS,

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../files/index.ts';
-import { BOARD_MODES, type BoardMode, SimBoard } from './board.ts';
+import { BOARD_MODES, type BoardMode, READY_MARKER, SimBoard } from './board.ts';
 import { type EntityFailure, type SimHomeAssistant, startSimHomeAssistant } from './ha-server.ts';
 
 export interface SimFarmOptions {
@@ -108,8 +108,11 @@ export async function startSimFarm(options: SimFarmOptions): Promise<SimFarm> {
     await board.powerOn();
   }
 
+  const flasher = join(dir, 'bin', 'fake-esptool.cjs');
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  writeFileSync(flasher, FAKE_FLASHER, { mode: 0o755 });
   const configPath = join(dir, 'hutctl.yaml');
-  await writeFileAtomic(configPath, farmConfig(dir, ha.url, tokenFile, options.slots));
+  await writeFileAtomic(configPath, farmConfig(dir, ha.url, tokenFile, options.slots, flasher));
   const state: SimState = {
     pid: process.pid,
     ha_url: ha.url,
@@ -132,7 +135,13 @@ export async function startSimFarm(options: SimFarmOptions): Promise<SimFarm> {
   };
 }
 
-function farmConfig(dir: string, url: string, tokenFile: string, slots: number): string {
+function farmConfig(
+  dir: string,
+  url: string,
+  tokenFile: string,
+  slots: number,
+  flasher: string,
+): string {
   const lines = [
     '# Written by `hutctl sim up`: a simulated farm on this machine (PTY boards, simulated Home Assistant).',
     'targets:',
@@ -151,6 +160,15 @@ function farmConfig(dir: string, url: string, tokenFile: string, slots: number):
     `  token_file: ${tokenFile}`,
     '  timeout_sec: 5',
     '  confirm_timeout_sec: 5',
+    'artifacts:',
+    `  store: ${join(dir, 'artifacts')}`,
+    'profiles:',
+    ...PROFILES.flatMap((name) => [
+      `  ${name}:`,
+      `    flash: [${JSON.stringify(process.execPath)}, ${JSON.stringify(flasher)}, --port, '{port}']`,
+      `    boot_marker: '${READY_MARKER}'`,
+      '    boot_timeout_sec: 5',
+    ]),
     'slots:',
   ];
   for (let n = 1; n <= slots; n++) {
@@ -171,3 +189,27 @@ function farmConfig(dir: string, url: string, tokenFile: string, slots: number):
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * The farm's stand-in for esptool: checks every file against the artifact's manifest (in the
+ * working directory), writes to the board's port, and records the flash in <farm>/flash.log.
+ */
+const FAKE_FLASHER = `#!/usr/bin/env node
+const { createHash } = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const port = process.argv[process.argv.indexOf('--port') + 1];
+const manifest = JSON.parse(fs.readFileSync('manifest.json', 'utf8'));
+console.log('esptool.py v4.8.1 (simulated): serial port ' + port);
+for (const file of manifest.files) {
+  const digest = createHash('sha256').update(fs.readFileSync(file.name)).digest('hex');
+  if (digest !== file.sha256) {
+    console.error('A fatal error occurred: ' + file.name + ' does not match its checksum');
+    process.exit(2);
+  }
+  console.log('Writing ' + file.name + ' (' + file.size + ' bytes)... Hash of data verified.');
+}
+fs.writeFileSync(port, 'flash\\n');
+fs.appendFileSync(path.join(__dirname, '..', 'flash.log'), new Date().toISOString() + ' ' + port + ' ' + manifest.commit_sha + '\\n');
+console.log('Hard resetting via RTS pin...');
+`;

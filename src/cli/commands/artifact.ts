@@ -1,0 +1,111 @@
+/** `hutctl artifact put|get|list|verify`: build outputs keyed by commit SHA, with a manifest. */
+import type { Command } from 'commander';
+import { type GlobalOptions, loadFor } from '../context.ts';
+import { printJson, printLine } from '../output.ts';
+
+const store = async (command: Command, override?: string) =>
+  override ?? (await loadFor(command.optsWithGlobals<GlobalOptions>())).artifacts.store;
+
+export function register(program: Command): void {
+  const artifact = program
+    .command('artifact')
+    .description(
+      'artifacts by commit SHA: the upstream lane stores them, the hardware lane verifies and uses them',
+    );
+
+  artifact
+    .command('put')
+    .description(
+      'store files for a commit (copied, sha256 recorded in manifest.json; replaces that SHA/profile whole)',
+    )
+    .argument('<sha>', 'the commit the files were built from')
+    .argument('<files...>')
+    .option('--profile <name>', 'build profile (platform), e.g. i2s', 'default')
+    .option('--lane <lane>', 'who built it', 'upstream')
+    .option('--store <dir>', 'the artifact store (default: artifacts.store, ./artifacts)')
+    .option('--json', 'print the manifest')
+    .action(
+      async (
+        sha: string,
+        files: string[],
+        options: { profile: string; lane: string; store?: string; json?: boolean },
+        command: Command,
+      ) => {
+        const { putArtifact } = await import('../../hil/index.ts');
+        const manifest = await putArtifact(
+          await store(command, options.store),
+          sha,
+          files,
+          options,
+        );
+        if (options.json) printJson(manifest);
+        else
+          printLine(
+            `stored ${manifest.files.length} file(s) for ${manifest.commit_sha}/${manifest.profile}: ${manifest.files.map((f) => `${f.name} (${f.size} B)`).join(', ')}`,
+          );
+      },
+    );
+
+  artifact
+    .command('get')
+    .description("verify a commit's artifact against its manifest and copy it out")
+    .argument('<sha>')
+    .option('--profile <name>', 'build profile', 'default')
+    .option('--to <dir>', 'where to copy the files', '.')
+    .option('--store <dir>', 'the artifact store')
+    .option('--json', 'print the manifest')
+    .action(
+      async (
+        sha: string,
+        options: { profile: string; to: string; store?: string; json?: boolean },
+        command: Command,
+      ) => {
+        const { getArtifact } = await import('../../hil/index.ts');
+        const manifest = await getArtifact(
+          await store(command, options.store),
+          sha,
+          options.profile,
+          options.to,
+        );
+        if (options.json) printJson(manifest);
+        else
+          printLine(
+            `verified and copied ${manifest.files.length} file(s) of ${manifest.commit_sha}/${manifest.profile} to ${options.to}`,
+          );
+      },
+    );
+
+  artifact
+    .command('verify')
+    .description("check a commit's artifact: every file present with the recorded size and sha256")
+    .argument('<sha>')
+    .option('--profile <name>', 'build profile', 'default')
+    .option('--store <dir>', 'the artifact store')
+    .action(async (sha: string, options: { profile: string; store?: string }, command: Command) => {
+      const { verifyArtifact } = await import('../../hil/index.ts');
+      const { manifest } = await verifyArtifact(
+        await store(command, options.store),
+        sha,
+        options.profile,
+      );
+      printLine(
+        `${manifest.commit_sha}/${manifest.profile}: ${manifest.files.length} file(s) intact`,
+      );
+    });
+
+  artifact
+    .command('list')
+    .description('the stored artifacts, newest first')
+    .option('--store <dir>', 'the artifact store')
+    .option('--json', 'print as JSON')
+    .action(async (options: { store?: string; json?: boolean }, command: Command) => {
+      const { listArtifacts } = await import('../../hil/index.ts');
+      const all = await listArtifacts(await store(command, options.store));
+      if (options.json) return printJson(all);
+      if (all.length === 0) printLine('no artifacts stored');
+      for (const m of all)
+        printLine(
+          `${m.commit_sha.slice(0, 12)}  ${m.profile.padEnd(10)} ${m.lane.padEnd(9)} ${m.created_utc}  ${m.files.map((f) => f.name).join(', ')}`,
+        );
+    });
+}

@@ -1,0 +1,111 @@
+/** `hutctl hil run|surface`: the hardware lane's HW-BOOT-001, with CI outputs. */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { HutError } from '../../errors/index.ts';
+import { type GlobalOptions, loadFor } from '../context.ts';
+import { note, printJson, printLine } from '../output.ts';
+
+interface HilCliOptions {
+  sha: string;
+  slot?: string;
+  label?: string;
+  profile?: string;
+  test?: string;
+  junit?: string;
+  summary?: string;
+  evidenceDir?: string;
+  json?: boolean;
+}
+
+const OUTPUTS = `
+Results: pass (exit 0), fail — the firmware (exit 1), blocked — the farm: artifact, device, flash
+or power, with the phase named (exit 3). Evidence: <sha>_<slot>_HW-BOOT-001_<YYYYMMDD_HHMMSS>_utc.log
+and .json (the hardware result summary: commit, lane local-hil, slot, platform, test, result,
+power cycles, recovery events). --summary defaults to $GITHUB_STEP_SUMMARY when that is set.`;
+
+export function register(program: Command): void {
+  const hil = program
+    .command('hil')
+    .description("the hardware lane: HW-BOOT-001 on slots for a commit's artifact");
+
+  hil
+    .command('run')
+    .description(
+      "take a slot, verify and flash the SHA's artifact, power-cycle, judge the boot log, recover once on a hang",
+    )
+    .requiredOption('--sha <sha>', 'the commit whose artifact to test')
+    .option('--slot <id>', 'the slot')
+    .option('--label <label>', 'or the first free slot with this label')
+    .option('--profile <name>', "platform profile (default: the slot's)")
+    .option('--test <id>', 'the hardware test', 'HW-BOOT-001')
+    .option('--junit <file>', 'write JUnit XML')
+    .option('--summary <file>', 'append a Markdown summary')
+    .option('--evidence-dir <dir>', 'where the evidence goes')
+    .option('--json', 'print the result summary as JSON')
+    .addHelpText('after', OUTPUTS)
+    .action(async (options: HilCliOptions, command: Command) => {
+      if (!options.slot === !options.label)
+        throw new HutError('USAGE', 'pass exactly one of --slot or --label');
+      const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
+      const { runHil } = await import('../../hil/index.ts');
+      const result = await runHil({
+        config,
+        ...pick(options),
+        progress: options.json ? undefined : (l) => note(`hutctl: ${l}`),
+      });
+      await report([result], options, true);
+    });
+
+  hil
+    .command('surface')
+    .description(
+      'HW-BOOT-001 on every mapped slot at once (different slots in parallel, one table)',
+    )
+    .requiredOption('--sha <sha>', 'the commit whose artifact to test')
+    .option('--test <id>', 'the hardware test', 'HW-BOOT-001')
+    .option('--junit <file>', 'write JUnit XML')
+    .option('--summary <file>', 'append a Markdown summary')
+    .option('--evidence-dir <dir>', 'where the evidence goes')
+    .option('--json', 'print the results as JSON')
+    .addHelpText('after', OUTPUTS)
+    .action(async (options: HilCliOptions, command: Command) => {
+      const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
+      if (Object.keys(config.slots).length === 0)
+        throw new HutError('CONFIG', 'no slots are configured', {
+          hint: "see 'hutctl slot scan --propose'",
+        });
+      const { surface } = await import('../../hil/index.ts');
+      const results = await surface({
+        config,
+        ...pick(options),
+        progress: options.json ? undefined : (l) => note(`hutctl: ${l}`),
+      });
+      await report(results, options, false);
+    });
+}
+
+function pick(options: HilCliOptions) {
+  return {
+    sha: options.sha,
+    ...(options.slot ? { slot: options.slot } : {}),
+    ...(options.label ? { label: options.label } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...(options.test ? { test: options.test } : {}),
+    ...(options.evidenceDir ? { evidenceDir: options.evidenceDir } : {}),
+  };
+}
+
+async function report(
+  results: import('../../hil/index.ts').HilResult[],
+  options: HilCliOptions,
+  single: boolean,
+): Promise<void> {
+  const { exitStatus, junitXml, markdownSummary, resultTable } = await import('../../hil/index.ts');
+  const { writeFileAtomic } = await import('../../files/index.ts');
+  if (options.junit) await writeFileAtomic(options.junit, junitXml(results));
+  const summary = options.summary ?? process.env.GITHUB_STEP_SUMMARY;
+  if (summary) writeFileSync(summary, markdownSummary(results), { flag: 'a' });
+  if (options.json) printJson(single ? results[0] : results);
+  else for (const line of resultTable(results)) printLine(line);
+  process.exitCode = exitStatus(results);
+}

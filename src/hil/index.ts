@@ -1,0 +1,13 @@
+/** The hardware lane: artifacts by SHA, HW-BOOT-001 runs and their CI outputs. */
+export {
+  type ArtifactManifest,
+  artifactDir,
+  checkSha,
+  getArtifact,
+  listArtifacts,
+  putArtifact,
+  verifyArtifact,
+} from './artifacts.ts';
+export { exitStatus, junitXml, markdownSummary, resultTable } from './report.ts';
+export { type HilResult, type HilRunOptions, runHil, TESTS } from './run.ts';
+export { surface } from './surface.ts';

@@ -1,0 +1,293 @@
+/**
+ * `hil run`: HW-BOOT-001 ("cold boot to operational state, no panic/reset loop") on one slot
+ * for one commit: take the slot, fetch and verify that SHA's artifact, flash it, power-cycle,
+ * capture and judge the boot log, recover once by power cycle on a hang, and write the hardware
+ * result summary. `fail` is the firmware's; `blocked` is the farm's (artifact, device, flash,
+ * power), with the phase that stopped it.
+ */
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { HutConfig, PlatformProfile, Slot } from '../config/index.ts';
+import { utcIso, utcStamp } from '../contract/index.ts';
+import { HutError, isHutError } from '../errors/index.ts';
+import { writeFileAtomic } from '../files/index.ts';
+import { EvidenceLog } from '../jobs/index.ts';
+import { backendFor, type PowerContext, powerSwitch } from '../power/index.ts';
+import { acquireSlot, candidateSlots, ttyOf } from '../slots/index.ts';
+import { checkSha, getArtifact } from './artifacts.ts';
+import { captureBoot } from './serial.ts';
+
+export const TESTS = ['HW-BOOT-001'] as const;
+
+export interface HilResult {
+  schema_version: 'hutctl.hil-result.v1';
+  commit_sha: string;
+  lane: 'local-hil';
+  slot: string;
+  platform: string | null;
+  test_id: string;
+  status: 'pass' | 'fail' | 'blocked';
+  phase: 'lock' | 'artifact' | 'device' | 'flash' | 'power' | 'boot';
+  reason: string;
+  power_cycles: number;
+  recovery_events: number;
+  reset_reason: string | null;
+  boot_ms: number | null;
+  evidence: string[];
+  started_utc: string;
+  ended_utc: string;
+  duration_sec: number;
+}
+
+export interface HilRunOptions {
+  config: HutConfig;
+  sha: string;
+  slot?: string;
+  label?: string;
+  profile?: string;
+  test?: string;
+  evidenceDir?: string;
+  progress?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+const LINK_WAIT_MS = 10_000;
+const FLASH_TIMEOUT_MS = 300_000;
+
+export async function runHil(options: HilRunOptions): Promise<HilResult> {
+  const { config } = options;
+  const sha = checkSha(options.sha);
+  const test = options.test ?? 'HW-BOOT-001';
+  if (!(TESTS as readonly string[]).includes(test))
+    throw new HutError('USAGE', `unknown test ${test} (known: ${TESTS.join(', ')})`);
+  const candidates = candidateSlots(config, {
+    ...(options.slot ? { slot: options.slot } : {}),
+    ...(options.label ? { label: options.label } : {}),
+  });
+  const progress = options.progress ?? (() => {});
+  const evidenceDir = options.evidenceDir ?? config.paths.evidenceDir;
+  const owner = {
+    job_id: `hil-${sha.slice(0, 12)}-${test}`,
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+  };
+  const { slot, lock } = await acquireSlot(config, candidates, {
+    owner,
+    onWait: progress,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  try {
+    return await runOnSlot(options, slot, sha, test, evidenceDir, progress);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runOnSlot(
+  options: HilRunOptions,
+  slot: Slot,
+  sha: string,
+  test: string,
+  evidenceDir: string,
+  progress: (line: string) => void,
+): Promise<HilResult> {
+  const { config } = options;
+  const started = new Date();
+  const base = `${sha}_${slot.id}_${test}_${utcStamp(started)}_utc`;
+  const log = EvidenceLog.create(join(evidenceDir, `${base}.log`));
+  const say = (line: string) => void log.line(`# ${line}`);
+  const profileName = options.profile ?? slot.profile ?? null;
+  const result: HilResult = {
+    schema_version: 'hutctl.hil-result.v1',
+    commit_sha: sha,
+    lane: 'local-hil',
+    slot: slot.id,
+    platform: profileName,
+    test_id: test,
+    status: 'blocked',
+    phase: 'artifact',
+    reason: '',
+    power_cycles: 0,
+    recovery_events: 0,
+    reset_reason: null,
+    boot_ms: null,
+    evidence: [log.path],
+    started_utc: utcIso(started),
+    ended_utc: '',
+    duration_sec: 0,
+  };
+  const finish = async (status: HilResult['status'], phase: HilResult['phase'], reason: string) => {
+    Object.assign(result, { status, phase, reason });
+    say(`${status} (${phase}): ${reason}`);
+    await log.close();
+    const ended = new Date();
+    result.ended_utc = utcIso(ended);
+    result.duration_sec = Math.round(ended.getTime() - started.getTime()) / 1000;
+    result.evidence.push(join(evidenceDir, `${base}.json`));
+    await writeFileAtomic(
+      join(evidenceDir, `${base}.json`),
+      `${JSON.stringify(result, null, 2)}\n`,
+    );
+    return result;
+  };
+  say(
+    `hutctl hil run ${test} on ${slot.id} for ${sha}, lane local-hil, profile ${profileName ?? '(none)'}`,
+  );
+  progress(`${slot.id}: ${test} for ${sha.slice(0, 12)}`);
+
+  const profile = profileName ? config.profiles[profileName] : undefined;
+  if (!profile) {
+    return finish(
+      'blocked',
+      'artifact',
+      profileName
+        ? `platform profile '${profileName}' is not configured (profiles: in hutctl.yaml)`
+        : `slot ${slot.id} has no platform profile`,
+    );
+  }
+  let artifactDir: string;
+  try {
+    artifactDir = join(config.paths.stateDir, 'hil', `${sha}-${slot.id}`);
+    const manifest = await getArtifact(config.artifacts.store, sha, profile.artifact, artifactDir);
+    say(
+      `artifact ${sha}/${profile.artifact} verified: ${manifest.files.map((f) => `${f.name} ${f.sha256.slice(0, 12)}`).join(', ')} (built by the ${manifest.lane} lane)`,
+    );
+  } catch (error) {
+    if (isHutError(error) && error.code === 'ARTIFACT')
+      return finish('blocked', 'artifact', `${error.message}; nothing was flashed`);
+    throw error;
+  }
+
+  if (!(await waitForLink(slot.serial, LINK_WAIT_MS))) {
+    return finish(
+      'blocked',
+      'device',
+      `${slot.serial} does not exist (board unplugged or powered off?)`,
+    );
+  }
+  progress(`${slot.id}: flashing`);
+  const flash = await runFlash(profile, slot.serial, artifactDir, log);
+  if (flash !== 0) return finish('blocked', 'flash', `the flash command exited ${flash}`);
+
+  const power = slot.power
+    ? {
+        config,
+        slot,
+        backend: backendFor(config, slot),
+        ...(options.signal ? { signal: options.signal } : {}),
+      }
+    : null;
+  const boot = async () => {
+    if (power) {
+      progress(`${slot.id}: power cycle`);
+      const cycled = await coldBoot(power);
+      result.power_cycles++;
+      if (cycled) return { outcome: 'power' as const, detail: cycled };
+    }
+    if (!(await waitForLink(slot.serial, LINK_WAIT_MS)))
+      return {
+        outcome: 'power' as const,
+        detail: `${slot.serial} did not come back after power-on`,
+      };
+    progress(`${slot.id}: reading the boot log`);
+    say(
+      `serial ${slot.serial} -> ${ttyOf(slot.serial)}, ${profile.baud} baud, up to ${profile.bootTimeoutSec} s for /${profile.bootMarker}/`,
+    );
+    return captureBoot(slot.serial, {
+      marker: new RegExp(profile.bootMarker),
+      timeoutMs: profile.bootTimeoutSec * 1000,
+      baud: profile.baud,
+      onData: (chunk) => void log.line(chunk.replace(/\r?\n$/, '')),
+    });
+  };
+
+  let judged = await boot();
+  if (judged.outcome === 'hang' && power) {
+    result.recovery_events++;
+    say(
+      `no boot marker in ${profile.bootTimeoutSec} s (${judged.detail}); recovery: one more power cycle`,
+    );
+    judged = await boot();
+  }
+  if (judged.outcome === 'power')
+    return finish('blocked', 'power', judged.detail ?? 'power control failed');
+  result.reset_reason = judged.reset_reason;
+  switch (judged.outcome) {
+    case 'booted':
+      result.boot_ms = judged.elapsed_ms;
+      return finish(
+        'pass',
+        'boot',
+        `boot marker seen after ${(judged.elapsed_ms / 1000).toFixed(1)} s${result.recovery_events ? ' (after one recovery power cycle)' : ''}`,
+      );
+    case 'panic':
+      return finish('fail', 'boot', `panic: ${judged.detail}`);
+    case 'reset_loop':
+      return finish('fail', 'boot', `reset loop: ${judged.detail}`);
+    case 'hang':
+      return finish(
+        'fail',
+        'boot',
+        `no boot marker within ${profile.bootTimeoutSec} s (${judged.detail})`,
+      );
+    case 'no_port':
+      return finish('blocked', 'device', judged.detail ?? 'the serial port could not be read');
+  }
+}
+
+/** Off, wait, on — the board boots from cold. Returns an error text, or null when done. */
+async function coldBoot(ctx: PowerContext): Promise<string | null> {
+  const off = await powerSwitch(ctx, 'off');
+  if (off.status !== 'ok') return `power off: ${off.status}: ${off.error}`;
+  await sleep((ctx.slot.power?.offSec ?? 2) * 1000);
+  const on = await powerSwitch(ctx, 'on');
+  return on.status === 'ok' ? null : `power on: ${on.status}: ${on.error}`;
+}
+
+async function waitForLink(path: string, ms: number): Promise<boolean> {
+  for (let waited = 0; waited < ms; waited += 50) {
+    if (ttyOf(path) !== null) return true;
+    await sleep(50);
+  }
+  return ttyOf(path) !== null;
+}
+
+function runFlash(
+  profile: PlatformProfile,
+  port: string,
+  artifactDir: string,
+  log: EvidenceLog,
+): Promise<number> {
+  const argv = profile.flash.map((arg) =>
+    arg
+      .replaceAll('{port}', port)
+      .replaceAll('{artifact_dir}', artifactDir)
+      .replaceAll('{baud}', String(profile.baud)),
+  );
+  void log.line(`# flash: ${argv.join(' ')}`);
+  return new Promise((resolve) => {
+    log.size().then(() => {
+      const child = spawn(argv[0]!, argv.slice(1), {
+        cwd: artifactDir,
+        stdio: ['ignore', log.fd, log.fd],
+        detached: true,
+      });
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {}
+      }, FLASH_TIMEOUT_MS);
+      child.on('error', () => {
+        clearTimeout(timer);
+        resolve(127);
+      });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve(code ?? 128);
+      });
+    });
+  });
+}

@@ -1,0 +1,215 @@
+/** The hardware lane on the simulated farm: artifacts by SHA, HW-BOOT-001, CI outputs. */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startTestFarm, type TestFarm } from '../support/farm.ts';
+
+let t: TestFarm;
+const SHA = 'a1b2c3d4e5f6';
+before(async () => {
+  t = await startTestFarm(3);
+  writeFileSync(join(t.dir, 'app.bin'), Buffer.alloc(8192, 7));
+  writeFileSync(join(t.dir, 'flash_args'), '0x10000 app.bin\n');
+  for (const profile of ['i2s', 'muse', 'squeezeamp']) {
+    const put = await t.hutctl([
+      'artifact',
+      'put',
+      SHA,
+      join(t.dir, 'app.bin'),
+      join(t.dir, 'flash_args'),
+      '--profile',
+      profile,
+      '--json',
+    ]);
+    assert.equal(put.code, 0, put.stderr);
+  }
+});
+after(async () => {
+  await t.stop();
+});
+
+const flashes = () =>
+  existsSync(join(t.dir, 'flash.log'))
+    ? readFileSync(join(t.dir, 'flash.log'), 'utf8').trim().split('\n').length
+    : 0;
+const hil = async (...args: string[]) => {
+  const result = await t.hutctl(['hil', 'run', '--sha', SHA, '--json', ...args]);
+  return { ...result, json: result.stdout ? JSON.parse(result.stdout) : null };
+};
+
+describe('artifacts by SHA', () => {
+  test('put records sizes and sha256; get verifies and copies; list shows them', async () => {
+    const list = JSON.parse((await t.hutctl(['artifact', 'list', '--json'])).stdout);
+    assert.equal(list.length, 3);
+    assert.equal(list[0].files[0].name, 'app.bin');
+    assert.match(list[0].files[0].sha256, /^[0-9a-f]{64}$/);
+    const got = await t.hutctl([
+      'artifact',
+      'get',
+      SHA,
+      '--profile',
+      'i2s',
+      '--to',
+      join(t.dir, 'out'),
+    ]);
+    assert.equal(got.code, 0, got.stderr);
+    assert.deepEqual(
+      readFileSync(join(t.dir, 'out', 'app.bin')),
+      readFileSync(join(t.dir, 'app.bin')),
+    );
+  });
+
+  test('a missing artifact, a bad SHA and a missing file are clear errors', async () => {
+    const missing = await t.hutctl(['artifact', 'get', 'ffff000', '--profile', 'i2s']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no artifact for ffff000 \(profile i2s\)/);
+    assert.equal(
+      (await t.hutctl(['artifact', 'put', 'not-a-sha', join(t.dir, 'app.bin')])).code,
+      2,
+    );
+    const nofile = await t.hutctl([
+      'artifact',
+      'put',
+      SHA,
+      join(t.dir, 'nope.bin'),
+      '--profile',
+      'x',
+    ]);
+    assert.match(nofile.stderr, /nope\.bin: no such file/);
+  });
+});
+
+describe('HW-BOOT-001', () => {
+  test('passes on two slots in parallel and writes the hardware result summary', async () => {
+    const [a, b] = await Promise.all([hil('--slot', 'hut-01'), hil('--slot', 'hut-02')]);
+    for (const [r, slot, platform] of [
+      [a, 'hut-01', 'i2s'],
+      [b, 'hut-02', 'muse'],
+    ] as const) {
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.json.status, 'pass');
+      assert.equal(r.json.commit_sha, SHA);
+      assert.equal(r.json.lane, 'local-hil');
+      assert.equal(r.json.slot, slot);
+      assert.equal(r.json.platform, platform);
+      assert.equal(r.json.test_id, 'HW-BOOT-001');
+      assert.equal(r.json.power_cycles, 1);
+      assert.equal(r.json.recovery_events, 0);
+      assert.equal(r.json.reset_reason, 'POWERON_RESET');
+      assert.match(
+        r.json.evidence[0],
+        new RegExp(`${SHA}_${slot}_HW-BOOT-001_\\d{8}_\\d{6}_utc\\.log$`),
+      );
+      assert.match(readFileSync(r.json.evidence[0], 'utf8'), /squeezelite-esp32: ready/);
+    }
+    const overlap =
+      Math.min(Date.parse(a.json.ended_utc), Date.parse(b.json.ended_utc)) -
+      Math.max(Date.parse(a.json.started_utc), Date.parse(b.json.started_utc));
+    assert.ok(overlap >= 0, 'the two slots ran at the same time');
+  });
+
+  test('a board that panics fails, with the panic line quoted', async () => {
+    t.farm.boards.get('hut-03')!.mode = 'panic';
+    try {
+      const r = await hil('--slot', 'hut-03');
+      assert.equal(r.code, 1);
+      assert.equal(r.json.status, 'fail');
+      assert.equal(r.json.phase, 'boot');
+      assert.equal(
+        r.json.reason,
+        "panic: Guru Meditation Error: Core  0 panic'ed (LoadProhibited). Exception was unhandled.",
+      );
+    } finally {
+      t.farm.boards.get('hut-03')!.mode = 'normal';
+    }
+  });
+
+  test('a board that hangs, then boots after one power cycle, passes with recovery_events = 1', async () => {
+    t.farm.boards.get('hut-01')!.mode = 'hang-once';
+    const r = await hil('--slot', 'hut-01');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.status, 'pass');
+    assert.equal(r.json.recovery_events, 1);
+    assert.equal(r.json.power_cycles, 2);
+  });
+
+  test('a corrupt artifact is blocked and never flashed', async () => {
+    const before = flashes();
+    const stored = join(t.dir, 'artifacts', SHA, 'muse', 'app.bin');
+    const original = readFileSync(stored);
+    writeFileSync(
+      stored,
+      Buffer.concat([original.subarray(0, 100), Buffer.from('x'), original.subarray(101)]),
+    );
+    try {
+      const r = await hil('--slot', 'hut-02');
+      assert.equal(r.code, 3);
+      assert.equal(r.json.status, 'blocked');
+      assert.equal(r.json.phase, 'artifact');
+      assert.match(r.json.reason, /app\.bin is corrupt .*nothing was flashed/);
+      assert.equal(flashes(), before, 'the flasher never ran');
+    } finally {
+      writeFileSync(stored, original);
+    }
+  });
+
+  test('a slot whose device vanished is blocked', async () => {
+    const board = t.farm.boards.get('hut-03')!;
+    await board.powerOff();
+    t.farm.ha.entities.get('switch.hut_03_power')!.state = 'off';
+    const config = readFileSync(t.farm.configPath, 'utf8').replace(
+      /( {2}hut-03:\n(?: {4}.*\n)*?) {4}power:\n(?: {6}.*\n)+/,
+      '$1',
+    );
+    const path = join(t.dir, 'nopower.yaml');
+    writeFileSync(path, config);
+    try {
+      const started = Date.now();
+      const r = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-03', '--json'], {
+        env: { HUTCTL_CONFIG: path },
+      });
+      const json = JSON.parse(r.stdout);
+      assert.equal(json.status, 'blocked');
+      assert.equal(json.phase, 'device');
+      assert.match(json.reason, /usb-Espressif_SimBoard_SIM0003-if00-port0 does not exist/);
+      assert.ok(Date.now() - started < 30_000);
+    } finally {
+      t.farm.ha.entities.get('switch.hut_03_power')!.state = 'on';
+      await board.powerOn();
+    }
+  });
+
+  test('surface runs every slot at once and writes JUnit and a Markdown summary', async () => {
+    const junit = join(t.dir, 'junit.xml');
+    const summary = join(t.dir, 'summary.md');
+    rmSync(summary, { force: true });
+    t.farm.boards.get('hut-02')!.mode = 'panic';
+    try {
+      const r = await t.hutctl([
+        'hil',
+        'surface',
+        '--sha',
+        SHA,
+        '--junit',
+        junit,
+        '--summary',
+        summary,
+      ]);
+      assert.equal(r.code, 1, 'any fail makes the exit non-zero');
+      assert.match(r.stdout, /^hut-01 +i2s +pass/m);
+      assert.match(r.stdout, /^hut-02 +muse +fail +boot +panic: Guru Meditation/m);
+      assert.match(r.stdout, /^hut-03 +squeezeamp +pass/m);
+      const xml = readFileSync(junit, 'utf8');
+      assert.match(xml, /<testsuite name="hutctl-hil" tests="3" failures="1" errors="0"/);
+      assert.match(
+        xml,
+        /<testcase classname="hutctl-hil.hut-02" name="HW-BOOT-001 hut-02" time="[\d.]+">\s*<failure message="panic: Guru Meditation Error: Core {2}0 panic&apos;ed|<failure message="panic: Guru Meditation Error: Core {2}0 panic'ed/,
+      );
+      const md = readFileSync(summary, 'utf8');
+      assert.match(md, /\| hut-02 \| muse \| HW-BOOT-001 \| ❌ fail \|/);
+    } finally {
+      t.farm.boards.get('hut-02')!.mode = 'normal';
+    }
+  });
+});
