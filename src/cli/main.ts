@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   sim: () => import('./commands/sim.ts'),
   artifact: () => import('./commands/artifact.ts'),
   hil: () => import('./commands/hil.ts'),
+  worktree: () => import('./commands/worktree.ts'),
 };
 
 export async function main(argv: string[]): Promise<number> {

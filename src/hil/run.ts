@@ -34,6 +34,7 @@ export interface HilResult {
   power_cycles: number;
   recovery_events: number;
   reset_reason: string | null;
+  flash_ms: number | null;
   boot_ms: number | null;
   evidence: string[];
   started_utc: string;
@@ -113,6 +114,7 @@ async function runOnSlot(
     power_cycles: 0,
     recovery_events: 0,
     reset_reason: null,
+    flash_ms: null,
     boot_ms: null,
     evidence: [log.path],
     started_utc: utcIso(started),
@@ -169,7 +171,9 @@ async function runOnSlot(
     );
   }
   progress(`${slot.id}: flashing`);
+  const flashBegan = performance.now();
   const flash = await runFlash(profile, slot.serial, artifactDir, log);
+  result.flash_ms = Math.round(performance.now() - flashBegan);
   if (flash !== 0) return finish('blocked', 'flash', `the flash command exited ${flash}`);
 
   const power = slot.power

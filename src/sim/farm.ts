@@ -108,7 +108,7 @@ export async function startSimFarm(options: SimFarmOptions): Promise<SimFarm> {
     await board.powerOn();
   }
 
-  const flasher = join(dir, 'bin', 'fake-esptool.cjs');
+  const flasher = join(dir, 'bin', 'fake-esptool.sh');
   mkdirSync(join(dir, 'bin'), { recursive: true });
   writeFileSync(flasher, FAKE_FLASHER, { mode: 0o755 });
   const configPath = join(dir, 'hutctl.yaml');
@@ -165,7 +165,7 @@ function farmConfig(
     'profiles:',
     ...PROFILES.flatMap((name) => [
       `  ${name}:`,
-      `    flash: [${JSON.stringify(process.execPath)}, ${JSON.stringify(flasher)}, --port, '{port}']`,
+      `    flash: [${JSON.stringify(flasher)}, --port, '{port}']`,
       `    boot_marker: '${READY_MARKER}'`,
       '    boot_timeout_sec: 5',
     ]),
@@ -194,22 +194,21 @@ function farmConfig(
  * The farm's stand-in for esptool: checks every file against the artifact's manifest (in the
  * working directory), writes to the board's port, and records the flash in <farm>/flash.log.
  */
-const FAKE_FLASHER = `#!/usr/bin/env node
-const { createHash } = require('node:crypto');
-const fs = require('node:fs');
-const path = require('node:path');
-const port = process.argv[process.argv.indexOf('--port') + 1];
-const manifest = JSON.parse(fs.readFileSync('manifest.json', 'utf8'));
-console.log('esptool.py v4.8.1 (simulated): serial port ' + port);
-for (const file of manifest.files) {
-  const digest = createHash('sha256').update(fs.readFileSync(file.name)).digest('hex');
-  if (digest !== file.sha256) {
-    console.error('A fatal error occurred: ' + file.name + ' does not match its checksum');
-    process.exit(2);
-  }
-  console.log('Writing ' + file.name + ' (' + file.size + ' bytes)... Hash of data verified.');
-}
-fs.writeFileSync(port, 'flash\\n');
-fs.appendFileSync(path.join(__dirname, '..', 'flash.log'), new Date().toISOString() + ' ' + port + ' ' + manifest.commit_sha + '\\n');
-console.log('Hard resetting via RTS pin...');
+const FAKE_FLASHER = `#!/bin/sh
+port=
+while [ $# -gt 0 ]; do [ "$1" = --port ] && port=$2; shift; done
+echo "esptool.py v4.8.1 (simulated): serial port $port"
+for f in *; do
+  [ "$f" = manifest.json ] && continue
+  sum=$(sha256sum "$f" | cut -d' ' -f1)
+  if ! grep -q "\\"sha256\\": \\"$sum\\"" manifest.json; then
+    echo "A fatal error occurred: $f does not match its checksum" >&2
+    exit 2
+  fi
+  echo "Writing $f ($(wc -c < "$f") bytes)... Hash of data verified."
+done
+printf 'flash\\n' > "$port"
+sha=$(sed -n 's/.*"commit_sha": "\\([0-9a-f]*\\)".*/\\1/p' manifest.json)
+echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $port $sha" >> "$(dirname "$0")/../flash.log"
+echo "Hard resetting via RTS pin..."
 `;

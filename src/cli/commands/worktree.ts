@@ -1,0 +1,78 @@
+/** `hutctl worktree add|list|rm <task-id>`: one git worktree per task. */
+
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { printJson, printLine } from '../output.ts';
+
+const DEFAULT_ROOT = join(homedir(), 'workspace', 'wt');
+
+export function register(program: Command): void {
+  const worktree = program
+    .command('worktree')
+    .description(
+      'one git worktree per task under ~/workspace/wt/<task-id>, with its own build/ and out/',
+    );
+  const common = (c: Command) =>
+    c
+      .option('--repo <dir>', 'the repository', '.')
+      .option(
+        '--root <dir>',
+        'where task worktrees live (default ~/workspace/wt, or $HUTCTL_WORKTREE_ROOT)',
+      )
+      .option('--json', 'print as JSON');
+  const root = (o: { root?: string }) => o.root ?? process.env.HUTCTL_WORKTREE_ROOT ?? DEFAULT_ROOT;
+
+  common(
+    worktree
+      .command('add')
+      .description('check out <ref> (default HEAD) for a task')
+      .argument('<task-id>')
+      .argument('[ref]', 'commit, tag or branch', 'HEAD'),
+  ).action(
+    async (
+      taskId: string,
+      ref: string,
+      options: { repo: string; root?: string; json?: boolean },
+    ) => {
+      const { addWorktree } = await import('../../worktrees/index.ts');
+      const tree = await addWorktree(options.repo, root(options), taskId, ref);
+      if (options.json) return printJson(tree);
+      printLine(
+        `${tree.task_id}: ${tree.path} at ${tree.commit_sha.slice(0, 12)}; build in ${tree.build_dir}, artifacts named ${tree.artifact_prefix}-*`,
+      );
+    },
+  );
+  common(worktree.command('list').description('the task worktrees of this repository')).action(
+    async (options: { repo: string; root?: string; json?: boolean }) => {
+      const { listWorktrees } = await import('../../worktrees/index.ts');
+      const trees = await listWorktrees(options.repo, root(options));
+      if (options.json) return printJson(trees);
+      if (trees.length === 0) printLine(`no task worktrees under ${root(options)}`);
+      for (const t of trees)
+        printLine(`${t.task_id.padEnd(24)} ${t.commit_sha.slice(0, 12)}  ${t.path}`);
+    },
+  );
+  common(
+    worktree
+      .command('rm')
+      .description("remove a task's worktree (refused with uncommitted changes unless --force)")
+      .argument('<task-id>')
+      .option('--force', 'remove even with uncommitted changes'),
+  ).action(
+    async (
+      taskId: string,
+      options: { repo: string; root?: string; json?: boolean; force?: boolean },
+    ) => {
+      const { removeWorktree } = await import('../../worktrees/index.ts');
+      const tree = await removeWorktree(
+        options.repo,
+        root(options),
+        taskId,
+        options.force === true,
+      );
+      if (options.json) return printJson(tree);
+      printLine(`removed ${tree.path}`);
+    },
+  );
+}
