@@ -8,6 +8,7 @@ export {
   putArtifact,
   verifyArtifact,
 } from './artifacts.ts';
+export { fetchFromGithub, type GithubFetchOptions } from './github.ts';
 export { exitStatus, junitXml, markdownSummary, resultTable } from './report.ts';
 export { type HilResult, type HilRunOptions, runHil, TESTS } from './run.ts';
 export { surface } from './surface.ts';

@@ -80,7 +80,7 @@ export async function listWorktrees(repo: string, root: string): Promise<Worktre
   const trees: Worktree[] = [];
   for (const block of out.split('\n\n')) {
     const path = /^worktree (.+)$/m.exec(block)?.[1];
-    if (!path || !path.startsWith(`${base}/`)) continue;
+    if (!path?.startsWith(`${base}/`)) continue;
     const taskId = path.slice(base.length + 1);
     const sha = /^HEAD ([0-9a-f]+)$/m.exec(block)?.[1] ?? '';
     trees.push({

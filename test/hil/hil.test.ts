@@ -213,3 +213,72 @@ describe('HW-BOOT-001', () => {
     }
   });
 });
+
+describe('artifacts from GitHub Actions', () => {
+  test("get --from-github finds the SHA's successful run, downloads its artifact, stores and verifies it", async () => {
+    const { startFakeGithub } = await import('../support/github.ts');
+    const sha = 'c0ffee1234567890c0ffee1234567890c0ffee12';
+    const app = new Uint8Array(4096).fill(9);
+    const github = await startFakeGithub('gh-token', [
+      { id: 7, head_sha: sha, conclusion: 'failure', artifacts: [] },
+      {
+        id: 8,
+        head_sha: sha,
+        conclusion: 'success',
+        artifacts: [
+          {
+            name: `firmware-${sha}-i2s`,
+            files: { 'app.bin': app, flash_args: new TextEncoder().encode('0x10000 app.bin\n') },
+          },
+        ],
+      },
+    ]);
+    try {
+      const env = { GITHUB_API_URL: github.url, GITHUB_TOKEN: 'gh-token' };
+      const got = await t.hutctl(
+        [
+          'artifact',
+          'get',
+          sha,
+          '--profile',
+          'i2s',
+          '--from-github',
+          'sle/squeezelite-esp32',
+          '--to',
+          join(t.dir, 'gh'),
+          '--json',
+        ],
+        { env },
+      );
+      assert.equal(got.code, 0, got.stderr);
+      const manifest = JSON.parse(got.stdout);
+      assert.equal(manifest.lane, 'upstream (GitHub run 8)');
+      assert.deepEqual(manifest.files.map((f: { name: string }) => f.name).sort(), [
+        'app.bin',
+        'flash_args',
+      ]);
+      assert.deepEqual(new Uint8Array(readFileSync(join(t.dir, 'gh', 'app.bin'))), app);
+      const denied = await t.hutctl(
+        ['artifact', 'get', sha, '--profile', 'i2s', '--from-github', 'sle/squeezelite-esp32'],
+        { env: { ...env, GITHUB_TOKEN: 'wrong' } },
+      );
+      assert.equal(denied.code, 1);
+      assert.match(denied.stderr, /GitHub 401 .*Bad credentials/);
+      const none = await t.hutctl(
+        [
+          'artifact',
+          'get',
+          'abcdef1',
+          '--profile',
+          'i2s',
+          '--from-github',
+          'sle/squeezelite-esp32',
+        ],
+        { env },
+      );
+      assert.match(none.stderr, /no successful workflow run of sle\/squeezelite-esp32 for abcdef1/);
+    } finally {
+      await github.close();
+    }
+  });
+});

@@ -53,27 +53,40 @@ export function register(program: Command): void {
     .option('--profile <name>', 'build profile', 'default')
     .option('--to <dir>', 'where to copy the files', '.')
     .option('--store <dir>', 'the artifact store')
+    .option(
+      '--from-github <owner/repo>',
+      "first fetch it from that repository's successful workflow run for the SHA (token: $GITHUB_TOKEN)",
+    )
+    .option(
+      '--name <name>',
+      'the GitHub artifact name ({sha}, {profile} filled in)',
+      'firmware-{sha}-{profile}',
+    )
     .option('--json', 'print the manifest')
-    .action(
-      async (
-        sha: string,
-        options: { profile: string; to: string; store?: string; json?: boolean },
-        command: Command,
-      ) => {
-        const { getArtifact } = await import('../../hil/index.ts');
-        const manifest = await getArtifact(
-          await store(command, options.store),
+    .action(async (sha: string, options: GetOptions, command: Command) => {
+      const { fetchFromGithub, getArtifact } = await import('../../hil/index.ts');
+      const where = await store(command, options.store);
+      let full = sha;
+      if (options.fromGithub) {
+        const fetched = await fetchFromGithub({
+          repo: options.fromGithub,
           sha,
-          options.profile,
-          options.to,
+          profile: options.profile,
+          store: where,
+          name: options.name,
+          ...(process.env.GITHUB_API_URL ? { apiUrl: process.env.GITHUB_API_URL } : {}),
+          ...(process.env.GITHUB_TOKEN ? { token: process.env.GITHUB_TOKEN } : {}),
+        });
+        full = fetched.commit_sha;
+      }
+      const manifest = await getArtifact(where, full, options.profile, options.to);
+      if (options.json) printJson(manifest);
+      else {
+        printLine(
+          `verified and copied ${manifest.files.length} file(s) of ${manifest.commit_sha}/${manifest.profile} to ${options.to}`,
         );
-        if (options.json) printJson(manifest);
-        else
-          printLine(
-            `verified and copied ${manifest.files.length} file(s) of ${manifest.commit_sha}/${manifest.profile} to ${options.to}`,
-          );
-      },
-    );
+      }
+    });
 
   artifact
     .command('verify')
@@ -108,4 +121,13 @@ export function register(program: Command): void {
           `${m.commit_sha.slice(0, 12)}  ${m.profile.padEnd(10)} ${m.lane.padEnd(9)} ${m.created_utc}  ${m.files.map((f) => f.name).join(', ')}`,
         );
     });
+}
+
+interface GetOptions {
+  profile: string;
+  to: string;
+  store?: string;
+  fromGithub?: string;
+  name: string;
+  json?: boolean;
 }

@@ -1,0 +1,78 @@
+/**
+ * A local double of the two GitHub REST endpoints `artifact get --from-github` uses, per the
+ * documented behaviour: workflow runs filtered by `head_sha`, a run's artifacts, and the
+ * `archive_download_url` that answers with a redirect to the zip. Bearer token required.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { zipSync } from 'fflate';
+
+export interface FakeRun {
+  id: number;
+  head_sha: string;
+  conclusion: 'success' | 'failure';
+  artifacts: Array<{ name: string; files: Record<string, Uint8Array>; expired?: boolean }>;
+}
+
+export async function startFakeGithub(
+  token: string,
+  runs: FakeRun[],
+): Promise<{ url: string; close(): Promise<void> }> {
+  let base = '';
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const json = (status: number, body: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const blob = /^\/blob\/(\d+)$/.exec(url.pathname);
+    if (blob) {
+      // Blob storage: the signed URL itself is the credential.
+      const artifact = runs
+        .flatMap((r) => r.artifacts.map((a, i) => ({ id: r.id * 100 + i, a })))
+        .find((x) => x.id === Number(blob[1]));
+      if (!artifact) return json(404, { message: 'Not Found' });
+      return res
+        .writeHead(200, { 'content-type': 'application/zip' })
+        .end(Buffer.from(zipSync(artifact.a.files)));
+    }
+    if (req.headers.authorization !== `Bearer ${token}`)
+      return json(401, {
+        message: 'Bad credentials',
+        documentation_url: 'https://docs.github.com/rest',
+      });
+    const list = /^\/repos\/[^/]+\/[^/]+\/actions\/runs$/.exec(url.pathname);
+    if (list) {
+      const sha = url.searchParams.get('head_sha');
+      const found = runs.filter((r) => !sha || r.head_sha === sha);
+      return json(200, {
+        total_count: found.length,
+        workflow_runs: found.map((r) => ({
+          id: r.id,
+          head_sha: r.head_sha,
+          status: 'completed',
+          conclusion: r.conclusion,
+          updated_at: '2026-11-24T10:00:00Z',
+        })),
+      });
+    }
+    const arts = /^\/repos\/[^/]+\/[^/]+\/actions\/runs\/(\d+)\/artifacts$/.exec(url.pathname);
+    if (arts) {
+      const run = runs.find((r) => r.id === Number(arts[1]));
+      if (!run) return json(404, { message: 'Not Found' });
+      return json(200, {
+        total_count: run.artifacts.length,
+        artifacts: run.artifacts.map((a, i) => ({
+          id: run.id * 100 + i,
+          name: a.name,
+          expired: a.expired ?? false,
+          archive_download_url: `${base}/download/${run.id * 100 + i}`,
+        })),
+      });
+    }
+    const download = /^\/download\/(\d+)$/.exec(url.pathname);
+    if (download) return res.writeHead(302, { location: `${base}/blob/${download[1]}` }).end();
+    return json(404, { message: 'Not Found' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url: base, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
