@@ -282,3 +282,57 @@ describe('artifacts from GitHub Actions', () => {
     }
   });
 });
+
+describe('recording outcomes in the team documents', () => {
+  test('surface --update-docs adds one handoff entry and the slot rows, and changes nothing else', async () => {
+    const { cpSync } = await import('node:fs');
+    const { fileURLToPath } = await import('node:url');
+    const reference = fileURLToPath(new URL('../fixtures/squeezelite', import.meta.url));
+    const repo = join(t.dir, 'squeezelite');
+    cpSync(reference, repo, { recursive: true });
+    const logPath = join(repo, 'documentation/short-term/coordination/handoff_log.md');
+    const goalPath = join(
+      repo,
+      'documentation/short-term/active/GOAL-002-hut-surface-first-test.md',
+    );
+    const logBefore = readFileSync(logPath, 'utf8').split('\n');
+    const goalBefore = readFileSync(goalPath, 'utf8').split('\n');
+    const r = await t.hutctl(['hil', 'surface', '--sha', SHA, '--update-docs', '--docs', repo]);
+    assert.equal(r.code, 0, r.stderr);
+    const logAfter = readFileSync(logPath, 'utf8').split('\n');
+    assert.equal(logAfter.length, logBefore.length + 1);
+    const at = logBefore.findIndex((l) => l.trim() === 'Entries:') + 3;
+    assert.deepEqual(
+      [...logAfter.slice(0, at), ...logAfter.slice(at + 1)],
+      logBefore,
+      'every other line is byte-identical',
+    );
+    const entry = logAfter[at]!.split(' | ');
+    assert.equal(entry.length, 9);
+    assert.deepEqual(entry.slice(1, 6), [
+      'runner:hutctl',
+      'GOAL-002/WS3',
+      'runner-live',
+      'execute',
+      'no',
+    ]);
+    assert.match(
+      entry[6]!,
+      /^executor=remote_codex HW-BOOT-001 surfacing for `a1b2c3d4e5f6` on lane local-hil: hut-01 pass, hut-02 pass, hut-03 pass/,
+    );
+    const goalAfter = readFileSync(goalPath, 'utf8').split('\n');
+    const header = goalAfter.findIndex((l) => l.startsWith('| Slot ID |'));
+    assert.match(
+      goalAfter[header + 2]!,
+      /^\| hut-01 \| `.*SIM0001-if00-port0` \| i2s \| pass \| HW-BOOT-001 `a1b2c3d4e5f6`/,
+    );
+    assert.match(goalAfter[header + 4]!, /^\| hut-03 \|/);
+    assert.equal(
+      goalAfter.length,
+      goalBefore.length + 2,
+      'the pending placeholder became three slot rows',
+    );
+    assert.deepEqual(goalAfter.slice(0, header + 2), goalBefore.slice(0, header + 2));
+    assert.deepEqual(goalAfter.slice(header + 5), goalBefore.slice(header + 3));
+  });
+});

@@ -14,6 +14,11 @@ interface HilCliOptions {
   junit?: string;
   summary?: string;
   evidenceDir?: string;
+  updateDocs?: boolean;
+  docs?: string;
+  agent?: string;
+  executor?: string;
+  goal?: string;
   json?: boolean;
 }
 
@@ -66,6 +71,17 @@ export function register(program: Command): void {
     .option('--junit <file>', 'write JUnit XML')
     .option('--summary <file>', 'append a Markdown summary')
     .option('--evidence-dir <dir>', 'where the evidence goes')
+    .option(
+      '--update-docs',
+      'record the outcomes: a handoff-log entry and the slot rows of the HUT inventory table',
+    )
+    .option(
+      '--docs <dir>',
+      'the repository with documentation/short-term/ (default: found from here upward)',
+    )
+    .option('--agent <role:id>', "the handoff entry's agent", 'runner:hutctl')
+    .option('--executor <how>', "the handoff entry's executor= tag", 'remote_codex')
+    .option('--goal <goal/ws>', "the handoff entry's goal/workstream", 'GOAL-002/WS3')
     .option('--json', 'print the results as JSON')
     .addHelpText('after', OUTPUTS)
     .action(async (options: HilCliOptions, command: Command) => {
@@ -80,6 +96,19 @@ export function register(program: Command): void {
         ...pick(options),
         progress: options.json ? undefined : (l) => note(`hutctl: ${l}`),
       });
+      if (options.updateDocs) {
+        const { findDocsRoot, recordSurface } = await import('../../hil/index.ts');
+        const root = findDocsRoot(options.docs ?? process.cwd());
+        const update = await recordSurface(root, results, {
+          agent: options.agent ?? 'runner:hutctl',
+          executor: options.executor ?? 'remote_codex',
+          goal: options.goal ?? 'GOAL-002/WS3',
+          slotSerial: (slot) => config.slots[slot]?.serial ?? '?',
+        });
+        note(
+          `hutctl: handoff entry added to ${update.handoff_log}${update.inventory ? `; ${update.rows} slot row(s) in ${update.inventory}` : ' (no HUT inventory table found)'}`,
+        );
+      }
       await report(results, options, false);
     });
 }
