@@ -19,6 +19,9 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   artifact: () => import('./commands/artifact.ts'),
   hil: () => import('./commands/hil.ts'),
   worktree: () => import('./commands/worktree.ts'),
+  handoff: () => import('./commands/docs.ts'),
+  board: () => import('./commands/docs.ts'),
+  gate: () => import('./commands/docs.ts'),
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -37,9 +40,10 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ outputError: (text, write) => write(text) });
 
   const named = argv.slice(2).find((arg) => arg in COMMANDS);
-  for (const name of named ? [named] : Object.keys(COMMANDS)) {
-    (await COMMANDS[name]!()).register(program);
-  }
+  // Modules that register several commands (docs.ts: handoff, board, gate) register once.
+  const modules = new Set<CommandModule>();
+  for (const name of named ? [named] : Object.keys(COMMANDS)) modules.add(await COMMANDS[name]!());
+  for (const module of modules) module.register(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

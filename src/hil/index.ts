@@ -9,7 +9,7 @@ export {
   verifyArtifact,
 } from './artifacts.ts';
 export { fetchFromGithub, type GithubFetchOptions } from './github.ts';
-export { findDocsRoot, insertHandoff, recordSurface, updateSlotRows } from './record.ts';
+export { recordSurface, updateSlotRows } from './record.ts';
 export { exitStatus, junitXml, markdownSummary, resultTable } from './report.ts';
 export { type HilResult, type HilRunOptions, runHil, TESTS } from './run.ts';
 export { surface } from './surface.ts';

@@ -5,16 +5,14 @@
  * Only those lines change; every other byte of both files stays as it was.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { localTarget } from '../config/index.ts';
-import { HutError } from '../errors/index.ts';
+import { ACTIVE_GOALS, HANDOFF_LOG, insertHandoff } from '../docs/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
 import { acquireLock } from '../locks/index.ts';
 import { LocalTransport } from '../transport/index.ts';
 import type { HilResult } from './run.ts';
 
-const HANDOFF = 'documentation/short-term/coordination/handoff_log.md';
-const ACTIVE = 'documentation/short-term/active';
 const SLOT_HEADER =
   /^\|\s*Slot ID\s*\|\s*Serial Path\s*\|\s*Platform Profile\s*\|\s*Status\s*\|\s*Notes\s*\|\s*$/;
 
@@ -23,18 +21,6 @@ export interface DocsUpdate {
   handoff_line: string;
   inventory: string | null;
   rows: number;
-}
-
-/** The repository root that holds the coordination documents: `dir`, or the first parent that has them. */
-export function findDocsRoot(start: string): string {
-  for (let dir = resolve(start); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, HANDOFF))) return dir;
-    if (dirname(dir) === dir) {
-      throw new HutError('NOT_FOUND', `no ${HANDOFF} in ${start} or its parents`, {
-        hint: 'pass --docs <repository root>',
-      });
-    }
-  }
 }
 
 export async function recordSurface(
@@ -48,7 +34,7 @@ export async function recordSurface(
     now?: Date;
   },
 ): Promise<DocsUpdate> {
-  const logPath = join(root, HANDOFF);
+  const logPath = join(root, HANDOFF_LOG);
   const when = (options.now ?? new Date()).toISOString();
   const stamp = `${when.slice(0, 10)} ${when.slice(11, 16)} UTC`;
   const sha = results[0]?.commit_sha ?? 'unknown';
@@ -100,23 +86,8 @@ export async function recordSurface(
   };
 }
 
-/** Puts `line` first inside the fenced block that follows `Entries:` (newest first). */
-export function insertHandoff(text: string, line: string, where: string): string {
-  const lines = text.split('\n');
-  const entries = lines.findIndex((l) => l.trim() === 'Entries:');
-  const fence =
-    entries < 0 ? -1 : lines.findIndex((l, i) => i > entries && l.trim().startsWith('```'));
-  if (fence < 0)
-    throw new HutError(
-      'INPUT',
-      `${where}: no fenced block after 'Entries:' to add the entry to; the file was left untouched`,
-    );
-  lines.splice(fence + 1, 0, line);
-  return lines.join('\n');
-}
-
 function findInventory(root: string): string | null {
-  const dir = join(root, ACTIVE);
+  const dir = join(root, ACTIVE_GOALS);
   if (!existsSync(dir)) return null;
   for (const name of readdirSync(dir).sort()) {
     if (!name.endsWith('.md')) continue;

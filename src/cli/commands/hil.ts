@@ -97,7 +97,8 @@ export function register(program: Command): void {
         progress: options.json ? undefined : (l) => note(`hutctl: ${l}`),
       });
       if (options.updateDocs) {
-        const { findDocsRoot, recordSurface } = await import('../../hil/index.ts');
+        const { recordSurface } = await import('../../hil/index.ts');
+        const { findDocsRoot } = await import('../../docs/index.ts');
         const root = findDocsRoot(options.docs ?? process.cwd());
         const update = await recordSurface(root, results, {
           agent: options.agent ?? 'runner:hutctl',

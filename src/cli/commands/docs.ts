@@ -1,0 +1,265 @@
+/** `hutctl handoff|board|gate`: the coordination documents, edited by a tool instead of by hand. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { HutError } from '../../errors/index.ts';
+import { printJson, printLine } from '../output.ts';
+
+const docs = async (dir?: string) => {
+  const lib = await import('../../docs/index.ts');
+  const root = lib.findDocsRoot(dir ?? process.cwd());
+  const read = (rel: string) => {
+    try {
+      return readFileSync(join(root, rel), 'utf8');
+    } catch {
+      throw new HutError('NOT_FOUND', `${join(root, rel)} does not exist`);
+    }
+  };
+  return {
+    lib,
+    root,
+    read,
+    boardPath: join(root, lib.BOARD),
+    logPath: join(root, lib.HANDOFF_LOG),
+  };
+};
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function register(program: Command): void {
+  const handoff = program
+    .command('handoff')
+    .description('the handoff log: add validated entries, list them');
+  handoff
+    .command('add')
+    .description(
+      'add an entry at the top of the log (all nine fields validated; executor= required for execute)',
+    )
+    .requiredOption('--agent <role:id>', 'who: arch:codex, runner:codex, infra:agent, …')
+    .requiredOption('--goal <GOAL-nnn/WSn>', 'goal/workstream')
+    .requiredOption('--context <context>', 'arch-local | infra-live | runner-live')
+    .requiredOption('--action <type>', 'scaffold | delegate | execute | replan')
+    .requiredOption('--operator-required <yes|no>', 'whether the operator must act')
+    .requiredOption('--summary <text>', 'what was done (commit SHAs, evidence paths)')
+    .requiredOption('--next <text>', 'the concrete next step')
+    .option('--blocker <text>', "none, or DEP:<what> (joined with ' + ')", 'none')
+    .option('--executor <how>', 'remote_codex | ssh_direct (required for execute)')
+    .option(
+      '--tag <key=value>',
+      'more tags: thread_ref=…, ticket_id=…, ticket_tracking=declined (repeatable)',
+      collect,
+    )
+    .option('--docs <dir>', 'the repository (default: found from here upward)')
+    .option('--json', 'print the entry as JSON')
+    .action(async (o: AddOptions) => {
+      const { lib, logPath, read } = await docs(o.docs);
+      let board: ReturnType<typeof lib.parseBoard> | null = null;
+      try {
+        board = lib.parseBoard(read(lib.BOARD), lib.BOARD);
+      } catch {}
+      const tags: Record<string, string> = {};
+      if (o.executor) tags.executor = o.executor;
+      for (const tag of o.tag ?? []) {
+        const [key, ...rest] = tag.split('=');
+        if (!key || rest.length === 0)
+          throw new HutError('USAGE', `--tag ${tag}: expected key=value`);
+        tags[key] = rest.join('=');
+      }
+      const line = lib.formatHandoff(
+        {
+          agent: o.agent,
+          goal: o.goal,
+          context: o.context,
+          action_type: o.action,
+          operator_required: o.operatorRequired,
+          summary: o.summary,
+          next_action: o.next,
+          blocker: o.blocker,
+          tags,
+        },
+        (goal) => {
+          try {
+            return board ? lib.findRow(board, goal).owner : null;
+          } catch {
+            return null;
+          }
+        },
+      );
+      await lib.editDocument(logPath, (text) => lib.insertHandoff(text, line, lib.HANDOFF_LOG));
+      if (o.json) printJson(lib.parseHandoffLog(read(lib.HANDOFF_LOG), lib.HANDOFF_LOG)[0]);
+      else printLine(`added to ${logPath}:\n${line}`);
+    });
+  handoff
+    .command('list')
+    .description('the entries, newest first, with filters')
+    .option('--goal <prefix>', 'goal/workstream, e.g. GOAL-001 or GOAL-001/WS8')
+    .option('--agent <agent>', 'exact agent')
+    .option('--action <type>', 'action_type')
+    .option('--since <date>', 'on or after this UTC date or instant')
+    .option('--docs <dir>', 'the repository')
+    .option('--json', 'print as JSON')
+    .action(
+      async (o: {
+        goal?: string;
+        agent?: string;
+        action?: string;
+        since?: string;
+        docs?: string;
+        json?: boolean;
+      }) => {
+        const { lib, read } = await docs(o.docs);
+        const since = o.since ? Date.parse(o.since) : null;
+        if (o.since && Number.isNaN(since))
+          throw new HutError('USAGE', `--since ${o.since}: expected a date such as 2026-02-13`);
+        const entries = lib
+          .parseHandoffLog(read(lib.HANDOFF_LOG), lib.HANDOFF_LOG)
+          .filter(
+            (e) =>
+              (!o.goal ||
+                e.goal === o.goal ||
+                e.goal.startsWith(`${o.goal}/`) ||
+                e.goal.startsWith(`${o.goal}-`)) &&
+              (!o.agent || e.agent === o.agent) &&
+              (!o.action || e.action_type === o.action) &&
+              (since === null || (e.utc !== null && Date.parse(e.utc) >= since)),
+          );
+        if (o.json) return printJson(entries);
+        for (const e of entries)
+          printLine(
+            `${e.timestamp}  ${e.agent.padEnd(13)} ${e.goal.padEnd(16)} ${(e.action_type ?? 'legacy').padEnd(9)} ${e.summary.slice(0, 100)}`,
+          );
+      },
+    );
+
+  const board = program
+    .command('board')
+    .description('the workstream board: show it, claim a workstream, move its status');
+  board
+    .command('show')
+    .description('the workstream rows and the role activation tracker')
+    .option('--docs <dir>', 'the repository')
+    .option('--json', 'print as JSON')
+    .action(async (o: { docs?: string; json?: boolean }) => {
+      const { lib, read } = await docs(o.docs);
+      const parsed = lib.parseBoard(read(lib.BOARD), lib.BOARD);
+      if (o.json) return printJson(parsed);
+      printLine(`Last updated: ${parsed.lastUpdated?.value ?? '(none)'}`);
+      for (const r of parsed.rows)
+        printLine(
+          `${`${r.goal}/${r.ws}`.padEnd(14)} ${r.status.padEnd(12)} ${r.owner.padEnd(13)} ${r.title}${r.extra.length ? `  [${r.extra.length} extra cell(s)]` : ''}`,
+        );
+      for (const a of parsed.activation) printLine(`role ${a.role}: ${a.owner} ${a.state}`);
+    });
+  const setter = (name: string, description: string) =>
+    board
+      .command(name)
+      .description(description)
+      .argument('<GOAL-nnn/WSn>')
+      .option('--docs <dir>', 'the repository')
+      .option('--json', 'print the row as JSON');
+  setter('claim', 'set the owner of a workstream')
+    .argument('<owner>', '<role>:<id>')
+    .action(async (ref: string, owner: string, o: { docs?: string; json?: boolean }) => {
+      await changeRow(o.docs, ref, { owner }, o.json);
+    });
+  setter(
+    'set',
+    'move status (blocked needs --blockers, done needs evidence in --next-action), owner, next action',
+  )
+    .option('--status <status>', 'pending | in_progress | blocked | done')
+    .option('--owner <owner>', '<role>:<id>')
+    .option('--blockers <text>', "none, or DEP:<what> (joined with ' + ')")
+    .option('--next-action <text>', 'the next action (for done: the evidence)')
+    .action(
+      async (
+        ref: string,
+        o: {
+          docs?: string;
+          json?: boolean;
+          status?: string;
+          owner?: string;
+          blockers?: string;
+          nextAction?: string;
+        },
+      ) => {
+        await changeRow(
+          o.docs,
+          ref,
+          {
+            ...(o.status ? { status: o.status } : {}),
+            ...(o.owner ? { owner: o.owner } : {}),
+            ...(o.blockers ? { blockers: o.blockers } : {}),
+            ...(o.nextAction ? { next_action: o.nextAction } : {}),
+          },
+          o.json,
+        );
+      },
+    );
+
+  program
+    .command('gate')
+    .description('the Delegation Gate')
+    .command('check')
+    .description(
+      'owner, activation state, first role-context handoff, operator gate, executor: each pass/fail; exit 1 when closed',
+    )
+    .argument('<GOAL-nnn/WSn>')
+    .option('--stateful', 'destructive or stateful work: needs activation state >= first_heartbeat')
+    .option('--docs <dir>', 'the repository')
+    .option('--json', 'print as JSON')
+    .action(async (ref: string, o: { stateful?: boolean; docs?: string; json?: boolean }) => {
+      const { lib, read } = await docs(o.docs);
+      const checks = lib.delegationGate(
+        lib.parseBoard(read(lib.BOARD), lib.BOARD),
+        lib.parseHandoffLog(read(lib.HANDOFF_LOG), lib.HANDOFF_LOG),
+        ref,
+        o.stateful === true,
+      );
+      const open = checks.every((c) => c.pass);
+      if (o.json) printJson({ gate: ref, open, checks });
+      else {
+        for (const c of checks) printLine(`${c.pass ? 'pass' : 'FAIL'}  ${c.check}: ${c.detail}`);
+        printLine(`${ref}: gate ${open ? 'open' : 'closed'}`);
+      }
+      process.exitCode = open ? 0 : 1;
+    });
+}
+
+async function changeRow(
+  dir: string | undefined,
+  ref: string,
+  change: Record<string, string>,
+  json?: boolean,
+): Promise<void> {
+  const { lib, boardPath, read } = await docs(dir);
+  if (Object.keys(change).length === 0)
+    throw new HutError(
+      'USAGE',
+      'nothing to change: pass --status, --owner, --blockers or --next-action',
+    );
+  const today = new Date().toISOString().slice(0, 10);
+  await lib.editDocument(boardPath, (text) =>
+    lib.editRow(text, lib.parseBoard(text, lib.BOARD), ref, change, today),
+  );
+  const row = lib.findRow(lib.parseBoard(read(lib.BOARD), lib.BOARD), ref);
+  if (json) printJson(row);
+  else
+    printLine(
+      `${ref}: ${row.status}, owner ${row.owner}, blockers ${row.blockers}; next: ${row.next_action}`,
+    );
+}
+
+interface AddOptions {
+  agent: string;
+  goal: string;
+  context: string;
+  action: string;
+  operatorRequired: string;
+  summary: string;
+  next: string;
+  blocker: string;
+  executor?: string;
+  tag?: string[];
+  docs?: string;
+  json?: boolean;
+}

@@ -1,0 +1,25 @@
+/** The team's coordination documents: handoff log, workstream board, Delegation Gate. */
+export {
+  ACTIVATION,
+  type ActivationRow,
+  type Board,
+  type BoardRow,
+  editRow,
+  findRow,
+  parseBoard,
+  STATUSES,
+  tableCells,
+} from './board.ts';
+export { editDocument } from './edit.ts';
+export { delegationGate, type GateCheck } from './gate.ts';
+export {
+  ACTION_TYPES,
+  CONTEXTS,
+  formatHandoff,
+  type HandoffEntry,
+  insertHandoff,
+  type NewHandoff,
+  parseHandoffLog,
+  summaryTags,
+} from './handoff.ts';
+export { ACTIVE_GOALS, BOARD, COORDINATION, findDocsRoot, HANDOFF_LOG } from './paths.ts';

@@ -1,0 +1,21 @@
+/** Where the team's coordination documents live in a repository. */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { HutError } from '../errors/index.ts';
+
+export const COORDINATION = 'documentation/short-term/coordination';
+export const HANDOFF_LOG = `${COORDINATION}/handoff_log.md`;
+export const BOARD = `${COORDINATION}/workstream_board.md`;
+export const ACTIVE_GOALS = 'documentation/short-term/active';
+
+/** The repository root that holds the coordination documents: `start`, or the first parent that has them. */
+export function findDocsRoot(start: string): string {
+  for (let dir = resolve(start); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, HANDOFF_LOG)) || existsSync(join(dir, BOARD))) return dir;
+    if (dirname(dir) === dir) {
+      throw new HutError('NOT_FOUND', `no ${COORDINATION}/ in ${start} or its parents`, {
+        hint: 'run inside the repository, or pass --docs <repository root>',
+      });
+    }
+  }
+}

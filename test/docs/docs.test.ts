@@ -1,0 +1,248 @@
+/** Handoff log, board and Delegation Gate on byte-for-byte copies of the team's files. */
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parseBoard, parseHandoffLog } from '../../src/docs/index.ts';
+import { runCli, tempDir } from '../support/cli.ts';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/squeezelite', import.meta.url));
+const LOG = 'documentation/short-term/coordination/handoff_log.md';
+const BOARD = 'documentation/short-term/coordination/workstream_board.md';
+
+function copy(): string {
+  const dir = join(tempDir(), 'repo');
+  cpSync(FIXTURE, dir, { recursive: true });
+  return dir;
+}
+const read = (dir: string, rel: string) => readFileSync(join(dir, rel), 'utf8');
+const hutctl = (dir: string, ...args: string[]) => runCli([...args, '--docs', dir]);
+
+test('the real handoff log parses: 9-field and legacy entries, tags only at the start', () => {
+  const entries = parseHandoffLog(read(FIXTURE, LOG), LOG);
+  assert.equal(entries.filter((e) => e.form === 'v2').length, 28);
+  assert.equal(entries.filter((e) => e.form === 'legacy').length, 11);
+  assert.equal(entries.filter((e) => e.form === 'malformed').length, 0);
+  assert.equal(entries[0]!.tags.executor, 'ssh_direct');
+  assert.equal(entries[0]!.utc, '2026-02-13T22:07:00Z');
+  const prose = entries.find(
+    (e) => e.summary.includes('`executor=remote_codex`') && !e.summary.startsWith('executor='),
+  );
+  if (prose)
+    assert.equal(
+      prose.tags.executor,
+      undefined,
+      'a backticked executor= inside prose is not a tag',
+    );
+});
+
+test('the real board parses, keeping the overflow cells of 7-cell rows', () => {
+  const board = parseBoard(read(FIXTURE, BOARD), BOARD);
+  assert.equal(board.lastUpdated?.value, '2026-02-13');
+  const ws8 = board.rows.find((r) => r.goal === 'GOAL-001' && r.ws === 'WS8')!;
+  assert.equal(ws8.status, 'done');
+  assert.equal(ws8.extra.length, 1);
+  assert.match(ws8.extra[0]!, /runner\/runner-agent@c03a9a0/);
+  assert.deepEqual(
+    board.activation.map((a) => [a.role, a.state]),
+    [
+      ['infra', 'active'],
+      ['runner', 'active'],
+    ],
+  );
+});
+
+test('handoff add validates every field and inserts one line at the top, nothing else', async () => {
+  const dir = copy();
+  const before = read(dir, LOG).split('\n');
+  const base = [
+    'handoff',
+    'add',
+    '--agent',
+    'runner:codex',
+    '--goal',
+    'GOAL-001/WS9',
+    '--context',
+    'runner-live',
+    '--operator-required',
+    'no',
+    '--summary',
+    'Implemented POWER-CTL-001 `abc1234`',
+    '--next',
+    'arch: review',
+  ];
+  const bad: Array<[string[], RegExp]> = [
+    [[...base, '--action', 'execute'], /execute entry needs executor=/],
+    [[...base, '--action', 'run'], /action_type must be one of/],
+    [
+      [...base.map((a) => (a === 'runner:codex' ? 'codex' : a)), '--action', 'delegate'],
+      /agent "codex" must be <role>:<id>/,
+    ],
+    [
+      [...base.map((a) => (a === 'runner-live' ? 'vm' : a)), '--action', 'delegate'],
+      /context must be one of/,
+    ],
+    [
+      [
+        ...base.map((a) => (a === 'GOAL-001/WS9' ? 'GOAL-001/WS4' : a)),
+        '--action',
+        'execute',
+        '--executor',
+        'remote_codex',
+      ],
+      /owner of GOAL-001\/WS4 is infra:agent: .*executor=ssh_direct/,
+    ],
+  ];
+  for (const [args, message] of bad) {
+    const result = await hutctl(dir, ...args);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, message);
+  }
+  assert.equal(read(dir, LOG), before.join('\n'), 'refused entries change nothing');
+  const ok = await hutctl(
+    dir,
+    ...base,
+    '--action',
+    'execute',
+    '--executor',
+    'remote_codex',
+    '--tag',
+    'thread_ref=WS9-A',
+    '--json',
+  );
+  assert.equal(ok.code, 0, ok.stderr);
+  const after = read(dir, LOG).split('\n');
+  const at = before.findIndex((l) => l.trim() === 'Entries:') + 3;
+  assert.deepEqual([...after.slice(0, at), ...after.slice(at + 1)], before);
+  assert.match(
+    after[at]!,
+    / \| runner:codex \| GOAL-001\/WS9 \| runner-live \| execute \| no \| executor=remote_codex thread_ref=WS9-A Implemented POWER-CTL-001 `abc1234` \| arch: review \| none$/,
+  );
+  assert.equal(JSON.parse(ok.stdout).tags.thread_ref, 'WS9-A');
+});
+
+test('two concurrent handoff adds both land', async () => {
+  const dir = copy();
+  const add = (n: number) =>
+    hutctl(
+      dir,
+      'handoff',
+      'add',
+      '--agent',
+      'arch:codex',
+      '--goal',
+      'GOAL-001/WS10',
+      '--context',
+      'arch-local',
+      '--action',
+      'scaffold',
+      '--operator-required',
+      'no',
+      '--summary',
+      `parallel ${n}`,
+      '--next',
+      'none',
+    );
+  const results = await Promise.all([add(1), add(2), add(3), add(4)]);
+  assert.deepEqual(
+    results.map((r) => r.code),
+    [0, 0, 0, 0],
+  );
+  const entries = parseHandoffLog(read(dir, LOG), LOG);
+  assert.deepEqual(
+    entries
+      .slice(0, 4)
+      .map((e) => e.summary)
+      .sort(),
+    ['parallel 1', 'parallel 2', 'parallel 3', 'parallel 4'],
+  );
+  assert.equal(entries.length, 39 + 4);
+});
+
+test('board set changes one row and Last updated; its rules refuse bad moves', async () => {
+  const dir = copy();
+  const before = read(dir, BOARD).split('\n');
+  assert.match(
+    (await hutctl(dir, 'board', 'set', 'GOAL-002/WS1', '--status', 'in_progress')).stderr,
+    /cannot be in_progress while its owner is unassigned/,
+  );
+  assert.match(
+    (await hutctl(dir, 'board', 'set', 'GOAL-001/WS9', '--status', 'blocked')).stderr,
+    /blocked needs its blockers/,
+  );
+  assert.match(
+    (await hutctl(dir, 'board', 'set', 'GOAL-001/WS10', '--status', 'done')).stderr,
+    /done needs evidence/,
+  );
+  assert.match(
+    (await hutctl(dir, 'board', 'claim', 'GOAL-001/WS9', 'codex')).stderr,
+    /must be <role>:<id>/,
+  );
+  assert.deepEqual(
+    read(dir, BOARD).split('\n'),
+    before,
+    'refused changes leave the board as it was',
+  );
+  const claimed = await hutctl(dir, 'board', 'claim', 'GOAL-002/WS1', 'runner:codex');
+  assert.equal(claimed.code, 0, claimed.stderr);
+  const moved = await hutctl(
+    dir,
+    'board',
+    'set',
+    'GOAL-001/WS9',
+    '--status',
+    'blocked',
+    '--blockers',
+    'DEP:relay wiring',
+  );
+  assert.equal(moved.code, 0, moved.stderr);
+  const after = read(dir, BOARD).split('\n');
+  const changed = after.map((l, i) => (l === before[i] ? null : i + 1)).filter((n) => n !== null);
+  const board = parseBoard(after.join('\n'), BOARD);
+  const ws9 = board.rows.find((r) => r.ws === 'WS9' && r.goal === 'GOAL-001')!;
+  const g2 = board.rows.find((r) => r.ws === 'WS1' && r.goal === 'GOAL-002')!;
+  assert.deepEqual(
+    changed,
+    [3, g2.line, ws9.line].sort((a, b) => a - b),
+  );
+  assert.equal(ws9.status, 'blocked');
+  assert.deepEqual(ws9.extra, ['-'], 'the overflow cell stays');
+  assert.equal(g2.owner, 'runner:codex');
+  assert.match(after[2]!, /^Last updated: \d{4}-\d{2}-\d{2}$/);
+});
+
+test('gate check reports each check and opens once the entries are there', async () => {
+  const dir = copy();
+  const closed = await hutctl(dir, 'gate', 'check', 'GOAL-001/WS9', '--json');
+  assert.equal(closed.code, 1);
+  const gate = JSON.parse(closed.stdout);
+  assert.deepEqual(
+    gate.checks.map((c: { pass: boolean }) => c.pass),
+    [true, true, false, false, false],
+  );
+  await hutctl(
+    dir,
+    'handoff',
+    'add',
+    '--agent',
+    'runner:codex',
+    '--goal',
+    'GOAL-001/WS9',
+    '--context',
+    'runner-live',
+    '--action',
+    'execute',
+    '--operator-required',
+    'no',
+    '--executor',
+    'remote_codex',
+    '--summary',
+    'started',
+    '--next',
+    'continue',
+  );
+  const open = await hutctl(dir, 'gate', 'check', 'GOAL-001/WS9');
+  assert.equal(open.code, 0, open.stdout);
+  assert.match(open.stdout, /GOAL-001\/WS9: gate open/);
+});
