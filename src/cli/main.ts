@@ -22,6 +22,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   handoff: () => import('./commands/docs.ts'),
   board: () => import('./commands/docs.ts'),
   gate: () => import('./commands/docs.ts'),
+  ticket: () => import('./commands/docs.ts'),
+  transport: () => import('./commands/docs.ts'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -22,4 +22,12 @@ export {
   parseHandoffLog,
   summaryTags,
 } from './handoff.ts';
-export { ACTIVE_GOALS, BOARD, COORDINATION, findDocsRoot, HANDOFF_LOG } from './paths.ts';
+export { ACTIVE_GOALS, BOARD, COORDINATION, findDocsRoot, HANDOFF_LOG, TICKETS } from './paths.ts';
+export { addTicket, parseTickets, setTicket, TICKET_STATUSES, type Ticket } from './tickets.ts';
+export {
+  lockTransport,
+  parseTransportLock,
+  TRANSPORT_LOCK,
+  TRANSPORTS,
+  type TransportLock,
+} from './transport-lock.ts';

@@ -6,6 +6,7 @@ import { HutError } from '../errors/index.ts';
 export const COORDINATION = 'documentation/short-term/coordination';
 export const HANDOFF_LOG = `${COORDINATION}/handoff_log.md`;
 export const BOARD = `${COORDINATION}/workstream_board.md`;
+export const TICKETS = `${COORDINATION}/ad_hoc_ticket_queue.md`;
 export const ACTIVE_GOALS = 'documentation/short-term/active';
 
 /** The repository root that holds the coordination documents: `start`, or the first parent that has them. */

@@ -246,3 +246,63 @@ test('gate check reports each check and opens once the entries are there', async
   assert.equal(open.code, 0, open.stdout);
   assert.match(open.stdout, /GOAL-001\/WS9: gate open/);
 });
+
+test('tickets: ids allocated per day without collision, even in parallel; set edits one row', async () => {
+  const dir = copy();
+  const QUEUE = 'documentation/short-term/coordination/ad_hoc_ticket_queue.md';
+  const before = read(dir, QUEUE).split('\n');
+  const add = (n: number) =>
+    hutctl(
+      dir,
+      'ticket',
+      'add',
+      '--scope',
+      `request ${n}`,
+      '--goal',
+      'GOAL-001/WS9',
+      '--owner',
+      'runner:codex',
+      '--next',
+      'triage',
+      '--json',
+    );
+  const results = await Promise.all([add(1), add(2), add(3)]);
+  const ids = results.map((r) => JSON.parse(r.stdout).id).sort();
+  const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+  assert.deepEqual(ids, [`ADHOC-${day}-01`, `ADHOC-${day}-02`, `ADHOC-${day}-03`]);
+  const after = read(dir, QUEUE).split('\n');
+  assert.equal(after.length, before.length + 3);
+  const bad = await hutctl(dir, 'ticket', 'set', 'ADHOC-20260212-02', '--status', 'closed');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /status must be one of open, in_progress, blocked, done, declined/);
+  assert.equal(
+    (await hutctl(dir, 'ticket', 'set', 'ADHOC-20260212-02', '--status', 'blocked')).code,
+    0,
+  );
+  const list = JSON.parse(
+    (await hutctl(dir, 'ticket', 'list', '--status', 'blocked', '--json')).stdout,
+  );
+  assert.deepEqual(
+    list.map((t: { id: string }) => t.id),
+    ['ADHOC-20260212-02'],
+  );
+});
+
+test('transport lock rewrites only its key lines and reads back locked', async () => {
+  const dir = copy();
+  const LOCK = 'documentation/agents/remote_transport_lock.md';
+  const before = read(dir, LOCK).split('\n');
+  assert.match(
+    (await hutctl(dir, 'transport', 'status')).stdout,
+    /^evaluating: primary ssh, fallback ssh/,
+  );
+  assert.equal((await hutctl(dir, 'transport', 'lock', 'carrier_pigeon')).code, 2);
+  assert.equal((await hutctl(dir, 'transport', 'lock', 'codex_app_server')).code, 0);
+  const after = read(dir, LOCK).split('\n');
+  const changed = after.filter((l, i) => l !== before[i]);
+  assert.equal(changed.length, 3);
+  const status = JSON.parse((await hutctl(dir, 'transport', 'status', '--json')).stdout);
+  assert.equal(status.status, 'locked');
+  assert.equal(status.primary_transport, 'codex_app_server');
+  assert.match(status.locked_at_utc, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+});

@@ -196,6 +196,131 @@ export function register(program: Command): void {
       },
     );
 
+  const ticket = program
+    .command('ticket')
+    .description('the ad hoc ticket queue (ADHOC-YYYYMMDD-NN)');
+  ticket
+    .command('add')
+    .description('open a ticket with the next free id of the day')
+    .requiredOption('--scope <text>', 'what was asked')
+    .requiredOption('--goal <goal/ws>', 'linked goal/workstream, e.g. GOAL-001/governance')
+    .requiredOption('--owner <role:id>', 'who owns it')
+    .requiredOption('--next <text>', 'next action')
+    .option('--requested-by <who>', 'operator, user, …', 'operator')
+    .option('--evidence <text>', 'evidence pointers', '-')
+    .option('--docs <dir>', 'the repository')
+    .option('--json', 'print the ticket as JSON')
+    .action(
+      async (o: {
+        scope: string;
+        goal: string;
+        owner: string;
+        next: string;
+        requestedBy: string;
+        evidence: string;
+        docs?: string;
+        json?: boolean;
+      }) => {
+        const { lib, root, read } = await docs(o.docs);
+        let id = '';
+        await lib.editDocument(join(root, lib.TICKETS), (text) => {
+          const added = lib.addTicket(text, lib.TICKETS, {
+            requested_by: o.requestedBy,
+            scope: o.scope,
+            goal: o.goal,
+            owner: o.owner,
+            next_action: o.next,
+            evidence: o.evidence,
+          });
+          id = added.id;
+          return added.text;
+        });
+        const t = lib.parseTickets(read(lib.TICKETS), lib.TICKETS).find((x) => x.id === id)!;
+        if (o.json) printJson(t);
+        else printLine(`${id} opened (put ticket_id=${id} in the handoff summary)`);
+      },
+    );
+  ticket
+    .command('set')
+    .description("change a ticket's status, owner, next action or evidence")
+    .argument('<id>')
+    .option('--status <status>', 'open | in_progress | blocked | done | declined')
+    .option('--owner <role:id>')
+    .option('--next <text>')
+    .option('--evidence <text>')
+    .option('--docs <dir>', 'the repository')
+    .action(
+      async (
+        id: string,
+        o: { status?: string; owner?: string; next?: string; evidence?: string; docs?: string },
+      ) => {
+        const { lib, root } = await docs(o.docs);
+        const change = {
+          ...(o.status ? { status: o.status } : {}),
+          ...(o.owner ? { owner: o.owner } : {}),
+          ...(o.next ? { next_action: o.next } : {}),
+          ...(o.evidence ? { evidence: o.evidence } : {}),
+        };
+        if (Object.keys(change).length === 0)
+          throw new HutError(
+            'USAGE',
+            'nothing to change: pass --status, --owner, --next or --evidence',
+          );
+        await lib.editDocument(join(root, lib.TICKETS), (text) =>
+          lib.setTicket(text, lib.TICKETS, id, change),
+        );
+        printLine(`${id} updated`);
+      },
+    );
+  ticket
+    .command('list')
+    .description('the tickets')
+    .option('--status <status>', 'only this status')
+    .option('--docs <dir>', 'the repository')
+    .option('--json', 'print as JSON')
+    .action(async (o: { status?: string; docs?: string; json?: boolean }) => {
+      const { lib, read } = await docs(o.docs);
+      const tickets = lib
+        .parseTickets(read(lib.TICKETS), lib.TICKETS)
+        .filter((t) => !o.status || t.status === o.status);
+      if (o.json) return printJson(tickets);
+      for (const t of tickets)
+        printLine(`${t.id}  ${t.status.padEnd(11)} ${t.owner.padEnd(12)} ${t.scope.slice(0, 90)}`);
+    });
+
+  const transport = program
+    .command('transport')
+    .description('the remote transport lock record (remote_transport_lock.md)');
+  transport
+    .command('status')
+    .description('evaluating or locked, primary and fallback transport')
+    .option('--docs <dir>', 'the repository')
+    .option('--json', 'print as JSON')
+    .action(async (o: { docs?: string; json?: boolean }) => {
+      const { lib, read } = await docs(o.docs);
+      const lock = lib.parseTransportLock(read(lib.TRANSPORT_LOCK), lib.TRANSPORT_LOCK);
+      if (o.json) return printJson(lock);
+      printLine(
+        `${lock.status}: primary ${lock.primary_transport}, fallback ${lock.fallback_transport}${lock.locked_at_utc ? `, locked at ${lock.locked_at_utc}` : ''}`,
+      );
+    });
+  transport
+    .command('lock')
+    .description('lock the mechanism: no re-litigating transport per session afterwards')
+    .argument('<primary>', 'codex_app_server | codex_mcp_server | ssh')
+    .option('--fallback <transport>', 'the break-glass path', 'ssh')
+    .option('--docs <dir>', 'the repository')
+    .action(async (primary: string, o: { fallback: string; docs?: string }) => {
+      const { lib, root, read } = await docs(o.docs);
+      await lib.editDocument(join(root, lib.TRANSPORT_LOCK), (text) =>
+        lib.lockTransport(text, lib.TRANSPORT_LOCK, primary, o.fallback),
+      );
+      const lock = lib.parseTransportLock(read(lib.TRANSPORT_LOCK), lib.TRANSPORT_LOCK);
+      printLine(
+        `locked: primary ${lock.primary_transport}, fallback ${lock.fallback_transport} at ${lock.locked_at_utc}`,
+      );
+    });
+
   program
     .command('gate')
     .description('the Delegation Gate')
