@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   gate: () => import('./commands/docs.ts'),
   ticket: () => import('./commands/docs.ts'),
   transport: () => import('./commands/docs.ts'),
+  lint: () => import('./commands/docs.ts'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -322,6 +322,91 @@ export function register(program: Command): void {
     });
 
   program
+    .command('lint')
+    .description('lint documents')
+    .command('docs')
+    .description(
+      "markdownlint's rules plus hutctl's semantic rules, with a ratchet baseline (CI fails only when findings increase)",
+    )
+    .argument(
+      '[files...]',
+      'only these files (relative to the repository); default: documentation/short-term and documentation/agents',
+    )
+    .option(
+      '--baseline <file>',
+      'the ratchet baseline (default: <repo>/.hutctl-lint-baseline.json)',
+    )
+    .option('--update-baseline', 'accept the current findings as the baseline')
+    .option('--strict', 'fail on any error or warning, whatever the baseline')
+    .option('--docs <dir>', 'the repository')
+    .option('--json', 'print findings and the GOAL-003 report fields as JSON')
+    .addHelpText(
+      'after',
+      '\nExit: 0 when no rule has more findings than the baseline (or none at all with --strict), 1 otherwise.\nInfo findings (legacy handoff entries: accepted history) never count.',
+    )
+    .action(
+      async (
+        files: string[],
+        o: {
+          baseline?: string;
+          updateBaseline?: boolean;
+          strict?: boolean;
+          docs?: string;
+          json?: boolean;
+        },
+      ) => {
+        const { lib, root } = await docs(o.docs);
+        const { existsSync } = await import('node:fs');
+        const { writeFileAtomic } = await import('../../files/index.ts');
+        const findings = lib.lintDocs(root, files.length ? files : undefined);
+        const counts = lib.countByRule(findings);
+        const baselinePath = o.baseline ?? join(root, '.hutctl-lint-baseline.json');
+        const baseline: Record<string, number> = existsSync(baselinePath)
+          ? (JSON.parse(readFileSync(baselinePath, 'utf8')) as { counts: Record<string, number> })
+              .counts
+          : {};
+        if (o.updateBaseline)
+          await writeFileAtomic(baselinePath, `${JSON.stringify({ counts }, null, 2)}\n`);
+        const increased = o.strict
+          ? Object.entries(counts).map(([r, n]) => `${r}: ${n}`)
+          : lib.ratchet(counts, o.updateBaseline ? counts : baseline);
+        const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+        const report = {
+          scope: files.length ? files : ['documentation/short-term', 'documentation/agents'],
+          command: `hutctl lint docs${o.strict ? ' --strict' : ''}`,
+          before_errors: total(baseline),
+          after_errors: total(counts),
+          residual_risk: Object.keys(counts).length
+            ? `open findings by rule: ${Object.entries(counts)
+                .map(([r, n]) => `${r} ${n}`)
+                .join(', ')}`
+            : 'none',
+        };
+        if (o.json)
+          printJson({
+            passed: increased.length === 0,
+            report,
+            counts,
+            baseline,
+            increased,
+            findings,
+          });
+        else {
+          for (const f of findings)
+            if (f.severity !== 'info')
+              printLine(`${f.file}:${f.line}: ${f.severity} ${f.rule}: ${f.message}`);
+          const info = findings.filter((f) => f.severity === 'info').length;
+          printLine(
+            `${report.after_errors} finding(s) (baseline ${report.before_errors})${info ? `, ${info} legacy entr${info === 1 ? 'y' : 'ies'} accepted as history` : ''}`,
+          );
+          if (increased.length) printLine(`increased: ${increased.join('; ')}`);
+          if (o.updateBaseline) printLine(`baseline written: ${baselinePath}`);
+        }
+        process.exitCode = increased.length === 0 ? 0 : 1;
+      },
+    );
+
+  program
     .command('gate')
     .description('the Delegation Gate')
     .command('check')

@@ -1,0 +1,292 @@
+/**
+ * `lint docs` (GOAL-003): markdownlint's rules (the library, configured by the repository's
+ * `.markdownlint.json` when there is one) plus hutctl's semantic rules for the coordination
+ * documents, and a ratchet baseline so CI fails only when findings increase.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { lint as markdownlint } from 'markdownlint/sync';
+import { type Board, parseBoard } from './board.ts';
+import { ACTION_TYPES, CONTEXTS, type HandoffEntry, parseHandoffLog } from './handoff.ts';
+import { ACTIVE_GOALS, BOARD, COORDINATION, HANDOFF_LOG, TICKETS } from './paths.ts';
+import { parseTickets } from './tickets.ts';
+
+export interface Finding {
+  file: string;
+  line: number;
+  rule: string;
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+}
+
+/** markdownlint settings when the repository has none: long lines and inline HTML are the team's style. */
+const DEFAULT_CONFIG = { default: true, MD013: false, MD033: false, MD041: false };
+const OWNER = /^(arch|infra|runner):[A-Za-z0-9._-]+$|^unassigned$/;
+
+export function docFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    if (!existsSync(join(root, dir))) return;
+    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+      const rel = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(rel);
+      else if (entry.name.endsWith('.md')) out.push(rel);
+    }
+  };
+  walk('documentation/short-term');
+  walk('documentation/agents');
+  return out.sort();
+}
+
+export function lintDocs(root: string, files = docFiles(root)): Finding[] {
+  const texts = Object.fromEntries(files.map((f) => [f, readFileSync(join(root, f), 'utf8')]));
+  const configPath = ['.markdownlint.json', '.markdownlint.jsonc']
+    .map((n) => join(root, n))
+    .find(existsSync);
+  const config = configPath
+    ? JSON.parse(readFileSync(configPath, 'utf8').replace(/^\s*\/\/.*$/gm, ''))
+    : DEFAULT_CONFIG;
+  const findings: Finding[] = [];
+  const results = markdownlint({ strings: texts, config });
+  for (const [file, issues] of Object.entries(results)) {
+    for (const issue of issues) {
+      findings.push({
+        file,
+        line: issue.lineNumber,
+        rule: issue.ruleNames.join('/'),
+        severity: 'error',
+        message: `${issue.ruleDescription}${issue.errorDetail ? ` [${issue.errorDetail}]` : ''}`,
+      });
+    }
+  }
+  findings.push(...semanticRules(texts));
+  return findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+}
+
+function semanticRules(texts: Record<string, string>): Finding[] {
+  const out: Finding[] = [];
+  const add = (
+    file: string,
+    line: number,
+    rule: string,
+    severity: Finding['severity'],
+    message: string,
+  ) => out.push({ file, line, rule, severity, message });
+  let board: Board | null = null;
+  if (texts[BOARD] !== undefined) {
+    try {
+      board = parseBoard(texts[BOARD]!, BOARD);
+    } catch (error) {
+      add(BOARD, 1, 'hutctl/parse', 'error', (error as Error).message);
+    }
+  }
+  let entries: HandoffEntry[] = [];
+  if (texts[HANDOFF_LOG] !== undefined) {
+    try {
+      entries = parseHandoffLog(texts[HANDOFF_LOG]!, HANDOFF_LOG);
+    } catch (error) {
+      add(HANDOFF_LOG, 1, 'hutctl/parse', 'error', (error as Error).message);
+    }
+  }
+  for (const e of entries) {
+    if (e.form === 'legacy') {
+      add(
+        HANDOFF_LOG,
+        e.line,
+        'hutctl/legacy-entry',
+        'info',
+        'legacy 6-field entry: accepted history',
+      );
+      continue;
+    }
+    if (e.form === 'malformed') {
+      add(
+        HANDOFF_LOG,
+        e.line,
+        'hutctl/entry-fields',
+        'error',
+        `entry has ${e.raw.split(' | ').length} fields; expected 9`,
+      );
+      continue;
+    }
+    if (!(CONTEXTS as readonly string[]).includes(e.context!))
+      add(
+        HANDOFF_LOG,
+        e.line,
+        'hutctl/enum',
+        'error',
+        `context '${e.context}' is not one of ${CONTEXTS.join(', ')}`,
+      );
+    if (!(ACTION_TYPES as readonly string[]).includes(e.action_type!))
+      add(
+        HANDOFF_LOG,
+        e.line,
+        'hutctl/enum',
+        'error',
+        `action_type '${e.action_type}' is not one of ${ACTION_TYPES.join(', ')}`,
+      );
+    if (e.operator_required !== 'yes' && e.operator_required !== 'no')
+      add(
+        HANDOFF_LOG,
+        e.line,
+        'hutctl/enum',
+        'error',
+        `operator_required '${e.operator_required}' is not yes or no`,
+      );
+    if (!/^(arch|infra|runner):[A-Za-z0-9._-]+$/.test(e.agent))
+      add(
+        HANDOFF_LOG,
+        e.line,
+        'hutctl/owner-format',
+        'warning',
+        `agent '${e.agent}' is not <role>:<id>`,
+      );
+    if (e.action_type === 'execute' && !e.tags.executor)
+      add(
+        HANDOFF_LOG,
+        e.line,
+        'hutctl/missing-executor',
+        'error',
+        'execute entry without executor=remote_codex|ssh_direct',
+      );
+    for (const name of e.summary.match(/`([^`\s]*\/)?([A-Za-z0-9._-]+\.(?:log|json))`/g) ?? []) {
+      const file = name.replaceAll('`', '').split('/').at(-1)!;
+      if (!/^(arch|infra|runner)_/.test(file))
+        add(
+          HANDOFF_LOG,
+          e.line,
+          'hutctl/evidence-prefix',
+          'warning',
+          `evidence ${file} has no arch_/infra_/runner_ prefix`,
+        );
+    }
+  }
+  if (board) {
+    for (const r of board.rows) {
+      if (!OWNER.test(r.owner))
+        add(
+          BOARD,
+          r.line,
+          'hutctl/owner-format',
+          'error',
+          `owner '${r.owner}' is not <role>:<id> or unassigned`,
+        );
+      if (!['pending', 'in_progress', 'blocked', 'done'].includes(r.status))
+        add(
+          BOARD,
+          r.line,
+          'hutctl/enum',
+          'error',
+          `status '${r.status}' is not pending, in_progress, blocked or done`,
+        );
+      if (r.status === 'in_progress' && (r.owner.endsWith(':tbd') || r.owner === 'unassigned'))
+        add(
+          BOARD,
+          r.line,
+          'hutctl/owner-format',
+          'error',
+          `${r.goal}/${r.ws} is in_progress with owner ${r.owner}`,
+        );
+    }
+    const newest = entries
+      .map((e) => e.utc?.slice(0, 10))
+      .filter((d): d is string => Boolean(d))
+      .sort()
+      .at(-1);
+    if (board.lastUpdated && newest && board.lastUpdated.value < newest) {
+      add(
+        BOARD,
+        board.lastUpdated.line,
+        'hutctl/stale-last-updated',
+        'warning',
+        `Last updated: ${board.lastUpdated.value} is older than the newest handoff entry (${newest})`,
+      );
+    }
+    out.push(...checklistDrift(texts, board));
+    out.push(...packetTargets(texts, board));
+  }
+  if (texts[TICKETS] !== undefined) {
+    try {
+      const seen = new Map<string, number>();
+      for (const t of parseTickets(texts[TICKETS]!, TICKETS)) {
+        if (seen.has(t.id))
+          add(
+            TICKETS,
+            t.line,
+            'hutctl/duplicate-ticket',
+            'error',
+            `ticket ${t.id} also on line ${seen.get(t.id)}`,
+          );
+        else seen.set(t.id, t.line);
+      }
+    } catch {}
+  }
+  return out;
+}
+
+/** A goal whose board rows are all done while its Deliverables Checklist still has open boxes. */
+function checklistDrift(texts: Record<string, string>, board: Board): Finding[] {
+  const out: Finding[] = [];
+  for (const [file, text] of Object.entries(texts)) {
+    if (!file.startsWith(`${ACTIVE_GOALS}/GOAL-`)) continue;
+    const goal = /GOAL-\d{3}/.exec(file)![0];
+    const lines = text.split('\n');
+    const start = lines.findIndex((l) => /^## Deliverables Checklist/.test(l));
+    if (start < 0) continue;
+    let checked = 0;
+    let total = 0;
+    for (let i = start + 1; i < lines.length && !lines[i]!.startsWith('## '); i++) {
+      if (/^- \[[xX]\]/.test(lines[i]!)) checked++;
+      if (/^- \[[ xX]\]/.test(lines[i]!)) total++;
+    }
+    const rows = board.rows.filter((r) => r.goal === goal);
+    const done = rows.filter((r) => r.status === 'done').length;
+    if (total > 0 && done > checked) {
+      out.push({
+        file,
+        line: start + 1,
+        rule: 'hutctl/checklist-drift',
+        severity: 'warning',
+        message: `checklist says ${checked}/${total} while the board shows ${done} of ${rows.length} ${goal} workstreams done`,
+      });
+    }
+  }
+  return out;
+}
+
+/** A delegation packet addressed to a different owner than the board's for that workstream. */
+function packetTargets(texts: Record<string, string>, board: Board): Finding[] {
+  const out: Finding[] = [];
+  for (const [file, text] of Object.entries(texts)) {
+    if (!file.startsWith(`${COORDINATION}/delegations/`) || file.endsWith('README.md')) continue;
+    const h1 = /^# (GOAL-\d{3}) \/ (WS\d+) .+ \((\w+:codex)\)$/m.exec(text);
+    if (!h1 || file.includes('_blocker_')) continue;
+    const row = board.rows.find((r) => r.goal === h1[1] && r.ws === h1[2]);
+    if (row && row.owner !== h1[3] && row.owner !== 'unassigned') {
+      out.push({
+        file,
+        line: 1,
+        rule: 'hutctl/packet-target',
+        severity: 'warning',
+        message: `packet targets ${h1[3]} but the board owner of ${h1[1]}/${h1[2]} is ${row.owner}`,
+      });
+    }
+  }
+  return out;
+}
+
+/** Counts of errors and warnings by rule: what the ratchet compares. */
+export function countByRule(findings: Finding[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const f of findings) if (f.severity !== 'info') counts[f.rule] = (counts[f.rule] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort());
+}
+
+export function ratchet(
+  current: Record<string, number>,
+  baseline: Record<string, number>,
+): string[] {
+  return Object.entries(current)
+    .filter(([rule, n]) => n > (baseline[rule] ?? 0))
+    .map(([rule, n]) => `${rule}: ${baseline[rule] ?? 0} -> ${n}`);
+}
