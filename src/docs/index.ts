@@ -22,7 +22,6 @@ export {
   parseHandoffLog,
   summaryTags,
 } from './handoff.ts';
-export { countByRule, docFiles, type Finding, lintDocs, ratchet } from './lint.ts';
 export { ACTIVE_GOALS, BOARD, COORDINATION, findDocsRoot, HANDOFF_LOG, TICKETS } from './paths.ts';
 export { addTicket, parseTickets, setTicket, TICKET_STATUSES, type Ticket } from './tickets.ts';
 export {

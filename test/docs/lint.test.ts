@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { lintDocs } from '../../src/docs/index.ts';
+import { lintDocs } from '../../src/docs/lint.ts';
 import { runCli, tempDir } from '../support/cli.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/squeezelite', import.meta.url));

@@ -355,7 +355,9 @@ export function register(program: Command): void {
           json?: boolean;
         },
       ) => {
-        const { lib, root } = await docs(o.docs);
+        const { root } = await docs(o.docs);
+        // markdownlint is loaded only for this command.
+        const lib = await import('../../docs/lint.ts');
         const { existsSync } = await import('node:fs');
         const { writeFileAtomic } = await import('../../files/index.ts');
         const findings = lib.lintDocs(root, files.length ? files : undefined);
