@@ -25,6 +25,9 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   ticket: () => import('./commands/docs.ts'),
   transport: () => import('./commands/docs.ts'),
   lint: () => import('./commands/docs.ts'),
+  packet: () => import('./commands/docs.ts'),
+  role: () => import('./commands/docs.ts'),
+  creds: () => import('./commands/docs.ts'),
 };
 
 export async function main(argv: string[]): Promise<number> {

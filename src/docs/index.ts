@@ -10,6 +10,7 @@ export {
   STATUSES,
   tableCells,
 } from './board.ts';
+export { type CredCheck, checkCreds, credsRoot } from './creds.ts';
 export { editDocument } from './edit.ts';
 export { delegationGate, type GateCheck } from './gate.ts';
 export {
@@ -22,7 +23,15 @@ export {
   parseHandoffLog,
   summaryTags,
 } from './handoff.ts';
+export {
+  type NewPacket,
+  type Packet,
+  packetFileName,
+  parsePacket,
+  renderPacket,
+} from './packets.ts';
 export { ACTIVE_GOALS, BOARD, COORDINATION, findDocsRoot, HANDOFF_LOG, TICKETS } from './paths.ts';
+export { initRole } from './role-init.ts';
 export { addTicket, parseTickets, setTicket, TICKET_STATUSES, type Ticket } from './tickets.ts';
 export {
   lockTransport,

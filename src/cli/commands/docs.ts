@@ -408,6 +408,112 @@ export function register(program: Command): void {
       },
     );
 
+  const packet = program
+    .command('packet')
+    .description("delegation packets for the remote roles' Codex");
+  packet
+    .command('new')
+    .description(
+      'write a packet from the template (target, thread_ref, tasks, completion criteria, report-back)',
+    )
+    .argument('<GOAL-nnn/WSn>')
+    .requiredOption('--role <role>', 'infra or runner')
+    .requiredOption('--title <text>', 'e.g. "Power Cycle Closeout Packet"')
+    .requiredOption('--slug <slug>', 'file name part, e.g. power_closeout')
+    .requiredOption('--goal-text <text>', 'what the packet must achieve')
+    .requiredOption('--task <text>', 'a task (repeatable, in order)', collect)
+    .option('--done <text>', 'a completion criterion (repeatable)', collect)
+    .option('--thread-ref <id>', 'default: <WSn>-<SLUG>-<YYYYMMDD>A')
+    .option('--repo <path>', 'the role repository path on its host')
+    .option('--blocker', 'a blocker-clearing packet (not a separate workstream)')
+    .option('--docs <dir>', 'the repository')
+    .action(async (ref: string, o: PacketOptions) => {
+      const { lib, root } = await docs(o.docs);
+      const m = /^(GOAL-\d{3})\/(WS\d+)$/.exec(ref);
+      if (!m) throw new HutError('USAGE', `${ref}: expected GOAL-nnn/WSn`);
+      if (o.role !== 'infra' && o.role !== 'runner')
+        throw new HutError('USAGE', '--role: infra or runner');
+      const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+      const spec = {
+        goal: m[1]!,
+        ws: m[2]!,
+        role: o.role as 'infra' | 'runner',
+        title: o.title,
+        slug: o.slug,
+        threadRef: o.threadRef ?? `${m[2]}-${o.slug.toUpperCase().replaceAll('_', '-')}-${day}A`,
+        objective: o.goalText,
+        tasks: o.task,
+        completion: o.done ?? [],
+        ...(o.repo ? { repo: o.repo } : {}),
+        ...(o.blocker ? { blocker: true } : {}),
+      };
+      const path = join(root, lib.COORDINATION, 'delegations', lib.packetFileName(spec));
+      const { existsSync } = await import('node:fs');
+      if (existsSync(path))
+        throw new HutError('INPUT', `${path} already exists`, { hint: 'choose another --slug' });
+      const { writeFileAtomic } = await import('../../files/index.ts');
+      await writeFileAtomic(path, lib.renderPacket(spec));
+      printLine(`${path}\nthread_ref=${spec.threadRef}`);
+    });
+  packet
+    .command('list')
+    .description('the packets: target, thread_ref, blocker or not')
+    .option('--docs <dir>', 'the repository')
+    .option('--json', 'print as JSON')
+    .action(async (o: { docs?: string; json?: boolean }) => {
+      const { lib, root } = await docs(o.docs);
+      const { readdirSync, existsSync } = await import('node:fs');
+      const dir = join(root, lib.COORDINATION, 'delegations');
+      const packets = (existsSync(dir) ? readdirSync(dir) : [])
+        .filter((f) => f.endsWith('_packet.md'))
+        .sort()
+        .map((f) => lib.parsePacket(f, readFileSync(join(dir, f), 'utf8')))
+        .filter((p) => p !== null);
+      if (o.json) return printJson(packets);
+      for (const p of packets)
+        printLine(
+          `${`${p.goal}/${p.ws}`.padEnd(13)} ${p.target.padEnd(13)} ${(p.thread_ref ?? '-').padEnd(24)} ${p.blocker ? 'blocker ' : ''}${p.file}`,
+        );
+    });
+
+  program
+    .command('role')
+    .description('role repositories')
+    .command('init')
+    .description(
+      'scaffold a role repository: AGENTS.md, workstream board, handoff log, evidence/, scripts/',
+    )
+    .argument('<role>', 'infra or runner')
+    .argument('<dir>')
+    .action(async (role: string, dir: string) => {
+      if (role !== 'infra' && role !== 'runner')
+        throw new HutError('USAGE', `role ${role}: expected infra or runner`);
+      const { initRole } = await import('../../docs/index.ts');
+      const files = await initRole(role, dir);
+      printLine(`created in ${dir}: ${files.join(', ')}`);
+    });
+
+  program
+    .command('creds')
+    .description('credentials')
+    .command('check')
+    .description(
+      'the GitLab credential contract: dir 0700, role files 0600, required variables set (names and states, never values)',
+    )
+    .option('--role <role>', 'only this role file (codex, arch, infra, runner)')
+    .option('--json', 'print as JSON')
+    .action(async (o: { role?: string; json?: boolean }) => {
+      const { checkCreds } = await import('../../docs/index.ts');
+      const checks = checkCreds(o.role ? { role: o.role } : {});
+      const ok = checks.every((c) => c.ok);
+      if (o.json) printJson({ ok, checks });
+      else {
+        for (const c of checks) printLine(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.subject}: ${c.state}`);
+        printLine(ok ? 'credentials contract met' : 'credentials contract not met');
+      }
+      process.exitCode = ok ? 0 : 1;
+    });
+
   program
     .command('gate')
     .description('the Delegation Gate')
@@ -474,4 +580,17 @@ interface AddOptions {
   tag?: string[];
   docs?: string;
   json?: boolean;
+}
+
+interface PacketOptions {
+  role: string;
+  title: string;
+  slug: string;
+  goalText: string;
+  task: string[];
+  done?: string[];
+  threadRef?: string;
+  repo?: string;
+  blocker?: boolean;
+  docs?: string;
 }

@@ -1,0 +1,78 @@
+/**
+ * `creds check`: the GitLab credential contract — root
+ * `${XDG_CONFIG_HOME:-$HOME/.config}/codex/credentials/gitlab/<host>/` mode 0700, role files
+ * `<role>.env` mode 0600, GITLAB_HOST, GITLAB_USER and GITLAB_PAT present and non-empty,
+ * GITLAB_PASSWORD flagged as bootstrap-only. Names and states only; never a value.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseEnvText } from '../config/index.ts';
+
+export interface CredCheck {
+  subject: string;
+  ok: boolean;
+  state: string;
+}
+
+const REQUIRED = ['GITLAB_HOST', 'GITLAB_USER', 'GITLAB_PAT'];
+
+export function credsRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return join(
+    env.XDG_CONFIG_HOME || join(env.HOME ?? homedir(), '.config'),
+    'codex',
+    'credentials',
+    'gitlab',
+  );
+}
+
+export function checkCreds(options: { role?: string; env?: NodeJS.ProcessEnv } = {}): CredCheck[] {
+  const root = credsRoot(options.env);
+  const out: CredCheck[] = [];
+  let hosts: string[];
+  try {
+    hosts = readdirSync(root).filter((h) => statSync(join(root, h)).isDirectory());
+  } catch {
+    return [{ subject: root, ok: false, state: 'missing (create it with mode 0700)' }];
+  }
+  if (hosts.length === 0) out.push({ subject: root, ok: false, state: 'no host directories' });
+  for (const host of hosts) {
+    const dir = join(root, host);
+    const mode = statSync(dir).mode & 0o777;
+    out.push({
+      subject: dir,
+      ok: mode === 0o700,
+      state: `mode ${mode.toString(8)}${mode === 0o700 ? '' : ' (expected 700)'}`,
+    });
+    const files = readdirSync(dir).filter(
+      (f) => f.endsWith('.env') && (!options.role || f === `${options.role}.env`),
+    );
+    if (options.role && files.length === 0)
+      out.push({ subject: join(dir, `${options.role}.env`), ok: false, state: 'missing' });
+    for (const file of files) {
+      const path = join(dir, file);
+      const fileMode = statSync(path).mode & 0o777;
+      out.push({
+        subject: path,
+        ok: fileMode === 0o600,
+        state: `mode ${fileMode.toString(8)}${fileMode === 0o600 ? '' : ' (expected 600)'}`,
+      });
+      const { values } = parseEnvText(readFileSync(path, 'utf8'), path);
+      for (const name of REQUIRED) {
+        const value = values.get(name)?.value ?? '';
+        out.push({
+          subject: `${file} ${name}`,
+          ok: value !== '',
+          state: value === '' ? (values.has(name) ? 'empty' : 'missing') : 'set',
+        });
+      }
+      if (values.get('GITLAB_PASSWORD')?.value)
+        out.push({
+          subject: `${file} GITLAB_PASSWORD`,
+          ok: true,
+          state: 'set (bootstrap only: automation uses GITLAB_PAT)',
+        });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,99 @@
+/**
+ * Delegation packets: Markdown prompts for a remote role's Codex, in
+ * `coordination/delegations/GOAL-nnn_WSn_<role>_<slug>_packet.md`. The H1 names the target
+ * (`# GOAL-001 / WS8 Runner Handshake Packet (runner:codex)`), an optional `thread_ref=` line
+ * follows it, and blocker packets say so in their file name.
+ */
+import { HutError } from '../errors/index.ts';
+
+export interface Packet {
+  file: string;
+  goal: string;
+  ws: string;
+  title: string;
+  target: string;
+  thread_ref: string | null;
+  blocker: boolean;
+}
+
+export function parsePacket(file: string, text: string): Packet | null {
+  const h1 = /^# (GOAL-\d{3}) \/ (WS\d+) (.+) \((\w+:\w+)\)\s*$/m.exec(text);
+  if (!h1) return null;
+  return {
+    file,
+    goal: h1[1]!,
+    ws: h1[2]!,
+    title: h1[3]!,
+    target: h1[4]!,
+    thread_ref: /^thread_ref=(\S+)\s*$/m.exec(text)?.[1] ?? null,
+    blocker: /_blocker_/.test(file),
+  };
+}
+
+export interface NewPacket {
+  goal: string;
+  ws: string;
+  role: 'infra' | 'runner';
+  title: string;
+  slug: string;
+  threadRef: string;
+  objective: string;
+  tasks: string[];
+  completion: string[];
+  repo?: string;
+  blocker?: boolean;
+}
+
+export function packetFileName(p: NewPacket): string {
+  return `${p.goal}_${p.ws}_${p.blocker ? 'blocker_' : ''}${p.role}_${p.slug}_packet.md`;
+}
+
+export function renderPacket(p: NewPacket): string {
+  if (!/^GOAL-\d{3}$/.test(p.goal) || !/^WS\d+$/.test(p.ws))
+    throw new HutError('INPUT', 'expected --goal GOAL-nnn/WSn');
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(p.slug))
+    throw new HutError(
+      'INPUT',
+      `slug ${JSON.stringify(p.slug)}: lower-case letters, digits, '-' and '_'`,
+    );
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(p.threadRef))
+    throw new HutError(
+      'INPUT',
+      `thread_ref ${JSON.stringify(p.threadRef)}: letters, digits, '.', '_', '-'`,
+    );
+  if (p.tasks.length === 0) throw new HutError('USAGE', 'a packet needs at least one --task');
+  const repo = p.repo ?? `the ${p.role} role repository`;
+  return [
+    `# ${p.goal} / ${p.ws} ${p.title} (${p.role}:codex)`,
+    '',
+    `thread_ref=${p.threadRef}`,
+    '',
+    `Goal: ${p.objective}`,
+    '',
+    'Hard rules:',
+    `- execute inside ${repo} only`,
+    '- do not leak secrets into logs, repo files, or handoff summaries',
+    '- completion requires pushed commit SHA(s), not local commits only',
+    '',
+    '## Tasks',
+    '',
+    ...p.tasks.map((t, i) => `${i + 1}. ${t}`),
+    '',
+    '## Completion Criteria',
+    '',
+    ...(p.completion.length
+      ? p.completion
+      : ['every task above is done, committed and pushed']
+    ).map((c) => `- ${c}`),
+    '',
+    '## Report Back (to arch)',
+    '',
+    '- pushed commit SHA(s)',
+    `- evidence paths (\`${p.role}_*\` names, UTC timestamps)`,
+    '- append a handoff log line in your role repository with:',
+    `  - \`context=${p.role}-live\`, \`action_type=execute\`, \`operator_required=yes|no\``,
+    `  - \`thread_ref=${p.threadRef}\``,
+    '  - the pushed SHA(s), or the remaining blocker',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,130 @@
+/** Packets, role repositories and the credential contract. */
+import assert from 'node:assert/strict';
+import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parseHandoffLog, parsePacket } from '../../src/docs/index.ts';
+import { runCli, tempDir } from '../support/cli.ts';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/squeezelite', import.meta.url));
+
+test('the real packets parse: target from the H1, thread_ref, blocker from the file name', async () => {
+  const dir = join(FIXTURE, 'documentation/short-term/coordination/delegations');
+  const handshake = parsePacket(
+    'GOAL-001_WS8_runner_handshake_push_packet.md',
+    readFileSync(join(dir, 'GOAL-001_WS8_runner_handshake_push_packet.md'), 'utf8'),
+  )!;
+  assert.deepEqual(
+    [handshake.goal, handshake.ws, handshake.target, handshake.thread_ref, handshake.blocker],
+    ['GOAL-001', 'WS8', 'runner:codex', 'WS8-PUSH-20260213A', false],
+  );
+  const list = JSON.parse((await runCli(['packet', 'list', '--docs', FIXTURE, '--json'])).stdout);
+  assert.ok(list.some((p: { blocker: boolean }) => p.blocker));
+  assert.ok(list.some((p: { target: string }) => p.target === 'infra:codex'));
+});
+
+test('packet new writes a packet that parses back, and never overwrites one', async () => {
+  const root = join(tempDir(), 'repo');
+  cpSync(FIXTURE, root, { recursive: true });
+  const args = [
+    'packet',
+    'new',
+    'GOAL-001/WS9',
+    '--docs',
+    root,
+    '--role',
+    'runner',
+    '--title',
+    'Power Cycle Packet',
+    '--slug',
+    'power_cycle',
+    '--goal-text',
+    'implement POWER-CTL-001',
+    '--task',
+    'run `hutctl power cycle hut-01`',
+    '--task',
+    'commit the evidence',
+    '--thread-ref',
+    'WS9-POWER-20261124A',
+  ];
+  const made = await runCli(args);
+  assert.equal(made.code, 0, made.stderr);
+  const path = join(
+    root,
+    'documentation/short-term/coordination/delegations/GOAL-001_WS9_runner_power_cycle_packet.md',
+  );
+  const text = readFileSync(path, 'utf8');
+  assert.deepEqual(parsePacket('x', text), {
+    file: 'x',
+    goal: 'GOAL-001',
+    ws: 'WS9',
+    title: 'Power Cycle Packet',
+    target: 'runner:codex',
+    thread_ref: 'WS9-POWER-20261124A',
+    blocker: false,
+  });
+  assert.match(text, /## Tasks\n\n1\. run `hutctl power cycle hut-01`\n2\. commit the evidence\n/);
+  assert.match(text, /## Report Back \(to arch\)/);
+  const again = await runCli(args);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /already exists/);
+});
+
+test('role init scaffolds a role repository whose documents hutctl can read', async () => {
+  const dir = join(tempDir(), 'runner-agent');
+  const made = await runCli(['role', 'init', 'runner', dir]);
+  assert.equal(made.code, 0, made.stderr);
+  assert.match(
+    readFileSync(join(dir, 'AGENTS.md'), 'utf8'),
+    /## Startup read order[\s\S]*## Role boundaries[\s\S]*## Discovery-first checks/,
+  );
+  assert.deepEqual(
+    parseHandoffLog(
+      readFileSync(join(dir, 'documentation/coordination/handoff_log.md'), 'utf8'),
+      'log',
+    ),
+    [],
+  );
+  assert.equal(
+    (await runCli(['role', 'init', 'runner', dir])).code,
+    2,
+    'an existing repository is not overwritten',
+  );
+  assert.equal((await runCli(['role', 'init', 'arch', join(tempDir(), 'x')])).code, 2);
+});
+
+test('creds check: modes and required variables by name, never a value', async () => {
+  const home = tempDir();
+  const dir = join(home, '.config/codex/credentials/gitlab/git.example.invalid');
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755);
+  const secret = 'glpat-SECRET-never-printed';
+  writeFileSync(
+    join(dir, 'runner.env'),
+    `GITLAB_HOST=git.example.invalid\nGITLAB_USER=oauth2\nGITLAB_PAT=${secret}\nGITLAB_PASSWORD=hunter2\n`,
+    { mode: 0o644 },
+  );
+  writeFileSync(join(dir, 'infra.env'), 'GITLAB_HOST=git.example.invalid\nGITLAB_USER=\n', {
+    mode: 0o600,
+  });
+  const env = { HOME: home, XDG_CONFIG_HOME: '' };
+  const bad = await runCli(['creds', 'check', '--json'], { env });
+  assert.equal(bad.code, 1);
+  assert.equal(bad.stdout.includes(secret) || bad.stdout.includes('hunter2'), false);
+  const checks = JSON.parse(bad.stdout).checks as Array<{
+    subject: string;
+    ok: boolean;
+    state: string;
+  }>;
+  const state = (s: string) => checks.find((c) => c.subject.endsWith(s))!;
+  assert.equal(state('git.example.invalid').state, 'mode 755 (expected 700)');
+  assert.equal(state('runner.env').state, 'mode 644 (expected 600)');
+  assert.equal(state('infra.env GITLAB_USER').state, 'empty');
+  assert.equal(state('infra.env GITLAB_PAT').state, 'missing');
+  assert.match(state('runner.env GITLAB_PASSWORD').state, /bootstrap only/);
+  chmodSync(dir, 0o700);
+  chmodSync(join(dir, 'runner.env'), 0o600);
+  const good = await runCli(['creds', 'check', '--role', 'runner'], { env });
+  assert.equal(good.code, 0, good.stdout);
+});
