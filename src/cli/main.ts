@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   packet: () => import('./commands/docs.ts'),
   role: () => import('./commands/docs.ts'),
   creds: () => import('./commands/docs.ts'),
+  goal: () => import('./commands/docs.ts'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -5,6 +5,7 @@
  * never rewrites; adding inserts one line and leaves every other byte as it was.
  */
 import { HutError } from '../errors/index.ts';
+import { type EvidenceRef, evidenceRefs, type ShaRef, shaRefs } from './refs.ts';
 
 export const CONTEXTS = ['arch-local', 'infra-live', 'runner-live'] as const;
 export const ACTION_TYPES = ['scaffold', 'delegate', 'execute', 'replan'] as const;
@@ -27,6 +28,10 @@ export interface HandoffEntry {
   blocker: string;
   /** `key=value` tags at the start of the summary (executor, ticket_id, thread_ref, ...). */
   tags: Record<string, string>;
+  /** Commit SHAs the summary names, in any of the written forms. */
+  shas: ShaRef[];
+  /** Evidence files the summary names, with their timestamps as UTC instants. */
+  evidence: EvidenceRef[];
 }
 
 /** Where the entries are: the lines between the fence after `Entries:` and its closing fence. */
@@ -72,6 +77,8 @@ export function parseHandoffLog(text: string, where: string): HandoffEntry[] {
       utc: m ? `${m[1]}T${m[2]}:${m[3]}:00Z` : null,
       agent: f[1] ?? '',
       goal: f[2] ?? '',
+      shas: shaRefs(raw),
+      evidence: evidenceRefs(raw),
     };
     if (f.length === 9 || f.length === 8) {
       const summary = f[6] ?? '';

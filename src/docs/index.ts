@@ -13,6 +13,7 @@ export {
 export { type CredCheck, checkCreds, credsRoot } from './creds.ts';
 export { editDocument } from './edit.ts';
 export { delegationGate, type GateCheck } from './gate.ts';
+export { type GoalDoc, parseGoal, tickChecklist } from './goal.ts';
 export {
   ACTION_TYPES,
   CONTEXTS,
@@ -31,6 +32,7 @@ export {
   renderPacket,
 } from './packets.ts';
 export { ACTIVE_GOALS, BOARD, COORDINATION, findDocsRoot, HANDOFF_LOG, TICKETS } from './paths.ts';
+export { type EvidenceRef, evidenceInstant, evidenceRefs, type ShaRef, shaRefs } from './refs.ts';
 export { initRole } from './role-init.ts';
 export { addTicket, parseTickets, setTicket, TICKET_STATUSES, type Ticket } from './tickets.ts';
 export {

@@ -306,3 +306,74 @@ test('transport lock rewrites only its key lines and reads back locked', async (
   assert.equal(status.primary_transport, 'codex_app_server');
   assert.match(status.locked_at_utc, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
 });
+
+test('SHAs in every written form and evidence names in four timestamp styles', async () => {
+  const { shaRefs, evidenceRefs, evidenceInstant } = await import('../../src/docs/index.ts');
+  assert.deepEqual(
+    shaRefs(
+      'pushed `runner/runner-agent@c03a9a0`, range `6255908..bbad5d5`, also `33ef496`..`bbad5d5`, and `2ebd4da`',
+    ),
+    [
+      { sha: 'bbad5d5', repo: null, from: '6255908' },
+      { sha: 'bbad5d5', repo: null, from: '33ef496' },
+      { sha: 'c03a9a0', repo: 'runner/runner-agent', from: null },
+      { sha: '2ebd4da', repo: null, from: null },
+    ],
+  );
+  assert.equal(
+    evidenceInstant('runner_hil_topo_inventory_20260213_215705_utc.log'),
+    '2026-02-13T21:57:05Z',
+  );
+  assert.equal(
+    evidenceInstant('runner_first_heartbeat_20260212_2209_utc.log'),
+    '2026-02-12T22:09:00Z',
+  );
+  assert.equal(
+    evidenceInstant('runner_ws8_push_retry_20260213T044210Z.log'),
+    '2026-02-13T04:42:10Z',
+  );
+  assert.equal(evidenceInstant('lxd_ws2_smoke_20260212.log'), '2026-02-12T00:00:00Z');
+  const refs = evidenceRefs(
+    'see `/home/runner/x/runner_ws8_push_handshake_20260213T141012Z.log` and `test/build/log/lxd_ws2_report_20260212.json`',
+  );
+  assert.deepEqual(
+    refs.map((r) => [r.name, r.role, r.utc]),
+    [
+      ['runner_ws8_push_handshake_20260213T141012Z.log', 'runner', '2026-02-13T14:10:12Z'],
+      ['lxd_ws2_report_20260212.json', null, '2026-02-12T00:00:00Z'],
+    ],
+  );
+  const entries = parseHandoffLog(read(FIXTURE, LOG), LOG);
+  assert.ok(
+    entries.some((e) =>
+      e.shas.some((s) => s.repo === 'runner/runner-agent' && s.sha === 'c03a9a0'),
+    ),
+  );
+});
+
+test('GOAL documents: header, WS sections, checklist; ticking one item changes one line and Last updated', async () => {
+  const { parseGoal, tickChecklist } = await import('../../src/docs/index.ts');
+  const path = 'documentation/short-term/active/GOAL-001-lxd-codex-hardware-ci.md';
+  const text = read(FIXTURE, path);
+  const goal = parseGoal(text, path);
+  assert.equal(goal.id, 'GOAL-001');
+  assert.equal(goal.status, 'active');
+  assert.equal(goal.owner, 'arch:codex');
+  assert.deepEqual(goal.workstreams.map((w) => w.ws).slice(0, 3), ['WS1', 'WS2', 'WS3']);
+  assert.deepEqual(
+    [goal.checklist.filter((c) => c.checked).length, goal.checklist.length],
+    [3, 11],
+  );
+  const ticked = tickChecklist(text, path, 'Runner VM provisioned', true, '2026-11-24');
+  const before = text.split('\n');
+  const after = ticked.split('\n');
+  const changed = after.flatMap((l, i) => (l === before[i] ? [] : [l]));
+  assert.deepEqual(changed, [
+    'Last updated: 2026-11-24',
+    '- [x] Runner VM provisioned with reproducible baseline',
+  ]);
+  assert.throws(
+    () => tickChecklist(text, path, 'Runner', true, 'x'),
+    /checklist item\(s\) match "Runner"/,
+  );
+});

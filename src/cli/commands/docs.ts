@@ -514,6 +514,53 @@ export function register(program: Command): void {
       process.exitCode = ok ? 0 : 1;
     });
 
+  const goal = program
+    .command('goal')
+    .description('GOAL documents: header, workstreams, deliverables checklist');
+  const goalFile = async (dir: string | undefined, id: string) => {
+    const d = await docs(dir);
+    if (!/^GOAL-\d{3}$/.test(id)) throw new HutError('USAGE', `${id}: expected GOAL-nnn`);
+    const { readdirSync } = await import('node:fs');
+    const name = readdirSync(join(d.root, d.lib.ACTIVE_GOALS)).find(
+      (f) => f.startsWith(`${id}-`) && f.endsWith('.md'),
+    );
+    if (!name) throw new HutError('NOT_FOUND', `no ${id}-*.md in ${d.lib.ACTIVE_GOALS}`);
+    return { ...d, rel: `${d.lib.ACTIVE_GOALS}/${name}` };
+  };
+  goal
+    .command('show')
+    .argument('<GOAL-nnn>')
+    .option('--docs <dir>', 'the repository')
+    .option('--json', 'print as JSON')
+    .action(async (id: string, o: { docs?: string; json?: boolean }) => {
+      const { lib, read, rel } = await goalFile(o.docs, id);
+      const g = lib.parseGoal(read(rel), rel);
+      if (o.json) return printJson(g);
+      printLine(
+        `${g.id}: ${g.title} — ${g.status ?? '?'}, owner ${g.owner ?? '?'}, last updated ${g.last_updated ?? '?'}`,
+      );
+      printLine(`workstreams: ${g.workstreams.map((w) => w.ws).join(', ') || '-'}`);
+      printLine(`checklist: ${g.checklist.filter((c) => c.checked).length}/${g.checklist.length}`);
+      for (const c of g.checklist) printLine(`  [${c.checked ? 'x' : ' '}] ${c.text}`);
+    });
+  goal
+    .command('tick')
+    .description('tick (or --undo) the deliverables checklist item whose text contains <match>')
+    .argument('<GOAL-nnn>')
+    .argument('<match>')
+    .option('--undo', 'untick it')
+    .option('--docs <dir>', 'the repository')
+    .action(async (id: string, match: string, o: { undo?: boolean; docs?: string }) => {
+      const { lib, root, rel } = await goalFile(o.docs, id);
+      const today = new Date().toISOString().slice(0, 10);
+      await lib.editDocument(join(root, rel), (text) =>
+        lib.tickChecklist(text, rel, match, !o.undo, today),
+      );
+      printLine(
+        `${id}: ${o.undo ? 'unticked' : 'ticked'} the item matching ${JSON.stringify(match)}`,
+      );
+    });
+
   program
     .command('gate')
     .description('the Delegation Gate')
