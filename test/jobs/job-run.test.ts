@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { reportSchema } from '../../src/contract/index.ts';
 import {
   finished,
@@ -13,20 +13,10 @@ import {
   waitFor,
   workspace,
 } from '../support/cli.ts';
-import { startSshd, type TestSshd } from '../support/sshd.ts';
+import { transportTargets } from '../support/sshd.ts';
 
-let sshd: TestSshd;
-before(async () => {
-  sshd = await startSshd();
-});
-after(async () => {
-  await sshd.stop();
-});
-
-const TRANSPORTS = {
-  local: () => '  runner:\n    transport: local',
-  ssh: () => sshd.targetYaml('runner'),
-};
+const targets = transportTargets();
+const TRANSPORTS = { local: targets.local, ssh: targets.ssh };
 
 function evidence(dir: string): { log: string; report: Record<string, unknown>; names: string[] } {
   const names = readdirSync(join(dir, 'evidence')).sort();

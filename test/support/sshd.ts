@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import * as testHooks from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface TestSshd {
@@ -135,4 +136,28 @@ function canConnect(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/**
+ * One throwaway sshd for a test file, and the `runner` target YAML of each transport, so a
+ * suite can run once per transport (local and ssh).
+ */
+export function transportTargets(): {
+  local: () => string;
+  ssh: () => string;
+  sshd: () => TestSshd;
+} {
+  let sshd: TestSshd | null = null;
+  const { before, after } = testHooks;
+  before(async () => {
+    sshd = await startSshd();
+  });
+  after(async () => {
+    await sshd?.stop();
+  });
+  return {
+    local: () => '  runner:\n    transport: local',
+    ssh: () => sshd!.targetYaml('runner'),
+    sshd: () => sshd!,
+  };
 }

@@ -2,22 +2,12 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { runCli, tempDir, workspace } from '../support/cli.ts';
-import { startSshd, type TestSshd } from '../support/sshd.ts';
+import { transportTargets } from '../support/sshd.ts';
 
-let sshd: TestSshd;
-before(async () => {
-  sshd = await startSshd();
-});
-after(async () => {
-  await sshd.stop();
-});
-
-const TRANSPORTS = {
-  local: () => '  runner:\n    transport: local',
-  ssh: () => sshd.targetYaml('runner'),
-};
+const targets = transportTargets();
+const TRANSPORTS = { local: targets.local, ssh: targets.ssh };
 
 for (const [kind, targetYaml] of Object.entries(TRANSPORTS)) {
   describe(`exec over ${kind}`, () => {
@@ -88,7 +78,9 @@ for (const [kind, targetYaml] of Object.entries(TRANSPORTS)) {
 
 describe('ssh failures', () => {
   test('a closed port exits 255 naming host, port, user, key and the reason', async () => {
-    const dir = workspace(sshd.targetYaml('runner').replace(`port: ${sshd.port}`, 'port: 9'));
+    const dir = workspace(
+      targets.sshd().targetYaml('runner').replace(`port: ${targets.sshd().port}`, 'port: 9'),
+    );
     const result = await runCli(['exec', 'runner', '--', 'true'], { cwd: dir });
     assert.equal(result.code, 255);
     assert.match(
@@ -100,7 +92,10 @@ describe('ssh failures', () => {
 
   test('a key the server does not accept is an authentication failure', async () => {
     const dir = workspace(
-      sshd.targetYaml('runner').replace(sshd.identityFile, join(sshd.dir, 'host_ed25519')),
+      targets
+        .sshd()
+        .targetYaml('runner')
+        .replace(targets.sshd().identityFile, join(targets.sshd().dir, 'host_ed25519')),
     );
     const result = await runCli(['heartbeat', 'runner'], { cwd: dir });
     assert.equal(result.code, 255);
@@ -109,7 +104,7 @@ describe('ssh failures', () => {
   });
 
   test('a missing remote workdir is reported, not run elsewhere', async () => {
-    const dir = workspace(sshd.targetYaml('runner', '    workdir: /nonexistent/dir'));
+    const dir = workspace(targets.sshd().targetYaml('runner', '    workdir: /nonexistent/dir'));
     const result = await runCli(['exec', 'runner', '--', 'pwd'], { cwd: dir });
     assert.equal(result.code, 1);
     assert.equal(result.stdout, '');
