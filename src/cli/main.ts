@@ -34,7 +34,17 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('hutctl')
     .description(
-      'Control plane for hardware-in-the-loop CI: run work on the arch, infra and runner hosts,\nlocked, time-bounded and with evidence.',
+      'Control plane for hardware-in-the-loop CI: run work on the arch, infra and runner hosts — locked, time-bounded, with evidence.',
+    )
+    .addHelpText(
+      'after',
+      `
+Start here:
+  hutctl config check                          what hutctl.yaml and .lxd.env resolve to
+  hutctl heartbeat runner                      is the runner VM there
+  hutctl job new --role runner --lock-key smoke -- 'idf.py --version' | hutctl job run -
+  hutctl sim up                                a simulated board farm to try slot, power and hil commands
+  hutctl <command> --help                      every command explains itself, with examples`,
     )
     .version(version(), '-V, --version')
     .option(
