@@ -28,6 +28,8 @@ const programs = {
   pgrep: 'procps',
   pkill: 'procps',
   socat: 'socat',
+  unshare: 'util-linux',
+  '/usr/sbin/ip': 'iproute2',
 };
 const missing = new Set();
 for (const [program, pkg] of Object.entries(programs)) {

@@ -29,6 +29,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   role: () => import('./commands/docs.ts'),
   creds: () => import('./commands/docs.ts'),
   goal: () => import('./commands/docs.ts'),
+  delegate: () => import('./commands/delegate.ts'),
+  threads: () => import('./commands/delegate.ts'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -92,6 +92,12 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
     if (raw.workdir !== undefined) {
       target.workdir = raw.transport === 'local' ? path(raw.workdir, '.') : raw.workdir;
     }
+    if (raw.codex) {
+      target.codex = {
+        command: raw.codex.command ?? ['codex', 'app-server'],
+        ...(raw.codex.codex_home ? { codexHome: raw.codex.codex_home } : {}),
+      };
+    }
     if (raw.transport === 'ssh') {
       target.host = raw.host;
       if (raw.user !== undefined) target.user = raw.user;

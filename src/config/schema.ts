@@ -14,6 +14,13 @@ const seconds = () => z.int().check(z.positive());
 const common = {
   workdir: z.optional(text()),
   login_shell: z.optional(z.boolean()),
+  /** How the role's Codex App Server is started on that host. */
+  codex: z.optional(
+    z.strictObject({
+      command: z.optional(z.array(text()).check(z.minLength(1))),
+      codex_home: z.optional(text()),
+    }),
+  ),
 };
 
 const localTarget = z.strictObject({ transport: z.literal('local'), ...common });

@@ -10,6 +10,8 @@ export interface Target {
   workdir?: string;
   sshOptions: Record<string, string>;
   loginShell: boolean;
+  /** The role's Codex App Server: argv (default `codex app-server`) and CODEX_HOME on that host. */
+  codex?: { command: string[]; codexHome?: string };
   /** Where this target was defined: `hutctl.yaml:12` or `.lxd.env`. */
   source: string;
 }

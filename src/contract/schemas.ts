@@ -84,6 +84,7 @@ export const reportSchema = z
     recoveries: z.optional(z.array(z.string())),
     slot: z.optional(z.string()),
     port: z.optional(z.string()),
+    thread_ref: z.optional(z.nullable(z.string())),
   })
   .check(
     z.meta({

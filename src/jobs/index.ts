@@ -1,5 +1,5 @@
 /** Jobs: the WS2 executor and what reads its evidence back. */
-export { cancelFlagPath, readCancel, requestCancel } from './cancel.ts';
+export { cancelFlagPath, clearCancel, readCancel, requestCancel } from './cancel.ts';
 export {
   executorAlive,
   findJobEvidence,

@@ -1,0 +1,151 @@
+/** `hutctl delegate <role> …`, `hutctl delegate cancel <job_id>`, `hutctl threads list|show`. */
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { HutError } from '../../errors/index.ts';
+import { type GlobalOptions, loadFor } from '../context.ts';
+import { printOutcome, withCancelOnSignal } from '../job-outcome.ts';
+import { note, printJson, printLine } from '../output.ts';
+
+interface DelegateCliOptions {
+  packet?: string;
+  prompt?: string;
+  thread?: string;
+  goal?: string;
+  timeout?: string;
+  approve: string;
+  acceptCommand?: string[];
+  jobId?: string;
+  evidenceDir?: string;
+  json?: boolean;
+}
+
+const DEFAULT_TIMEOUT = { infra: 600, runner: 1800 } as Record<string, number>;
+
+export function register(program: Command): void {
+  program
+    .command('delegate')
+    .description(
+      "prompt a role's Codex runtime through the Codex App Server and follow the turn (or: delegate cancel <job_id>)",
+    )
+    .argument('<role>', "the role whose Codex to prompt (arch, infra, runner) — or 'cancel'")
+    .argument('[job_id]', 'with cancel: the delegation to interrupt')
+    .option('--packet <file.md>', 'the prompt: a delegation packet')
+    .option('--prompt <text>', 'the prompt: text')
+    .option('--thread <thread_ref>', 'continue this thread (thread/resume) instead of starting one')
+    .option('--goal <GOAL-nnn/WSn>', 'what the thread works on (kept for `hutctl threads`)')
+    .option(
+      '--timeout <sec>',
+      'deadline for the turn (default: infra 600, runner 1800); then turn/interrupt',
+    )
+    .option('--approve <policy>', 'never (no approvals asked) | accept | decline', 'never')
+    .option(
+      '--accept-command <text>',
+      'with --approve accept: only commands containing this (repeatable)',
+      (v: string, p: string[] = []) => [...p, v],
+    )
+    .option('--job-id <id>', 'default: delegate-<role>-<YYYYMMDD-HHMMSS>-<random>')
+    .option('--evidence-dir <dir>', 'where the protocol log and the report go')
+    .option('--json', 'print the report')
+    .addHelpText(
+      'after',
+      `
+Configure the role's App Server in hutctl.yaml (default command: codex app-server):
+  targets: {runner: {transport: ssh, host: …, codex: {command: [codex, app-server], codex_home: /home/runner/.codex}}}
+The report (ws2.report.v1, executor remote_codex) carries thread_ref, the final message as
+human_summary, the commands the turn ran, and token usage; exit 0 success, 1 failed,
+124 timeout, 130 cancelled, 255 host unreachable.`,
+    )
+    .action(
+      async (
+        role: string,
+        jobIdArg: string | undefined,
+        o: DelegateCliOptions,
+        command: Command,
+      ) => {
+        const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
+        if (role === 'cancel') {
+          if (!jobIdArg) throw new HutError('USAGE', 'delegate cancel <job_id>');
+          const { requestCancel } = await import('../../jobs/index.ts');
+          const path = await requestCancel(config.paths.cancelDir, jobIdArg, true);
+          printLine(`cancel requested for ${jobIdArg}: ${path}`);
+          return;
+        }
+        if (!o.packet === !o.prompt)
+          throw new HutError('USAGE', 'give exactly one of --packet <file.md> or --prompt <text>');
+        if (!['never', 'accept', 'decline'].includes(o.approve))
+          throw new HutError('USAGE', '--approve: never, accept or decline');
+        const { resolveTarget } = await import('../../config/index.ts');
+        const target = resolveTarget(config, role);
+        let prompt = o.prompt ?? '';
+        if (o.packet) {
+          const { readInput } = await import('../read-input.ts');
+          prompt = (await readInput(o.packet)).text;
+        }
+        const timeoutSec = o.timeout ? Number(o.timeout) : (DEFAULT_TIMEOUT[role] ?? 1800);
+        if (!Number.isFinite(timeoutSec) || timeoutSec <= 0)
+          throw new HutError('USAGE', `--timeout ${o.timeout}: expected seconds`);
+        const { delegate } = await import('../../delegate/index.ts');
+        const { utcStamp } = await import('../../contract/index.ts');
+        const jobId =
+          o.jobId ??
+          `delegate-${role}-${utcStamp(new Date()).replace('_', '-')}-${randomBytes(2).toString('hex')}`;
+        const outcome = await withCancelOnSignal((signal) =>
+          delegate({
+            config,
+            role,
+            target,
+            prompt,
+            jobId,
+            ...(o.thread ? { threadRef: o.thread } : {}),
+            ...(o.goal ? { goal: o.goal } : {}),
+            timeoutSec,
+            approval: o.approve as 'never' | 'accept' | 'decline',
+            ...(o.acceptCommand ? { acceptCommands: o.acceptCommand } : {}),
+            evidenceDir: o.evidenceDir ?? config.paths.evidenceDir,
+            progress: o.json ? () => {} : (line) => note(`hutctl: ${line}`),
+            signal,
+          }),
+        );
+        await printOutcome(
+          { ...outcome, logPath: String(outcome.report.log_path) },
+          o.json,
+          ` thread ${outcome.threadRef ?? '-'}`,
+        );
+      },
+    );
+
+  const threads = program
+    .command('threads')
+    .description('which Codex thread works on what, and what it last said');
+  threads
+    .command('list')
+    .option('--goal <GOAL-nnn/WSn>', 'only threads for this goal/workstream')
+    .option('--json', 'print as JSON')
+    .action(async (o: { goal?: string; json?: boolean }, command: Command) => {
+      const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
+      const { listThreads } = await import('../../delegate/index.ts');
+      const all = (await listThreads(config.paths.stateDir)).filter(
+        (t) => !o.goal || t.goal === o.goal,
+      );
+      if (o.json) return printJson(all);
+      for (const t of all)
+        printLine(
+          `${t.thread_ref}  ${t.role.padEnd(7)} ${(t.goal ?? '-').padEnd(14)} ${t.status.padEnd(10)} ${t.job_id}  ${(t.last_message ?? '').slice(0, 60)}`,
+        );
+    });
+  threads
+    .command('show')
+    .argument('<thread_ref>')
+    .option('--json', 'print as JSON')
+    .action(async (ref: string, o: { json?: boolean }, command: Command) => {
+      const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
+      const { listThreads } = await import('../../delegate/index.ts');
+      const t = (await listThreads(config.paths.stateDir)).find((x) => x.thread_ref === ref);
+      if (!t)
+        throw new HutError('NOT_FOUND', `no thread ${ref} in ${config.paths.stateDir}/threads`);
+      if (o.json) return printJson(t);
+      printLine(
+        `${t.thread_ref}: ${t.role} ${t.goal ?? ''} ${t.status} (job ${t.job_id}, ${t.updated_utc})\n${t.last_message ?? ''}`,
+      );
+    });
+}

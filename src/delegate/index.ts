@@ -1,0 +1,8 @@
+/** Delegation to the roles' Codex runtimes through the Codex App Server. */
+export {
+  type ApprovalPolicy,
+  type DelegateOptions,
+  type DelegateOutcome,
+  delegate,
+} from './run.ts';
+export { listThreads, recordThread, type ThreadRecord } from './threads.ts';

@@ -1,0 +1,288 @@
+/**
+ * Delegation: prompt the Codex runtime that lives on a role's host through `codex app-server`
+ * (local, or over the role's SSH transport), on a new thread or a resumed one (`thread_ref`),
+ * follow the turn to `turn/completed` under a deadline, answer approvals by policy, and end
+ * with a ws2.report.v1 (executor remote_codex) next to a log of every protocol message.
+ */
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { HutConfig, Target } from '../config/index.ts';
+import { evidenceBaseName, type Report, utcIso } from '../contract/index.ts';
+import { HutError } from '../errors/index.ts';
+import { writeFileAtomic } from '../files/index.ts';
+import {
+  cancelFlagPath,
+  clearCancel,
+  EvidenceLog,
+  readCancel,
+  redactText,
+  secretValues,
+} from '../jobs/index.ts';
+import { transportFor } from '../transport/index.ts';
+import { AppServerPeer, RpcError } from './rpc.ts';
+import { recordThread } from './threads.ts';
+
+export type ApprovalPolicy = 'never' | 'accept' | 'decline';
+
+export interface DelegateOptions {
+  config: HutConfig;
+  role: string;
+  target: Target;
+  prompt: string;
+  jobId: string;
+  threadRef?: string;
+  goal?: string;
+  timeoutSec: number;
+  approval: ApprovalPolicy;
+  /** Commands accepted without asking when the policy is `accept` (prefix match); empty = all. */
+  acceptCommands?: string[];
+  evidenceDir: string;
+  progress?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface DelegateOutcome {
+  report: Report;
+  reportPath: string;
+  threadRef: string | null;
+}
+
+interface Turn {
+  status: 'completed' | 'interrupted' | 'failed' | 'inProgress';
+  error: string | null;
+}
+
+export async function delegate(options: DelegateOptions): Promise<DelegateOutcome> {
+  const { config, target } = options;
+  const progress = options.progress ?? (() => {});
+  const codex = target.codex ?? { command: ['codex', 'app-server'] };
+  const argv = codex.codexHome
+    ? ['env', `CODEX_HOME=${codex.codexHome}`, ...codex.command]
+    : codex.command;
+  const transport = transportFor(target, config);
+  const secrets = secretValues(config.secretEnv);
+  const start = new Date();
+  const base = evidenceBaseName(options.role, options.jobId, start);
+  await mkdir(options.evidenceDir, { recursive: true });
+  const log = EvidenceLog.create(join(options.evidenceDir, `${base}.log`));
+  const cancelPath = cancelFlagPath(config.paths.cancelDir, options.jobId);
+
+  let threadRef: string | null = options.threadRef ?? null;
+  let turnId: string | null = null;
+  let finalMessage = '';
+  const commands: Array<{ command: string; exit_code: number | null }> = [];
+  const files: string[] = [];
+  const usage = { before: null as number | null, after: null as number | null };
+  const decisions: string[] = [];
+  let turnDone: (turn: Turn) => void = () => {};
+  const turnFinished = new Promise<Turn>((resolve) => {
+    turnDone = resolve;
+  });
+
+  let status: Report['status'] = 'failed';
+  let summary = '';
+  let exitCode = 1;
+  let peer: AppServerPeer | null = null;
+  try {
+    await transport.connect();
+    const child = transport.spawn(argv, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ownGroup: true,
+      ...(target.workdir ? { cwd: target.workdir } : {}),
+    });
+    peer = new AppServerPeer(child, {
+      record: (direction, message) =>
+        void log.line(
+          redactText(`${direction === 'in' ? '<' : '>'} ${JSON.stringify(message)}`, secrets),
+        ),
+      notification: (method, params) => {
+        if (params.threadId !== undefined && params.threadId !== threadRef) return; // another thread's event
+        const item = params.item as Record<string, unknown> | undefined;
+        if (method === 'item/completed' && item) {
+          if (item.type === 'agentMessage' && typeof item.text === 'string')
+            finalMessage = item.text;
+          if (item.type === 'commandExecution') {
+            commands.push({
+              command: String(item.command),
+              exit_code: typeof item.exitCode === 'number' ? item.exitCode : null,
+            });
+            progress(`ran: ${String(item.command)} (exit ${String(item.exitCode)})`);
+          }
+          if (item.type === 'fileChange')
+            for (const c of (item.changes as Array<{ path: string }>) ?? []) files.push(c.path);
+        }
+        if (method === 'thread/tokenUsage/updated') {
+          const total = (params.tokenUsage as { total?: { totalTokens?: number } })?.total
+            ?.totalTokens;
+          if (typeof total === 'number') usage.after = total;
+        }
+        if (method === 'turn/completed' && (params.turn as { id?: string })?.id === turnId) {
+          const turn = params.turn as {
+            status: Turn['status'];
+            error?: { message?: string } | null;
+          };
+          turnDone({ status: turn.status, error: turn.error?.message ?? null });
+        }
+        if (method === 'error' && params.willRetry === false) {
+          progress(`error: ${(params.error as { message?: string })?.message ?? 'unknown'}`);
+        }
+      },
+      request: async (method, params) => {
+        if (
+          method === 'item/commandExecution/requestApproval' ||
+          method === 'item/fileChange/requestApproval'
+        ) {
+          const what = String(params.command ?? params.reason ?? method);
+          const accepted =
+            options.approval === 'accept' &&
+            (method !== 'item/commandExecution/requestApproval' ||
+              !options.acceptCommands?.length ||
+              options.acceptCommands.some((c) => what.includes(c)));
+          const decision = accepted ? 'accept' : 'decline';
+          decisions.push(`${decision}: ${what}`);
+          void log.line(`# approval ${decision}: ${what}`);
+          progress(`approval ${decision}: ${what}`);
+          return { decision };
+        }
+        throw new RpcError(-32601, `hutctl does not handle ${method}`);
+      },
+    });
+    await peer.request('initialize', {
+      clientInfo: { name: 'hutctl', title: 'hutctl', version: '0.1.0' },
+      capabilities: { experimentalApi: false },
+    });
+    peer.notify('initialized');
+    const threadParams = {
+      approvalPolicy: options.approval === 'never' ? 'never' : 'on-request',
+      sandbox: 'danger-full-access',
+      ...(target.workdir ? { cwd: target.workdir } : {}),
+    };
+    const thread = threadRef
+      ? ((await peer.request('thread/resume', {
+          threadId: threadRef,
+          excludeTurns: true,
+          ...threadParams,
+        })) as { thread: { id: string } })
+      : ((await peer.request('thread/start', threadParams)) as { thread: { id: string } });
+    threadRef = thread.thread.id;
+    progress(`thread ${threadRef}${options.threadRef ? ' (resumed)' : ''}`);
+    await recordThread(config.paths.stateDir, {
+      thread_ref: threadRef,
+      job_id: options.jobId,
+      role: options.role,
+      goal: options.goal ?? null,
+      status: 'running',
+      last_message: null,
+      updated_utc: new Date().toISOString(),
+    });
+    const started = (await peer.request('turn/start', {
+      threadId: threadRef,
+      input: [{ type: 'text', text: options.prompt, text_elements: [] }],
+    })) as { turn: { id: string } };
+    turnId = started.turn.id;
+    const watch = setInterval(() => {
+      void readCancel(cancelPath).then((request) => request && stop('cancelled'));
+    }, 250);
+    let stopped: 'timeout' | 'cancelled' | null = null;
+    const stop = (why: 'timeout' | 'cancelled') => {
+      if (stopped || !peer || !turnId) return;
+      stopped = why;
+      progress(`${why}: turn/interrupt`);
+      void peer.request('turn/interrupt', { threadId: threadRef, turnId }).catch(() => {});
+    };
+    const deadline = setTimeout(() => stop('timeout'), options.timeoutSec * 1000);
+    options.signal?.addEventListener('abort', () => stop('cancelled'), { once: true });
+    const exited = peer.exited.then((e) => ({
+      status: 'failed' as const,
+      error: `codex app-server ended during the turn (exit ${e.code}): ${peer!.stderrTail()}`,
+    }));
+    // An interrupt that the server never confirms still ends the wait, 10 s later.
+    let hardTimer: NodeJS.Timeout | undefined;
+    const hardStop = new Promise<Turn>((resolve) => {
+      const check = setInterval(() => {
+        if (!stopped) return;
+        clearInterval(check);
+        hardTimer = setTimeout(() => resolve({ status: 'interrupted', error: null }), 10_000);
+      }, 100);
+      void turnFinished.then(() => clearInterval(check));
+      void peer!.exited.then(() => clearInterval(check));
+    });
+    const turn = await Promise.race([turnFinished, exited, hardStop]);
+    clearTimeout(hardTimer);
+    clearTimeout(deadline);
+    clearInterval(watch);
+    if (stopped && turn.status !== 'completed') {
+      status = stopped;
+      exitCode = stopped === 'timeout' ? 124 : 130;
+      summary = `${stopped === 'timeout' ? `No answer within ${options.timeoutSec} s` : 'Cancelled'}; the turn was interrupted (thread ${threadRef} can be resumed).`;
+    } else if (turn.status === 'completed') {
+      status = 'success';
+      exitCode = 0;
+      summary = finalMessage || '(the turn completed without a final message)';
+    } else {
+      summary = `The turn ${turn.status}: ${turn.error ?? 'no reason given'}`;
+    }
+  } catch (error) {
+    const reason =
+      error instanceof RpcError || error instanceof HutError
+        ? error.message
+        : (error as Error).message;
+    summary = `Delegation to ${options.role} failed: ${reason}${peer ? '' : ''}`;
+    exitCode = isConnect(error) ? 255 : 1;
+  } finally {
+    await peer?.close();
+    await clearCancel(cancelPath);
+  }
+  const end = new Date();
+  await log.close();
+  const tokens = usage.after !== null ? { total_tokens_after_turn: usage.after } : {};
+  const report: Report = {
+    schema_version: 'ws2.report.v1',
+    job_id: options.jobId,
+    agent_role: options.role,
+    status,
+    start_utc: utcIso(start),
+    end_utc: utcIso(end),
+    duration_sec: Math.round(end.getTime() - start.getTime()) / 1000,
+    exit_code: exitCode,
+    lock_key: `delegate-${options.role}`,
+    executor: {
+      hostname: target.host ?? hostname(),
+      user: target.user ?? 'codex',
+      transport: 'remote_codex',
+      target: target.name,
+    },
+    artifact_paths: [log.path],
+    human_summary: redactText(summary, secrets),
+    next_action:
+      status === 'success'
+        ? 'review the answer; continue with --thread to keep the context'
+        : `read ${log.path}; resume with --thread ${threadRef ?? '(none)'}`,
+    log_path: log.path,
+    thread_ref: threadRef,
+    goal: options.goal ?? null,
+    commands,
+    file_changes: files,
+    approvals: decisions,
+    ...tokens,
+  };
+  const reportPath = join(options.evidenceDir, `${base}.json`);
+  await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  if (threadRef) {
+    await recordThread(config.paths.stateDir, {
+      thread_ref: threadRef,
+      job_id: options.jobId,
+      role: options.role,
+      goal: options.goal ?? null,
+      status,
+      last_message: report.human_summary,
+      updated_utc: end.toISOString(),
+    });
+  }
+  return { report, reportPath, threadRef };
+}
+
+function isConnect(error: unknown): boolean {
+  return error instanceof HutError && error.code === 'CONNECT';
+}

@@ -1,0 +1,35 @@
+/** The thread_ref ↔ job_id ↔ goal/WS index: which Codex thread works on what, and what it last said. */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../files/index.ts';
+
+export interface ThreadRecord {
+  thread_ref: string;
+  job_id: string;
+  role: string;
+  goal: string | null;
+  status: string;
+  last_message: string | null;
+  updated_utc: string;
+}
+
+const dir = (stateDir: string) => join(stateDir, 'threads');
+
+export async function recordThread(stateDir: string, record: ThreadRecord): Promise<void> {
+  await writeFileAtomic(
+    join(dir(stateDir), `${record.thread_ref}.json`),
+    `${JSON.stringify(record, null, 2)}\n`,
+  );
+}
+
+export async function listThreads(stateDir: string): Promise<ThreadRecord[]> {
+  const names = await readdir(dir(stateDir)).catch(() => [] as string[]);
+  const records: ThreadRecord[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.json')) continue;
+    try {
+      records.push(JSON.parse(await readFile(join(dir(stateDir), name), 'utf8')) as ThreadRecord);
+    } catch {}
+  }
+  return records.sort((a, b) => b.updated_utc.localeCompare(a.updated_utc));
+}

@@ -1,0 +1,194 @@
+/**
+ * Delegation with the real `codex` binary (pinned dev dependency) against a scripted mock
+ * Responses API, both inside a network namespace that has only loopback (`unshare -n`).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { runCli, tempDir, workspace } from '../support/cli.ts';
+import { transportTargets } from '../support/sshd.ts';
+
+const CODEX = fileURLToPath(
+  new URL(
+    '../../node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex',
+    import.meta.url,
+  ),
+);
+const SANDBOX = fileURLToPath(new URL('../support/codex/sandbox.mjs', import.meta.url));
+const targets = transportTargets();
+
+/** A runner target whose App Server is the real codex in a loopback-only namespace. */
+function runnerWith(kind: 'local' | 'ssh'): string {
+  const home = join(tempDir('hutctl-codex-'), 'codex-home');
+  const work = tempDir('hutctl-codex-work-');
+  mkdirSync(home, { recursive: true });
+  const codex = [
+    `    workdir: ${work}`,
+    '    codex:',
+    `      command: [unshare, -n, --, ${process.execPath}, ${SANDBOX}, ${CODEX}, ${home}, app-server]`,
+  ].join('\n');
+  return kind === 'local'
+    ? `${targets.local()}\n${codex}`
+    : targets.sshd().targetYaml('runner', codex);
+}
+
+const report = (stdout: string) =>
+  JSON.parse(stdout) as Record<string, unknown> & {
+    thread_ref: string;
+    commands: Array<{ command: string; exit_code: number }>;
+  };
+
+describe('delegate to a Codex App Server', {
+  skip: existsSync(CODEX) ? false : 'the pinned codex binary is not installed (npm ci installs it)',
+}, () => {
+  test('a full turn: the command really runs, the final message and thread_ref are reported and indexed', async () => {
+    const dir = workspace(runnerWith('local'));
+    const result = await runCli(
+      [
+        'delegate',
+        'runner',
+        '--prompt',
+        'RUN:echo hello-from-runner',
+        '--goal',
+        'GOAL-001/WS9',
+        '--timeout',
+        '30',
+        '--json',
+      ],
+      { cwd: dir },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const r = report(result.stdout);
+    assert.equal(r.status, 'success');
+    assert.equal(r.human_summary, 'ran it: hello-from-runner');
+    assert.deepEqual(
+      r.commands.map((c) => c.exit_code),
+      [0],
+    );
+    assert.match(r.commands[0]!.command, /echo hello-from-runner/);
+    const executor = r.executor as { transport: string; target: string };
+    assert.deepEqual([executor.transport, executor.target], ['remote_codex', 'runner']);
+    assert.match(r.thread_ref, /^[0-9a-f-]{36}$/);
+    assert.ok(Number(r.total_tokens_after_turn) > 0);
+    const log = readFileSync(String(r.log_path), 'utf8');
+    assert.match(log, /^> \{"method":"initialize"/m);
+    assert.match(log, /^< \{"method":"turn\/completed"/m);
+    const threads = JSON.parse(
+      (await runCli(['threads', 'list', '--goal', 'GOAL-001/WS9', '--json'], { cwd: dir })).stdout,
+    );
+    assert.equal(threads[0].thread_ref, r.thread_ref);
+    assert.equal(threads[0].last_message, 'ran it: hello-from-runner');
+  });
+
+  test('a second process resumes the same thread', async () => {
+    const dir = workspace(runnerWith('local'));
+    const first = report(
+      (
+        await runCli(
+          ['delegate', 'runner', '--prompt', 'first question', '--timeout', '30', '--json'],
+          { cwd: dir },
+        )
+      ).stdout,
+    );
+    const second = await runCli(
+      [
+        'delegate',
+        'runner',
+        '--thread',
+        first.thread_ref,
+        '--prompt',
+        'second question',
+        '--timeout',
+        '30',
+        '--json',
+      ],
+      { cwd: dir },
+    );
+    assert.equal(second.code, 0, second.stderr);
+    const r = report(second.stdout);
+    assert.equal(r.thread_ref, first.thread_ref);
+    assert.equal(r.human_summary, 'done: second question');
+  });
+
+  test('two delegations in parallel keep their own threads and events', async () => {
+    const dir = workspace(runnerWith('local'));
+    const [a, b] = await Promise.all([
+      runCli(['delegate', 'runner', '--prompt', 'RUN:echo alpha', '--timeout', '30', '--json'], {
+        cwd: dir,
+      }),
+      runCli(['delegate', 'runner', '--prompt', 'RUN:echo beta', '--timeout', '30', '--json'], {
+        cwd: dir,
+      }),
+    ]);
+    const [ra, rb] = [report(a.stdout), report(b.stdout)];
+    assert.equal(ra.human_summary, 'ran it: alpha');
+    assert.equal(rb.human_summary, 'ran it: beta');
+    assert.notEqual(ra.thread_ref, rb.thread_ref);
+  });
+
+  test('a deadline interrupts the turn: timeout, exit 124, the thread can be resumed', async () => {
+    const dir = workspace(runnerWith('local'));
+    const started = Date.now();
+    const result = await runCli(
+      ['delegate', 'runner', '--prompt', 'HANG', '--timeout', '2', '--json'],
+      { cwd: dir },
+    );
+    assert.equal(result.code, 124, result.stderr);
+    const r = report(result.stdout);
+    assert.equal(r.status, 'timeout');
+    assert.match(String(r.human_summary), /interrupted \(thread .* can be resumed\)/);
+    assert.ok(Date.now() - started < 15_000);
+    const again = await runCli(
+      [
+        'delegate',
+        'runner',
+        '--thread',
+        r.thread_ref,
+        '--prompt',
+        'are you back',
+        '--timeout',
+        '30',
+        '--json',
+      ],
+      { cwd: dir },
+    );
+    assert.equal(report(again.stdout).status, 'success');
+  });
+
+  test('a provider 401 fails with a one-line reason, never a hang', async () => {
+    const dir = workspace(runnerWith('local'));
+    const result = await runCli(
+      ['delegate', 'runner', '--prompt', 'FAIL401', '--timeout', '20', '--json'],
+      { cwd: dir },
+    );
+    assert.equal(result.code, 1);
+    assert.match(String(report(result.stdout).human_summary), /401 Unauthorized/);
+  });
+
+  test('a missing codex binary on the host is a failure with the reason', async () => {
+    const dir = workspace(
+      `${targets.local()}\n    codex:\n      command: [/nonexistent/codex, app-server]`,
+    );
+    const result = await runCli(
+      ['delegate', 'runner', '--prompt', 'hi', '--timeout', '10', '--json'],
+      { cwd: dir },
+    );
+    assert.equal(result.code, 1);
+    assert.match(
+      String(report(result.stdout).human_summary),
+      /Delegation to runner failed: .*(exited|ENOENT)/,
+    );
+  });
+
+  test('over SSH through the test sshd', async () => {
+    const dir = workspace(runnerWith('ssh'));
+    const result = await runCli(
+      ['delegate', 'runner', '--prompt', 'RUN:echo over-ssh', '--timeout', '30', '--json'],
+      { cwd: dir },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(report(result.stdout).human_summary, 'ran it: over-ssh');
+  });
+});
