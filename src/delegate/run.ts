@@ -154,7 +154,7 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
     });
     peer.notify('initialized');
     const threadParams = {
-      approvalPolicy: options.approval === 'never' ? 'never' : 'on-request',
+      approvalPolicy: options.approval === 'never' ? 'never' : 'untrusted',
       sandbox: 'danger-full-access',
       ...(target.workdir ? { cwd: target.workdir } : {}),
     };

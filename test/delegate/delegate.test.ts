@@ -128,6 +128,51 @@ describe('delegate to a Codex App Server', {
     assert.notEqual(ra.thread_ref, rb.thread_ref);
   });
 
+  test('approvals are answered by policy and logged: accepted runs, declined does not', async () => {
+    const dir = workspace(runnerWith('local'));
+    const accepted = report(
+      (
+        await runCli(
+          [
+            'delegate',
+            'runner',
+            '--prompt',
+            'RUN:echo approved-run',
+            '--approve',
+            'accept',
+            '--timeout',
+            '30',
+            '--json',
+          ],
+          { cwd: dir },
+        )
+      ).stdout,
+    );
+    assert.equal(accepted.human_summary, 'ran it: approved-run');
+    assert.match(String((accepted.approvals as string[])[0]), /^accept: .*echo approved-run/);
+    const declined = report(
+      (
+        await runCli(
+          [
+            'delegate',
+            'runner',
+            '--prompt',
+            'RUN:echo must-not-run',
+            '--approve',
+            'decline',
+            '--timeout',
+            '30',
+            '--json',
+          ],
+          { cwd: dir },
+        )
+      ).stdout,
+    );
+    assert.match(String((declined.approvals as string[])[0]), /^decline: .*echo must-not-run/);
+    assert.match(String(declined.human_summary), /rejected by user/);
+    assert.match(readFileSync(String(declined.log_path), 'utf8'), /# approval decline: /);
+  });
+
   test('a deadline interrupts the turn: timeout, exit 124, the thread can be resumed', async () => {
     const dir = workspace(runnerWith('local'));
     const started = Date.now();
