@@ -20,6 +20,7 @@ import {
   secretValues,
 } from '../jobs/index.ts';
 import { transportFor } from '../transport/index.ts';
+import { execArgv, runExecTurn } from './exec.ts';
 import { AppServerPeer, RpcError } from './rpc.ts';
 import { recordThread } from './threads.ts';
 
@@ -40,6 +41,11 @@ export interface DelegateOptions {
   evidenceDir: string;
   progress?: (line: string) => void;
   signal?: AbortSignal;
+  /** `app-server` (default), or `exec`: `codex exec --json`, the SSH mechanism. */
+  mechanism?: 'app-server' | 'exec';
+  /** Why `exec` was chosen, for the log and the report (the lock record, or a break-glass). */
+  mechanismReason?: string;
+  breakGlass?: boolean;
 }
 
 export interface DelegateOutcome {
@@ -86,6 +92,37 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
   let peer: AppServerPeer | null = null;
   try {
     await transport.connect();
+    if (options.mechanism === 'exec') {
+      void log.line(
+        `# ${options.breakGlass ? 'break-glass: ' : ''}codex exec --json on ${transport.describe()}${options.mechanismReason ? ` (${options.mechanismReason})` : ''}`,
+      );
+      const turn = await runExecTurn(
+        transport,
+        execArgv(codex.codexHome ? argv : codex.command, options.prompt, options.threadRef),
+        {
+          ...(target.workdir ? { cwd: target.workdir } : {}),
+          timeoutMs: options.timeoutSec * 1000,
+          ...(options.signal ? { signal: options.signal } : {}),
+          record: (line) => void log.line(redactText(line, secrets)),
+          progress,
+        },
+      );
+      threadRef = turn.threadRef ?? threadRef;
+      commands.push(...turn.commands);
+      if (turn.tokens !== null) usage.after = turn.tokens;
+      if (turn.status === 'completed') {
+        status = 'success';
+        exitCode = 0;
+        summary = turn.finalMessage || '(the turn completed without a final message)';
+      } else if (turn.status === 'timeout' || turn.status === 'cancelled') {
+        status = turn.status;
+        exitCode = turn.status === 'timeout' ? 124 : 130;
+        summary = `${turn.status === 'timeout' ? `No answer within ${options.timeoutSec} s` : 'Cancelled'}; codex exec was ended (thread ${threadRef ?? '-'} can be resumed).`;
+      } else {
+        summary = `codex exec failed: ${turn.error ?? 'no reason given'}`;
+      }
+      throw new ExecDone();
+    }
     const child = transport.spawn(argv, {
       stdio: ['pipe', 'pipe', 'pipe'],
       ownGroup: true,
@@ -224,12 +261,15 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
       summary = `The turn ${turn.status}: ${turn.error ?? 'no reason given'}`;
     }
   } catch (error) {
-    const reason =
-      error instanceof RpcError || error instanceof HutError
-        ? error.message
-        : (error as Error).message;
-    summary = `Delegation to ${options.role} failed: ${reason}${peer ? '' : ''}`;
-    exitCode = isConnect(error) ? 255 : 1;
+    // ExecDone: the exec mechanism has already set status and summary.
+    if (!(error instanceof ExecDone)) {
+      const reason =
+        error instanceof RpcError || error instanceof HutError
+          ? error.message
+          : (error as Error).message;
+      summary = `Delegation to ${options.role} failed: ${reason}`;
+      exitCode = isConnect(error) ? 255 : 1;
+    }
   } finally {
     await peer?.close();
     await clearCancel(cancelPath);
@@ -265,6 +305,8 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
     commands,
     file_changes: files,
     approvals: decisions,
+    mechanism: options.mechanism ?? 'app-server',
+    ...(options.breakGlass ? { break_glass: true } : {}),
     ...tokens,
   };
   const reportPath = join(options.evidenceDir, `${base}.json`);
@@ -282,6 +324,9 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
   }
   return { report, reportPath, threadRef };
 }
+
+/** Ends the shared try block once the exec mechanism has its result. */
+class ExecDone extends Error {}
 
 function isConnect(error: unknown): boolean {
   return error instanceof HutError && error.code === 'CONNECT';

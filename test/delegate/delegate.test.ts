@@ -227,6 +227,45 @@ describe('delegate to a Codex App Server', {
     );
   });
 
+  test('with the team documents: a handoff entry with thread_ref; the transport lock picks the mechanism; break-glass is logged', async () => {
+    const { cpSync } = await import('node:fs');
+    const repo = join(tempDir(), 'repo');
+    cpSync(fileURLToPath(new URL('../fixtures/squeezelite', import.meta.url)), repo, {
+      recursive: true,
+    });
+    const dir = workspace(runnerWith('local'));
+    const run = (...args: string[]) =>
+      runCli(['delegate', 'runner', '--docs', repo, '--timeout', '30', '--json', ...args], {
+        cwd: dir,
+      });
+    const first = report(
+      (await run('--prompt', 'RUN:echo with-docs', '--goal', 'GOAL-001/WS9')).stdout,
+    );
+    assert.equal(first.mechanism, 'app-server', 'the record is still evaluating: the App Server');
+    const log = readFileSync(
+      join(repo, 'documentation/short-term/coordination/handoff_log.md'),
+      'utf8',
+    );
+    const entry = log.split('```text\n')[2]!.split('\n')[0]!;
+    assert.match(
+      entry,
+      new RegExp(
+        ` \\| arch:codex \\| GOAL-001/WS9 \\| arch-local \\| delegate \\| no \\| executor=remote_codex thread_ref=${first.thread_ref} success: ran it: with-docs`,
+      ),
+    );
+    await runCli(['transport', 'lock', 'ssh', '--docs', repo]);
+    const locked = report((await run('--prompt', 'RUN:echo locked-to-ssh')).stdout);
+    assert.equal(locked.mechanism, 'exec');
+    assert.equal(locked.human_summary, 'ran it: locked-to-ssh');
+    const glass = report((await run('--prompt', 'RUN:echo glass', '--break-glass')).stdout);
+    assert.equal(glass.break_glass, true);
+    assert.match(
+      readFileSync(String(glass.log_path), 'utf8'),
+      /^# break-glass: codex exec --json on local/m,
+    );
+    assert.match(String(glass.thread_ref), /^[0-9a-f-]{36}$/);
+  });
+
   test('over SSH through the test sshd', async () => {
     const dir = workspace(runnerWith('ssh'));
     const result = await runCli(

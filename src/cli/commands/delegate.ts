@@ -16,6 +16,9 @@ interface DelegateCliOptions {
   acceptCommand?: string[];
   jobId?: string;
   evidenceDir?: string;
+  breakGlass?: boolean;
+  docs?: string;
+  agent: string;
   json?: boolean;
 }
 
@@ -43,6 +46,15 @@ export function register(program: Command): void {
       'with --approve accept: only commands containing this (repeatable)',
       (v: string, p: string[] = []) => [...p, v],
     )
+    .option(
+      '--break-glass',
+      "use the SSH fallback (codex exec --json over the role's transport) instead of the App Server; logged",
+    )
+    .option(
+      '--docs <dir>',
+      'the repository with the coordination documents (default: found from here upward, if any)',
+    )
+    .option('--agent <role:id>', 'who delegates, for the handoff entry', 'arch:codex')
     .option('--job-id <id>', 'default: delegate-<role>-<YYYYMMDD-HHMMSS>-<random>')
     .option('--evidence-dir <dir>', 'where the protocol log and the report go')
     .option('--json', 'print the report')
@@ -85,6 +97,36 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
         if (!Number.isFinite(timeoutSec) || timeoutSec <= 0)
           throw new HutError('USAGE', `--timeout ${o.timeout}: expected seconds`);
         const { delegate } = await import('../../delegate/index.ts');
+        // The transport lock record decides the mechanism: app-server unless it is locked to ssh.
+        const docsLib = await import('../../docs/index.ts');
+        let root: string | null = null;
+        try {
+          root = docsLib.findDocsRoot(o.docs ?? process.cwd());
+        } catch {
+          if (o.docs) throw new HutError('NOT_FOUND', `no coordination documents in ${o.docs}`);
+        }
+        let mechanism: 'app-server' | 'exec' = 'app-server';
+        let mechanismReason = 'default';
+        if (root) {
+          const { readFileSync, existsSync } = await import('node:fs');
+          const { join } = await import('node:path');
+          const lockFile = join(root, docsLib.TRANSPORT_LOCK);
+          if (existsSync(lockFile)) {
+            const lock = docsLib.parseTransportLock(
+              readFileSync(lockFile, 'utf8'),
+              docsLib.TRANSPORT_LOCK,
+            );
+            if (lock.status === 'locked') {
+              mechanism = lock.primary_transport === 'ssh' ? 'exec' : 'app-server';
+              mechanismReason = `transport lock: ${lock.primary_transport}, locked at ${lock.locked_at_utc ?? '?'}`;
+            }
+          }
+        }
+        if (o.breakGlass) {
+          mechanism = 'exec';
+          mechanismReason = `break-glass fallback (${mechanismReason})`;
+          note("hutctl: break-glass: codex exec --json over the role's transport, logged");
+        }
         const { utcStamp } = await import('../../contract/index.ts');
         const jobId =
           o.jobId ??
@@ -104,8 +146,35 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
             evidenceDir: o.evidenceDir ?? config.paths.evidenceDir,
             progress: o.json ? () => {} : (line) => note(`hutctl: ${line}`),
             signal,
+            mechanism,
+            mechanismReason,
+            ...(o.breakGlass ? { breakGlass: true } : {}),
           }),
         );
+        if (root && o.goal && outcome.threadRef) {
+          // The handoff: action_type=delegate, executor=remote_codex, thread_ref=<id>.
+          const { join } = await import('node:path');
+          const answer = String(outcome.report.human_summary)
+            .replaceAll(' | ', ' / ')
+            .replaceAll('\n', ' ');
+          const line = docsLib.formatHandoff(
+            {
+              agent: o.agent,
+              goal: o.goal,
+              context: 'arch-local',
+              action_type: 'delegate',
+              operator_required: 'no',
+              summary: `${outcome.report.status}: ${answer.slice(0, 300)}${o.breakGlass ? ' (break-glass: codex exec over SSH)' : ''}`,
+              next_action: `review; continue with hutctl delegate ${role} --thread ${outcome.threadRef}`,
+              tags: { executor: 'remote_codex', thread_ref: outcome.threadRef },
+            },
+            () => null,
+          );
+          await docsLib.editDocument(join(root, docsLib.HANDOFF_LOG), (text) =>
+            docsLib.insertHandoff(text, line, docsLib.HANDOFF_LOG),
+          );
+          if (!o.json) note(`hutctl: handoff entry added (thread_ref=${outcome.threadRef})`);
+        }
         await printOutcome(
           { ...outcome, logPath: String(outcome.report.log_path) },
           o.json,
