@@ -79,7 +79,8 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
   let finalMessage = '';
   const commands: Array<{ command: string; exit_code: number | null }> = [];
   const files: string[] = [];
-  const usage = { before: null as number | null, after: null as number | null };
+  // Tokens: the thread's cumulative total after the turn, and this turn's own (the sum of `last`).
+  const usage = { after: null as number | null, turn: 0 };
   const decisions: string[] = [];
   let turnDone: (turn: Turn) => void = () => {};
   const turnFinished = new Promise<Turn>((resolve) => {
@@ -109,7 +110,7 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
       );
       threadRef = turn.threadRef ?? threadRef;
       commands.push(...turn.commands);
-      if (turn.tokens !== null) usage.after = turn.tokens;
+      if (turn.tokens !== null) usage.turn = turn.tokens;
       if (turn.status === 'completed') {
         status = 'success';
         exitCode = 0;
@@ -153,6 +154,9 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
           const total = (params.tokenUsage as { total?: { totalTokens?: number } })?.total
             ?.totalTokens;
           if (typeof total === 'number') usage.after = total;
+          const last = (params.tokenUsage as { last?: { totalTokens?: number } })?.last
+            ?.totalTokens;
+          if (typeof last === 'number') usage.turn += last;
         }
         if (method === 'turn/completed' && (params.turn as { id?: string })?.id === turnId) {
           const turn = params.turn as {
@@ -276,7 +280,10 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
   }
   const end = new Date();
   await log.close();
-  const tokens = usage.after !== null ? { total_tokens_after_turn: usage.after } : {};
+  const tokens = {
+    turn_tokens: usage.turn,
+    ...(usage.after !== null ? { total_tokens_after_turn: usage.after } : {}),
+  };
   const report: Report = {
     schema_version: 'ws2.report.v1',
     job_id: options.jobId,

@@ -72,6 +72,7 @@ describe('delegate to a Codex App Server', {
     assert.deepEqual([executor.transport, executor.target], ['remote_codex', 'runner']);
     assert.match(r.thread_ref, /^[0-9a-f-]{36}$/);
     assert.ok(Number(r.total_tokens_after_turn) > 0);
+    assert.equal(r.turn_tokens, 2040, 'two model calls of 1020 tokens each in this turn');
     const log = readFileSync(String(r.log_path), 'utf8');
     assert.match(log, /^> \{"method":"initialize"/m);
     assert.match(log, /^< \{"method":"turn\/completed"/m);
@@ -200,6 +201,32 @@ describe('delegate to a Codex App Server', {
       { cwd: dir },
     );
     assert.equal(report(again.stdout).status, 'success');
+  });
+
+  test('delegate cancel interrupts a running turn: cancelled, exit 130', async () => {
+    const dir = workspace(runnerWith('local'));
+    const { startCli, finished } = await import('../support/cli.ts');
+    const child = startCli(
+      [
+        'delegate',
+        'runner',
+        '--prompt',
+        'HANG',
+        '--job-id',
+        'dg-cancel',
+        '--timeout',
+        '60',
+        '--json',
+      ],
+      { cwd: dir },
+    );
+    child.stdin!.end();
+    const done = finished(child);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((await runCli(['delegate', 'cancel', 'dg-cancel'], { cwd: dir })).code, 0);
+    const result = await done;
+    assert.equal(result.code, 130, result.stderr);
+    assert.equal(report(result.stdout).status, 'cancelled');
   });
 
   test('a provider 401 fails with a one-line reason, never a hang', async () => {
