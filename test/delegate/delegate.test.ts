@@ -293,6 +293,19 @@ describe('delegate to a Codex App Server', {
     assert.match(String(glass.thread_ref), /^[0-9a-f-]{36}$/);
   });
 
+  test('an unreachable host fails at once with the diagnosis (report exit_code 255)', async () => {
+    const dir = workspace(runnerWith('ssh').replace(/port: \d+/, 'port: 9'));
+    const result = await runCli(
+      ['delegate', 'runner', '--prompt', 'hi', '--timeout', '30', '--json'],
+      { cwd: dir },
+    );
+    assert.equal(result.code, 1, result.stderr);
+    const r = report(result.stdout);
+    assert.equal(r.status, 'failed');
+    assert.equal(r.exit_code, 255);
+    assert.match(String(r.human_summary), /cannot reach runner .*connection refused/);
+  });
+
   test('over SSH through the test sshd', async () => {
     const dir = workspace(runnerWith('ssh'));
     const result = await runCli(

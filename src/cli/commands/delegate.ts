@@ -65,7 +65,7 @@ Configure the role's App Server in hutctl.yaml (default command: codex app-serve
   targets: {runner: {transport: ssh, host: …, codex: {command: [codex, app-server], codex_home: /home/runner/.codex}}}
 The report (ws2.report.v1, executor remote_codex) carries thread_ref, the final message as
 human_summary, the commands the turn ran, and token usage; exit 0 success, 1 failed,
-124 timeout, 130 cancelled, 255 host unreachable.`,
+124 timeout, 130 cancelled (an unreachable host is failed, with exit_code 255 in the report).`,
     )
     .action(
       async (
