@@ -14,7 +14,7 @@ import { utcIso, utcStamp } from '../contract/index.ts';
 import { HutError, isHutError } from '../errors/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
 import { EvidenceLog } from '../jobs/index.ts';
-import { backendFor, type PowerContext, powerSwitch } from '../power/index.ts';
+import { backendFor, coldBoot } from '../power/index.ts';
 import { acquireSlot, candidateSlots, ttyOf } from '../slots/index.ts';
 import { checkSha, getArtifact } from './artifacts.ts';
 import { captureBoot } from './serial.ts';
@@ -240,15 +240,6 @@ async function runOnSlot(
     case 'no_port':
       return finish('blocked', 'device', judged.detail ?? 'the serial port could not be read');
   }
-}
-
-/** Off, wait, on — the board boots from cold. Returns an error text, or null when done. */
-async function coldBoot(ctx: PowerContext): Promise<string | null> {
-  const off = await powerSwitch(ctx, 'off');
-  if (off.status !== 'ok') return `power off: ${off.status}: ${off.error}`;
-  await sleep((ctx.slot.power?.offSec ?? 2) * 1000);
-  const on = await powerSwitch(ctx, 'on');
-  return on.status === 'ok' ? null : `power on: ${on.status}: ${on.error}`;
 }
 
 async function waitForLink(path: string, ms: number): Promise<boolean> {

@@ -171,6 +171,32 @@ export async function powerSwitch(
   };
 }
 
+/**
+ * A cold boot for a test: off, confirm, wait `off_sec`, on, confirm — under one hold of the power
+ * lock, without the boot-settle wait (the caller reads the serial log from power-on). Returns
+ * null when the relay followed, or what went wrong.
+ */
+export async function coldBoot(ctx: PowerContext): Promise<string | null> {
+  const power = requirePower(ctx.slot);
+  const signal = ctx.signal ?? new AbortController().signal;
+  await using _lock = await powerLock(ctx);
+  let state: RelayState | null = null;
+  try {
+    await ctx.backend.set('off', signal);
+    state = await confirm(ctx, 'off', signal);
+    await sleep(power.offSec * 1000, undefined, { signal });
+    await ctx.backend.set('on', signal);
+    state = await confirm(ctx, 'on', signal);
+    return null;
+  } catch (error) {
+    if (!(error instanceof PowerError)) throw error;
+    state = await readQuietly(ctx.backend, signal);
+    return `${error.kind}: ${error.message}`;
+  } finally {
+    await recordObserved(ctx.config.paths.stateDir, ctx.slot.id, state);
+  }
+}
+
 /** Reads the relay; records what it saw. */
 export async function powerState(
   ctx: PowerContext,

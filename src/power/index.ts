@@ -7,6 +7,7 @@ import { HomeAssistantBackend } from './backends/homeassistant.ts';
 
 export { type PowerBackend, PowerError, type RelayState } from './backend.ts';
 export {
+  coldBoot,
   type PhaseTiming,
   type PowerContext,
   type PowerCycleResult,
