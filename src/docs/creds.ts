@@ -38,12 +38,7 @@ export function checkCreds(options: { role?: string; env?: NodeJS.ProcessEnv } =
   if (hosts.length === 0) out.push({ subject: root, ok: false, state: 'no host directories' });
   for (const host of hosts) {
     const dir = join(root, host);
-    const mode = statSync(dir).mode & 0o777;
-    out.push({
-      subject: dir,
-      ok: mode === 0o700,
-      state: `mode ${mode.toString(8)}${mode === 0o700 ? '' : ' (expected 700)'}`,
-    });
+    out.push(modeCheck(dir, 0o700));
     const files = readdirSync(dir).filter(
       (f) => f.endsWith('.env') && (!options.role || f === `${options.role}.env`),
     );
@@ -51,12 +46,7 @@ export function checkCreds(options: { role?: string; env?: NodeJS.ProcessEnv } =
       out.push({ subject: join(dir, `${options.role}.env`), ok: false, state: 'missing' });
     for (const file of files) {
       const path = join(dir, file);
-      const fileMode = statSync(path).mode & 0o777;
-      out.push({
-        subject: path,
-        ok: fileMode === 0o600,
-        state: `mode ${fileMode.toString(8)}${fileMode === 0o600 ? '' : ' (expected 600)'}`,
-      });
+      out.push(modeCheck(path, 0o600));
       const { values } = parseEnvText(readFileSync(path, 'utf8'), path);
       for (const name of REQUIRED) {
         const value = values.get(name)?.value ?? '';
@@ -75,4 +65,14 @@ export function checkCreds(options: { role?: string; env?: NodeJS.ProcessEnv } =
     }
   }
   return out;
+}
+
+function modeCheck(path: string, expected: number): CredCheck {
+  const mode = statSync(path).mode & 0o777;
+  const ok = mode === expected;
+  return {
+    subject: path,
+    ok,
+    state: `mode ${mode.toString(8)}${ok ? '' : ` (expected ${expected.toString(8)})`}`,
+  };
 }

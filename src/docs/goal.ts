@@ -12,6 +12,8 @@ export interface GoalDoc {
   owner: string | null;
   last_updated: string | null;
   workstreams: Array<{ ws: string; title: string; line: number }>;
+  /** The line of the `## Deliverables Checklist` heading, or null. */
+  checklist_line: number | null;
   checklist: Array<{ line: number; checked: boolean; text: string }>;
 }
 
@@ -45,6 +47,7 @@ export function parseGoal(text: string, where: string): GoalDoc {
       const m = /^## (WS\d+): (.+)$/.exec(l);
       return m ? [{ ws: m[1]!, title: m[2]!, line: i + 1 }] : [];
     }),
+    checklist_line: start >= 0 ? start + 1 : null,
     checklist,
   };
 }

@@ -7,7 +7,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lint as markdownlint } from 'markdownlint/sync';
 import { type Board, parseBoard } from './board.ts';
+import { type GoalDoc, parseGoal } from './goal.ts';
 import { ACTION_TYPES, CONTEXTS, type HandoffEntry, parseHandoffLog } from './handoff.ts';
+import { parsePacket } from './packets.ts';
 import { ACTIVE_GOALS, BOARD, COORDINATION, HANDOFF_LOG, TICKETS } from './paths.ts';
 import { parseTickets } from './tickets.ts';
 
@@ -229,25 +231,23 @@ function checklistDrift(texts: Record<string, string>, board: Board): Finding[] 
   const out: Finding[] = [];
   for (const [file, text] of Object.entries(texts)) {
     if (!file.startsWith(`${ACTIVE_GOALS}/GOAL-`)) continue;
-    const goal = /GOAL-\d{3}/.exec(file)![0];
-    const lines = text.split('\n');
-    const start = lines.findIndex((l) => /^## Deliverables Checklist/.test(l));
-    if (start < 0) continue;
-    let checked = 0;
-    let total = 0;
-    for (let i = start + 1; i < lines.length && !lines[i]!.startsWith('## '); i++) {
-      if (/^- \[[xX]\]/.test(lines[i]!)) checked++;
-      if (/^- \[[ xX]\]/.test(lines[i]!)) total++;
+    let goal: GoalDoc;
+    try {
+      goal = parseGoal(text, file);
+    } catch {
+      continue;
     }
-    const rows = board.rows.filter((r) => r.goal === goal);
+    if (goal.checklist_line === null || goal.checklist.length === 0) continue;
+    const checked = goal.checklist.filter((c) => c.checked).length;
+    const rows = board.rows.filter((r) => r.goal === goal.id);
     const done = rows.filter((r) => r.status === 'done').length;
-    if (total > 0 && done > checked) {
+    if (done > checked) {
       out.push({
         file,
-        line: start + 1,
+        line: goal.checklist_line,
         rule: 'hutctl/checklist-drift',
         severity: 'warning',
-        message: `checklist says ${checked}/${total} while the board shows ${done} of ${rows.length} ${goal} workstreams done`,
+        message: `checklist says ${checked}/${goal.checklist.length} while the board shows ${done} of ${rows.length} ${goal.id} workstreams done`,
       });
     }
   }
@@ -259,16 +259,16 @@ function packetTargets(texts: Record<string, string>, board: Board): Finding[] {
   const out: Finding[] = [];
   for (const [file, text] of Object.entries(texts)) {
     if (!file.startsWith(`${COORDINATION}/delegations/`) || file.endsWith('README.md')) continue;
-    const h1 = /^# (GOAL-\d{3}) \/ (WS\d+) .+ \((\w+:codex)\)$/m.exec(text);
-    if (!h1 || file.includes('_blocker_')) continue;
-    const row = board.rows.find((r) => r.goal === h1[1] && r.ws === h1[2]);
-    if (row && row.owner !== h1[3] && row.owner !== 'unassigned') {
+    const packet = parsePacket(file, text);
+    if (!packet || packet.blocker || !packet.target.endsWith(':codex')) continue;
+    const row = board.rows.find((r) => r.goal === packet.goal && r.ws === packet.ws);
+    if (row && row.owner !== packet.target && row.owner !== 'unassigned') {
       out.push({
         file,
         line: 1,
         rule: 'hutctl/packet-target',
         severity: 'warning',
-        message: `packet targets ${h1[3]} but the board owner of ${h1[1]}/${h1[2]} is ${row.owner}`,
+        message: `packet targets ${packet.target} but the board owner of ${packet.goal}/${packet.ws} is ${row.owner}`,
       });
     }
   }

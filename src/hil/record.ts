@@ -6,11 +6,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { localTarget } from '../config/index.ts';
-import { ACTIVE_GOALS, HANDOFF_LOG, insertHandoff } from '../docs/index.ts';
+import { ACTIVE_GOALS, editDocument, HANDOFF_LOG, insertHandoff } from '../docs/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
-import { acquireLock } from '../locks/index.ts';
-import { LocalTransport } from '../transport/index.ts';
 import type { HilResult } from './run.ts';
 
 const SLOT_HEADER =
@@ -63,12 +60,7 @@ export async function recordSurface(
     'none',
   ].join(' | ');
 
-  // Two writers never interleave: the read-modify-write runs under a lock on the log.
-  const transport = new LocalTransport(localTarget());
-  await using _lock = await acquireLock(transport, `${logPath}.lock`, {
-    owner: { job_id: 'hil-surface-docs', pid: process.pid, host: 'local', since: when },
-  });
-  await writeFileAtomic(logPath, insertHandoff(readFileSync(logPath, 'utf8'), line, logPath));
+  await editDocument(logPath, (text) => insertHandoff(text, line, logPath));
 
   const inventory = findInventory(root);
   let rows = 0;

@@ -102,10 +102,9 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
 
   // Wait for the lock, still cancellable (flag file or our own signal).
   const waitAbort = new AbortController();
-  const stopWatch = watchCancel(cancelPath, options.pollMs ?? 200, options.signal, (now) => {
-    void now;
-    waitAbort.abort(new CancelledWhileWaiting());
-  });
+  const stopWatch = watchCancel(cancelPath, options.pollMs ?? 200, options.signal, () =>
+    waitAbort.abort(new CancelledWhileWaiting()),
+  );
   let lock: HeldLock | null = null;
   let early: { status: ReportStatus; exitCode: number; summary: string } | null = null;
   try {

@@ -10,6 +10,8 @@ import { HutError } from '../errors/index.ts';
 import type { Transport } from '../transport/index.ts';
 import { acquireLocalLock } from './local.ts';
 
+export { readLockHolder } from './local.ts';
+
 export interface LockOwner {
   job_id?: string;
   pid: number;

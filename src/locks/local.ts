@@ -106,12 +106,20 @@ function attempt(
 /** The holder's record, if it names a live process (a holder that has just started may not have written it yet). */
 async function readHolder(ownerPath: string): Promise<LockOwner | null> {
   for (let tries = 0; tries < 3; tries++) {
-    try {
-      const [pid, record] = readFileSync(ownerPath, 'utf8').split('\n');
-      if (pid && /^\d+$/.test(pid) && existsSync(`/proc/${pid}`) && record)
-        return JSON.parse(record) as LockOwner;
-    } catch {}
+    const holder = readLockHolder(ownerPath);
+    if (holder) return holder;
     await sleep(20);
   }
   return null;
+}
+
+/** A lock's `<lock>.owner` record (holding pid, then JSON), or null when absent or its holder is gone. */
+export function readLockHolder(ownerPath: string): LockOwner | null {
+  try {
+    const [pid, record] = readFileSync(ownerPath, 'utf8').split('\n');
+    if (!pid || !/^\d+$/.test(pid) || !existsSync(`/proc/${pid}`) || !record) return null;
+    return JSON.parse(record) as LockOwner;
+  } catch {
+    return null;
+  }
 }

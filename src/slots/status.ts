@@ -1,8 +1,7 @@
 /** `slot status`: presence, lock holder and last power state of every slot. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import type { HutConfig } from '../config/index.ts';
-import { type LockOwner, ownerPathOf } from '../locks/index.ts';
+import { type LockOwner, ownerPathOf, readLockHolder } from '../locks/index.ts';
 import { type PowerRecord, readPowerRecord } from '../power/state.ts';
 import { slotLockPath } from './paths.ts';
 import { ttyOf } from './watch.ts';
@@ -28,19 +27,9 @@ export async function slotStatus(config: HutConfig): Promise<SlotStatus[]> {
       serial: slot.serial,
       tty: ttyOf(slot.serial),
       locked,
-      holder: locked ? readHolder(ownerPathOf(path)) : null,
+      holder: locked ? readLockHolder(ownerPathOf(path)) : null,
       power: await readPowerRecord(config.paths.stateDir, slot.id),
     });
   }
   return rows;
-}
-
-function readHolder(path: string): LockOwner | null {
-  try {
-    const [pid, record] = readFileSync(path, 'utf8').split('\n');
-    if (!pid || !/^\d+$/.test(pid) || !existsSync(`/proc/${pid}`)) return null;
-    return JSON.parse(record ?? '') as LockOwner;
-  } catch {
-    return null;
-  }
 }

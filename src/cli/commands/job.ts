@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { type HutConfig, resolveTarget } from '../../config/index.ts';
@@ -252,10 +253,6 @@ interface NewOptions {
   commitSha?: string;
   requestedBy: string;
   notes?: string;
-}
-
-function dirname(path: string): string {
-  return path.slice(0, path.lastIndexOf('/')) || '/';
 }
 
 function checkJobId(jobId: string): void {
