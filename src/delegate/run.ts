@@ -223,7 +223,7 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
     })) as { turn: { id: string } };
     turnId = started.turn.id;
     const watch = setInterval(() => {
-      void readCancel(cancelPath).then((request) => request && stop('cancelled'));
+      if (readCancel(cancelPath)) stop('cancelled');
     }, 250);
     let stopped: 'timeout' | 'cancelled' | null = null;
     const stop = (why: 'timeout' | 'cancelled') => {
@@ -276,7 +276,7 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
     }
   } finally {
     await peer?.close();
-    await clearCancel(cancelPath);
+    clearCancel(cancelPath);
   }
   const end = new Date();
   await log.close();

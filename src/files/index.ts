@@ -1,5 +1,6 @@
 /** Small file helpers shared by every layer: atomic writes and home-directory expansion. */
 import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -31,6 +32,37 @@ export async function writeFileAtomic(
     await rename(temp, path);
   } catch (error) {
     await unlink(temp).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * `writeFileAtomic` for a small transient marker on a hot path (a job's running record): the
+ * same temp-file-and-rename, without fsync, in four system calls and no trips through the
+ * thread pool.
+ */
+export function writeMarkerAtomicSync(path: string, data: string): void {
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number;
+  try {
+    fd = openSync(temp, 'wx', 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    mkdirSync(dir, { recursive: true });
+    fd = openSync(temp, 'wx', 0o644);
+  }
+  try {
+    try {
+      writeSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {}
     throw error;
   }
 }

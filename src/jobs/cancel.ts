@@ -1,5 +1,5 @@
 /** Cancellation requests: a flag file `/tmp/codex-cancel-<job_id>.flag`, as the WS2 contract says. */
-import { readFile, rm } from 'node:fs/promises';
+import { readFileSync, rmSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../files/index.ts';
@@ -33,10 +33,10 @@ export async function requestCancel(
 }
 
 /** The pending request, or null. A flag that is not ours (plain `touch`) counts as a between-steps cancel. */
-export async function readCancel(path: string): Promise<CancelRequest | null> {
+export function readCancel(path: string): CancelRequest | null {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch {
     return null;
   }
@@ -53,6 +53,6 @@ export async function readCancel(path: string): Promise<CancelRequest | null> {
   }
 }
 
-export async function clearCancel(path: string): Promise<void> {
-  await rm(path, { force: true });
+export function clearCancel(path: string): void {
+  rmSync(path, { force: true });
 }

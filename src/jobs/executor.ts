@@ -2,7 +2,7 @@
  * The job executor: lock -> steps -> timeout / cancel -> log -> report. Every outcome, including
  * a lost connection, ends in a ws2.report.v1 written atomically next to the streamed log.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { HutConfig, Target } from '../config/index.ts';
@@ -15,7 +15,7 @@ import {
   utcIso,
 } from '../contract/index.ts';
 import { HutError, isHutError } from '../errors/index.ts';
-import { writeFileAtomic } from '../files/index.ts';
+import { writeFileAtomic, writeMarkerAtomicSync } from '../files/index.ts';
 import { acquireLock, describeHolder, type HeldLock, type LockOwner } from '../locks/index.ts';
 import type { Transport } from '../transport/index.ts';
 import { cancelFlagPath, clearCancel, readCancel } from './cancel.ts';
@@ -145,7 +145,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
 
   const start = new Date();
   const base = evidenceBaseName(inv.target_role, inv.job_id, start);
-  await mkdir(evidenceDir, { recursive: true });
+  mkdirSync(evidenceDir, { recursive: true });
   const logPath = join(evidenceDir, `${base}.log`);
   const reportPath = join(evidenceDir, `${base}.json`);
   const runningPath = join(evidenceDir, `${base}.running`);
@@ -168,7 +168,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     start_utc: utcIso(start),
     log_path: logPath,
   };
-  await writeFileAtomic(runningPath, `${JSON.stringify(running)}\n`, { durable: false });
+  writeMarkerAtomicSync(runningPath, `${JSON.stringify(running)}\n`);
   const say = (line: string) => void log.line(redactText(line, secrets));
 
   let result: StepsResult;
@@ -229,8 +229,8 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     report.human_summary += ` (the log could not be written completely: ${log.error.message})`;
   }
   await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
-  await rm(runningPath, { force: true });
-  await clearCancel(cancelPath);
+  rmSync(runningPath, { force: true });
+  clearCancel(cancelPath);
   return { report, reportPath, logPath };
 }
 
@@ -275,7 +275,7 @@ async function runSteps(
   });
 
   for (let i = 0; i < total; i++) {
-    const pending = options.signal?.aborted ? { now: true } : await readCancel(ctx.cancelPath);
+    const pending = options.signal?.aborted ? { now: true } : readCancel(ctx.cancelPath);
     if (pending) {
       return end(
         'cancelled',
@@ -376,14 +376,14 @@ async function runStep(
   const output: StepOutput =
     ctx.secrets.length > 0
       ? { sinks: [ctx.log.sink()], filter: () => new RedactStream(ctx.secrets) }
-      : { fd: ctx.log.fd };
+      : { fd: ctx.log.fd, path: ctx.log.path };
   ctx.say(`# ${label} started ${new Date().toISOString()}`);
   ctx.progress(label);
   const from = await ctx.log.size();
   const liveFd = options.liveFd ?? null;
   const follower = liveFd === null ? null : new LogFollower(ctx.log.path, from, liveFd);
   const began = Date.now();
-  const step = startStep({
+  const step = await startStep({
     transport: options.transport,
     command,
     workdir: options.invocation.workdir ?? options.target.workdir,
@@ -449,14 +449,10 @@ function watchCancel(
   const onAbort = () => fire(true);
   signal?.addEventListener('abort', onAbort, { once: true });
   if (signal?.aborted) onAbort();
-  let busy = false;
   const timer = setInterval(() => {
-    if (busy || fired) return;
-    busy = true;
-    void readCancel(path).then((request) => {
-      busy = false;
-      if (request) fire(request.now);
-    });
+    if (fired) return;
+    const request = readCancel(path);
+    if (request) fire(request.now);
   }, pollMs);
   return () => {
     clearInterval(timer);

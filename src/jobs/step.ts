@@ -1,10 +1,17 @@
 /**
- * One step on a target: a POSIX-sh wrapper starts the step in its own session (so its whole
- * process tree is one group) and listens on stdin for TERM/KILL words. When stdin closes —
- * hutctl died, or the SSH link dropped — the wrapper kills the group, so a step never
- * outlives the job that started it, locally or on the remote host.
+ * One step on a target, in its own session (so its whole process tree is one group), never
+ * outliving the job that started it:
+ *  - on this host, started by the keeper (src/keeper), which kills its group if hutctl goes
+ *    away;
+ *  - through a transport (SSH; locally when output is copied through hutctl, or without the
+ *    keeper), under a POSIX-sh wrapper that listens on stdin for TERM/KILL words and kills the
+ *    group when stdin closes (hutctl died, or the SSH link dropped).
  */
+import type { ChildProcess } from 'node:child_process';
+import { statSync, writeSync } from 'node:fs';
+import { constants, hostname } from 'node:os';
 import type { Writable } from 'node:stream';
+import { type Keeper, localKeeper } from '../keeper/index.ts';
 import type { Transport } from '../transport/index.ts';
 
 export const WORKDIR_MISSING = 97;
@@ -30,8 +37,8 @@ kill "$watcher" 2>/dev/null
 exit "$status"`;
 
 export type StepOutput =
-  /** The transport process writes straight into this file descriptor: no copy through hutctl. */
-  | { fd: number }
+  /** Output goes straight into the log (open as `fd`, at `path`): no copy through hutctl. */
+  | { fd: number; path: string }
   /** Output is copied through hutctl (to the terminal, or through secret redaction). */
   | { sinks: Writable[]; filter?: () => NodeJS.ReadWriteStream };
 
@@ -48,10 +55,56 @@ export interface RunningStep {
   signal(name: 'TERM' | 'KILL' | 'INT'): void;
   /** Ends the transport process itself (last resort when the host stops answering). */
   abandon(): void;
-  done: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
+  done: Promise<Done>;
 }
 
-export function startStep(options: StepOptions): RunningStep {
+type Done = { exitCode: number | null; signal: NodeJS.Signals | null };
+
+export async function startStep(options: StepOptions): Promise<RunningStep> {
+  const { output } = options;
+  const keeper =
+    options.transport.target.transport === 'local' && 'path' in output ? await localKeeper() : null;
+  return keeper && 'path' in output
+    ? startKeptStep(options, output, keeper)
+    : startWrappedStep(options);
+}
+
+/** On this host, with output straight into the log: started by the keeper, no wrapper. */
+function startKeptStep(
+  options: StepOptions,
+  output: { fd: number; path: string },
+  keeper: Keeper,
+): RunningStep {
+  const workdir = options.workdir ?? '';
+  if (workdir && !isDirectory(workdir)) {
+    writeSync(output.fd, `hutctl: workdir ${workdir} does not exist on ${hostname()}\n`);
+    return {
+      signal() {},
+      abandon() {},
+      done: Promise.resolve({ exitCode: WORKDIR_MISSING, signal: null }),
+    };
+  }
+  const step = keeper.start({
+    command: options.command,
+    workdir,
+    loginShell: options.loginShell,
+    logPath: output.path,
+  });
+  let settle: (done: Done) => void = () => {};
+  const abandoned = new Promise<Done>((resolve) => {
+    settle = resolve;
+  });
+  return {
+    signal: (name) => step.signal(`SIG${name}`),
+    abandon() {
+      step.signal('SIGKILL');
+      settle({ exitCode: 128 + constants.signals.SIGKILL, signal: 'SIGKILL' });
+    },
+    done: Promise.race([step.done, abandoned]),
+  };
+}
+
+function startWrappedStep(options: StepOptions): RunningStep {
   const argv = [
     'sh',
     '-c',
@@ -62,14 +115,30 @@ export function startStep(options: StepOptions): RunningStep {
     options.command,
   ];
   const { output } = options;
-  const direct = 'fd' in output;
   const child = options.transport.spawn(argv, {
-    stdio: direct ? ['pipe', output.fd, output.fd] : ['pipe', 'pipe', 'pipe'],
+    stdio: 'fd' in output ? ['pipe', output.fd, output.fd] : ['pipe', 'pipe', 'pipe'],
     cwd: '/',
     ownGroup: true,
   });
+  // Writing to a wrapper that already exited must not crash us.
+  child.stdin!.on('error', () => {});
+  return {
+    signal(name) {
+      if (child.stdin!.writable) child.stdin!.write(`${name}\n`);
+    },
+    abandon() {
+      child.kill('SIGKILL');
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    },
+    done: collect(child, output),
+  };
+}
+
+/** Copies piped output into its sinks; resolves when the process has ended and all of it is copied. */
+function collect(child: ChildProcess, output: StepOutput): Promise<Done> {
   const drained: Promise<void>[] = [];
-  if (!direct) {
+  if (!('fd' in output)) {
     for (const source of [child.stdout!, child.stderr!]) {
       const stream = output.filter ? source.pipe(output.filter()) : source;
       for (const sink of output.sinks) stream.pipe(sink, { end: false });
@@ -82,25 +151,18 @@ export function startStep(options: StepOptions): RunningStep {
       );
     }
   }
-  // Writing to a wrapper that already exited must not crash us.
-  child.stdin!.on('error', () => {});
-  const done = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>(
-    (resolve) => {
-      child.on('error', () => resolve({ exitCode: 127, signal: null }));
-      child.on('close', (exitCode, signal) => {
-        void Promise.all(drained).then(() => resolve({ exitCode, signal }));
-      });
-    },
-  );
-  return {
-    signal(name) {
-      if (child.stdin!.writable) child.stdin!.write(`${name}\n`);
-    },
-    abandon() {
-      child.kill('SIGKILL');
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-    },
-    done,
-  };
+  return new Promise<Done>((resolve) => {
+    child.on('error', () => resolve({ exitCode: 127, signal: null }));
+    child.on('close', (exitCode, signal) => {
+      void Promise.all(drained).then(() => resolve({ exitCode, signal }));
+    });
+  });
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -71,7 +71,7 @@ export function acquireLock(
   options: AcquireOptions,
 ): Promise<HeldLock> {
   if (transport.target.transport === 'local') {
-    return acquireLocalLock(path, ownerPathOf(path), options, heldLock, describeHolder);
+    return acquireLocalLock(path, ownerPathOf(path), options, describeHolder);
   }
   const argv = [
     'sh',

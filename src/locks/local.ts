@@ -1,50 +1,104 @@
 /**
- * The local fast path of a lock: `flock -F <lock> cat` started directly, no shell. We write one
- * newline; cat echoes it once flock holds the lock (it only runs then). Closing cat's stdin —
- * or our death — ends cat and with it the lock. hutctl writes the holder record itself.
+ * Locks on this host, taken by the keeper (src/keeper) with no process per lock. Without the
+ * keeper, by `flock -F <lock> cat` started directly, no shell: we write one newline, and cat
+ * echoes it once flock holds the lock (it only runs then); closing cat's stdin — or our death —
+ * ends cat and with it the lock. hutctl writes the holder record itself, and removes it on
+ * release while the lock is still held (so it never names a later holder).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HutError } from '../errors/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
+import { localKeeper } from '../keeper/index.ts';
 import type { AcquireOptions, HeldLock, LockOwner } from './index.ts';
 
 export async function acquireLocalLock(
   path: string,
   ownerPath: string,
   options: AcquireOptions,
-  holdLock: (child: ChildProcess, path: string, host: string, user: string) => HeldLock,
   describeHolder: (holder: LockOwner | null) => string,
 ): Promise<HeldLock> {
+  if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
   mkdirSync(dirname(path), { recursive: true });
-  const first = await attempt(path, false, options.signal);
-  let child = first.child;
-  if (!first.locked) {
-    if (options.noWait) {
-      const holder = await readHolder(ownerPath);
-      throw new HutError('LOCK_HELD', `lock ${path} is held ${describeHolder(holder)}`, {
-        hint: 'wait for it to finish (run without --no-wait), or cancel that job',
-        details: holder,
+  const keeper = await localKeeper();
+  let holder: { pid: number; release: () => Promise<void> } | null = null;
+  // Who holds it is looked up alongside the wait, for the message only.
+  let waiting = true;
+  const onBusy = () => void readHolder(ownerPath).then((held) => waiting && options.onWait?.(held));
+  if (keeper) {
+    const release = await keeper
+      .lock(path, {
+        wait: options.noWait !== true,
+        onBusy,
+        ...(options.signal ? { signal: options.signal } : {}),
+      })
+      .finally(() => {
+        waiting = false;
       });
+    if (release) holder = { pid: keeper.pid, release };
+  } else {
+    const first = await attempt(path, false, options.signal);
+    if (first.locked) holder = catHolder(first.child);
+    else if (!options.noWait) {
+      onBusy();
+      const got = await attempt(path, true, options.signal).finally(() => {
+        waiting = false;
+      });
+      if (!got.locked) throw new HutError('IO', `lock ${path}: unexpected conflict while waiting`);
+      holder = catHolder(got.child);
     }
-    // Start waiting at once; who holds it is looked up alongside, for the message only.
-    const second = attempt(path, true, options.signal);
-    let waiting = true;
-    void readHolder(ownerPath).then((holder) => waiting && options.onWait?.(holder));
-    const got = await second.finally(() => {
-      waiting = false;
+  }
+  if (!holder) {
+    const held = await readHolder(ownerPath);
+    throw new HutError('LOCK_HELD', `lock ${path} is held ${describeHolder(held)}`, {
+      hint: 'wait for it to finish (run without --no-wait), or cancel that job',
+      details: held,
     });
-    if (!got.locked) throw new HutError('IO', `lock ${path}: unexpected conflict while waiting`);
-    child = got.child;
   }
   // The record is for diagnostics only: written after the lock is ours, off the hand-off path.
-  void writeFileAtomic(ownerPath, `${child.pid}\n${JSON.stringify(options.owner)}\n`, {
-    durable: false,
-  }).catch(() => {});
-  return holdLock(child, path, hostname(), userInfo().username);
+  const record = `${holder.pid}\n${JSON.stringify(options.owner)}\n`;
+  const written = writeFileAtomic(ownerPath, record, { durable: false }).then(
+    () => true,
+    () => false,
+  );
+  const { release } = holder;
+  let released: Promise<void> | null = null;
+  const releaseOnce = () => {
+    released ??= (async () => {
+      if ((await written) && readText(ownerPath) === record) {
+        try {
+          unlinkSync(ownerPath);
+        } catch {}
+      }
+      await release();
+    })();
+    return released;
+  };
+  return {
+    path,
+    host: hostname(),
+    user: userInfo().username,
+    release: releaseOnce,
+    [Symbol.asyncDispose]: releaseOnce,
+  };
+}
+
+/** A lock held by a `flock … cat` process: closing its stdin lets go. */
+function catHolder(child: ChildProcess): { pid: number; release: () => Promise<void> } {
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  return {
+    pid: child.pid!,
+    release: async () => {
+      child.stdin!.end();
+      await exited;
+    },
+  };
 }
 
 function attempt(
@@ -111,6 +165,14 @@ async function readHolder(ownerPath: string): Promise<LockOwner | null> {
     await sleep(20);
   }
   return null;
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
 }
 
 /** A lock's `<lock>.owner` record (holding pid, then JSON), or null when absent or its holder is gone. */

@@ -58,12 +58,17 @@ export async function readSeen(stateDir: string, slot: string): Promise<SlotSeen
   }
 }
 
+// What this process last recorded, so a run of jobs on one slot writes the record once.
+const recorded = new Map<string, string>();
+
 export async function recordSeen(
   stateDir: string,
   slot: string,
   tty: string | null,
 ): Promise<void> {
-  if (tty === null) return;
+  const path = seenPath(stateDir, slot);
+  if (tty === null || recorded.get(path) === tty) return;
   const seen: SlotSeen = { slot, tty, seen_utc: new Date().toISOString() };
-  await writeFileAtomic(seenPath(stateDir, slot), `${JSON.stringify(seen)}\n`, { durable: false });
+  await writeFileAtomic(path, `${JSON.stringify(seen)}\n`, { durable: false });
+  recorded.set(path, tty);
 }

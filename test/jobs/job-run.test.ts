@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { reportSchema } from '../../src/contract/index.ts';
 import {
   finished,
@@ -16,7 +16,12 @@ import {
 import { transportTargets } from '../support/sshd.ts';
 
 const targets = transportTargets();
-const TRANSPORTS = { local: targets.local, ssh: targets.ssh };
+// Locally twice: with the keeper (the default) and without it (flock(1) and the step wrapper).
+const TRANSPORTS = {
+  local: targets.local,
+  'local without the keeper': targets.local,
+  ssh: targets.ssh,
+};
 
 function evidence(dir: string): { log: string; report: Record<string, unknown>; names: string[] } {
   const names = readdirSync(join(dir, 'evidence')).sort();
@@ -40,6 +45,14 @@ const marker = () => `31${Math.floor(Math.random() * 1e6)}`;
 
 for (const [kind, targetYaml] of Object.entries(TRANSPORTS)) {
   describe(`job run over ${kind}`, () => {
+    if (kind.includes('without the keeper')) {
+      before(() => {
+        process.env.HUTCTL_KEEPER = 'off';
+      });
+      after(() => {
+        delete process.env.HUTCTL_KEEPER;
+      });
+    }
     test('runs every step in order and writes a valid report and the log', async () => {
       const dir = workspace(targetYaml());
       const file = jobFile(dir, {
@@ -58,7 +71,7 @@ for (const [kind, targetYaml] of Object.entries(TRANSPORTS)) {
       assert.equal(report.exit_code, 0);
       assert.equal(report.agent_role, 'runner');
       assert.equal(report.commit_sha, 'abc1234');
-      assert.equal((report.executor as { transport: string }).transport, kind);
+      assert.equal((report.executor as { transport: string }).transport, kind.split(' ')[0]);
       assert.match(log, /first\n[\s\S]*second 2\n/);
       assert.deepEqual(
         (report.artifact_paths as string[]).map((p) => p.endsWith('.log')),

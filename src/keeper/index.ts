@@ -1,0 +1,322 @@
+/**
+ * The keeper: one small helper process per hutctl process, on this host, that
+ *  - takes flock(2) locks for us without a process per lock: a free lock costs one line each
+ *    way on a pipe, and a wait is a forked copy of the keeper blocked in flock(2) on the
+ *    keeper's own open file, so the hand-off needs no new process either;
+ *  - starts steps (its children, each in a session of its own, output appended to the job's
+ *    log), so hutctl's own, much larger process is never forked on the hot path, and reports
+ *    how each ended;
+ *  - never lets either outlive hutctl: when our end of its stdin closes (hutctl exited or was
+ *    killed) it kills every step's process group, waits for them to go, and exits, which
+ *    releases every lock it holds.
+ *
+ * It is a few lines of the system's perl (perl-base is part of every Debian and Ubuntu), in a
+ * process group of its own so a Ctrl-C meant for hutctl does not reach it. Without perl, or
+ * with HUTCTL_KEEPER=off, callers fall back to a flock(1) process per lock and a shell wrapper
+ * per step, which behave the same and cost a few milliseconds more each.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { HutError } from '../errors/index.ts';
+
+// Requests, one line each:
+//   T <id> <path>   take the lock if it is free now      A <id> <path>   take it, waiting if need be
+//   U <id>          let go of it (or stop waiting)
+//   S <id> <dir> <log> <login> <command>   start a step (strings hex-encoded, "-" for empty)
+//   K <id> <signal> signal the step's process group
+// Answers: R 0 ready (once, first) · L <id> locked · B <id> busy (for A: now waiting) · U <id> let go · X <id> <wait status>
+// the step ended · E <id> <why>.
+// flock constants are the same everywhere (LOCK_EX 2, LOCK_NB 4, WNOHANG 1); a lock file is
+// opened as flock(1) opens it (read-only, created when missing), so one we cannot write works.
+// A child reaped before its pid was filed (the handler runs between any two statements) waits
+// in %early. Steps get the default signal dispositions back before they exec. At the end, the
+// keeper waits (at most 1 s) until no process of a killed group is left that is not a zombie
+// (an init that reaps slowly keeps zombies in the group), so the next holder of a lock never
+// overlaps with what the last one started.
+const KEEPER_SCRIPT = `
+my @quiet = qw(HUP INT TERM QUIT PIPE);
+$SIG{$_} = 'IGNORE' for @quiet;
+$| = 1;
+print "R 0\n";
+my (%lock, %waiter, %step, %early);
+sub ended {
+  my ($pid, $status) = @_;
+  if (defined(my $id = delete $step{$pid})) { kill 'TERM', -$pid; print "X $id $status\\n"; return 1 }
+  for (keys %waiter) { if ($waiter{$_} == $pid) { delete $waiter{$_}; return 1 } }
+  return 0;
+}
+$SIG{CHLD} = sub { while ((my $pid = waitpid(-1, 1)) > 0) { $early{$pid} = $? unless ended($pid, $?) } };
+sub filed { my ($pid) = @_; ended($pid, delete $early{$pid}) if exists $early{$pid} }
+sub text { $_[0] eq '-' ? '' : pack('H*', $_[0]) }
+while (defined(my $line = <STDIN>)) {
+  chomp $line;
+  my ($op, $id, $arg) = split / /, $line, 3;
+  if ($op eq 'T' || $op eq 'A') {
+    my $fh;
+    if (!(open($fh, '<', $arg) || open($fh, '>>', $arg))) { print "E $id cannot open: $!\\n"; next }
+    if (flock($fh, 6)) { $lock{$id} = $fh; print "L $id\\n"; next }
+    if (!$!{EWOULDBLOCK}) { print "E $id flock: $!\\n"; next }
+    print "B $id\\n";
+    next if $op eq 'T';
+    $lock{$id} = $fh;
+    my $pid = fork;
+    if (!defined $pid) { delete $lock{$id}; print "E $id fork: $!\\n"; next }
+    if ($pid == 0) {
+      close $lock{$_} for grep { $_ ne $id } keys %lock;
+      close STDIN;
+      print flock($fh, 2) ? "L $id\\n" : "E $id flock: $!\\n";
+      exit 0;
+    }
+    $waiter{$id} = $pid;
+    filed($pid);
+  } elsif ($op eq 'U') {
+    if (my $pid = delete $waiter{$id}) { kill 'KILL', $pid }
+    my $fh = delete $lock{$id};
+    close $fh if $fh;
+    print "U $id\\n";
+  } elsif ($op eq 'S') {
+    my ($dir, $log, $login, $command) = map { text($_) } split / /, $arg;
+    my $pid = fork;
+    if (!defined $pid) { print "E $id fork: $!\\n"; next }
+    if ($pid == 0) {
+      $SIG{$_} = 'DEFAULT' for @quiet, 'CHLD';
+      open(STDIN, '<', '/dev/null');
+      open(STDOUT, '>>', $log) or exit 126;
+      open(STDERR, '>&', \\*STDOUT);
+      chdir($dir eq '' ? '/' : $dir) or exit 97;
+      exec('setsid', $login eq 'login' ? ('bash', '-lc') : ('sh', '-c'), $command);
+      print STDERR "hutctl: cannot start the step: $!\\n";
+      exit 127;
+    }
+    $step{$pid} = $id;
+    filed($pid);
+  } elsif ($op eq 'K') {
+    my %by_id = reverse %step;
+    kill $arg, -$by_id{$id} if $by_id{$id};
+  }
+}
+kill 'KILL', values %waiter;
+my %groups = map { $_ => 1 } keys %step;
+kill 'KILL', -$_ for keys %groups;
+sub alive {
+  opendir(my $proc, '/proc') or return 0;
+  for (readdir $proc) {
+    next unless /^\\d+$/ && open(my $stat, '<', "/proc/$_/stat");
+    my $line = <$stat> // '';
+    return 1 if $line =~ /.*\\) (\\S) \\d+ (\\d+)/ && $1 ne 'Z' && $groups{$2};
+  }
+  return 0;
+}
+for (1 .. 200) { last unless alive(); select(undef, undef, undef, 0.005) }
+`;
+
+export interface LockRequest {
+  /** Wait while someone else holds it (otherwise answer null at once). */
+  wait: boolean;
+  /** Called once when the lock is busy and the wait begins. */
+  onBusy?: () => void;
+  signal?: AbortSignal;
+}
+
+export interface StepRequest {
+  /** A shell command line, run by `sh -c` (or `bash -lc` with `loginShell`). */
+  command: string;
+  /** Where it runs; `/` when empty. A missing directory ends the step with exit 97. */
+  workdir: string;
+  loginShell: boolean;
+  /** The file its output is appended to. */
+  logPath: string;
+}
+
+export interface KeptStep {
+  /** Signals the step's process group. */
+  signal(name: NodeJS.Signals): void;
+  done: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface Keeper {
+  readonly pid: number;
+  /** Takes the lock at `path`: its release, or null when it is held and `wait` is false. */
+  lock(path: string, request: LockRequest): Promise<(() => Promise<void>) | null>;
+  /** Starts a step in a session of its own. */
+  start(step: StepRequest): KeptStep;
+}
+
+let current: Promise<Keeper | null> | null = null;
+let running: PerlKeeper | null = null;
+
+/** This process's keeper, started on first use; null when it cannot run here (no perl, or off). */
+export function localKeeper(env: NodeJS.ProcessEnv = process.env): Promise<Keeper | null> {
+  if (env.HUTCTL_KEEPER === 'off') return Promise.resolve(null);
+  current ??= startKeeper();
+  return current;
+}
+
+function startKeeper(): Promise<Keeper | null> {
+  const child = spawn('perl', ['-e', KEEPER_SCRIPT], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+    detached: true,
+  });
+  // Ready once it says so: a perl that cannot run the script counts as no keeper.
+  return new Promise((resolve) => {
+    const out = child.stdout!.setEncoding('utf8');
+    let said = '';
+    const fail = () => {
+      out.off('data', onData);
+      resolve(null);
+    };
+    const onData = (chunk: string) => {
+      said += chunk;
+      if (!said.includes('\n')) return;
+      out.off('data', onData);
+      child.off('exit', fail).off('error', fail);
+      running = new PerlKeeper(child, said.slice(said.indexOf('\n') + 1));
+      resolve(running);
+    };
+    out.on('data', onData);
+    child.once('error', fail).once('exit', fail);
+  });
+}
+
+const hex = (text: string) => (text === '' ? '-' : Buffer.from(text, 'utf8').toString('hex'));
+const signalNames = new Map(
+  Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
+);
+
+class PerlKeeper implements Keeper {
+  readonly pid: number;
+  private readonly child: ChildProcess;
+  private readonly waiting = new Map<string, (answer: string) => void>();
+  private next = 0;
+  private buffer = '';
+  private gone: string | null = null;
+
+  constructor(child: ChildProcess, pending: string) {
+    this.child = child;
+    this.buffer = pending;
+    this.pid = child.pid!;
+    // The keeper never keeps hutctl alive by itself; only an unanswered request does.
+    child.unref();
+    (child.stdin as unknown as { unref(): void }).unref();
+    const out = child.stdout!;
+    (out as unknown as { unref(): void }).unref();
+    out.on('data', (chunk: string) => this.read(chunk));
+    child.stdin!.on('error', () => {});
+    child.once('exit', (code, signal) => {
+      this.gone = `the keeper (pid ${this.pid}) exited (${signal ?? `exit ${code}`})`;
+      if (running === this) {
+        running = null;
+        current = null;
+      }
+      for (const answer of [...this.waiting.values()]) answer(`E ${this.gone}`);
+    });
+  }
+
+  lock(path: string, request: LockRequest): Promise<(() => Promise<void>) | null> {
+    if (path.includes('\n')) throw new HutError('INPUT', `lock path has a line break: ${path}`);
+    const { signal } = request;
+    if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
+    const id = this.newId();
+    const release = () => this.ask(id, `U ${id}`, 'U').then(() => {});
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        // Stop waiting; a lock got in the meantime is let go by the same request.
+        this.forgetAnswer(id);
+        void release();
+        reject(signal!.reason ?? new Error('aborted'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (fn: () => void) => {
+        signal?.removeEventListener('abort', onAbort);
+        this.forgetAnswer(id);
+        fn();
+      };
+      this.listen(id, (answer) => {
+        if (answer === 'L') settle(() => resolve(release));
+        else if (answer === 'B' && !request.wait) settle(() => resolve(null));
+        else if (answer === 'B') request.onBusy?.();
+        else
+          settle(() =>
+            reject(
+              new HutError('IO', `cannot take lock ${path}: ${answer.replace(/^E /, '')}`, {
+                hint: 'check that the lock directory is writable',
+              }),
+            ),
+          );
+      });
+      this.send(`${request.wait ? 'A' : 'T'} ${id} ${path}`);
+    });
+  }
+
+  start(step: StepRequest): KeptStep {
+    const id = this.newId();
+    const login = step.loginShell ? 'login' : 'plain';
+    const done = this.ask(
+      id,
+      `S ${id} ${hex(step.workdir)} ${hex(step.logPath)} ${login} ${hex(step.command)}`,
+      'X',
+    ).then((answer) => {
+      if (answer.startsWith('E ')) return { exitCode: 127, signal: null };
+      // A wait status: exit code in the high byte, else the signal that ended it (as 128 + n).
+      const status = Number(answer.slice(2));
+      const signal = status & 0x7f;
+      return signal === 0
+        ? { exitCode: status >> 8, signal: null }
+        : { exitCode: 128 + signal, signal: signalNames.get(signal) ?? null };
+    });
+    return {
+      signal: (name) => this.send(`K ${id} ${name.replace(/^SIG/, '')}`),
+      done,
+    };
+  }
+
+  private newId(): string {
+    this.next += 1;
+    return String(this.next);
+  }
+
+  private send(line: string): void {
+    if (!this.gone) this.child.stdin!.write(`${line}\n`);
+  }
+
+  /** Sends `line`; resolves with the answer of kind `expect` for `id` (an "E …" answer, or "X <status>"). */
+  private ask(id: string, line: string, expect: string): Promise<string> {
+    return new Promise((resolve) => {
+      this.listen(id, (answer) => {
+        if (answer !== expect && !answer.startsWith(`${expect} `) && !answer.startsWith('E '))
+          return;
+        this.forgetAnswer(id);
+        resolve(answer);
+      });
+      this.send(line);
+    });
+  }
+
+  /** Routes answers for `id` to `handler` until forgotten; holds hutctl open meanwhile. */
+  private listen(id: string, handler: (answer: string) => void): void {
+    if (this.gone) {
+      handler(`E ${this.gone}`);
+      return;
+    }
+    if (this.waiting.size === 0) (this.child.stdout as unknown as { ref(): void }).ref();
+    this.waiting.set(id, handler);
+  }
+
+  private forgetAnswer(id: string): void {
+    if (this.waiting.delete(id) && this.waiting.size === 0) {
+      (this.child.stdout as unknown as { unref(): void }).unref();
+    }
+  }
+
+  private read(chunk: string): void {
+    this.buffer += chunk;
+    for (let nl = this.buffer.indexOf('\n'); nl >= 0; nl = this.buffer.indexOf('\n')) {
+      const line = this.buffer.slice(0, nl);
+      this.buffer = this.buffer.slice(nl + 1);
+      // "<kind> <id> [rest]" is handed on as "<kind>[ rest]".
+      const [kind, id] = line.split(' ', 2);
+      const rest = line.slice((kind?.length ?? 0) + (id?.length ?? 0) + 2);
+      this.waiting.get(id ?? '')?.(rest ? `${kind} ${rest}` : kind!);
+    }
+  }
+}

@@ -1,0 +1,160 @@
+/** The keeper: flock(2) locks and steps for this host, against real files, flock(1) and processes. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { type Keeper, localKeeper } from '../../src/keeper/index.ts';
+import { finished, processesMatching, tempDir, waitFor } from '../support/cli.ts';
+
+async function keeper(): Promise<Keeper> {
+  const found = await localKeeper();
+  assert.ok(found, 'perl must be installed for the keeper');
+  return found;
+}
+
+/** Whether flock(1) could take the lock right now. */
+async function freeForFlock(path: string): Promise<boolean> {
+  return (await finished(spawn('flock', ['-n', path, 'true']))).code === 0;
+}
+
+/** A flock(1) script holding `path` until killed. */
+async function flockHolder(path: string) {
+  const holder = spawn('flock', ['-x', '-F', path, 'sh', '-c', 'echo held; exec sleep 60'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  await new Promise((resolve) => holder.stdout!.once('data', resolve));
+  return holder;
+}
+
+test('a free lock is taken at once, flock(1) sees it, and release frees it', async () => {
+  const k = await keeper();
+  const path = join(tempDir(), 'hut-01.lock');
+  const release = await k.lock(path, { wait: false });
+  assert.ok(release);
+  assert.equal(await freeForFlock(path), false);
+  assert.equal(
+    await k.lock(path, { wait: false }),
+    null,
+    'not even the same keeper takes it twice',
+  );
+  await release();
+  assert.equal(await freeForFlock(path), true);
+});
+
+test('a busy lock: null without waiting; with waiting, onBusy and then the lock once it is let go', async () => {
+  const k = await keeper();
+  const path = join(tempDir(), 'hut-02.lock');
+  const holder = await flockHolder(path);
+  assert.equal(await k.lock(path, { wait: false }), null);
+  let busy = 0;
+  let got = false;
+  const waiting = k.lock(path, { wait: true, onBusy: () => busy++ });
+  void waiting.then(() => (got = true));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(busy, 1);
+  assert.equal(got, false, 'a held lock must not be taken');
+  holder.kill('SIGKILL');
+  const release = await waiting;
+  assert.ok(release);
+  assert.equal(await freeForFlock(path), false);
+  await release();
+  assert.equal(await freeForFlock(path), true);
+});
+
+test('letting go of one lock while another is waited for frees it at once', async () => {
+  // The wait is a fork of the keeper; it must not keep a copy of the keeper's other locks.
+  const k = await keeper();
+  const dir = tempDir();
+  const held = join(dir, 'a.lock');
+  const busy = join(dir, 'b.lock');
+  const release = (await k.lock(held, { wait: false }))!;
+  const holder = await flockHolder(busy);
+  const controller = new AbortController();
+  const waiting = k.lock(busy, { wait: true, signal: controller.signal });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await release();
+  assert.equal(await freeForFlock(held), true, 'the waiting fork must not hold a.lock');
+  controller.abort(new Error('stop'));
+  await assert.rejects(waiting, /stop/);
+  holder.kill('SIGKILL');
+  await finished(holder);
+  await waitFor(() => freeForFlock(busy), 'b.lock to be free: an aborted wait never takes it');
+});
+
+test('steps: exit status, signals as 128 + n, a session of their own, default signal handling', async () => {
+  const k = await keeper();
+  const dir = tempDir();
+  const logPath = join(dir, 'step.log');
+  const run = (command: string, workdir = '') =>
+    k.start({ command, workdir, loginShell: false, logPath }).done;
+
+  assert.deepEqual(await run('exit 3'), { exitCode: 3, signal: null });
+  assert.deepEqual(await run('kill -s TERM $$'), { exitCode: 143, signal: 'SIGTERM' });
+  assert.deepEqual(await run('pwd', dir), { exitCode: 0, signal: null });
+  assert.deepEqual(await run('true', join(dir, 'missing')), { exitCode: 97, signal: null });
+  // Session id (field 6 of /proc/<pid>/stat) is the step's own pid; nothing ignored or blocked.
+  await run('read -r stat < /proc/$$/stat; set -- $stat; echo "session $6 pid $1"');
+  await run('grep -E "^Sig(Ign|Blk)" /proc/$$/status');
+  const log = readFileSync(logPath, 'utf8');
+  assert.ok(log.startsWith(`${dir}\n`), log);
+  const session = /session (\d+) pid (\d+)/.exec(log);
+  assert.ok(session && session[1] === session[2], log);
+  assert.match(log, /SigBlk:\s+0+\n/);
+  assert.match(log, /SigIgn:\s+0+\n/);
+
+  // Steps that end at once are all reported, however soon they end.
+  const quick = await Promise.all(Array.from({ length: 40 }, (_, i) => run(`exit ${i % 5}`)));
+  assert.deepEqual(
+    quick.map((r) => r.exitCode),
+    Array.from({ length: 40 }, (_, i) => i % 5),
+  );
+});
+
+test('a signal reaches the whole process group of a step', async () => {
+  const k = await keeper();
+  const marker = `sleep 52${Math.floor(Math.random() * 1e5)}`;
+  const step = k.start({
+    command: `${marker} & ${marker} & wait`,
+    workdir: '',
+    loginShell: false,
+    logPath: join(tempDir(), 'step.log'),
+  });
+  // Counted by command line: the shell and both sleeps.
+  await waitFor(async () => (await processesMatching(marker)) === 3, 'both sleeps to start');
+  step.signal('SIGTERM');
+  assert.deepEqual(await step.done, { exitCode: 143, signal: 'SIGTERM' });
+  await waitFor(async () => (await processesMatching(marker)) === 0, 'the group to be gone');
+});
+
+test('when hutctl dies, the keeper ends its steps and then lets go of its locks', async () => {
+  const dir = tempDir();
+  const lock = join(dir, 'hut-03.lock');
+  const marker = `sleep 53${Math.floor(Math.random() * 1e5)}`;
+  const script = `
+    import { localKeeper } from ${JSON.stringify(new URL('../../src/keeper/index.ts', import.meta.url).href)};
+    const k = await localKeeper();
+    await k.lock(${JSON.stringify(lock)}, { wait: false });
+    k.start({ command: process.env.STEP, workdir: '', loginShell: false, logPath: ${JSON.stringify(join(dir, 'log'))} });
+    console.log('ready');
+    setInterval(() => {}, 1000);`;
+  // The step comes in the environment, so only the step's processes carry the marker.
+  const owner = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, STEP: `${marker} & ${marker}` },
+  });
+  try {
+    await new Promise((resolve) => owner.stdout!.once('data', resolve));
+    await waitFor(async () => (await processesMatching(marker)) === 3, 'the step to start');
+    assert.equal(await freeForFlock(lock), false);
+  } finally {
+    owner.kill('SIGKILL');
+  }
+  await finished(owner);
+  await waitFor(() => freeForFlock(lock), 'the lock to be let go');
+  assert.equal(await processesMatching(marker), 0, 'no step may outlive the lock');
+});
+
+test('HUTCTL_KEEPER=off: no keeper, so callers use flock(1) and the step wrapper', async () => {
+  assert.equal(await localKeeper({ HUTCTL_KEEPER: 'off' }), null);
+});
