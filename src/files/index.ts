@@ -16,7 +16,7 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = tempPathFor(path);
   const handle = await open(temp, 'wx', options.mode ?? 0o644);
   try {
     await handle.writeFile(data);
@@ -42,14 +42,13 @@ export async function writeFileAtomic(
  * thread pool.
  */
 export function writeMarkerAtomicSync(path: string, data: string): void {
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = tempPathFor(path);
   let fd: number;
   try {
     fd = openSync(temp, 'wx', 0o644);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dirname(path), { recursive: true });
     fd = openSync(temp, 'wx', 0o644);
   }
   try {
@@ -65,6 +64,12 @@ export function writeMarkerAtomicSync(path: string, data: string): void {
     } catch {}
     throw error;
   }
+}
+
+/** A hidden temp file next to `path`, unique to this process and call. */
+function tempPathFor(path: string): string {
+  const name = `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  return join(dirname(path), name);
 }
 
 /** Expands a leading `~` or `~/` the way a shell would for the current user. */
