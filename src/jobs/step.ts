@@ -100,7 +100,13 @@ function startKeptStep(
       step.signal('SIGKILL');
       settle({ exitCode: 128 + constants.signals.SIGKILL, signal: 'SIGKILL' });
     },
-    done: Promise.race([step.done, abandoned]),
+    done: Promise.race([
+      step.done.then(({ exitCode, signal, lost }) => {
+        if (lost) writeSync(output.fd, `hutctl: ${lost}\n`);
+        return { exitCode, signal };
+      }),
+      abandoned,
+    ]),
   };
 }
 

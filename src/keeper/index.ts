@@ -24,8 +24,8 @@ import { HutError } from '../errors/index.ts';
 //   U <id>          let go of it (or stop waiting)
 //   S <id> <dir> <log> <login> <command>   start a step (strings hex-encoded, "-" for empty)
 //   K <id> <signal> signal the step's process group
-// Answers: R 0 ready (once, first) · L <id> locked · B <id> busy (for A: now waiting) · U <id> let go · X <id> <wait status>
-// the step ended · E <id> <why>.
+// Answers: R 0 ready (once, first) · L <id> locked · B <id> busy (for A: now waiting) · U <id> let go
+// · P <id> <pid> the step started · X <id> <wait status> the step ended · E <id> <why>.
 // flock constants are the same everywhere (LOCK_EX 2, LOCK_NB 4, WNOHANG 1); a lock file is
 // opened as flock(1) opens it (read-only, created when missing), so one we cannot write works.
 // A child reaped before its pid was filed (the handler runs between any two statements) waits
@@ -89,6 +89,7 @@ while (defined(my $line = <STDIN>)) {
       exit 127;
     }
     $step{$pid} = $id;
+    print "P $id $pid\n";
     filed($pid);
   } elsif ($op eq 'K') {
     my %by_id = reverse %step;
@@ -131,7 +132,8 @@ export interface StepRequest {
 export interface KeptStep {
   /** Signals the step's process group. */
   signal(name: NodeJS.Signals): void;
-  done: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
+  /** How it ended; `lost` says why when the keeper could not see it to the end. */
+  done: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; lost?: string }>;
 }
 
 export interface Keeper {
@@ -182,6 +184,14 @@ const hex = (text: string) => (text === '' ? '-' : Buffer.from(text, 'utf8').toS
 const signalNames = new Map(
   Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
 );
+
+/** A wait status: the exit code in the high byte, else the signal that ended it (as 128 + n). */
+function fromWaitStatus(status: number): { exitCode: number; signal: NodeJS.Signals | null } {
+  const signal = status & 0x7f;
+  return signal === 0
+    ? { exitCode: status >> 8, signal: null }
+    : { exitCode: 128 + signal, signal: signalNames.get(signal) ?? null };
+}
 
 class PerlKeeper implements Keeper {
   readonly pid: number;
@@ -251,19 +261,29 @@ class PerlKeeper implements Keeper {
   start(step: StepRequest): KeptStep {
     const id = this.newId();
     const login = step.loginShell ? 'login' : 'plain';
-    const done = this.ask(
-      id,
-      `S ${id} ${hex(step.workdir)} ${hex(step.logPath)} ${login} ${hex(step.command)}`,
-      'X',
-    ).then((answer) => {
-      if (answer.startsWith('E ')) return { exitCode: 127, signal: null };
-      // A wait status: exit code in the high byte, else the signal that ended it (as 128 + n).
-      const status = Number(answer.slice(2));
-      const signal = status & 0x7f;
-      return signal === 0
-        ? { exitCode: status >> 8, signal: null }
-        : { exitCode: 128 + signal, signal: signalNames.get(signal) ?? null };
+    let pid: number | null = null;
+    const done = new Promise<Awaited<KeptStep['done']>>((resolve) => {
+      this.listen(id, (answer) => {
+        if (answer.startsWith('P ')) {
+          pid = Number(answer.slice(2));
+          return;
+        }
+        this.forgetAnswer(id);
+        if (answer.startsWith('X ')) return resolve(fromWaitStatus(Number(answer.slice(2))));
+        // The keeper is gone: end what it started rather than leave it unsupervised.
+        if (pid !== null) {
+          try {
+            process.kill(-pid, 'SIGKILL');
+          } catch {}
+        }
+        resolve({
+          exitCode: 127,
+          signal: null,
+          lost: `${answer.slice(2)}; its process group was killed`,
+        });
+      });
     });
+    this.send(`S ${id} ${hex(step.workdir)} ${hex(step.logPath)} ${login} ${hex(step.command)}`);
     return {
       signal: (name) => this.send(`K ${id} ${name.replace(/^SIG/, '')}`),
       done,
@@ -279,12 +299,11 @@ class PerlKeeper implements Keeper {
     if (!this.gone) this.child.stdin!.write(`${line}\n`);
   }
 
-  /** Sends `line`; resolves with the answer of kind `expect` for `id` (an "E …" answer, or "X <status>"). */
+  /** Sends `line`; resolves with the answer of kind `expect` for `id`, or an "E …" answer. */
   private ask(id: string, line: string, expect: string): Promise<string> {
     return new Promise((resolve) => {
       this.listen(id, (answer) => {
-        if (answer !== expect && !answer.startsWith(`${expect} `) && !answer.startsWith('E '))
-          return;
+        if (answer !== expect && !answer.startsWith('E ')) return;
         this.forgetAnswer(id);
         resolve(answer);
       });

@@ -95,13 +95,16 @@ test('steps: exit status, signals as 128 + n, a session of their own, default si
   assert.deepEqual(await run('true', join(dir, 'missing')), { exitCode: 97, signal: null });
   // Session id (field 6 of /proc/<pid>/stat) is the step's own pid; nothing ignored or blocked.
   await run('read -r stat < /proc/$$/stat; set -- $stat; echo "session $6 pid $1"');
-  await run('grep -E "^Sig(Ign|Blk)" /proc/$$/status');
+  // Read with builtins only: a shell waiting for a child blocks signals while it waits.
+  await run(
+    'while read -r k v; do case $k in SigBlk:|SigIgn:) echo "$k $v";; esac; done < /proc/$$/status',
+  );
   const log = readFileSync(logPath, 'utf8');
   assert.ok(log.startsWith(`${dir}\n`), log);
   const session = /session (\d+) pid (\d+)/.exec(log);
   assert.ok(session && session[1] === session[2], log);
-  assert.match(log, /SigBlk:\s+0+\n/);
-  assert.match(log, /SigIgn:\s+0+\n/);
+  assert.match(log, /SigBlk: 0+\n/);
+  assert.match(log, /SigIgn: 0+\n/);
 
   // Steps that end at once are all reported, however soon they end.
   const quick = await Promise.all(Array.from({ length: 40 }, (_, i) => run(`exit ${i % 5}`)));
@@ -153,6 +156,31 @@ test('when hutctl dies, the keeper ends its steps and then lets go of its locks'
   await finished(owner);
   await waitFor(() => freeForFlock(lock), 'the lock to be let go');
   assert.equal(await processesMatching(marker), 0, 'no step may outlive the lock');
+});
+
+test('a keeper that is killed leaves no step behind; the next request starts a new keeper', async () => {
+  const k = await keeper();
+  const marker = `sleep 54${Math.floor(Math.random() * 1e5)}`;
+  const step = k.start({
+    command: `${marker} & ${marker}`,
+    workdir: '',
+    loginShell: false,
+    logPath: join(tempDir(), 'step.log'),
+  });
+  await waitFor(async () => (await processesMatching(marker)) === 3, 'the step to start');
+  process.kill(k.pid, 'SIGKILL');
+  const done = await step.done;
+  assert.equal(done.exitCode, 127);
+  assert.match(
+    done.lost ?? '',
+    /keeper \(pid \d+\) exited \(SIGKILL\); its process group was killed/,
+  );
+  await waitFor(async () => (await processesMatching(marker)) === 0, 'the step to be ended');
+  const next = await keeper();
+  assert.notEqual(next.pid, k.pid);
+  const release = await next.lock(join(tempDir(), 'after.lock'), { wait: false });
+  assert.ok(release);
+  await release();
 });
 
 test('HUTCTL_KEEPER=off: no keeper, so callers use flock(1) and the step wrapper', async () => {
