@@ -275,10 +275,17 @@ test('tickets: ids allocated per day without collision, even in parallel; set ed
   const bad = await hutctl(dir, 'ticket', 'set', 'ADHOC-20260212-02', '--status', 'closed');
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /status must be one of open, in_progress, blocked, done, declined/);
-  assert.equal(
-    (await hutctl(dir, 'ticket', 'set', 'ADHOC-20260212-02', '--status', 'blocked')).code,
-    0,
+  const set = await hutctl(
+    dir,
+    'ticket',
+    'set',
+    'ADHOC-20260212-02',
+    '--status',
+    'blocked',
+    '--json',
   );
+  assert.equal(set.code, 0, set.stderr);
+  assert.equal(JSON.parse(set.stdout).status, 'blocked');
   const list = JSON.parse(
     (await hutctl(dir, 'ticket', 'list', '--status', 'blocked', '--json')).stdout,
   );
@@ -297,7 +304,9 @@ test('transport lock rewrites only its key lines and reads back locked', async (
     /^evaluating: primary ssh, fallback ssh/,
   );
   assert.equal((await hutctl(dir, 'transport', 'lock', 'carrier_pigeon')).code, 2);
-  assert.equal((await hutctl(dir, 'transport', 'lock', 'codex_app_server')).code, 0);
+  const locked = await hutctl(dir, 'transport', 'lock', 'codex_app_server', '--json');
+  assert.equal(locked.code, 0, locked.stderr);
+  assert.equal(JSON.parse(locked.stdout).primary_transport, 'codex_app_server');
   const after = read(dir, LOCK).split('\n');
   const changed = after.filter((l, i) => l !== before[i]);
   assert.equal(changed.length, 3);
@@ -376,4 +385,12 @@ test('GOAL documents: header, WS sections, checklist; ticking one item changes o
     () => tickChecklist(text, path, 'Runner', true, 'x'),
     /checklist item\(s\) match "Runner"/,
   );
+  const dir = copy();
+  const cli = await hutctl(dir, 'goal', 'tick', 'GOAL-001', 'Runner VM provisioned', '--json');
+  assert.equal(cli.code, 0, cli.stderr);
+  const item = JSON.parse(cli.stdout).find((c: { text: string }) =>
+    c.text.startsWith('Runner VM provisioned'),
+  );
+  assert.equal(item.checked, true);
+  assert.equal(parseGoal(read(dir, path), path).checklist.filter((c) => c.checked).length, 4);
 });

@@ -48,12 +48,15 @@ test('packet new writes a packet that parses back, and never overwrites one', as
     '--thread-ref',
     'WS9-POWER-20261124A',
   ];
-  const made = await runCli(args);
+  const made = await runCli([...args, '--json']);
   assert.equal(made.code, 0, made.stderr);
   const path = join(
     root,
     'documentation/short-term/coordination/delegations/GOAL-001_WS9_runner_power_cycle_packet.md',
   );
+  const written = JSON.parse(made.stdout);
+  assert.equal(written.path, path);
+  assert.equal(written.thread_ref, 'WS9-POWER-20261124A');
   const text = readFileSync(path, 'utf8');
   assert.deepEqual(parsePacket('x', text), {
     file: 'x',
@@ -73,8 +76,9 @@ test('packet new writes a packet that parses back, and never overwrites one', as
 
 test('role init scaffolds a role repository whose documents hutctl can read', async () => {
   const dir = join(tempDir(), 'runner-agent');
-  const made = await runCli(['role', 'init', 'runner', dir]);
+  const made = await runCli(['role', 'init', 'runner', dir, '--json']);
   assert.equal(made.code, 0, made.stderr);
+  assert.ok(JSON.parse(made.stdout).files.includes('AGENTS.md'), made.stdout);
   assert.match(
     readFileSync(join(dir, 'AGENTS.md'), 'utf8'),
     /## Startup read order[\s\S]*## Role boundaries[\s\S]*## Discovery-first checks/,

@@ -58,6 +58,12 @@ describe('artifacts by SHA', () => {
       readFileSync(join(t.dir, 'out', 'app.bin')),
       readFileSync(join(t.dir, 'app.bin')),
     );
+    const verified = await t.hutctl(['artifact', 'verify', SHA, '--profile', 'i2s', '--json']);
+    assert.equal(verified.code, 0, verified.stderr);
+    assert.deepEqual(
+      JSON.parse(verified.stdout).files,
+      list.find((m: { profile: string }) => m.profile === 'i2s').files,
+    );
   });
 
   test('a missing artifact, a bad SHA and a missing file are clear errors', async () => {

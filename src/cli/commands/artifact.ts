@@ -94,17 +94,25 @@ export function register(program: Command): void {
     .argument('<sha>')
     .option('--profile <name>', 'build profile', 'default')
     .option('--store <dir>', 'the artifact store')
-    .action(async (sha: string, options: { profile: string; store?: string }, command: Command) => {
-      const { verifyArtifact } = await import('../../hil/index.ts');
-      const { manifest } = await verifyArtifact(
-        await store(command, options.store),
-        sha,
-        options.profile,
-      );
-      printLine(
-        `${manifest.commit_sha}/${manifest.profile}: ${manifest.files.length} file(s) intact`,
-      );
-    });
+    .option('--json', 'print the verified manifest')
+    .action(
+      async (
+        sha: string,
+        options: { profile: string; store?: string; json?: boolean },
+        command: Command,
+      ) => {
+        const { verifyArtifact } = await import('../../hil/index.ts');
+        const { manifest } = await verifyArtifact(
+          await store(command, options.store),
+          sha,
+          options.profile,
+        );
+        if (options.json) return printJson(manifest);
+        printLine(
+          `${manifest.commit_sha}/${manifest.profile}: ${manifest.files.length} file(s) intact`,
+        );
+      },
+    );
 
   artifact
     .command('list')

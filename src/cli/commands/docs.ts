@@ -1,6 +1,6 @@
 /** `hutctl handoff|board|gate`: the coordination documents, edited by a tool instead of by hand. */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { HutError } from '../../errors/index.ts';
 import { printJson, printLine } from '../output.ts';
@@ -249,12 +249,20 @@ export function register(program: Command): void {
     .option('--next <text>')
     .option('--evidence <text>')
     .option('--docs <dir>', 'the repository')
+    .option('--json', 'print the updated ticket as JSON')
     .action(
       async (
         id: string,
-        o: { status?: string; owner?: string; next?: string; evidence?: string; docs?: string },
+        o: {
+          status?: string;
+          owner?: string;
+          next?: string;
+          evidence?: string;
+          docs?: string;
+          json?: boolean;
+        },
       ) => {
-        const { lib, root } = await docs(o.docs);
+        const { lib, root, read } = await docs(o.docs);
         const change = {
           ...(o.status ? { status: o.status } : {}),
           ...(o.owner ? { owner: o.owner } : {}),
@@ -269,6 +277,11 @@ export function register(program: Command): void {
         await lib.editDocument(join(root, lib.TICKETS), (text) =>
           lib.setTicket(text, lib.TICKETS, id, change),
         );
+        if (o.json) {
+          return printJson(
+            lib.parseTickets(read(lib.TICKETS), lib.TICKETS).find((t) => t.id === id),
+          );
+        }
         printLine(`${id} updated`);
       },
     );
@@ -310,12 +323,14 @@ export function register(program: Command): void {
     .argument('<primary>', 'codex_app_server | codex_mcp_server | ssh')
     .option('--fallback <transport>', 'the break-glass path', 'ssh')
     .option('--docs <dir>', 'the repository')
-    .action(async (primary: string, o: { fallback: string; docs?: string }) => {
+    .option('--json', 'print the lock record as JSON')
+    .action(async (primary: string, o: { fallback: string; docs?: string; json?: boolean }) => {
       const { lib, root, read } = await docs(o.docs);
       await lib.editDocument(join(root, lib.TRANSPORT_LOCK), (text) =>
         lib.lockTransport(text, lib.TRANSPORT_LOCK, primary, o.fallback),
       );
       const lock = lib.parseTransportLock(read(lib.TRANSPORT_LOCK), lib.TRANSPORT_LOCK);
+      if (o.json) return printJson(lock);
       printLine(
         `locked: primary ${lock.primary_transport}, fallback ${lock.fallback_transport} at ${lock.locked_at_utc}`,
       );
@@ -427,6 +442,7 @@ export function register(program: Command): void {
     .option('--repo <path>', 'the role repository path on its host')
     .option('--blocker', 'a blocker-clearing packet (not a separate workstream)')
     .option('--docs <dir>', 'the repository')
+    .option('--json', 'print the written packet (path, target, thread_ref) as JSON')
     .action(async (ref: string, o: PacketOptions) => {
       const { lib, root } = await docs(o.docs);
       const m = /^(GOAL-\d{3})\/(WS\d+)$/.exec(ref);
@@ -452,7 +468,9 @@ export function register(program: Command): void {
       if (existsSync(path))
         throw new HutError('INPUT', `${path} already exists`, { hint: 'choose another --slug' });
       const { writeFileAtomic } = await import('../../files/index.ts');
-      await writeFileAtomic(path, lib.renderPacket(spec));
+      const text = lib.renderPacket(spec);
+      await writeFileAtomic(path, text);
+      if (o.json) return printJson({ path, ...lib.parsePacket(basename(path), text) });
       printLine(`${path}\nthread_ref=${spec.threadRef}`);
     });
   packet
@@ -485,11 +503,13 @@ export function register(program: Command): void {
     )
     .argument('<role>', 'infra or runner')
     .argument('<dir>')
-    .action(async (role: string, dir: string) => {
+    .option('--json', 'print the created files as JSON')
+    .action(async (role: string, dir: string, o: { json?: boolean }) => {
       if (role !== 'infra' && role !== 'runner')
         throw new HutError('USAGE', `role ${role}: expected infra or runner`);
       const { initRole } = await import('../../docs/index.ts');
       const files = await initRole(role, dir);
+      if (o.json) return printJson({ role, dir, files });
       printLine(`created in ${dir}: ${files.join(', ')}`);
     });
 
@@ -550,16 +570,23 @@ export function register(program: Command): void {
     .argument('<match>')
     .option('--undo', 'untick it')
     .option('--docs <dir>', 'the repository')
-    .action(async (id: string, match: string, o: { undo?: boolean; docs?: string }) => {
-      const { lib, root, rel } = await goalFile(o.docs, id);
-      const today = new Date().toISOString().slice(0, 10);
-      await lib.editDocument(join(root, rel), (text) =>
-        lib.tickChecklist(text, rel, match, !o.undo, today),
-      );
-      printLine(
-        `${id}: ${o.undo ? 'unticked' : 'ticked'} the item matching ${JSON.stringify(match)}`,
-      );
-    });
+    .option('--json', 'print the checklist after the change as JSON')
+    .action(
+      async (id: string, match: string, o: { undo?: boolean; docs?: string; json?: boolean }) => {
+        const { lib, root, rel } = await goalFile(o.docs, id);
+        const today = new Date().toISOString().slice(0, 10);
+        await lib.editDocument(join(root, rel), (text) =>
+          lib.tickChecklist(text, rel, match, !o.undo, today),
+        );
+        if (o.json) {
+          const text = readFileSync(join(root, rel), 'utf8');
+          return printJson(lib.parseGoal(text, rel).checklist);
+        }
+        printLine(
+          `${id}: ${o.undo ? 'unticked' : 'ticked'} the item matching ${JSON.stringify(match)}`,
+        );
+      },
+    );
 
   program
     .command('gate')
@@ -640,4 +667,5 @@ interface PacketOptions {
   repo?: string;
   blocker?: boolean;
   docs?: string;
+  json?: boolean;
 }
