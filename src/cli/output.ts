@@ -25,12 +25,53 @@ export function reportError(error: unknown, options: { json: boolean; debug: boo
     if (options.debug && error.stack) process.stderr.write(`${error.stack}\n`);
     return EXIT_STATUS[error.code];
   }
+  const fsProblem = describeFsError(error);
+  if (fsProblem) {
+    const hint = 'check the paths in hutctl.yaml, and that this user may write there';
+    process.stderr.write(`hutctl: ${fsProblem}\n  ${hint}\n`);
+    if (options.json) printJson({ error: { code: 'IO', message: fsProblem, hint } });
+    if (options.debug && error instanceof Error && error.stack)
+      process.stderr.write(`${error.stack}\n`);
+    return EXIT_STATUS.IO;
+  }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`hutctl: unexpected error: ${message}\n`);
   if (options.debug && error instanceof Error && error.stack)
     process.stderr.write(`${error.stack}\n`);
   else process.stderr.write('  run again with --debug for the stack trace, and report it\n');
   return 1;
+}
+
+const FS_REASONS: Record<string, string> = {
+  ENOTDIR: 'a part of the path is not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  ENOENT: 'no such file or directory',
+  EISDIR: 'it is a directory',
+  EEXIST: 'a file of that name is in the way',
+  ENAMETOOLONG: 'the name is too long',
+};
+const FS_VERBS: Record<string, string> = {
+  mkdir: 'create directory',
+  open: 'open',
+  rename: 'replace',
+  unlink: 'remove',
+  rmdir: 'remove',
+  scandir: 'list',
+  write: 'write to',
+  copyfile: 'copy to',
+};
+
+/** "cannot create directory /x/y: permission denied" for a file-system error from Node, else null. */
+function describeFsError(error: unknown): string | null {
+  const e = error as NodeJS.ErrnoException;
+  if (!(error instanceof Error) || !e.code || !e.syscall || !e.path) return null;
+  const reason = FS_REASONS[e.code];
+  if (!reason) return null;
+  return `cannot ${FS_VERBS[e.syscall] ?? e.syscall} ${e.path}: ${reason}`;
 }
 
 export function formatBytes(bytes: number): string {

@@ -283,6 +283,18 @@ describe('job run rules', () => {
     }
     assert.equal(existsSync(join(dir, 'evidence')), false);
     assert.equal(existsSync(join(dir, 'locks')), false);
+
+    // A lock directory that cannot be made: what, where, what to do; no job started.
+    writeFileSync(join(dir, 'locks'), 'a file where the directory should be');
+    const result = await runCli(['job', 'run', '-', '--json'], { cwd: dir, input: invocation({}) });
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(
+      result.stderr,
+      `hutctl: cannot create directory ${join(dir, 'locks')}: a file of that name is in the way\n` +
+        '  check the paths in hutctl.yaml, and that this user may write there\n',
+    );
+    assert.equal(JSON.parse(result.stdout).error.code, 'IO');
+    assert.equal(existsSync(join(dir, 'evidence')), false);
   });
 
   test('a job_id that already has a report is refused unless --replace', async () => {
