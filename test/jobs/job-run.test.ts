@@ -243,6 +243,23 @@ describe('job run rules', () => {
     assert.match(String(report.human_summary), /Cancelled before step 2\/2/);
   });
 
+  test('cancel of a job not started yet stops it before its first step; of an ended job, refused', async () => {
+    const dir = workspace(TRANSPORTS.local());
+    const early = await runCli(['job', 'cancel', 'later', '--json'], { cwd: dir });
+    assert.equal(early.code, 0, early.stderr);
+    assert.equal(JSON.parse(early.stdout).state, 'not_started');
+    const run = await runCli(['job', 'run', jobFile(dir, { job_id: 'later', command: ['true'] })], {
+      cwd: dir,
+    });
+    assert.equal(run.code, 130, run.stderr);
+    assert.equal(evidence(dir).report.status, 'cancelled');
+
+    const again = await runCli(['job', 'cancel', 'later'], { cwd: dir });
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /^hutctl: job later has already ended: .*\.json\n/);
+    assert.equal(existsSync(join(dir, 'cancel', 'codex-cancel-later.flag')), false);
+  });
+
   test('secrets named in the config never reach the log or the report', async () => {
     const secret = 'hunter2-very-secret-token';
     const dir = workspace(TRANSPORTS.local(), 'secrets:\n  env: [HUT_TEST_TOKEN]');

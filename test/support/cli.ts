@@ -70,6 +70,7 @@ export function workspace(targetsYaml = '', extraYaml = '', parent?: string): st
       `  lock_dir: ${join(dir, 'locks')}`,
       `  cancel_dir: ${join(dir, 'cancel')}`,
       `  evidence_dir: ${join(dir, 'evidence')}`,
+      `  state_dir: ${join(dir, 'state')}`,
       'ssh:',
       `  control_dir: ${join(dir, 'cm')}`,
       'jobs:',

@@ -146,12 +146,29 @@ Example:
     .action(async (jobId: string, options: { now?: boolean; json?: boolean }, command: Command) => {
       checkJobId(jobId);
       const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
+      // A job that has ended has nothing left to cancel; one not seen yet may be waiting for
+      // its lock (it leaves evidence only once it holds it) or be about to start.
+      const last = (await findJobEvidence(config.paths.evidenceDir, jobId)).at(-1);
+      const record = last?.runningPath ? await readRunning(last.runningPath) : null;
+      const running = record !== null && executorAlive(record) !== false;
+      if (last && !running) {
+        const how = last.reportPath
+          ? `has already ended: ${last.reportPath}`
+          : `was interrupted (its executor, pid ${record?.pid ?? '?'}, is gone)`;
+        throw new HutError('INPUT', `job ${jobId} ${how}`, {
+          hint: `nothing to cancel; 'hutctl job status ${jobId}' shows how it ended`,
+        });
+      }
       const path = await requestCancel(config.paths.cancelDir, jobId, options.now === true);
-      if (options.json) printJson({ job_id: jobId, flag: path, now: options.now === true });
-      else
-        printLine(
-          `cancel requested for ${jobId} (${options.now ? 'now' : 'before its next step'}): ${path}`,
-        );
+      const state = running ? 'running' : 'not_started';
+      if (options.json)
+        return printJson({ job_id: jobId, flag: path, now: options.now === true, state });
+      const when = options.now ? 'now' : 'before its next step';
+      printLine(
+        running
+          ? `cancel requested for ${jobId} (${when}): ${path}`
+          : `cancel requested for ${jobId}, which has not started here yet: it will stop before its first step (remove ${path} to withdraw)`,
+      );
     });
 
   job
