@@ -236,7 +236,11 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
     options.signal?.addEventListener('abort', () => stop('cancelled'), { once: true });
     const exited = peer.exited.then((e) => ({
       status: 'failed' as const,
-      error: `codex app-server ended during the turn (exit ${e.code}): ${peer!.stderrTail()}`,
+      // ssh itself exits 255 when the connection goes; anything else is the app-server's own.
+      error:
+        e.code === 255 && target.transport === 'ssh'
+          ? `the SSH connection to ${transport.describe()} was lost during the turn (ssh exit 255${stderrNote(peer!.stderrTail())})`
+          : `codex app-server ended during the turn (exit ${e.code}): ${peer!.stderrTail()}`,
     }));
     // An interrupt that the server never confirms still ends the wait, 10 s later.
     let hardTimer: NodeJS.Timeout | undefined;
@@ -337,4 +341,9 @@ class ExecDone extends Error {}
 
 function isConnect(error: unknown): boolean {
   return error instanceof HutError && error.code === 'CONNECT';
+}
+
+/** ", ssh: <its message>" when ssh said something, else nothing. */
+function stderrNote(tail: string): string {
+  return tail && tail !== 'no output on stderr' ? `: ${tail}` : '';
 }

@@ -315,4 +315,37 @@ describe('delegate to a Codex App Server', {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(report(result.stdout).human_summary, 'ran it: over-ssh');
   });
+
+  test('an SSH link dropped in the middle of a turn: failed at once with the reason, thread_ref kept', async () => {
+    const sshd = targets.sshd();
+    const dir = workspace(runnerWith('ssh'));
+    const { startCli, finished } = await import('../support/cli.ts');
+    const child = startCli(
+      ['delegate', 'runner', '--prompt', 'HANG', '--timeout', '60', '--json'],
+      { cwd: dir },
+    );
+    child.stdin!.end();
+    const done = finished(child);
+    await new Promise((r) => setTimeout(r, 2500));
+    // The server side of every connection goes, as when the link drops.
+    const master = readFileSync(join(sshd.dir, 'sshd.pid'), 'utf8').trim();
+    const { execFileSync } = await import('node:child_process');
+    const sessions = execFileSync('pgrep', ['-P', master], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
+    assert.ok(sessions.length > 0, 'the turn runs over a live connection');
+    for (const pid of sessions) process.kill(Number(pid), 'SIGKILL');
+    const started = Date.now();
+    const result = await done;
+    assert.ok(Date.now() - started < 20_000, 'no wait for the deadline');
+    assert.equal(result.code, 1, result.stderr);
+    const r = report(result.stdout);
+    assert.equal(r.status, 'failed');
+    assert.match(r.thread_ref, /^[0-9a-f-]{36}$/);
+    assert.match(
+      String(r.human_summary),
+      /the SSH connection to .*@127\.0\.0\.1:\d+ was lost during the turn \(ssh exit 255/,
+    );
+    assert.match(String(r.next_action), new RegExp(`resume with --thread ${r.thread_ref}`));
+  });
 });
