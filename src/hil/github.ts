@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { HutError } from '../errors/index.ts';
+import { formatBytes } from '../format/index.ts';
 import { type ArtifactManifest, checkSha, putArtifact } from './artifacts.ts';
 
 export interface GithubFetchOptions {
@@ -20,6 +21,8 @@ export interface GithubFetchOptions {
   name?: string;
   apiUrl?: string;
   token?: string;
+  /** Told what is happening (lookup, download with its size, unpacking). */
+  progress?: (line: string) => void;
 }
 
 interface WorkflowRun {
@@ -35,6 +38,7 @@ interface RunArtifact {
   id: number;
   name: string;
   expired: boolean;
+  size_in_bytes?: number;
   archive_download_url: string;
 }
 
@@ -76,6 +80,8 @@ export async function fetchFromGithub(options: GithubFetchOptions): Promise<Arti
     }
     return response;
   };
+  const progress = options.progress ?? (() => {});
+  progress(`GitHub: looking for a successful workflow run of ${options.repo} for ${sha}`);
   const runs =
     (
       (await (
@@ -113,6 +119,11 @@ export async function fetchFromGithub(options: GithubFetchOptions): Promise<Arti
   }
   if (artifact.expired)
     throw new HutError('ARTIFACT', `artifact ${wanted} of run ${run.id} has expired`);
+  const size =
+    artifact.size_in_bytes === undefined ? '' : ` (${formatBytes(artifact.size_in_bytes)})`;
+  progress(
+    `GitHub: run ${run.id}${run.name ? ` (${run.name})` : ''}: downloading ${wanted}${size}`,
+  );
   const zip = new Uint8Array(await (await get(artifact.archive_download_url)).arrayBuffer());
   let entries: Record<string, Uint8Array>;
   try {
@@ -132,6 +143,9 @@ export async function fetchFromGithub(options: GithubFetchOptions): Promise<Arti
       await writeFile(path, data);
       files.push(path);
     }
+    progress(
+      `GitHub: unpacked ${files.length} file(s); storing them under ${fullSha.slice(0, 12)}`,
+    );
     return await putArtifact(options.store, fullSha, files, {
       profile: options.profile,
       lane: `upstream (GitHub run ${run.id})`,

@@ -264,6 +264,14 @@ describe('artifacts from GitHub Actions', () => {
         'flash_args',
       ]);
       assert.deepEqual(new Uint8Array(readFileSync(join(t.dir, 'gh', 'app.bin'))), app);
+      // Without --json it says what it is doing: the lookup, the download and its size.
+      const told = await t.hutctl(
+        ['artifact', 'get', sha, '--profile', 'i2s', '--from-github', 'sle/squeezelite-esp32'],
+        { env },
+      );
+      assert.equal(told.code, 0, told.stderr);
+      assert.match(told.stderr, /looking for a successful workflow run of sle\/squeezelite-esp32/);
+      assert.match(told.stderr, /run 8: downloading firmware-c0ffee\w+-i2s \(\d+(\.\d)? (B|KiB)\)/);
       const denied = await t.hutctl(
         ['artifact', 'get', sha, '--profile', 'i2s', '--from-github', 'sle/squeezelite-esp32'],
         { env: { ...env, GITHUB_TOKEN: 'wrong' } },

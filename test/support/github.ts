@@ -64,6 +64,7 @@ export async function startFakeGithub(
           id: run.id * 100 + i,
           name: a.name,
           expired: a.expired ?? false,
+          size_in_bytes: zipSync(a.files).length,
           archive_download_url: `${base}/download/${run.id * 100 + i}`,
         })),
       });

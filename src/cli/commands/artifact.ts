@@ -1,7 +1,7 @@
 /** `hutctl artifact put|get|list|verify`: build outputs keyed by commit SHA, with a manifest. */
 import type { Command } from 'commander';
 import { type GlobalOptions, loadFor } from '../context.ts';
-import { printJson, printLine } from '../output.ts';
+import { note, printJson, printLine } from '../output.ts';
 
 const store = async (command: Command, override?: string) =>
   override ?? (await loadFor(command.optsWithGlobals<GlobalOptions>())).artifacts.store;
@@ -76,6 +76,7 @@ export function register(program: Command): void {
           name: options.name,
           ...(process.env.GITHUB_API_URL ? { apiUrl: process.env.GITHUB_API_URL } : {}),
           ...(process.env.GITHUB_TOKEN ? { token: process.env.GITHUB_TOKEN } : {}),
+          ...(options.json ? {} : { progress: (line: string) => note(`hutctl: ${line}`) }),
         });
         full = fetched.commit_sha;
       }

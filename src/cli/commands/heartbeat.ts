@@ -1,7 +1,8 @@
 /** `hutctl heartbeat <target>`: is the host there, and how is it doing. */
 import type { Command } from 'commander';
+import { formatBytes, formatDuration } from '../../format/index.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
-import { formatBytes, formatDuration, printJson, printLine } from '../output.ts';
+import { printJson, printLine } from '../output.ts';
 
 export function register(program: Command): void {
   program
