@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Makes sure this machine can run the whole test suite: npm packages (Node 24 among them) and
-// the system programs the tests start for real (sshd, ssh, flock, setsid, pgrep). As root it
-// installs missing Debian packages; otherwise it says exactly what to install.
+// the system programs the tests start for real (sshd, ssh, flock, setsid, pgrep, perl for the
+// keeper). As root it installs missing Debian packages; otherwise it says exactly what to install.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 
@@ -30,6 +30,7 @@ const programs = {
   socat: 'socat',
   unshare: 'util-linux',
   '/usr/sbin/ip': 'iproute2',
+  perl: 'perl-base',
 };
 const missing = new Set();
 for (const [program, pkg] of Object.entries(programs)) {
