@@ -29,7 +29,7 @@ import { HutError } from '../errors/index.ts';
 // flock constants are the same everywhere (LOCK_EX 2, LOCK_NB 4, WNOHANG 1); a lock file is
 // opened as flock(1) opens it (read-only, created when missing), so one we cannot write works.
 // A child reaped before its pid was filed (the handler runs between any two statements) waits
-// in %early. Steps get the default signal dispositions back before they exec. At the end, the
+// in %early; a wait that is called off stays filed until it is reaped. Steps get the default signal dispositions back before they exec. At the end, the
 // keeper waits (at most 1 s) until no process of a killed group is left that is not a zombie
 // (an init that reaps slowly keeps zombies in the group), so the next holder of a lock never
 // overlaps with what the last one started.
@@ -70,7 +70,7 @@ while (defined(my $line = <STDIN>)) {
     $waiter{$id} = $pid;
     filed($pid);
   } elsif ($op eq 'U') {
-    if (my $pid = delete $waiter{$id}) { kill 'KILL', $pid }
+    if (my $pid = $waiter{$id}) { kill 'KILL', $pid }
     my $fh = delete $lock{$id};
     close $fh if $fh;
     print "U $id\\n";
