@@ -29,15 +29,16 @@ import { HutError } from '../errors/index.ts';
 // flock constants are the same everywhere (LOCK_EX 2, LOCK_NB 4, WNOHANG 1); a lock file is
 // opened as flock(1) opens it (read-only, created when missing), so one we cannot write works.
 // A child reaped before its pid was filed (the handler runs between any two statements) waits
-// in %early; a wait that is called off stays filed until it is reaped. Steps get the default signal dispositions back before they exec. At the end, the
-// keeper waits (at most 1 s) until no process of a killed group is left that is not a zombie
-// (an init that reaps slowly keeps zombies in the group), so the next holder of a lock never
-// overlaps with what the last one started.
+// in %early; a wait that is called off stays filed until it is reaped. Steps get the default
+// signal dispositions back before they exec, and inherit none of the keeper's lock files (perl
+// opens them close-on-exec). At the end, the keeper waits (at most 1 s) until no process of a
+// killed group is left that is not a zombie (an init that reaps slowly keeps zombies in the
+// group), so the next holder of a lock never overlaps with what the last one started.
 const KEEPER_SCRIPT = `
 my @quiet = qw(HUP INT TERM QUIT PIPE);
 $SIG{$_} = 'IGNORE' for @quiet;
 $| = 1;
-print "R 0\n";
+print "R 0\\n";
 my (%lock, %waiter, %step, %early);
 sub ended {
   my ($pid, $status) = @_;
@@ -89,7 +90,7 @@ while (defined(my $line = <STDIN>)) {
       exit 127;
     }
     $step{$pid} = $id;
-    print "P $id $pid\n";
+    print "P $id $pid\\n";
     filed($pid);
   } elsif ($op eq 'K') {
     my %by_id = reverse %step;

@@ -114,6 +114,22 @@ test('steps: exit status, signals as 128 + n, a session of their own, default si
   );
 });
 
+test("a step holds none of the keeper's locks: letting go while it runs frees the lock", async () => {
+  const k = await keeper();
+  const path = join(tempDir(), 'hut-04.lock');
+  const release = (await k.lock(path, { wait: false }))!;
+  const step = k.start({
+    command: 'sleep 1',
+    workdir: '',
+    loginShell: false,
+    logPath: join(tempDir(), 'step.log'),
+  });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await release();
+  assert.equal(await freeForFlock(path), true, 'the running step must not keep the lock');
+  assert.deepEqual(await step.done, { exitCode: 0, signal: null });
+});
+
 test('a signal reaches the whole process group of a step', async () => {
   const k = await keeper();
   const marker = `sleep 52${Math.floor(Math.random() * 1e5)}`;
