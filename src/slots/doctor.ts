@@ -1,12 +1,23 @@
 /** `slot doctor`: what is wrong between the slot map and the devices that are really there. */
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { HutConfig } from '../config/index.ts';
+import { localKeeper } from '../keeper/index.ts';
 import { describeLink, type SerialDevice, scanSerial } from './inventory.ts';
+import { slotLockPath } from './paths.ts';
 import { readSeen, recordSeen } from './slots.ts';
 
 export interface DoctorFinding {
   level: 'error' | 'warning' | 'info';
   slot: string | null;
-  code: 'missing' | 'shared_device' | 'duplicate_path' | 're_enumerated' | 'unmapped';
+  code:
+    | 'missing'
+    | 'shared_device'
+    | 'duplicate_path'
+    | 're_enumerated'
+    | 'unmapped'
+    | 'lock_file'
+    | 'keeper';
   message: string;
 }
 
@@ -72,7 +83,60 @@ export async function doctor(
       });
     }
   }
+  for (const slot of Object.values(config.slots)) {
+    const problem = lockFileProblem(slotLockPath(config, slot.id));
+    if (problem)
+      findings.push({
+        level: 'error',
+        slot: slot.id,
+        code: 'lock_file',
+        message: `slot ${slot.id}: ${problem}`,
+      });
+  }
+  const keeper = await localKeeper();
+  findings.push(
+    keeper
+      ? {
+          level: 'info',
+          slot: null,
+          code: 'keeper',
+          message: `locks and local steps go through the keeper (perl, pid ${keeper.pid})`,
+        }
+      : {
+          level: 'warning',
+          slot: null,
+          code: 'keeper',
+          message:
+            process.env.HUTCTL_KEEPER === 'off'
+              ? 'the keeper is off (HUTCTL_KEEPER=off): a flock(1) process per lock and the step wrapper, a few ms more per job'
+              : 'no keeper: perl is not installed, so each lock is a flock(1) process and each step runs under the shell wrapper, a few ms more per job (install perl-base)',
+        },
+  );
   return { findings, devices };
+}
+
+/** Why this user could not take a slot's lock file (flock(1) opens it read-only, creating it if missing), or null. */
+function lockFileProblem(path: string): string | null {
+  if (existsSync(path)) {
+    try {
+      accessSync(path, constants.R_OK);
+      return null;
+    } catch {
+      return `cannot read its lock file ${path} (fix its owner or mode)`;
+    }
+  }
+  // Missing: created on first use, with the directories above it, from the nearest that exists.
+  let dir = dirname(path);
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  if (!statSync(dir).isDirectory()) {
+    return `cannot create its lock file ${path}: ${dir} is not a directory (set paths.slot_lock_dir)`;
+  }
+  try {
+    accessSync(dir, constants.W_OK);
+    return null;
+  } catch {
+    return `cannot create its lock file ${path}: ${dir} is not writable for this user (make it so, or set paths.slot_lock_dir)`;
+  }
 }
 
 /** Slot entries for devices no slot maps yet: never one for a device that is not there. */

@@ -79,6 +79,27 @@ describe('inventory', () => {
     );
     assert.match(result.stdout, /error: slots hut-01, hut-03 are all mapped to /);
     assert.match(result.stdout, /error: slots hut-01, hut-03 all resolve to one device/);
+    assert.match(
+      result.stdout,
+      /info: locks and local steps go through the keeper \(perl, pid \d+\)/,
+    );
+    assert.doesNotMatch(result.stdout, /lock file/);
+
+    // A lock directory that cannot be made, and no keeper: both said, with what to do.
+    writeFileSync(join(t.dir, 'not-a-dir'), '');
+    writeFileSync(
+      path,
+      config.replace(/slot_lock_dir: .*/, `slot_lock_dir: ${join(t.dir, 'not-a-dir', 'locks')}`),
+    );
+    const off = await t.hutctl(['slot', 'doctor', '--json'], {
+      env: { HUTCTL_CONFIG: path, HUTCTL_KEEPER: 'off' },
+    });
+    const findings = JSON.parse(off.stdout).findings as Array<{ code: string; message: string }>;
+    assert.match(
+      findings.find((f) => f.code === 'lock_file')!.message,
+      /slot hut-01: cannot create its lock file .*not-a-dir\/locks\/hut-01\.lock: .*not-a-dir is not a directory/,
+    );
+    assert.match(findings.find((f) => f.code === 'keeper')!.message, /HUTCTL_KEEPER=off/);
   });
 
   test('import merges hut_slots.json into hutctl.yaml and keeps its comments', async () => {

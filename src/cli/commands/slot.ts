@@ -89,7 +89,9 @@ export function register(program: Command): void {
 
   slot
     .command('doctor')
-    .description('find missing devices, two slots on one device, links that moved to another tty')
+    .description(
+      'find missing devices, two slots on one device, links that moved to another tty, lock files this user cannot take',
+    )
     .option('--json', 'print as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
       const config = await loadFor(globals(command));
