@@ -5,17 +5,17 @@
  * result summary. `fail` is the firmware's; `blocked` is the farm's (artifact, device, flash,
  * power), with the phase that stopped it.
  */
-import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { HutConfig, PlatformProfile, Slot } from '../config/index.ts';
+import { type HutConfig, localTarget, type PlatformProfile, type Slot } from '../config/index.ts';
 import { utcIso, utcStamp } from '../contract/index.ts';
 import { HutError, isHutError } from '../errors/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
-import { EvidenceLog } from '../jobs/index.ts';
+import { EvidenceLog, startStep } from '../jobs/index.ts';
 import { backendFor, coldBoot } from '../power/index.ts';
 import { acquireSlot, candidateSlots, ttyOf } from '../slots/index.ts';
+import { LocalTransport, shellQuote } from '../transport/index.ts';
 import { checkSha, getArtifact } from './artifacts.ts';
 import { captureBoot } from './serial.ts';
 
@@ -250,7 +250,12 @@ async function waitForLink(path: string, ms: number): Promise<boolean> {
   return ttyOf(path) !== null;
 }
 
-function runFlash(
+/**
+ * Flashes as a job step would run: in its own session, output into the log, and never outliving
+ * hutctl (through the keeper, or the step wrapper), so a crash cannot leave a flasher writing to
+ * a board whose slot is already someone else's.
+ */
+async function runFlash(
   profile: PlatformProfile,
   port: string,
   artifactDir: string,
@@ -263,26 +268,16 @@ function runFlash(
       .replaceAll('{baud}', String(profile.baud)),
   );
   void log.line(`# flash: ${argv.join(' ')}`);
-  return new Promise((resolve) => {
-    log.size().then(() => {
-      const child = spawn(argv[0]!, argv.slice(1), {
-        cwd: artifactDir,
-        stdio: ['ignore', log.fd, log.fd],
-        detached: true,
-      });
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {}
-      }, FLASH_TIMEOUT_MS);
-      child.on('error', () => {
-        clearTimeout(timer);
-        resolve(127);
-      });
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve(code ?? 128);
-      });
-    });
+  await log.size();
+  const step = await startStep({
+    transport: new LocalTransport(localTarget()),
+    command: argv.map(shellQuote).join(' '),
+    workdir: artifactDir,
+    loginShell: false,
+    output: { fd: log.fd, path: log.path },
   });
+  const timer = setTimeout(() => step.signal('KILL'), FLASH_TIMEOUT_MS);
+  const { exitCode } = await step.done;
+  clearTimeout(timer);
+  return exitCode ?? 128;
 }

@@ -15,26 +15,28 @@ const PANIC =
   /(Guru Meditation Error[^\r\n]*|abort\(\) was called[^\r\n]*|assert failed[^\r\n]*|Task watchdog got triggered[^\r\n]*)/;
 const RESET = /^rst:0x[0-9a-f]+ \(([A-Z_0-9]+)\)/gm;
 
+// cat reads the port; a watcher ends it when our end of stdin closes, so a hutctl that dies
+// leaves no reader behind to take the next job's boot output. The script ends when cat does.
+const CAPTURE = `stty -F "$1" "$2" raw -echo 2>/dev/null
+exec 3<&0
+cat "$1" <&- & cat=$!
+(read -r _ <&3; kill "$cat" 2>/dev/null) >/dev/null 2>&1 &
+watcher=$!
+exec 3<&-
+wait "$cat"; status=$?
+kill "$watcher" 2>/dev/null
+exit "$status"`;
+
 /** Reads `port` (via `stty` + `cat`, so a stuck read never blocks hutctl) until the marker, a panic, a reset loop, or the budget runs out. */
 export function captureBoot(
   port: string,
   options: { marker: RegExp; timeoutMs: number; baud: number; onData?: (chunk: string) => void },
 ): Promise<BootJudgement> {
   const began = performance.now();
-  const child = spawn(
-    'sh',
-    [
-      '-c',
-      'stty -F "$1" "$2" raw -echo 2>/dev/null; exec cat "$1"',
-      'hutctl-serial',
-      port,
-      String(options.baud),
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    },
-  );
+  const child = spawn('sh', ['-c', CAPTURE, 'hutctl-serial', port, String(options.baud)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   let stderr = '';
   return new Promise((resolve) => {

@@ -20,3 +20,4 @@ export {
 } from './executor.ts';
 export { checkTimeout, jobLockPath, ROLE_TIMEOUTS } from './policy.ts';
 export { REDACTED, RedactStream, redactText, secretValues } from './redact.ts';
+export { type RunningStep, startStep } from './step.ts';
