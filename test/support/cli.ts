@@ -1,12 +1,20 @@
 /** Runs the built hutctl CLI as a user would, and small helpers around processes. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** One config cache for the whole test run, out of the user's ~/.cache. */
-const CACHE = mkdtempSync(join(tmpdir(), 'hutctl-cache-'));
+// Every temporary directory a test file makes goes when its process ends, unless a test failed
+// (then they stay, with their evidence, for a look) or HUTCTL_KEEP_TEST_DIRS is set.
+const made: string[] = [];
+process.on('exit', (code) => {
+  if (code !== 0 || process.exitCode || process.env.HUTCTL_KEEP_TEST_DIRS) return;
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** One config cache for the whole test file, out of the user's ~/.cache. */
+const CACHE = tempDir('hutctl-cache-');
 
 export const CLI = fileURLToPath(new URL('../../dist/hutctl.cjs', import.meta.url));
 
@@ -57,7 +65,9 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
 }
 
 export function tempDir(prefix = 'hutctl-test-', parent = tmpdir()): string {
-  return mkdtempSync(join(parent, prefix));
+  const dir = mkdtempSync(join(parent, prefix));
+  made.push(dir);
+  return dir;
 }
 
 /** A working directory with a hutctl.yaml whose lock, cancel and evidence paths are private to it. */
