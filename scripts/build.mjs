@@ -27,6 +27,10 @@ await build({
   format: 'cjs',
   target: 'node22',
   define: { HUTCTL_VERSION: JSON.stringify(pkg.version) },
+  // A third smaller to read and deserialize on every call (~4 % of `job run`); names are kept,
+  // so a --debug stack trace still says which function.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });
 // The entry answers --version before anything is loaded, and turns on V8's compile cache
