@@ -33,6 +33,17 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   threads: () => import('./commands/delegate.ts'),
 };
 
+const WARM_KEEPER = new Set([
+  'job run',
+  'slot run',
+  'slot selftest',
+  'hil run',
+  'hil surface',
+  'power cycle',
+  'power on',
+  'power off',
+]);
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('hutctl')
     .description(
@@ -59,6 +70,12 @@ Start here:
     .configureOutput({ outputError: (text, write) => write(text) });
 
   const named = argv.slice(2).find((arg) => arg in COMMANDS);
+  // Commands that take locks or run steps on this host start the keeper now, so its start-up
+  // overlaps with loading the command instead of delaying the first lock.
+  const words = argv.slice(2).filter((arg) => !arg.startsWith('-'));
+  if (WARM_KEEPER.has(`${words[0]} ${words[1]}`) && !argv.includes('--help')) {
+    void import('../keeper/index.ts').then(({ localKeeper }) => localKeeper());
+  }
   // Modules that register several commands (docs.ts: handoff, board, gate) register once.
   const modules = new Set<CommandModule>();
   for (const name of named ? [named] : Object.keys(COMMANDS)) modules.add(await COMMANDS[name]!());

@@ -28,6 +28,7 @@ import { HutError } from '../errors/index.ts';
 // · P <id> <pid> the step started · X <id> <wait status> the step ended · E <id> <why>.
 // flock constants are the same everywhere (LOCK_EX 2, LOCK_NB 4, WNOHANG 1); a lock file is
 // opened as flock(1) opens it (read-only, created when missing), so one we cannot write works.
+// Errno is loaded only when a lock is busy: it costs start-up time that a free lock never needs.
 // A child reaped before its pid was filed (the handler runs between any two statements) waits
 // in %early; a wait that is called off stays filed until it is reaped. Steps get the default
 // signal dispositions back before they exec, and inherit none of the keeper's lock files (perl
@@ -56,7 +57,9 @@ while (defined(my $line = <STDIN>)) {
     my $fh;
     if (!(open($fh, '<', $arg) || open($fh, '>>', $arg))) { print "E $id cannot open: $!\\n"; next }
     if (flock($fh, 6)) { $lock{$id} = $fh; print "L $id\\n"; next }
-    if (!$!{EWOULDBLOCK}) { print "E $id flock: $!\\n"; next }
+    my $errno = $! + 0;
+    require Errno;
+    if ($errno != Errno::EWOULDBLOCK()) { $! = $errno; print "E $id flock: $!\\n"; next }
     print "B $id\\n";
     next if $op eq 'T';
     $lock{$id} = $fh;
