@@ -4,12 +4,11 @@
  * that shape it, so an unchanged config costs a stat instead of a YAML parse and a schema check
  * on every call; any change to those files misses the cache and is read afresh.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { HutError } from '../errors/index.ts';
-import { writeFileAtomic } from '../files/index.ts';
+import { nameHash, writeFileAtomic } from '../files/index.ts';
 import { findConfigFile, type LoadOptions, lxdEnvPath } from './find.ts';
 import type { LoadResult } from './load.ts';
 import { formatProblem, type HutConfig } from './types.ts';
@@ -68,7 +67,7 @@ function cacheKey(file: string, cwd: string, env: NodeJS.ProcessEnv): string | n
 
 function cacheFile(file: string, env: NodeJS.ProcessEnv): string {
   const root = env.XDG_CACHE_HOME || join(env.HOME ?? homedir(), '.cache');
-  const name = createHash('sha256').update(file).digest('hex').slice(0, 24);
+  const name = nameHash(file);
   return join(root, 'hutctl', 'config', `${name}.json`);
 }
 

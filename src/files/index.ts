@@ -1,5 +1,4 @@
 /** Small file helpers shared by every layer: atomic writes and home-directory expansion. */
-import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -68,8 +67,28 @@ export function writeMarkerAtomicSync(path: string, data: string): void {
 
 /** A hidden temp file next to `path`, unique to this process and call. */
 function tempPathFor(path: string): string {
-  const name = `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  return join(dirname(path), name);
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomHex(8)}.tmp`);
+}
+
+// Names and hashes for files, not secrets: node:crypto would cost every command ~5 ms to load.
+
+/** `digits` random hexadecimal digits (for unique names, not for anything secret). */
+export function randomHex(digits: number): string {
+  let out = '';
+  while (out.length < digits)
+    out += Math.floor(Math.random() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0');
+  return out.slice(0, digits);
+}
+
+/** A stable 64-bit FNV-1a hash of `text` as 16 hex digits, to name a file after a longer key. */
+export function nameHash(text: string): string {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return hash.toString(16).padStart(16, '0');
 }
 
 /** Expands a leading `~` or `~/` the way a shell would for the current user. */

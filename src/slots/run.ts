@@ -3,11 +3,11 @@
  * and `{sha}` filled in once the slot is known, the serial link watched for re-enumeration, and
  * optionally one recovery by power cycle when the step times out or the board panics or loops.
  */
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type HutConfig, localTarget, type Slot } from '../config/index.ts';
 import { type Invocation, utcIso, utcStamp } from '../contract/index.ts';
 import { HutError } from '../errors/index.ts';
+import { randomHex } from '../files/index.ts';
 import { type JobOutcome, type JobProgress, ROLE_TIMEOUTS, runJob } from '../jobs/index.ts';
 import { backendFor, powerCycle } from '../power/index.ts';
 import { LocalTransport, shellQuote } from '../transport/index.ts';
@@ -51,9 +51,7 @@ export async function runSlotJob(options: SlotRunOptions): Promise<JobOutcome> {
   const subject = options.slot ?? options.label!;
   const invocation: Invocation = {
     schema_version: 'ws2.invocation.v1',
-    job_id:
-      options.jobId ??
-      `slot-${subject}-${utcStamp(now).replace('_', '-')}-${randomBytes(2).toString('hex')}`,
+    job_id: options.jobId ?? `slot-${subject}-${utcStamp(now).replace('_', '-')}-${randomHex(4)}`,
     target_role: 'runner',
     requested_by: 'runner',
     request_utc: utcIso(now),

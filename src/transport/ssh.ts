@@ -4,12 +4,12 @@
  * round trip instead of a handshake. Arguments are quoted so they arrive intact.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import type { HutConfig, Target } from '../config/index.ts';
 import { HutError } from '../errors/index.ts';
+import { nameHash } from '../files/index.ts';
 import { diagnoseSsh } from './ssh-diagnose.ts';
 import { type SpawnOptions, shellQuote, type Transport } from './transport.ts';
 
@@ -173,7 +173,7 @@ function connectionKey(target: Target): string {
     target.identityFile ?? '',
     target.sshOptions,
   ]);
-  return `cm-${createHash('sha256').update(identity).digest('hex').slice(0, 16)}`;
+  return `cm-${nameHash(identity)}`;
 }
 
 function socketAlive(path: string): Promise<boolean> {

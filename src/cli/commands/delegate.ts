@@ -1,7 +1,7 @@
 /** `hutctl delegate <role> …`, `hutctl delegate cancel <job_id>`, `hutctl threads list|show`. */
-import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { HutError } from '../../errors/index.ts';
+import { randomHex } from '../../files/index.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
 import { printOutcome, withCancelOnSignal } from '../job-outcome.ts';
 import { note, printJson, printLine } from '../output.ts';
@@ -129,8 +129,7 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
         }
         const { utcStamp } = await import('../../contract/index.ts');
         const jobId =
-          o.jobId ??
-          `delegate-${role}-${utcStamp(new Date()).replace('_', '-')}-${randomBytes(2).toString('hex')}`;
+          o.jobId ?? `delegate-${role}-${utcStamp(new Date()).replace('_', '-')}-${randomHex(4)}`;
         const outcome = await withCancelOnSignal((signal) =>
           delegate({
             config,

@@ -1,5 +1,4 @@
 /** `hutctl job run|new|cancel|status|logs`: WS2 jobs, locked, time-bounded, with evidence. */
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -15,6 +14,7 @@ import {
   validateInvocation,
 } from '../../contract/index.ts';
 import { HutError } from '../../errors/index.ts';
+import { randomHex } from '../../files/index.ts';
 import {
   EXIT_FOR_STATUS,
   executorAlive,
@@ -118,9 +118,7 @@ Example:
       const now = new Date();
       const draft: Record<string, unknown> = {
         schema_version: 'ws2.invocation.v1',
-        job_id:
-          options.jobId ??
-          `${role}-${utcStamp(now).replace('_', '-')}-${randomBytes(2).toString('hex')}`,
+        job_id: options.jobId ?? `${role}-${utcStamp(now).replace('_', '-')}-${randomHex(4)}`,
         target_role: role,
         requested_by: options.requestedBy,
         request_utc: utcIso(now),
