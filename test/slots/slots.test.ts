@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { requireConfig } from '../../src/config/index.ts';
-import { runSlotJob } from '../../src/slots/index.ts';
+import { acquireSlot, getSlot, runSlotJob } from '../../src/slots/index.ts';
 import { finished, startCli, waitFor } from '../support/cli.ts';
 import { startTestFarm, type TestFarm } from '../support/farm.ts';
 
@@ -221,6 +221,53 @@ describe('slot locks and runs', () => {
     assert.equal(never.code, 2);
     assert.match(never.stderr, /no slot has the label 'nrf52', so no slot could ever run this/);
     assert.match(never.stderr, /labels in use: esp32, esp32-hut-01/);
+  });
+
+  test('a label waits on every busy slot, takes the first freed, and lets go of the others', async () => {
+    const config = await requireConfig({ configPath: t.farm.configPath });
+    const ids = ['hut-01', 'hut-02', 'hut-03'];
+    const lockOf = (id: string) => join(t.dir, 'locks', `${id}.lock`);
+    const holders = new Map(
+      await Promise.all(
+        ids.map(async (id) => {
+          const holder = spawn(
+            'flock',
+            ['-x', '-F', lockOf(id), 'sh', '-c', 'echo held; exec sleep 30'],
+            {
+              stdio: ['ignore', 'pipe', 'ignore'],
+            },
+          );
+          await new Promise((resolve) => holder.stdout!.once('data', resolve));
+          return [id, holder] as const;
+        }),
+      ),
+    );
+    const free = async (id: string) =>
+      (await finished(spawn('flock', ['-n', lockOf(id), 'true']))).code === 0;
+    try {
+      const waiting = acquireSlot(
+        config,
+        ids.map((id) => getSlot(config, id)),
+        {
+          owner: { pid: process.pid, host: 'test', since: new Date().toISOString() },
+        },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      holders.get('hut-02')!.kill('SIGKILL');
+      const { slot, lock } = await waiting;
+      assert.equal(slot.id, 'hut-02');
+      holders.get('hut-01')!.kill('SIGKILL');
+      holders.get('hut-03')!.kill('SIGKILL');
+      await waitFor(
+        async () => (await free('hut-01')) && (await free('hut-03')),
+        'the other slots to stay free',
+      );
+      assert.equal(await free('hut-02'), false, 'the slot taken is held');
+      await lock.release();
+      assert.equal(await free('hut-02'), true);
+    } finally {
+      for (const holder of holders.values()) holder.kill('SIGKILL');
+    }
   });
 
   test('200 concurrent runs on one slot: none overlaps, none is lost', async () => {
