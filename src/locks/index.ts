@@ -1,13 +1,14 @@
 /**
- * Named locks with flock(2) semantics, taken on the target host through its transport: a held
- * lock is a util-linux `flock(1)` process that waits on our stdin. Closing stdin releases it;
+ * Named locks with flock(2) semantics, taken on the target host through its transport. On a
+ * remote host a held lock is a util-linux `flock(1)` process that waits on our stdin (on this
+ * host, the keeper holds it: local.ts). Closing stdin releases it;
  * so does our death (the pipe closes), so a lock never outlives its holder, and the runner's
  * own `flock(1)` scripts on the same file exclude us and we them. The holder's identity goes to
  * a side file `<lock>.owner` for diagnostics only.
  */
-import type { ChildProcess } from 'node:child_process';
 import { HutError } from '../errors/index.ts';
 import type { Transport } from '../transport/index.ts';
+import { heldLock, releaseByStdin } from './held.ts';
 import { acquireLocalLock } from './local.ts';
 
 export { readLockHolder } from './local.ts';
@@ -127,7 +128,8 @@ export function acquireLock(
           if (!options.noWait) options.onWait?.(holder);
         } else {
           const match = /^locked (\S+) (\S+)$/.exec(line);
-          if (match) finish(() => resolve(heldLock(child, path, match[1]!, match[2]!)));
+          if (match)
+            finish(() => resolve(heldLock(path, match[1]!, match[2]!, releaseByStdin(child))));
         }
       }
     });
@@ -163,22 +165,6 @@ export function describeHolder(holder: LockOwner | null): string {
   if (!holder) return 'by a process that left no hutctl record (a flock(1) script?)';
   const job = holder.job_id ? `job ${holder.job_id}` : 'hutctl';
   return `by ${job} (pid ${holder.pid} on ${holder.host}, since ${holder.since})`;
-}
-
-function heldLock(child: ChildProcess, path: string, host: string, user: string): HeldLock {
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-  let released: Promise<void> | null = null;
-  const release = () => {
-    released ??= (async () => {
-      child.stdin!.end();
-      await exited;
-    })();
-    return released;
-  };
-  return { path, host, user, release, [Symbol.asyncDispose]: release };
 }
 
 function parseOwner(text: string): LockOwner | null {

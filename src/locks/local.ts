@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HutError } from '../errors/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
 import { localKeeper } from '../keeper/index.ts';
+import { heldLock, releaseByStdin } from './held.ts';
 import type { AcquireOptions, HeldLock, LockOwner } from './index.ts';
 
 export async function acquireLocalLock(
@@ -41,14 +42,14 @@ export async function acquireLocalLock(
     if (release) holder = { pid: keeper.pid, release };
   } else {
     const first = await attempt(path, false, options.signal);
-    if (first.locked) holder = catHolder(first.child);
+    if (first.locked) holder = { pid: first.child.pid!, release: releaseByStdin(first.child) };
     else if (!options.noWait) {
       onBusy();
       const got = await attempt(path, true, options.signal).finally(() => {
         waiting = false;
       });
       if (!got.locked) throw new HutError('IO', `lock ${path}: unexpected conflict while waiting`);
-      holder = catHolder(got.child);
+      holder = { pid: got.child.pid!, release: releaseByStdin(got.child) };
     }
   }
   if (!holder) {
@@ -65,40 +66,14 @@ export async function acquireLocalLock(
     () => false,
   );
   const { release } = holder;
-  let released: Promise<void> | null = null;
-  const releaseOnce = () => {
-    released ??= (async () => {
-      if ((await written) && readText(ownerPath) === record) {
-        try {
-          unlinkSync(ownerPath);
-        } catch {}
-      }
-      await release();
-    })();
-    return released;
-  };
-  return {
-    path,
-    host: hostname(),
-    user: userInfo().username,
-    release: releaseOnce,
-    [Symbol.asyncDispose]: releaseOnce,
-  };
-}
-
-/** A lock held by a `flock … cat` process: closing its stdin lets go. */
-function catHolder(child: ChildProcess): { pid: number; release: () => Promise<void> } {
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
+  return heldLock(path, hostname(), userInfo().username, async () => {
+    if ((await written) && readText(ownerPath) === record) {
+      try {
+        unlinkSync(ownerPath);
+      } catch {}
+    }
+    await release();
   });
-  return {
-    pid: child.pid!,
-    release: async () => {
-      child.stdin!.end();
-      await exited;
-    },
-  };
 }
 
 function attempt(
