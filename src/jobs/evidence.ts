@@ -64,6 +64,19 @@ export async function readRunning(path: string): Promise<RunningRecord | null> {
   }
 }
 
+/**
+ * Where a run stands: `ended` (it has a report), `running` (its executor is alive, or lives on
+ * another host), or `interrupted` (the executor died without a report).
+ */
+export async function runState(
+  run: JobEvidence,
+): Promise<{ state: 'ended' | 'running' | 'interrupted'; record: RunningRecord | null }> {
+  if (run.reportPath) return { state: 'ended', record: null };
+  const record = run.runningPath ? await readRunning(run.runningPath) : null;
+  const alive = record ? executorAlive(record) : false;
+  return { state: alive === false ? 'interrupted' : 'running', record };
+}
+
 /** Whether the executor named by a running record is still alive (only knowable on its host). */
 export function executorAlive(record: RunningRecord): boolean | null {
   if (record.host !== hostname()) return null;

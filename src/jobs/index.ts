@@ -7,6 +7,7 @@ export {
   type RunningRecord,
   readReport,
   readRunning,
+  runState,
 } from './evidence.ts';
 export { EvidenceLog } from './evidence-log.ts';
 export {

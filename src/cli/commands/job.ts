@@ -17,14 +17,13 @@ import { HutError } from '../../errors/index.ts';
 import { randomHex } from '../../files/index.ts';
 import {
   EXIT_FOR_STATUS,
-  executorAlive,
   findJobEvidence,
   type JobEvidence,
   ROLE_TIMEOUTS,
   readReport,
-  readRunning,
   requestCancel,
   runJob,
+  runState,
 } from '../../jobs/index.ts';
 import { transportFor } from '../../transport/index.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
@@ -147,23 +146,24 @@ Example:
       // A job that has ended has nothing left to cancel; one not seen yet may be waiting for
       // its lock (it leaves evidence only once it holds it) or be about to start.
       const last = (await findJobEvidence(config.paths.evidenceDir, jobId)).at(-1);
-      const record = last?.runningPath ? await readRunning(last.runningPath) : null;
-      const running = record !== null && executorAlive(record) !== false;
-      if (last && !running) {
-        const how = last.reportPath
-          ? `has already ended: ${last.reportPath}`
-          : `was interrupted (its executor, pid ${record?.pid ?? '?'}, is gone)`;
+      const { state: was, record } = last
+        ? await runState(last)
+        : { state: 'not_started' as const, record: null };
+      if (was === 'ended' || was === 'interrupted') {
+        const how =
+          was === 'ended'
+            ? `has already ended: ${last!.reportPath}`
+            : `was interrupted (its executor, pid ${record?.pid ?? '?'}, is gone)`;
         throw new HutError('INPUT', `job ${jobId} ${how}`, {
           hint: `nothing to cancel; 'hutctl job status ${jobId}' shows how it ended`,
         });
       }
       const path = await requestCancel(config.paths.cancelDir, jobId, options.now === true);
-      const state = running ? 'running' : 'not_started';
       if (options.json)
-        return printJson({ job_id: jobId, flag: path, now: options.now === true, state });
+        return printJson({ job_id: jobId, flag: path, now: options.now === true, state: was });
       const when = options.now ? 'now' : 'before its next step';
       printLine(
-        running
+        was === 'running'
           ? `cancel requested for ${jobId} (${when}): ${path}`
           : `cancel requested for ${jobId}, which has not started here yet: it will stop before its first step (remove ${path} to withdraw)`,
       );
@@ -182,6 +182,7 @@ Example:
         command: Command,
       ) => {
         const run = await latestRun(jobId, options.evidenceDir, command);
+        const { state, record } = await runState(run);
         if (run.reportPath) {
           const report = await readReport(run.reportPath);
           if (options.json) printJson(report);
@@ -195,9 +196,6 @@ Example:
           process.exitCode = EXIT_FOR_STATUS[report.status];
           return;
         }
-        const record = run.runningPath ? await readRunning(run.runningPath) : null;
-        const alive = record ? executorAlive(record) : false;
-        const state = alive === false ? 'interrupted' : 'running';
         if (options.json)
           printJson({ job_id: jobId, status: state, executor: record, log_path: run.logPath });
         else {
