@@ -97,3 +97,5 @@ export function expandHome(path: string, home: string = homedir()): string {
   if (path.startsWith('~/')) return join(home, path.slice(2));
   return path;
 }
+
+export { checkRelativePath, pathUnder, relativePathProblem } from './paths.ts';
