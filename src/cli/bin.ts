@@ -9,12 +9,26 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+/**
+ * Once the command is done, hutctl ends: anything still open by then (a stray timer or socket
+ * after a fault) cannot keep it — and whatever lock it holds — alive. Its locks die with it.
+ */
+function endSoon(code: number): void {
+  setTimeout(() => {
+    if (process.argv.includes('--debug'))
+      process.stderr.write('hutctl: exiting with handles still open (a bug worth reporting)\n');
+    process.exit(code);
+  }, 2000).unref();
+}
+
 main(process.argv).then(
   (code) => {
     process.exitCode = code;
+    endSoon(code);
   },
   (error: unknown) => {
     process.stderr.write(`hutctl: ${error instanceof Error ? error.stack : String(error)}\n`);
     process.exitCode = 1;
+    endSoon(1);
   },
 );

@@ -29,7 +29,12 @@ export async function printOutcome(
     note(
       `hutctl: ${report.status} (exit ${report.exit_code})${where} in ${report.duration_sec} s: ${report.human_summary}`,
     );
-    note(`hutctl: report ${outcome.reportPath}`);
+    if (!outcome.reportError) note(`hutctl: report ${outcome.reportPath}`);
+  }
+  if (outcome.reportError) {
+    // The job ran: its outcome is never lost, even when the evidence directory is full.
+    note(`hutctl: ${outcome.reportError}`);
+    if (!json) note(JSON.stringify(report));
   }
   process.exitCode = EXIT_FOR_STATUS[report.status];
 }

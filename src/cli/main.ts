@@ -69,7 +69,7 @@ Start here:
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
 
-  const named = argv.slice(2).find((arg) => arg in COMMANDS);
+  const named = argv.slice(2).find((arg) => Object.hasOwn(COMMANDS, arg));
   // Commands that take locks or run steps on this host start the keeper now, so its start-up
   // overlaps with loading the command instead of delaying the first lock.
   const words = argv.slice(2).filter((arg) => !arg.startsWith('-'));

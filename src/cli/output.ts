@@ -1,5 +1,9 @@
 /** How the CLI speaks: JSON to stdout for --json, short human lines otherwise, errors on stderr. */
-import { EXIT_STATUS, isHutError } from '../errors/index.ts';
+import { EXIT_STATUS, oneLine as escapeLine, isHutError } from '../errors/index.ts';
+import { redact } from '../secrets/index.ts';
+
+/** What the CLI prints of a message: one line, with every known secret redacted. */
+const oneLine = (text: string) => escapeLine(redact(text));
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -11,21 +15,22 @@ export function printLine(line: string): void {
 
 /** Progress and notes go to stderr so stdout stays clean for pipes. */
 export function note(line: string): void {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${redact(line)}\n`);
 }
 
 /** Prints an error the way a user should see it and returns the exit status. */
 export function reportError(error: unknown, options: { json: boolean; debug: boolean }): number {
   if (isHutError(error)) {
-    process.stderr.write(`hutctl: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`  ${error.hint}\n`);
-    if (options.json) {
-      printJson({ error: { code: error.code, message: error.message, hint: error.hint ?? null } });
-    }
+    const message = oneLine(error.message);
+    const hint = error.hint === undefined ? undefined : oneLine(error.hint);
+    process.stderr.write(`hutctl: ${message}\n`);
+    if (hint) process.stderr.write(`  ${hint}\n`);
+    if (options.json) printJson({ error: { code: error.code, message, hint: hint ?? null } });
     if (options.debug && error.stack) process.stderr.write(`${error.stack}\n`);
     return EXIT_STATUS[error.code];
   }
-  const fsProblem = describeFsError(error);
+  const described = describeFsError(error);
+  const fsProblem = described === null ? null : oneLine(described);
   if (fsProblem) {
     const hint = 'check the paths in hutctl.yaml, and that this user may write there';
     process.stderr.write(`hutctl: ${fsProblem}\n  ${hint}\n`);
@@ -34,7 +39,7 @@ export function reportError(error: unknown, options: { json: boolean; debug: boo
       process.stderr.write(`${error.stack}\n`);
     return EXIT_STATUS.IO;
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = oneLine(error instanceof Error ? error.message : String(error));
   process.stderr.write(`hutctl: unexpected error: ${message}\n`);
   if (options.debug && error instanceof Error && error.stack)
     process.stderr.write(`${error.stack}\n`);

@@ -1,6 +1,9 @@
 /** Reads a file argument, with `-` (or no argument) meaning standard input. */
-import { readFile } from 'node:fs/promises';
 import { HutError } from '../errors/index.ts';
+import { FileReadError, readTextFile } from '../files/index.ts';
+
+/** An invocation, a slot map or a packet is small; this bounds what a mistake can cost. */
+const INPUT_MAX_BYTES = 16 * 1024 * 1024;
 
 export async function readInput(
   path: string | undefined,
@@ -12,16 +15,22 @@ export async function readInput(
       });
     }
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    let size = 0;
+    for await (const chunk of process.stdin) {
+      size += (chunk as Buffer).length;
+      if (size > INPUT_MAX_BYTES)
+        throw new HutError(
+          'INPUT',
+          `stdin: more than ${INPUT_MAX_BYTES / 1024 / 1024} MiB of input`,
+        );
+      chunks.push(chunk as Buffer);
+    }
     return { text: Buffer.concat(chunks).toString('utf8'), source: 'stdin' };
   }
   try {
-    return { text: await readFile(path, 'utf8'), source: path };
+    return { text: readTextFile(path, INPUT_MAX_BYTES), source: path };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new HutError(
-      'INPUT',
-      `${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-    );
+    if (error instanceof FileReadError) throw new HutError('INPUT', error.message);
+    throw error;
   }
 }

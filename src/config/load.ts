@@ -1,9 +1,12 @@
 /** Finds, parses and validates hutctl.yaml (plus .lxd.env) into a resolved HutConfig. */
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { isDocument, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
-import { expandHome } from '../files/index.ts';
+import { expandHome, FileReadError, groupId, readTextFile } from '../files/index.ts';
+
+/** hutctl.yaml is a few KiB; anything past this is not a config file. */
+export const CONFIG_MAX_BYTES = 1024 * 1024;
+
 import { findConfigFile, type LoadOptions, lxdEnvPath } from './find.ts';
 import { readLxdEnv } from './lxd-env.ts';
 import { type ConfigFile, configFileSchema } from './schema.ts';
@@ -64,6 +67,7 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
       evidenceDir: path(parsed.paths?.evidence_dir, './evidence'),
       slotLockDir: path(parsed.paths?.slot_lock_dir, '/var/lock'),
       stateDir: path(parsed.paths?.state_dir, '~/.local/state/hutctl'),
+      shareGroup: null,
     },
     slots: {},
     profiles: {},
@@ -80,6 +84,18 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
     secretEnv: parsed.secrets?.env ?? [],
   };
 
+  const group = parsed.paths?.share_group;
+  if (group !== undefined) {
+    try {
+      config.paths.shareGroup = groupId(String(group));
+    } catch (error) {
+      problems.push({
+        file: String(file),
+        path: 'paths.share_group',
+        message: (error as Error).message.replace(/^paths\.share_group: /, ''),
+      });
+    }
+  }
   for (const [name, raw] of Object.entries(parsed.targets ?? {})) {
     const at = lineOf.get(`targets.${name}`);
     const target: Target = {
@@ -179,9 +195,11 @@ function readYaml(
 ): ConfigFile | null {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFile(file, CONFIG_MAX_BYTES);
   } catch (error) {
-    problems.push({ file, path: '', message: `cannot read: ${(error as Error).message}` });
+    const reason =
+      error instanceof FileReadError ? error.message.slice(file.length + 2) : String(error);
+    problems.push({ file, path: '', message: `cannot read: ${reason}` });
     return null;
   }
   const counter = new LineCounter();
@@ -199,7 +217,14 @@ function readYaml(
     }
     return null;
   }
-  const value = doc.toJS() ?? {};
+  let value: unknown;
+  try {
+    // Aliases are allowed, but not a billion of them (a YAML "alias bomb").
+    value = doc.toJS({ maxAliasCount: 1000 }) ?? {};
+  } catch (error) {
+    problems.push({ file, path: '', message: `cannot read: ${(error as Error).message}` });
+    return null;
+  }
   const position = (path: readonly PropertyKey[]) => {
     // The deepest node that exists along the path locates the problem.
     for (let depth = path.length; depth >= 0; depth--) {

@@ -1,6 +1,6 @@
 /** Reads `.lxd.env` (the old lxd_remote.sh settings) as data, never as shell, into an ssh target. */
-import { readFileSync } from 'node:fs';
-import { expandHome } from '../files/index.ts';
+import { existsSync } from 'node:fs';
+import { expandHome, FileReadError, readTextFile } from '../files/index.ts';
 import type { ConfigProblem, Target } from './types.ts';
 
 export const LXD_KEYS = [
@@ -70,15 +70,14 @@ export function readLxdEnv(
   file: string,
   home?: string,
 ): { target: Target | null; problems: ConfigProblem[] } {
+  if (!existsSync(file)) return { target: null, problems: [] };
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFile(file, 64 * 1024);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { target: null, problems: [] };
-    return {
-      target: null,
-      problems: [{ file, path: '', message: `cannot read: ${(error as Error).message}` }],
-    };
+    const reason =
+      error instanceof FileReadError ? error.message.slice(file.length + 2) : String(error);
+    return { target: null, problems: [{ file, path: '', message: `cannot read: ${reason}` }] };
   }
   const { values, problems } = parseEnvText(text, file);
   const get = (key: string) => values.get(key)?.value;

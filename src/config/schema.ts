@@ -1,5 +1,6 @@
 /** The hutctl.yaml schema: targets by role, paths, SSH connection reuse, job defaults, secret names. */
 import * as z from 'zod/mini';
+import { idSchema } from '../contract/id-schemas.ts';
 import '../contract/zod.ts';
 
 const roleKey = /^[a-z][a-z0-9-]{0,31}$/;
@@ -9,7 +10,11 @@ const envName = z.string().check(
   }),
 );
 const text = () => z.string().check(z.minLength(1));
-const seconds = () => z.int().check(z.positive());
+/** Whole seconds from 1 to `max` (every duration has a ceiling: Node clamps longer timers to 1 ms). */
+const seconds = (max: number) => z.int().check(z.positive(), z.lte(max));
+/** Seconds, fractions allowed, from `min` (0 or more) to `max`. */
+const span = (max: number, positive = false) =>
+  z.number().check(positive ? z.positive() : z.nonnegative(), z.lte(max));
 
 const common = {
   workdir: z.optional(text()),
@@ -45,16 +50,13 @@ export const targetSchema = z.discriminatedUnion('transport', [localTarget, sshT
     issue.code === 'invalid_union' ? "expected transport: 'local' or 'ssh'" : undefined,
 });
 
-const slotId = z
-  .string()
-  .check(z.regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'a slot id is lower-case, such as hut-01' }));
+const slotId = idSchema('slot');
 const argv = () => z.array(text()).check(z.minLength(1, { error: 'a command needs a program' }));
-const duration = () => z.number().check(z.nonnegative());
 
 const powerCommon = {
-  off_sec: z.optional(duration()),
-  on_sec: z.optional(duration()),
-  cooldown_sec: z.optional(duration()),
+  off_sec: z.optional(span(3600)),
+  on_sec: z.optional(span(3600)),
+  cooldown_sec: z.optional(span(86400)),
   max_retries: z.optional(z.int().check(z.gte(0), z.lte(10))),
 };
 
@@ -79,7 +81,7 @@ const powerSchema = z.discriminatedUnion(
 const slotSchema = z.strictObject({
   serial: text(),
   profile: z.optional(text()),
-  labels: z.optional(z.array(text())),
+  labels: z.optional(z.array(idSchema('label'))),
   power: z.optional(powerSchema),
 });
 
@@ -87,13 +89,13 @@ const profileSchema = z.strictObject({
   flash: z.optional(z.union([z.enum(['esptool', 'idf']), argv()])),
   artifact: z.optional(text()),
   boot_marker: z.optional(text()),
-  boot_timeout_sec: z.optional(z.number().check(z.positive())),
-  baud: z.optional(z.int().check(z.positive())),
+  boot_timeout_sec: z.optional(span(3600, true)),
+  baud: z.optional(z.int().check(z.positive(), z.lte(16_000_000))),
 });
 
 export const configFileSchema = z.strictObject({
   artifacts: z.optional(z.strictObject({ store: z.optional(text()) })),
-  profiles: z.optional(z.record(text(), profileSchema)),
+  profiles: z.optional(z.record(idSchema('profile'), profileSchema)),
   slots: z.optional(z.record(slotId, slotSchema)),
   serial: z.optional(z.strictObject({ by_id_dir: z.optional(text()) })),
   home_assistant: z.optional(
@@ -104,8 +106,8 @@ export const configFileSchema = z.strictObject({
       }),
       token_env: z.optional(text()),
       token_file: z.optional(text()),
-      timeout_sec: z.optional(z.number().check(z.positive())),
-      confirm_timeout_sec: z.optional(z.number().check(z.positive())),
+      timeout_sec: z.optional(span(300, true)),
+      confirm_timeout_sec: z.optional(span(3600, true)),
     }),
   ),
   targets: z.optional(
@@ -121,19 +123,22 @@ export const configFileSchema = z.strictObject({
       evidence_dir: z.optional(text()),
       slot_lock_dir: z.optional(text()),
       state_dir: z.optional(text()),
+      share_group: z.optional(
+        z.union([z.string().check(z.regex(/^[a-z_][a-z0-9_-]*\$?$|^\d+$/)), z.int()]),
+      ),
     }),
   ),
   ssh: z.optional(
     z.strictObject({
       control_dir: z.optional(text()),
-      control_persist_sec: z.optional(z.int().check(z.nonnegative())),
-      connect_timeout_sec: z.optional(seconds()),
-      server_alive_interval_sec: z.optional(seconds()),
+      control_persist_sec: z.optional(z.int().check(z.nonnegative(), z.lte(86400))),
+      connect_timeout_sec: z.optional(seconds(600)),
+      server_alive_interval_sec: z.optional(seconds(3600)),
     }),
   ),
   jobs: z.optional(
     z.strictObject({
-      kill_grace_sec: z.optional(z.number().check(z.positive())),
+      kill_grace_sec: z.optional(span(600, true)),
     }),
   ),
   secrets: z.optional(

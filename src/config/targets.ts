@@ -15,7 +15,7 @@ export function localTarget(workdir?: string): Target {
 
 /** The named target; `local` is always available unless the config redefines it. */
 export function resolveTarget(config: HutConfig, name: string): Target {
-  const target = config.targets[name];
+  const target = Object.hasOwn(config.targets, name) ? config.targets[name] : undefined;
   if (target) return target;
   if (name === 'local') return localTarget();
   const known = Object.keys(config.targets);

@@ -70,6 +70,8 @@ export interface HutConfig {
     evidenceDir: string;
     slotLockDir: string;
     stateDir: string;
+    /** The group evidence and state are shared with (gid), or null: private to the user. */
+    shareGroup: number | null;
   };
   slots: Record<string, Slot>;
   profiles: Record<string, PlatformProfile>;

@@ -1,22 +1,51 @@
-/** Identifiers that end up in file names, and the evidence file names built from them. */
-import * as z from 'zod/mini';
-import './zod.ts';
+/**
+ * hutctl's one id grammar. Every id that names a file or reaches a program — job_id, lock_key,
+ * task id, thread_ref, slot, commit SHA, profile — is checked here, at the edge, whatever its
+ * source (argv, an invocation, hutctl.yaml, an answer from Codex), before anything uses it.
+ */
+import { HutError, quoteValue } from '../errors/index.ts';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const SAFE_ID_RULE =
+  "letters, digits, '.', '_' and '-', starting with a letter or digit, at most 128 characters (it names files)";
 
-/** A job_id or lock_key: it names files, so it may never reach outside its directory. */
-export const safeId = (what: string) =>
-  z.string().check(
-    z.regex(SAFE_ID, {
-      error: `${what} may hold only letters, digits, '.', '_' and '-', must start with a letter or digit, and be at most 128 characters (it names files)`,
-    }),
-  );
+export const ID_GRAMMAR = {
+  job_id: { pattern: SAFE_ID, rule: SAFE_ID_RULE },
+  lock_key: { pattern: SAFE_ID, rule: SAFE_ID_RULE },
+  task_id: { pattern: SAFE_ID, rule: SAFE_ID_RULE },
+  thread_ref: { pattern: SAFE_ID, rule: SAFE_ID_RULE },
+  slot: {
+    pattern: /^[a-z][a-z0-9-]{0,31}$/,
+    rule: "lower-case letters, digits and '-', starting with a letter, at most 32 characters (such as hut-01)",
+  },
+  sha: { pattern: /^[0-9a-fA-F]{7,64}$/, rule: 'a commit SHA: 7 to 64 hexadecimal digits' },
+  profile: {
+    pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    rule: "letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters",
+  },
+  label: {
+    pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    rule: "letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters",
+  },
+} as const;
 
-export const roleName = z.string().check(
-  z.regex(/^[a-z][a-z0-9-]{0,31}$/, {
-    error: 'a role is lower-case letters, digits and -, starting with a letter',
-  }),
-);
+export type IdKind = keyof typeof ID_GRAMMAR;
+
+/** The id itself (a SHA in lower case), or an INPUT error naming the id, its source and the rule. */
+export function checkId(kind: IdKind, value: string, source?: string): string {
+  const { pattern, rule } = ID_GRAMMAR[kind];
+  if (!pattern.test(value)) {
+    throw new HutError(
+      'INPUT',
+      `${source ? `${source}: ` : ''}${kind} ${quoteValue(value)} is not valid: ${rule}`,
+    );
+  }
+  return kind === 'sha' ? value.toLowerCase() : value;
+}
+
+export function isValidId(kind: IdKind, value: string): boolean {
+  return ID_GRAMMAR[kind].pattern.test(value);
+}
 
 export function isSafeId(value: string): boolean {
   return SAFE_ID.test(value);
@@ -35,7 +64,7 @@ export function utcIso(date: Date): string {
 
 /** The base name (no extension) of a job's evidence files: `<role>_<job_id>_<YYYYMMDD_HHMMSS>_utc`. */
 export function evidenceBaseName(role: string, jobId: string, start: Date): string {
-  return `${role}_${jobId}_${utcStamp(start)}_utc`;
+  return `${role}_${checkId('job_id', jobId)}_${utcStamp(start)}_utc`;
 }
 
 /** Parses an evidence base name back; null when it is not one. */

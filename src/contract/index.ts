@@ -1,7 +1,12 @@
 /** The WS2 job contract: schemas, validation, ids and evidence names. */
+
+export { idSchema } from './id-schemas.ts';
 export {
+  checkId,
   evidenceBaseName,
+  type IdKind,
   isSafeId,
+  isValidId,
   parseEvidenceBaseName,
   utcIso,
   utcStamp,
@@ -14,6 +19,7 @@ export {
   REPORT_STATUSES,
   type Report,
   type ReportStatus,
+  ROLE_TIMEOUTS,
   reportSchema,
   type StepResult,
   TARGET_ROLES,

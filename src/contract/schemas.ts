@@ -1,10 +1,16 @@
 /** The WS2 contract: ws2.invocation.v1 and ws2.report.v1, field for field as GOAL-001 defines them. */
 
 import * as z from 'zod/mini';
-import { roleName, safeId } from './ids.ts';
+import { roleName, safeId } from './id-schemas.ts';
 import './zod.ts';
 
 export const TARGET_ROLES = ['infra', 'runner'] as const;
+
+/** The WS2 guardrails: each role's default and maximum time budget, in seconds. */
+export const ROLE_TIMEOUTS = {
+  infra: { defaultSec: 600, maxSec: 3600 },
+  runner: { defaultSec: 1800, maxSec: 14400 },
+} as const;
 export const REPORT_STATUSES = ['success', 'failed', 'timeout', 'cancelled'] as const;
 
 const utcInstant = z.iso.datetime({
@@ -16,27 +22,48 @@ const commitSha = z
   .string()
   .check(z.regex(/^(none|[0-9a-fA-F]{7,64})$/, { error: "expected a hex commit SHA or 'none'" }));
 
-const nonEmpty = () => z.string().check(z.minLength(1));
+/** Text that can reach a program: a NUL byte would cut it short there, so it is refused here. */
+const noNul = (what: string) =>
+  z.refine<string>((value) => !value.includes('\0'), {
+    error: `${what} may not contain a NUL byte`,
+  });
+const nonEmpty = (what = 'a value') => z.string().check(z.minLength(1), noNul(what));
 
 export const invocationSchema = z
   .strictObject({
     schema_version: z.literal('ws2.invocation.v1'),
     job_id: safeId('job_id'),
     target_role: z.enum(TARGET_ROLES),
-    requested_by: nonEmpty(),
+    requested_by: nonEmpty('requested_by'),
     request_utc: utcInstant,
     commit_sha: z.optional(commitSha),
-    repo: z.optional(nonEmpty()),
-    workdir: z.optional(nonEmpty()),
+    repo: z.optional(nonEmpty('repo')),
+    workdir: z.optional(nonEmpty('workdir')),
     command: z
-      .array(z.string().check(z.minLength(1, { error: 'a step may not be empty' })))
+      .array(
+        z.string().check(z.minLength(1, { error: 'a step may not be empty' }), noNul('a step')),
+      )
       .check(z.minLength(1, { error: 'command needs at least one step' })),
     timeout_sec: z.int().check(z.positive()),
     lock_key: safeId('lock_key'),
-    expected_artifacts: z.optional(z.array(nonEmpty())),
-    notes: z.optional(z.string()),
+    expected_artifacts: z.optional(z.array(nonEmpty('an expected artifact'))),
+    notes: z.optional(z.string().check(noNul('notes'))),
   })
   .check(
+    // One policy for `contract validate` and `job run`: the role's maximum time budget.
+    z.superRefine((inv, ctx) => {
+      const limits = Object.hasOwn(ROLE_TIMEOUTS, inv.target_role)
+        ? ROLE_TIMEOUTS[inv.target_role]
+        : undefined;
+      if (limits && inv.timeout_sec > limits.maxSec) {
+        ctx.issues.push({
+          code: 'custom',
+          path: ['timeout_sec'],
+          input: inv.timeout_sec,
+          message: `${inv.timeout_sec} s is above the ${inv.target_role} maximum of ${limits.maxSec} s (the default is ${limits.defaultSec})`,
+        });
+      }
+    }),
     z.meta({
       $id: 'ws2.invocation.v1',
       title: 'ws2.invocation.v1',

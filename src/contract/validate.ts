@@ -58,7 +58,8 @@ export function checkContract(value: unknown, expected?: ContractName): Contract
       ? (value as Record<string, unknown>).schema_version
       : undefined;
   const name =
-    expected ?? (typeof declared === 'string' && declared in CONTRACTS ? declared : null);
+    expected ??
+    (typeof declared === 'string' && Object.hasOwn(CONTRACTS, declared) ? declared : null);
   if (name === null) {
     const message =
       declared === undefined

@@ -4,21 +4,20 @@
  * follow the turn to `turn/completed` under a deadline, answer approvals by policy, and end
  * with a ws2.report.v1 (executor remote_codex) next to a log of every protocol message.
  */
-import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { HutConfig, Target } from '../config/index.ts';
-import { evidenceBaseName, type Report, utcIso } from '../contract/index.ts';
+import { checkId, evidenceBaseName, type Report, utcIso } from '../contract/index.ts';
 import { HutError } from '../errors/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
 import {
   cancelFlagPath,
   clearCancel,
   EvidenceLog,
+  prepareEvidenceDir,
   readCancel,
-  redactText,
-  secretValues,
 } from '../jobs/index.ts';
+import { collectSecrets, redact as redactText } from '../secrets/index.ts';
 import { transportFor } from '../transport/index.ts';
 import { execArgv, runExecTurn } from './exec.ts';
 import { AppServerPeer, RpcError } from './rpc.ts';
@@ -52,6 +51,8 @@ export interface DelegateOutcome {
   report: Report;
   reportPath: string;
   threadRef: string | null;
+  /** Set when the report (or the thread record) could not be written; the report is complete. */
+  reportError?: string;
 }
 
 interface Turn {
@@ -61,16 +62,18 @@ interface Turn {
 
 export async function delegate(options: DelegateOptions): Promise<DelegateOutcome> {
   const { config, target } = options;
+  checkId('job_id', options.jobId, '--job-id');
+  if (options.threadRef !== undefined) checkId('thread_ref', options.threadRef, '--thread');
   const progress = options.progress ?? (() => {});
   const codex = target.codex ?? { command: ['codex', 'app-server'] };
   const argv = codex.codexHome
     ? ['env', `CODEX_HOME=${codex.codexHome}`, ...codex.command]
     : codex.command;
   const transport = transportFor(target, config);
-  const secrets = secretValues(config.secretEnv);
+  const secrets = collectSecrets(config);
   const start = new Date();
   const base = evidenceBaseName(options.role, options.jobId, start);
-  await mkdir(options.evidenceDir, { recursive: true });
+  prepareEvidenceDir(options.evidenceDir, config.paths.shareGroup, true);
   const log = EvidenceLog.create(join(options.evidenceDir, `${base}.log`));
   const cancelPath = cancelFlagPath(config.paths.cancelDir, options.jobId);
 
@@ -108,7 +111,7 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
           progress,
         },
       );
-      threadRef = turn.threadRef ?? threadRef;
+      threadRef = turn.threadRef ? fromServer(turn.threadRef) : threadRef;
       commands.push(...turn.commands);
       if (turn.tokens !== null) usage.turn = turn.tokens;
       if (turn.status === 'completed') {
@@ -206,7 +209,7 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
           ...threadParams,
         })) as { thread: { id: string } })
       : ((await peer.request('thread/start', threadParams)) as { thread: { id: string } });
-    threadRef = thread.thread.id;
+    threadRef = fromServer(thread.thread.id);
     progress(`thread ${threadRef}${options.threadRef ? ' (resumed)' : ''}`);
     await recordThread(config.paths.stateDir, {
       thread_ref: threadRef,
@@ -321,7 +324,13 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
     ...tokens,
   };
   const reportPath = join(options.evidenceDir, `${base}.json`);
-  await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  let reportError: string | undefined;
+  try {
+    await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  } catch (error) {
+    // The turn ran and its thread_ref matters most: the caller still prints the report.
+    reportError = `the report could not be written to ${reportPath}: ${(error as Error).message}`;
+  }
   if (threadRef) {
     await recordThread(config.paths.stateDir, {
       thread_ref: threadRef,
@@ -331,9 +340,11 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
       status,
       last_message: report.human_summary,
       updated_utc: end.toISOString(),
+    }).catch((error) => {
+      reportError ??= `the thread record could not be written: ${(error as Error).message}`;
     });
   }
-  return { report, reportPath, threadRef };
+  return { report, reportPath, threadRef, ...(reportError ? { reportError } : {}) };
 }
 
 /** Ends the shared try block once the exec mechanism has its result. */
@@ -346,4 +357,9 @@ function isConnect(error: unknown): boolean {
 /** ", ssh: <its message>" when ssh said something, else nothing. */
 function stderrNote(tail: string): string {
   return tail && tail !== 'no output on stderr' ? `: ${tail}` : '';
+}
+
+/** A thread id as Codex answered it: it names a file, so it keeps to the id grammar too. */
+function fromServer(id: unknown): string {
+  return checkId('thread_ref', String(id), 'the thread id Codex answered');
 }

@@ -1,7 +1,8 @@
 /** The thread_ref ↔ job_id ↔ goal/WS index: which Codex thread works on what, and what it last said. */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../files/index.ts';
+import { checkId } from '../contract/index.ts';
+import { pathUnder, writeFileAtomic } from '../files/index.ts';
 
 export interface ThreadRecord {
   thread_ref: string;
@@ -17,7 +18,7 @@ const dir = (stateDir: string) => join(stateDir, 'threads');
 
 export async function recordThread(stateDir: string, record: ThreadRecord): Promise<void> {
   await writeFileAtomic(
-    join(dir(stateDir), `${record.thread_ref}.json`),
+    pathUnder(dir(stateDir), `${checkId('thread_ref', record.thread_ref)}.json`),
     `${JSON.stringify(record, null, 2)}\n`,
   );
 }

@@ -5,9 +5,9 @@
  * GITLAB_PASSWORD flagged as bootstrap-only. Names and states only; never a value.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnvText } from '../config/index.ts';
+import { credsRoot } from '../secrets/index.ts';
 
 export interface CredCheck {
   subject: string;
@@ -17,14 +17,7 @@ export interface CredCheck {
 
 const REQUIRED = ['GITLAB_HOST', 'GITLAB_USER', 'GITLAB_PAT'];
 
-export function credsRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return join(
-    env.XDG_CONFIG_HOME || join(env.HOME ?? homedir(), '.config'),
-    'codex',
-    'credentials',
-    'gitlab',
-  );
-}
+export { credsRoot };
 
 export function checkCreds(options: { role?: string; env?: NodeJS.ProcessEnv } = {}): CredCheck[] {
   const root = credsRoot(options.env);

@@ -49,3 +49,22 @@ export class HutError extends Error {
 export function isHutError(error: unknown): error is HutError {
   return error instanceof HutError;
 }
+
+/**
+ * A value from outside, quoted for a one-line message: JSON-escaped (so a line break, NUL or
+ * lone surrogate shows as an escape), line separators escaped too, and cut at `max` characters.
+ */
+export function quoteValue(value: string, max = 80): string {
+  const cut = value.length > max ? `${value.slice(0, max)}…` : value;
+  return JSON.stringify(cut).replace(
+    /[\u0085\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** Text made safe to print as one line: control characters and line separators escaped. */
+export function oneLine(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) =>
+    ch === '\t' ? ' ' : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}

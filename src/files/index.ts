@@ -99,3 +99,5 @@ export function expandHome(path: string, home: string = homedir()): string {
 }
 
 export { checkRelativePath, pathUnder, relativePathProblem } from './paths.ts';
+export { checkWritableDir, groupId, privateDir, unsafeDirMode } from './private.ts';
+export { FileReadError, readTextFile } from './read.ts';

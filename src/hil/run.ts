@@ -12,7 +12,7 @@ import { type HutConfig, localTarget, type PlatformProfile, type Slot } from '..
 import { utcIso, utcStamp } from '../contract/index.ts';
 import { HutError, isHutError } from '../errors/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
-import { EvidenceLog, startStep } from '../jobs/index.ts';
+import { EvidenceLog, prepareEvidenceDir, startStep } from '../jobs/index.ts';
 import { backendFor, coldBoot } from '../power/index.ts';
 import { acquireSlot, candidateSlots, ttyOf } from '../slots/index.ts';
 import { LocalTransport, shellQuote } from '../transport/index.ts';
@@ -37,6 +37,8 @@ export interface HilResult {
   flash_ms: number | null;
   boot_ms: number | null;
   evidence: string[];
+  /** Set when the result file could not be written (the result itself is complete). */
+  evidence_error?: string;
   started_utc: string;
   ended_utc: string;
   duration_sec: number;
@@ -69,6 +71,8 @@ export async function runHil(options: HilRunOptions): Promise<HilResult> {
   });
   const progress = options.progress ?? (() => {});
   const evidenceDir = options.evidenceDir ?? config.paths.evidenceDir;
+  // Evidence that cannot be written stops the run before it takes a slot.
+  prepareEvidenceDir(evidenceDir, config.paths.shareGroup, true);
   const owner = {
     job_id: `hil-${sha.slice(0, 12)}-${test}`,
     pid: process.pid,
@@ -129,10 +133,16 @@ async function runOnSlot(
     result.ended_utc = utcIso(ended);
     result.duration_sec = Math.round(ended.getTime() - started.getTime()) / 1000;
     result.evidence.push(join(evidenceDir, `${base}.json`));
-    await writeFileAtomic(
-      join(evidenceDir, `${base}.json`),
-      `${JSON.stringify(result, null, 2)}\n`,
-    );
+    try {
+      await writeFileAtomic(
+        join(evidenceDir, `${base}.json`),
+        `${JSON.stringify(result, null, 2)}\n`,
+      );
+    } catch (error) {
+      // The outcome is still the caller's to print: a full disk never loses it.
+      result.evidence.pop();
+      result.evidence_error = `the result could not be written to ${join(evidenceDir, `${base}.json`)}: ${(error as Error).message}`;
+    }
     return result;
   };
   say(
@@ -140,7 +150,10 @@ async function runOnSlot(
   );
   progress(`${slot.id}: ${test} for ${sha.slice(0, 12)}`);
 
-  const profile = profileName ? config.profiles[profileName] : undefined;
+  const profile =
+    profileName && Object.hasOwn(config.profiles, profileName)
+      ? config.profiles[profileName]
+      : undefined;
   if (!profile) {
     return finish(
       'blocked',

@@ -1,8 +1,8 @@
 /** Cancellation requests: a flag file `/tmp/codex-cancel-<job_id>.flag`, as the WS2 contract says. */
-import { readFileSync, rmSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, rmSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../files/index.ts';
+import { checkId } from '../contract/ids.ts';
+import { pathUnder, writeFileAtomic } from '../files/index.ts';
 
 export interface CancelRequest {
   job_id: string;
@@ -13,7 +13,7 @@ export interface CancelRequest {
 }
 
 export function cancelFlagPath(cancelDir: string, jobId: string): string {
-  return join(cancelDir, `codex-cancel-${jobId}.flag`);
+  return pathUnder(cancelDir, `codex-cancel-${checkId('job_id', jobId)}.flag`);
 }
 
 export async function requestCancel(
@@ -32,13 +32,29 @@ export async function requestCancel(
   return path;
 }
 
-/** The pending request, or null. A flag that is not ours (plain `touch`) counts as a between-steps cancel. */
+/**
+ * The pending request, or null. The cancel directory is shared (/tmp), so a flag counts only
+ * when it is a plain file owned by this user or root: another user can neither cancel our job
+ * nor pre-cancel one. A flag that is not ours in format (plain `touch`) is a between-steps cancel.
+ */
 export function readCancel(path: string): CancelRequest | null {
   let text: string;
+  let fd: number;
   try {
-    text = readFileSync(path, 'utf8');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch {
     return null;
+  }
+  try {
+    const stat = fstatSync(fd);
+    const me = process.getuid?.() ?? 0;
+    if (!stat.isFile() || (stat.uid !== me && stat.uid !== 0) || stat.size > 4096) return null;
+    const buffer = Buffer.alloc(stat.size);
+    text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
   }
   try {
     const value = JSON.parse(text) as Partial<CancelRequest>;
@@ -53,6 +69,9 @@ export function readCancel(path: string): CancelRequest | null {
   }
 }
 
+/** Removes our flag; one another user left in a shared directory is not ours to remove. */
 export function clearCancel(path: string): void {
-  rmSync(path, { force: true });
+  try {
+    rmSync(path, { force: true });
+  } catch {}
 }

@@ -10,6 +10,8 @@ export interface RunningRecord {
   host: string;
   start_utc: string;
   log_path: string;
+  /** The final report, when it could not be written to its own file (a full disk). */
+  report?: Report;
 }
 
 export interface JobEvidence {
@@ -27,8 +29,10 @@ export async function findJobEvidence(dir: string, jobId: string): Promise<JobEv
   let names: string[];
   try {
     names = await readdir(dir);
-  } catch {
-    return [];
+  } catch (error) {
+    // No directory yet means no runs; one this user may not read is a problem to report.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
   }
   const byBase = new Map<string, JobEvidence>();
   for (const name of names) {
@@ -68,11 +72,18 @@ export async function readRunning(path: string): Promise<RunningRecord | null> {
  * Where a run stands: `ended` (it has a report), `running` (its executor is alive, or lives on
  * another host), or `interrupted` (the executor died without a report).
  */
-export async function runState(
-  run: JobEvidence,
-): Promise<{ state: 'ended' | 'running' | 'interrupted'; record: RunningRecord | null }> {
+export async function runState(run: JobEvidence): Promise<{
+  state: 'ended' | 'running' | 'interrupted';
+  record: RunningRecord | null;
+  /** The report kept in the running record when its own file could not be written. */
+  keptReport?: Report;
+}> {
   if (run.reportPath) return { state: 'ended', record: null };
   const record = run.runningPath ? await readRunning(run.runningPath) : null;
+  if (record?.report) {
+    const kept = reportSchema.safeParse(record.report);
+    if (kept.success) return { state: 'ended', record, keptReport: kept.data };
+  }
   const alive = record ? executorAlive(record) : false;
   return { state: alive === false ? 'interrupted' : 'running', record };
 }

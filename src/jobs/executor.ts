@@ -2,7 +2,7 @@
  * The job executor: lock -> steps -> timeout / cancel -> log -> report. Every outcome, including
  * a lost connection, ends in a ws2.report.v1 written atomically next to the streamed log.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { HutConfig, Target } from '../config/index.ts';
@@ -15,15 +15,21 @@ import {
   utcIso,
 } from '../contract/index.ts';
 import { HutError, isHutError } from '../errors/index.ts';
-import { writeFileAtomic, writeMarkerAtomicSync } from '../files/index.ts';
+import {
+  checkWritableDir,
+  privateDir,
+  writeFileAtomic,
+  writeMarkerAtomicSync,
+} from '../files/index.ts';
 import { acquireLock, describeHolder, type HeldLock, type LockOwner } from '../locks/index.ts';
+import { collectSecrets, redact as redactText } from '../secrets/index.ts';
 import type { Transport } from '../transport/index.ts';
 import { cancelFlagPath, clearCancel, readCancel } from './cancel.ts';
 import { executorAlive, findJobEvidence, type RunningRecord, readRunning } from './evidence.ts';
 import { EvidenceLog } from './evidence-log.ts';
 import { LogFollower } from './follow.ts';
 import { checkTimeout, jobLockPath } from './policy.ts';
-import { RedactStream, redactText, secretValues } from './redact.ts';
+import { RedactStream } from './redact.ts';
 import { type StepOutput, startStep, WORKDIR_MISSING } from './step.ts';
 
 export type JobProgress = (line: string) => void;
@@ -75,6 +81,8 @@ export interface JobOutcome {
   report: Report;
   reportPath: string;
   logPath: string;
+  /** Set when the report could not be written where configured (the report is still here). */
+  reportError?: string;
 }
 
 export const EXIT_FOR_STATUS: Record<ReportStatus, number> = {
@@ -88,9 +96,11 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   const { invocation: inv, config, evidenceDir } = options;
   const progress = options.progress ?? (() => {});
   checkTimeout(inv, options.source);
+  // Before any lock is taken: evidence that cannot be written stops the job here, holding nothing.
+  prepareEvidenceDir(evidenceDir, config.paths.shareGroup);
   await refuseDuplicate(evidenceDir, inv.job_id, options.replace === true);
 
-  const secrets = secretValues(config.secretEnv, options.env);
+  const secrets = collectSecrets(config, options.env);
   const cancelPath = cancelFlagPath(config.paths.cancelDir, inv.job_id);
   const lockPath = jobLockPath(config.paths.lockDir, inv.target_role, inv.lock_key);
   const owner: LockOwner = {
@@ -143,17 +153,38 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     stopWatch();
   }
 
+  try {
+    return await runLocked(options, lock, early, { lockPath, cancelPath, secrets, progress });
+  } finally {
+    await lock?.release();
+  }
+}
+
+interface LockedContext {
+  lockPath: string;
+  cancelPath: string;
+  secrets: string[];
+  progress: JobProgress;
+}
+
+/** Evidence, steps and report, with the lock held (or after an early end): nothing is lost. */
+async function runLocked(
+  options: RunJobOptions,
+  lock: HeldLock | null,
+  early: { status: ReportStatus; exitCode: number; summary: string } | null,
+  { lockPath, cancelPath, secrets, progress }: LockedContext,
+): Promise<JobOutcome> {
+  const { invocation: inv, evidenceDir } = options;
   const start = new Date();
   const base = evidenceBaseName(inv.target_role, inv.job_id, start);
-  mkdirSync(evidenceDir, { recursive: true });
   const logPath = join(evidenceDir, `${base}.log`);
   const reportPath = join(evidenceDir, `${base}.json`);
   const runningPath = join(evidenceDir, `${base}.running`);
+  prepareEvidenceDir(evidenceDir, options.config.paths.shareGroup, true);
   let log: EvidenceLog;
   try {
     log = EvidenceLog.create(logPath);
   } catch (error) {
-    await lock?.release();
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     throw new HutError(
       'DUPLICATE_JOB',
@@ -168,7 +199,16 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     start_utc: utcIso(start),
     log_path: logPath,
   };
-  writeMarkerAtomicSync(runningPath, `${JSON.stringify(running)}\n`);
+  try {
+    // The running record also reserves the space the report will need: on a disk that fills up
+    // while the job runs, the outcome is written over it in place (no new blocks needed).
+    writeMarkerAtomicSync(runningPath, padTo(`${JSON.stringify(running)}\n`, reserveFor(inv)));
+  } catch (error) {
+    // Nothing has run: leave no evidence of a run that never was.
+    await log.close().catch(() => {});
+    rmSync(logPath, { force: true });
+    throw error;
+  }
   const say = (line: string) => void log.line(redactText(line, secrets));
 
   let result: StepsResult;
@@ -186,6 +226,16 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
       );
       result = await runSteps(options, commands, { log, say, secrets, cancelPath, progress });
     }
+  } catch (error) {
+    // hutctl's own fault mid-job: the job still ends with a report that says so.
+    result = {
+      status: 'failed',
+      exitCode: 1,
+      summary: `hutctl failed while running the job: ${(error as Error).message}`,
+      signal: null,
+      steps: [],
+      recoveries: [],
+    };
   } finally {
     await lock?.release();
   }
@@ -228,10 +278,80 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   if (log.error) {
     report.human_summary += ` (the log could not be written completely: ${log.error.message})`;
   }
-  await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
-  rmSync(runningPath, { force: true });
-  clearCancel(cancelPath);
-  return { report, reportPath, logPath };
+  const text = `${JSON.stringify(report, null, 2)}\n`;
+  let reportError: string | null = null;
+  try {
+    await writeFileAtomic(reportPath, text);
+    rmSync(runningPath, { force: true });
+  } catch (error) {
+    reportError = `the report could not be written to ${reportPath}: ${fsReason(error)}`;
+    try {
+      overwriteInPlace(runningPath, `${JSON.stringify({ ...running, report })}\n`);
+      reportError += `; it is kept in ${runningPath}`;
+    } catch {}
+  }
+  try {
+    clearCancel(cancelPath);
+  } catch {}
+  return { report, reportPath, logPath, ...(reportError ? { reportError } : {}) };
+}
+
+/**
+ * Checks, creating nothing yet, that the evidence directory can be written; with `create`, also
+ * makes it (private, or shared with the team's group).
+ */
+export function prepareEvidenceDir(dir: string, group: number | null, create = false): void {
+  try {
+    if (create) privateDir(dir, group);
+    checkWritableDir(dir);
+  } catch (error) {
+    throw new HutError('IO', `cannot keep evidence in ${dir}: ${fsReason(error)}`, {
+      hint: 'set paths.evidence_dir in hutctl.yaml (or pass --evidence-dir) to a directory this user may write',
+    });
+  }
+}
+
+/** Room for the report: its steps and summary, with plenty to spare. */
+function reserveFor(inv: Invocation): number {
+  const commands = inv.command.reduce((n, step) => n + Buffer.byteLength(step), 0);
+  return Math.max(16 * 1024, 2 * commands + 8 * 1024);
+}
+
+function padTo(text: string, size: number): string {
+  const bytes = Buffer.byteLength(text);
+  return bytes >= size ? text : text + ' '.repeat(size - bytes);
+}
+
+/**
+ * Writes `text` over the start of an existing file without growing it (blocks it already has,
+ * so it works on a full disk); what is left of the old content becomes spaces.
+ */
+function overwriteInPlace(path: string, text: string): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW);
+  try {
+    const size = fstatSync(fd).size;
+    const data = Buffer.from(text);
+    if (data.length > size) throw new Error('the reserved space is too small');
+    const padded = Buffer.alloc(size, 0x20);
+    data.copy(padded);
+    writeSync(fd, padded, 0, size, 0);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fsReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reasons: Record<string, string> = {
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'disk quota exceeded',
+    EACCES: 'permission denied',
+    EROFS: 'read-only file system',
+    ENOENT: 'the directory is gone',
+    EIO: 'input/output error',
+  };
+  return (code && reasons[code]) ?? (error as Error).message;
 }
 
 class CancelledWhileWaiting extends Error {}
@@ -454,6 +574,7 @@ function watchCancel(
     const request = readCancel(path);
     if (request) fire(request.now);
   }, pollMs);
+  timer.unref();
   return () => {
     clearInterval(timer);
     signal?.removeEventListener('abort', onAbort);

@@ -17,6 +17,7 @@ export class LogFollower {
     this.out = out;
     this.position = from;
     this.timer = setInterval(() => this.copy(), pollMs);
+    this.timer.unref();
   }
 
   /** Copies what is left up to `end` (the log's size when the step ended) and stops. */

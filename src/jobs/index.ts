@@ -15,10 +15,11 @@ export {
   EXIT_FOR_STATUS,
   type JobOutcome,
   type JobProgress,
+  prepareEvidenceDir,
   type RunJobOptions,
   runJob,
   type StepFailure,
 } from './executor.ts';
 export { checkTimeout, jobLockPath, ROLE_TIMEOUTS } from './policy.ts';
-export { REDACTED, RedactStream, redactText, secretValues } from './redact.ts';
+export { RedactStream } from './redact.ts';
 export { type RunningStep, startStep } from './step.ts';

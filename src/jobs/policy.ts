@@ -1,15 +1,13 @@
 /** The WS2 guardrail defaults: timeouts per role, lock and cancel paths. */
-import { join } from 'node:path';
-import type { Invocation } from '../contract/index.ts';
+import { checkId } from '../contract/ids.ts';
+import { type Invocation, ROLE_TIMEOUTS } from '../contract/index.ts';
 import { HutError } from '../errors/index.ts';
+import { pathUnder } from '../files/index.ts';
 
-export const ROLE_TIMEOUTS = {
-  infra: { defaultSec: 600, maxSec: 3600 },
-  runner: { defaultSec: 1800, maxSec: 14400 },
-} as const;
+export { ROLE_TIMEOUTS } from '../contract/index.ts';
 
 export function jobLockPath(lockDir: string, role: string, lockKey: string): string {
-  return join(lockDir, `codex-${role}-${lockKey}.lock`);
+  return pathUnder(lockDir, `codex-${role}-${checkId('lock_key', lockKey)}.lock`);
 }
 
 /** Refuses a timeout above the role's maximum (an input error, not a job failure). */

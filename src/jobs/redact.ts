@@ -1,21 +1,6 @@
-/** Removes known secret values from text and streams before they reach a log or a report. */
+/** Removes known secret values from a byte stream before it reaches a log (see src/secrets). */
 import { Transform, type TransformCallback } from 'node:stream';
-
-export const REDACTED = '[REDACTED]';
-
-/** The values of the environment variables the config marks secret (empty ones ignored). */
-export function secretValues(
-  names: readonly string[],
-  env: NodeJS.ProcessEnv = process.env,
-): string[] {
-  return names.map((name) => env[name] ?? '').filter((value) => value.length >= 4);
-}
-
-export function redactText(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) out = out.replaceAll(secret, REDACTED);
-  return out;
-}
+import { REDACTED } from '../secrets/index.ts';
 
 /**
  * A byte stream filter. It holds back the last (longest secret - 1) bytes of each chunk so a

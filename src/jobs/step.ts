@@ -11,17 +11,21 @@ import type { ChildProcess } from 'node:child_process';
 import { statSync, writeSync } from 'node:fs';
 import { constants, hostname } from 'node:os';
 import type { Writable } from 'node:stream';
-import { type Keeper, localKeeper } from '../keeper/index.ts';
+import { type Keeper, localKeeper, RUN_FROM_ENV } from '../keeper/index.ts';
 import type { Transport } from '../transport/index.ts';
 
 export const WORKDIR_MISSING = 97;
 
-const STEP_WRAPPER = `workdir=$1; shell=$2; step=$3
+// The step arrives as the first line of stdin (base64), the TERM/KILL words after it.
+const STEP_WRAPPER = `workdir=$1; shell=$2
+IFS= read -r encoded || exit 96
+HUTCTL_STEP=$(printf '%s' "$encoded" | base64 -d) || exit 96
+export HUTCTL_STEP
 if [ -n "$workdir" ]; then
-  cd -- "$workdir" 2>/dev/null || { echo "hutctl: workdir $workdir does not exist on $(uname -n)" >&2; exit ${WORKDIR_MISSING}; }
+  cd -- "$workdir" 2>/dev/null || { printf 'hutctl: workdir %s does not exist on %s\\n' "$workdir" "$(uname -n)" >&2; exit ${WORKDIR_MISSING}; }
 fi
 exec 3<&0
-if [ "$shell" = login ]; then setsid bash -lc "$step" </dev/null & else setsid sh -c "$step" </dev/null & fi
+if [ "$shell" = login ]; then setsid bash -lc '${RUN_FROM_ENV}' </dev/null & else setsid sh -c '${RUN_FROM_ENV}' </dev/null & fi
 pid=$!
 (
   while read -r word; do
@@ -118,7 +122,6 @@ function startWrappedStep(options: StepOptions): RunningStep {
     'hutctl-step',
     options.workdir ?? '',
     options.loginShell ? 'login' : 'plain',
-    options.command,
   ];
   const { output } = options;
   const child = options.transport.spawn(argv, {
@@ -128,6 +131,7 @@ function startWrappedStep(options: StepOptions): RunningStep {
   });
   // Writing to a wrapper that already exited must not crash us.
   child.stdin!.on('error', () => {});
+  child.stdin!.write(`${Buffer.from(options.command, 'utf8').toString('base64')}\n`);
   return {
     signal(name) {
       if (child.stdin!.writable) child.stdin!.write(`${name}\n`);

@@ -16,8 +16,15 @@
  * per step, which behave the same and cost a few milliseconds more each.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
 import { HutError } from '../errors/index.ts';
+
+/**
+ * How a step's shell runs its command: from the environment (HUTCTL_STEP), never from argv, so
+ * a secret written in a step is not on display in \`ps\` while it runs.
+ */
+export const RUN_FROM_ENV = 'c=$HUTCTL_STEP; unset HUTCTL_STEP; eval "$c"';
 
 // Requests, one line each:
 //   T <id> <path>   take the lock if it is free now      A <id> <path>   take it, waiting if need be
@@ -36,6 +43,7 @@ import { HutError } from '../errors/index.ts';
 // killed group is left that is not a zombie (an init that reaps slowly keeps zombies in the
 // group), so the next holder of a lock never overlaps with what the last one started.
 const KEEPER_SCRIPT = `
+my ($run, $open_existing, $open_new, $ENOENT, $EEXIST) = @ARGV;
 my @quiet = qw(HUP INT TERM QUIT PIPE);
 $SIG{$_} = 'IGNORE' for @quiet;
 $| = 1;
@@ -50,12 +58,23 @@ sub ended {
 $SIG{CHLD} = sub { while ((my $pid = waitpid(-1, 1)) > 0) { $early{$pid} = $? unless ended($pid, $?) } };
 sub filed { my ($pid) = @_; ended($pid, delete $early{$pid}) if exists $early{$pid} }
 sub text { $_[0] eq '-' ? '' : pack('H*', $_[0]) }
+sub lockfile {
+  my ($path) = @_;
+  for (1 .. 3) {
+    my $fh;
+    if (sysopen($fh, $path, $open_existing)) { return $fh if -f $fh; $! = 0; return undef }
+    return undef unless $! == $ENOENT;
+    return $fh if sysopen($fh, $path, $open_new, 0644);
+    return undef unless $! == $EEXIST;
+  }
+  return undef;
+}
 while (defined(my $line = <STDIN>)) {
   chomp $line;
   my ($op, $id, $arg) = split / /, $line, 3;
   if ($op eq 'T' || $op eq 'A') {
-    my $fh;
-    if (!(open($fh, '<', $arg) || open($fh, '>>', $arg))) { print "E $id cannot open: $!\\n"; next }
+    my $fh = lockfile($arg);
+    if (!$fh) { print "E $id open ", $! + 0, "\\n"; next }
     if (flock($fh, 6)) { $lock{$id} = $fh; print "L $id\\n"; next }
     my $errno = $! + 0;
     require Errno;
@@ -88,7 +107,8 @@ while (defined(my $line = <STDIN>)) {
       open(STDOUT, '>>', $log) or exit 126;
       open(STDERR, '>&', \\*STDOUT);
       chdir($dir eq '' ? '/' : $dir) or exit 97;
-      exec('setsid', $login eq 'login' ? ('bash', '-lc') : ('sh', '-c'), $command);
+      $ENV{HUTCTL_STEP} = $command;
+      exec('setsid', $login eq 'login' ? ('bash', '-lc') : ('sh', '-c'), $run);
       print STDERR "hutctl: cannot start the step: $!\\n";
       exit 127;
     }
@@ -159,7 +179,14 @@ export function localKeeper(env: NodeJS.ProcessEnv = process.env): Promise<Keepe
 }
 
 function startKeeper(): Promise<Keeper | null> {
-  const child = spawn('perl', ['-e', KEEPER_SCRIPT], {
+  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_CREAT, O_EXCL } = fsConstants;
+  // Lock files sit in shared directories (/tmp, /var/lock): never follow a planted symlink,
+  // never block on a planted FIFO, create only what is not there.
+  const openExisting = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+  const openNew = O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK;
+  const { ENOENT, EEXIST } = constants.errno;
+  const args = [RUN_FROM_ENV, openExisting, openNew, ENOENT, EEXIST].map(String);
+  const child = spawn('perl', ['-e', KEEPER_SCRIPT, '--', ...args], {
     stdio: ['pipe', 'pipe', 'ignore'],
     detached: true,
   });
@@ -249,14 +276,18 @@ class PerlKeeper implements Keeper {
         if (answer === 'L') settle(() => resolve(release));
         else if (answer === 'B' && !request.wait) settle(() => resolve(null));
         else if (answer === 'B') request.onBusy?.();
-        else
+        else {
+          const errno = /^E open (\d+)$/.exec(answer)?.[1];
           settle(() =>
             reject(
-              new HutError('IO', `cannot take lock ${path}: ${answer.replace(/^E /, '')}`, {
-                hint: 'check that the lock directory is writable',
-              }),
+              errno === undefined
+                ? new HutError('IO', `cannot take lock ${path}: ${answer.replace(/^E /, '')}`, {
+                    hint: 'check that the lock directory is writable',
+                  })
+                : lockFileError(path, Number(errno)),
             ),
           );
+        }
       });
       this.send(`${request.wait ? 'A' : 'T'} ${id} ${path}`);
     });
@@ -342,4 +373,29 @@ class PerlKeeper implements Keeper {
       this.waiting.get(id ?? '')?.(rest ? `${kind} ${rest}` : kind!);
     }
   }
+}
+
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+/** Why a lock file could not be opened, as the user should read it (errno 0: not a regular file). */
+export function lockFileError(path: string, errno: number): HutError {
+  const name = ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
+  if (errno === 0 || name === 'ELOOP') {
+    return new HutError(
+      'IO',
+      `lock ${path}: it is ${errno === 0 ? 'not a regular file' : 'a symbolic link'}, so hutctl will not open it (a lock file in a shared directory must be a plain file)`,
+      {
+        hint: 'remove it if nobody put it there on purpose: it could make hutctl open or create another file',
+      },
+    );
+  }
+  const reason =
+    name === 'EACCES'
+      ? 'permission denied'
+      : name === 'ENOENT'
+        ? 'its directory does not exist'
+        : name;
+  return new HutError('IO', `cannot open lock ${path}: ${reason}`, {
+    hint: 'check that the lock directory exists and this user may create files there',
+  });
 }

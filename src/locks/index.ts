@@ -41,13 +41,22 @@ export interface AcquireOptions {
 // One process per acquisition: try at once; if busy, say who holds it ("busy <record>") and,
 // unless told not to wait, wait. Who we are is read before any wait (no fork on the hand-off
 // path); the holder's record is written after "locked" is announced, with the holding shell's
-// pid first so a record left by a holder that is gone can be told from a live one.
+// pid first so a record left by a holder that is gone can be told from a live one. The lock
+// file must be a plain file (never a planted symlink or FIFO), created without following
+// anything; the record goes through mktemp and rename, and is removed again on release.
 const LOCK_SCRIPT = `lock=$1; owner=$2; record=$3
 host=; read -r host < /proc/sys/kernel/hostname 2>/dev/null || host=$(uname -n)
 me="$host \${USER:-$(id -un)}"
 [ -d "\${lock%/*}" ] || mkdir -p -- "\${lock%/*}" 2>/dev/null
+if [ -L "$lock" ] || { [ -e "$lock" ] && [ ! -f "$lock" ]; }; then
+  echo "$lock is a symbolic link or not a plain file; refused (remove it if nobody put it there on purpose)" >&2; exit 3
+fi
+[ -e "$lock" ] || (set -C; : > "$lock") 2>/dev/null
 held() {
-  flock -x "$@" -E 75 -F -- "$lock" sh -c 'echo "locked $3"; printf "%s\\n%s\\n" "$$" "$2" > "$1.tmp.$$" && mv -f -- "$1.tmp.$$" "$1"; exec cat >/dev/null' hutctl-lock "$owner" "$record" "$me"
+  flock -x "$@" -E 75 -F -- "$lock" sh -c 'echo "locked $3"
+tmp=$(mktemp "$1.XXXXXX") && chmod 644 "$tmp" && printf "%s\\n%s\\n" "$$" "$2" > "$tmp" && mv -f -- "$tmp" "$1"
+cat >/dev/null
+{ read -r pid < "$1" && [ "$pid" = "$$" ] && rm -f -- "$1"; } 2>/dev/null' hutctl-lock "$owner" "$record" "$me"
 }
 held -n; st=$?
 [ "$st" = 75 ] || exit $st

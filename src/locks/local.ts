@@ -6,13 +6,22 @@
  * release while the lock is still held (so it never names a later holder).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  unlinkSync,
+} from 'node:fs';
+import { hostname, constants as osConstants, userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HutError } from '../errors/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
-import { localKeeper } from '../keeper/index.ts';
+import { localKeeper, lockFileError } from '../keeper/index.ts';
 import { heldLock, releaseByStdin } from './held.ts';
 import type { AcquireOptions, HeldLock, LockOwner } from './index.ts';
 
@@ -76,11 +85,30 @@ export async function acquireLocalLock(
   });
 }
 
+/**
+ * Makes sure the lock file is a plain file before flock(1) opens it (flock(1) follows symlinks
+ * and creates what is missing): created here without following anything, or refused.
+ */
+function ensureLockFile(path: string): void {
+  const { O_RDONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
+  try {
+    closeSync(openSync(path, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK, 0o644));
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST') throw lockFileError(path, osConstants.errno[code as 'EACCES'] ?? 0);
+  }
+  const stat = lstatSync(path);
+  if (stat.isSymbolicLink()) throw lockFileError(path, osConstants.errno.ELOOP);
+  if (!stat.isFile()) throw lockFileError(path, 0);
+}
+
 function attempt(
   path: string,
   wait: boolean,
   signal: AbortSignal | undefined,
 ): Promise<{ locked: boolean; child: ChildProcess }> {
+  ensureLockFile(path);
   const args = ['-x', ...(wait ? [] : ['-n']), '-E', '75', '-F', '--', path, 'cat'];
   const child = spawn('flock', args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   return new Promise((resolve, reject) => {

@@ -13,7 +13,7 @@ import { acquireLock } from '../locks/index.ts';
 import { slotLockPath } from '../slots/paths.ts';
 import { LocalTransport } from '../transport/index.ts';
 import { type PowerBackend, PowerError, type RelayState } from './backend.ts';
-import { readPowerRecord, recordObserved, writePowerRecord } from './state.ts';
+import { readPowerRecord, recordChanging, recordObserved, writePowerRecord } from './state.ts';
 
 export type PowerStatus = 'ok' | 'timeout' | 'ha_error';
 
@@ -67,6 +67,7 @@ export async function powerCycle(
   const signal = ctx.signal ?? new AbortController().signal;
   await using _lock = await powerLock(ctx);
   const previous = await readPowerRecord(ctx.config.paths.stateDir, ctx.slot.id);
+  const changing = recorder(ctx);
   if (!options.force && previous?.last_cycle_end_utc) {
     const since = (Date.now() - Date.parse(previous.last_cycle_end_utc)) / 1000;
     if (since < power.cooldownSec) {
@@ -101,11 +102,15 @@ export async function powerCycle(
     attempts = attempt;
     failure = null;
     try {
+      await changing('cycle', 'off');
       await timed(attempt, 'off', () => ctx.backend.set('off', signal));
       last = await timed(attempt, 'confirm_off', () => confirm(ctx, 'off', signal));
+      await changing('cycle', 'off_wait', last);
       await timed(attempt, 'off_wait', () => sleep(power.offSec * 1000, undefined, { signal }));
+      await changing('cycle', 'on', last);
       await timed(attempt, 'on', () => ctx.backend.set('on', signal));
       last = await timed(attempt, 'confirm_on', () => confirm(ctx, 'on', signal));
+      await changing('cycle', 'settle', last);
       await timed(attempt, 'settle', () => sleep(power.onSec * 1000, undefined, { signal }));
       break;
     } catch (error) {
@@ -152,6 +157,7 @@ export async function powerSwitch(
   let state: RelayState | null = null;
   let error: PowerError | null = null;
   try {
+    await recorder(ctx)(action, action);
     await ctx.backend.set(action, signal);
     state = await confirm(ctx, action, signal);
   } catch (caught) {
@@ -181,10 +187,14 @@ export async function coldBoot(ctx: PowerContext): Promise<string | null> {
   const signal = ctx.signal ?? new AbortController().signal;
   await using _lock = await powerLock(ctx);
   let state: RelayState | null = null;
+  const changing = recorder(ctx);
   try {
+    await changing('cycle', 'off');
     await ctx.backend.set('off', signal);
     state = await confirm(ctx, 'off', signal);
+    await changing('cycle', 'off_wait', state);
     await sleep(power.offSec * 1000, undefined, { signal });
+    await changing('cycle', 'on', state);
     await ctx.backend.set('on', signal);
     state = await confirm(ctx, 'on', signal);
     return null;
@@ -231,6 +241,12 @@ async function confirm(
     }
     await sleep(POLL_MS, undefined, { signal });
   }
+}
+
+/** Notes each change of the relay before it is asked for (see PowerRecord.changing). */
+function recorder(ctx: PowerContext) {
+  return (action: 'cycle' | 'on' | 'off', phase: string, confirmed?: RelayState | null) =>
+    recordChanging(ctx.config.paths.stateDir, ctx.slot.id, action, phase, confirmed);
 }
 
 async function readQuietly(backend: PowerBackend, signal: AbortSignal): Promise<RelayState | null> {

@@ -1,7 +1,7 @@
 /** `slot doctor`: what is wrong between the slot map and the devices that are really there. */
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, type Stats, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { HutConfig } from '../config/index.ts';
+import { directoryWarnings, type HutConfig } from '../config/index.ts';
 import { localKeeper } from '../keeper/index.ts';
 import { describeLink, type SerialDevice, scanSerial } from './inventory.ts';
 import { slotLockPath } from './paths.ts';
@@ -17,6 +17,7 @@ export interface DoctorFinding {
     | 're_enumerated'
     | 'unmapped'
     | 'lock_file'
+    | 'dir_mode'
     | 'keeper';
   message: string;
 }
@@ -93,6 +94,8 @@ export async function doctor(
         message: `slot ${slot.id}: ${problem}`,
       });
   }
+  for (const warning of directoryWarnings(config))
+    findings.push({ level: 'warning', slot: null, code: 'dir_mode', message: warning.message });
   const keeper = await localKeeper();
   findings.push(
     keeper
@@ -117,6 +120,11 @@ export async function doctor(
 
 /** Why this user could not take a slot's lock file (flock(1) opens it read-only, creating it if missing), or null. */
 function lockFileProblem(path: string): string | null {
+  const stat = lstatQuietly(path);
+  if (stat?.isSymbolicLink())
+    return `its lock file ${path} is a symbolic link: hutctl refuses it (remove it if nobody put it there on purpose)`;
+  if (stat && !stat.isFile())
+    return `its lock file ${path} is not a plain file: hutctl refuses it (remove it)`;
   if (existsSync(path)) {
     try {
       accessSync(path, constants.R_OK);
@@ -156,4 +164,12 @@ export function proposeSlots(
     proposals.push({ id, serial: device.name, tty: device.tty });
   }
   return proposals;
+}
+
+function lstatQuietly(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
 }

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type HutConfig, localTarget, type Slot } from '../config/index.ts';
-import { type Invocation, utcIso, utcStamp } from '../contract/index.ts';
+import { checkId, type Invocation, utcIso, utcStamp } from '../contract/index.ts';
 import { HutError } from '../errors/index.ts';
 import { randomHex } from '../files/index.ts';
 import { type JobOutcome, type JobProgress, ROLE_TIMEOUTS, runJob } from '../jobs/index.ts';
@@ -47,6 +47,9 @@ export async function runSlotJob(options: SlotRunOptions): Promise<JobOutcome> {
   if (options.argv.some((arg) => arg.includes('{sha}')) && !options.sha) {
     throw new HutError('USAGE', 'the command uses {sha}; pass --sha <commit>');
   }
+  // {sha} is filled into the command, so only a real SHA may reach it.
+  const sha = options.sha === undefined ? undefined : checkId('sha', options.sha, '--sha');
+  if (options.jobId !== undefined) checkId('job_id', options.jobId, '--job-id');
   const now = new Date();
   const subject = options.slot ?? options.label!;
   const invocation: Invocation = {
@@ -58,97 +61,118 @@ export async function runSlotJob(options: SlotRunOptions): Promise<JobOutcome> {
     command: [options.argv.map(shellQuote).join(' ')],
     timeout_sec: options.timeoutSec ?? ROLE_TIMEOUTS.runner.defaultSec,
     lock_key: subject,
-    ...(options.sha ? { commit_sha: options.sha } : {}),
+    ...(sha ? { commit_sha: sha } : {}),
   };
   let held: Slot | null = null;
   let watch: LinkWatch | null = null;
   const progress = options.progress ?? (() => {});
   const target = localTarget();
-  return runJob({
-    invocation,
-    source: 'hutctl slot run',
-    config,
-    target,
-    transport: new LocalTransport(target),
-    evidenceDir: options.evidenceDir ?? config.paths.evidenceDir,
-    noWait: options.noWait === true,
-    replace: options.replace === true,
-    liveFd: options.liveFd ?? null,
-    progress,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.env ? { env: options.env } : {}),
-    acquire: async ({ owner, noWait, signal }) => {
-      const { slot, lock } = await acquireSlot(config, candidates, {
-        owner,
-        noWait,
-        signal,
-        onWait: progress,
-      });
-      held = slot;
-      progress(`slot ${slot.id} (${slot.serial})`);
-      for (let waited = 0; ttyOf(slot.serial) === null && waited < LINK_WAIT_MS; waited += 100) {
-        if (waited === 0) progress(`waiting for ${slot.serial} to appear`);
-        await sleep(100);
-      }
-      watch = watchLink(slot.serial);
-      await recordSeen(config.paths.stateDir, slot.id, ttyOf(slot.serial));
-      return lock;
-    },
-    stepsFor: () => {
-      const slot = held!;
-      const fill = (arg: string) =>
-        arg
-          .replaceAll('{port}', slot.serial)
-          .replaceAll('{slot}', slot.id)
-          .replaceAll('{sha}', options.sha ?? '');
-      return [options.argv.map((arg) => shellQuote(fill(arg))).join(' ')];
-    },
-    ...(options.recover
-      ? {
-          recover: async (failure) => {
-            const slot = held!;
-            const boot = readBootLog(failure.output);
-            const why =
-              failure.reason === 'timeout'
-                ? 'the step timed out'
-                : boot.panic
-                  ? `the board panicked (${boot.panic})`
-                  : boot.bootLoop
-                    ? `the board is in a reset loop (${boot.resets} resets)`
-                    : null;
-            if (!why)
-              return {
-                retry: false,
-                note: `exit without a panic or reset loop in the output; no power cycle`,
-              };
-            progress(`${why}: power-cycling ${slot.id}`);
-            const cycle = await powerCycle(
-              {
-                config,
-                slot,
-                backend: backendFor(config, slot, options.env),
-                ...(options.signal ? { signal: options.signal } : {}),
-                jobId: invocation.job_id,
-              },
-              { force: true },
-            );
-            const note = `${why}; power cycle of ${slot.id}: ${cycle.status} in ${(cycle.total_ms / 1000).toFixed(1)} s${cycle.error ? ` (${cycle.error})` : ''}`;
-            return { retry: cycle.status === 'ok', note };
-          },
+  try {
+    return await runSlotSteps();
+  } finally {
+    // However the job ended (even by a fault), the link is no longer watched.
+    (watch as LinkWatch | null)?.stop();
+  }
+
+  function runSlotSteps(): Promise<JobOutcome> {
+    return runJob({
+      invocation,
+      source: 'hutctl slot run',
+      config,
+      target,
+      transport: new LocalTransport(target),
+      evidenceDir: options.evidenceDir ?? config.paths.evidenceDir,
+      noWait: options.noWait === true,
+      replace: options.replace === true,
+      liveFd: options.liveFd ?? null,
+      progress,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      acquire: async ({ owner, noWait, signal }) => {
+        const { slot, lock } = await acquireSlot(config, candidates, {
+          owner,
+          noWait,
+          signal,
+          onWait: progress,
+        });
+        try {
+          held = slot;
+          progress(`slot ${slot.id} (${slot.serial})`);
+          for (
+            let waited = 0;
+            ttyOf(slot.serial) === null && waited < LINK_WAIT_MS;
+            waited += 100
+          ) {
+            if (waited === 0) progress(`waiting for ${slot.serial} to appear`);
+            await sleep(100, undefined, { signal });
+          }
+          watch = watchLink(slot.serial);
+          // Only a note for `slot doctor`: a state directory that cannot be written costs no job.
+          await recordSeen(config.paths.stateDir, slot.id, ttyOf(slot.serial)).catch((error) =>
+            progress(`note: could not record the slot's tty: ${(error as Error).message}`),
+          );
+          return lock;
+        } catch (error) {
+          await lock.release();
+          throw error;
         }
-      : {}),
-    reportExtras: () => {
-      const slot = held as Slot | null;
-      const events = (watch as LinkWatch | null)?.stop() ?? [];
-      if (!slot) return {};
-      const ttys = events.map((e) => e.tty);
-      return {
-        lock_key: slot.id,
-        slot: slot.id,
-        port: slot.serial,
-        serial_events: events,
-        re_enumerated: ttys.length > 1,
-      };
-    },
-  });
+      },
+      stepsFor: () => {
+        const slot = held!;
+        const fill = (arg: string) =>
+          arg
+            .replaceAll('{port}', slot.serial)
+            .replaceAll('{slot}', slot.id)
+            .replaceAll('{sha}', sha ?? '');
+        return [options.argv.map((arg) => shellQuote(fill(arg))).join(' ')];
+      },
+      ...(options.recover
+        ? {
+            recover: async (failure) => {
+              const slot = held!;
+              const boot = readBootLog(failure.output);
+              const why =
+                failure.reason === 'timeout'
+                  ? 'the step timed out'
+                  : boot.panic
+                    ? `the board panicked (${boot.panic})`
+                    : boot.bootLoop
+                      ? `the board is in a reset loop (${boot.resets} resets)`
+                      : null;
+              if (!why)
+                return {
+                  retry: false,
+                  note: `exit without a panic or reset loop in the output; no power cycle`,
+                };
+              progress(`${why}: power-cycling ${slot.id}`);
+              const cycle = await powerCycle(
+                {
+                  config,
+                  slot,
+                  backend: backendFor(config, slot, options.env),
+                  ...(options.signal ? { signal: options.signal } : {}),
+                  jobId: invocation.job_id,
+                },
+                { force: true },
+              );
+              const note = `${why}; power cycle of ${slot.id}: ${cycle.status} in ${(cycle.total_ms / 1000).toFixed(1)} s${cycle.error ? ` (${cycle.error})` : ''}`;
+              return { retry: cycle.status === 'ok', note };
+            },
+          }
+        : {}),
+      reportExtras: () => {
+        const slot = held as Slot | null;
+        const events = (watch as LinkWatch | null)?.stop() ?? [];
+        if (!slot) return {};
+        const ttys = events.map((e) => e.tty);
+        return {
+          lock_key: slot.id,
+          slot: slot.id,
+          port: slot.serial,
+          serial_events: events,
+          re_enumerated: ttys.length > 1,
+        };
+      },
+    });
+  }
 }

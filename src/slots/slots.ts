@@ -1,12 +1,13 @@
 /** Slots as the user sees them: which exist, which match a label, what their state is. */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { HutConfig, Slot } from '../config/index.ts';
-import { HutError } from '../errors/index.ts';
-import { writeFileAtomic } from '../files/index.ts';
+import { checkId } from '../contract/index.ts';
+import { HutError, quoteValue } from '../errors/index.ts';
+import { pathUnder, writeFileAtomic } from '../files/index.ts';
 
 export function getSlot(config: HutConfig, id: string): Slot {
-  const slot = config.slots[id];
+  checkId('slot', id);
+  const slot = Object.hasOwn(config.slots, id) ? config.slots[id] : undefined;
   if (slot) return slot;
   const known = Object.keys(config.slots);
   throw new HutError(
@@ -26,13 +27,13 @@ export function candidateSlots(
   request: { slot?: string; label?: string },
 ): Slot[] {
   if (request.slot) return [getSlot(config, request.slot)];
-  const label = request.label!;
+  const label = checkId('label', request.label!, '--label');
   const matching = Object.values(config.slots).filter((slot) => slot.labels.includes(label));
   if (matching.length === 0) {
     const labels = [...new Set(Object.values(config.slots).flatMap((s) => s.labels))].sort();
     throw new HutError(
       'UNSATISFIABLE',
-      `no slot has the label '${label}', so no slot could ever run this`,
+      `no slot has the label ${quoteValue(label)}, so no slot could ever run this`,
       {
         hint: labels.length ? `labels in use: ${labels.join(', ')}` : 'no slot has any label yet',
       },
@@ -48,7 +49,8 @@ export interface SlotSeen {
   seen_utc: string;
 }
 
-const seenPath = (stateDir: string, slot: string) => join(stateDir, 'slots', `${slot}.json`);
+const seenPath = (stateDir: string, slot: string) =>
+  pathUnder(stateDir, 'slots', `${checkId('slot', slot)}.json`);
 
 export async function readSeen(stateDir: string, slot: string): Promise<SlotSeen | null> {
   try {

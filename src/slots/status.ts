@@ -1,8 +1,9 @@
 /** `slot status`: presence, lock holder and last power state of every slot. */
 import { spawnSync } from 'node:child_process';
+import { lstatSync } from 'node:fs';
 import type { HutConfig } from '../config/index.ts';
 import { type LockOwner, ownerPathOf, readLockHolder } from '../locks/index.ts';
-import { type PowerRecord, readPowerRecord } from '../power/state.ts';
+import { changeInterrupted, type PowerRecord, readPowerRecord } from '../power/state.ts';
 import { slotLockPath } from './paths.ts';
 import { ttyOf } from './watch.ts';
 
@@ -13,23 +14,51 @@ export interface SlotStatus {
   locked: boolean;
   holder: LockOwner | null;
   power: PowerRecord | null;
+  /** A power action that is under way, or was cut short (then `state` is not to be trusted). */
+  power_change: { action: string; phase: string; interrupted: boolean } | null;
+  /** Why the lock file was not probed (a symlink or other non-file in its place), or null. */
+  lock_problem: string | null;
 }
 
 export async function slotStatus(config: HutConfig): Promise<SlotStatus[]> {
   const rows: SlotStatus[] = [];
   for (const slot of Object.values(config.slots)) {
     const path = slotLockPath(config, slot.id);
-    // A shared, non-blocking probe: fails only while someone holds the lock exclusively.
-    const probe = spawnSync('flock', ['-n', '-s', path, 'true'], { stdio: 'ignore' });
-    const locked = probe.status === 1;
+    const kind = lockFileKind(path);
+    // A shared, non-blocking probe (only of a plain file: flock(1) would follow a planted
+    // symlink, or block on a FIFO): fails only while someone holds the lock exclusively.
+    const locked =
+      kind === 'file' &&
+      spawnSync('flock', ['-n', '-s', path, 'true'], { stdio: 'ignore' }).status === 1;
+    const power = await readPowerRecord(config.paths.stateDir, slot.id);
     rows.push({
       slot: slot.id,
       serial: slot.serial,
       tty: ttyOf(slot.serial),
       locked,
       holder: locked ? readLockHolder(ownerPathOf(path)) : null,
-      power: await readPowerRecord(config.paths.stateDir, slot.id),
+      power,
+      power_change: power?.changing
+        ? {
+            action: power.changing.action,
+            phase: power.changing.phase,
+            interrupted: changeInterrupted(power),
+          }
+        : null,
+      lock_problem:
+        kind === 'file' || kind === 'missing'
+          ? null
+          : `${path} is ${kind === 'symlink' ? 'a symbolic link' : 'not a plain file'}; hutctl will not use it`,
     });
   }
   return rows;
+}
+
+function lockFileKind(path: string): 'file' | 'missing' | 'symlink' | 'other' {
+  try {
+    const stat = lstatSync(path);
+    return stat.isFile() ? 'file' : stat.isSymbolicLink() ? 'symlink' : 'other';
+  } catch {
+    return 'missing';
+  }
 }

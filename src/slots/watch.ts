@@ -26,6 +26,8 @@ export function watchLink(path: string, everyMs = 100): LinkWatch {
     const tty = ttyOf(path);
     if (tty !== events.at(-1)!.tty) events.push({ at_utc: new Date().toISOString(), tty });
   }, everyMs);
+  // A watch never keeps hutctl alive by itself (a fault that skips stop() must not hang it).
+  timer.unref();
   return {
     events,
     stop() {

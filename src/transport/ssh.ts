@@ -13,6 +13,9 @@ import { nameHash } from '../files/index.ts';
 import { diagnoseSsh } from './ssh-diagnose.ts';
 import { type SpawnOptions, shellQuote, type Transport } from './transport.ts';
 
+const CD_THEN_EXEC = `cd -- "$1" 2>/dev/null || { printf 'hutctl: workdir %s does not exist on %s\\n' "$1" "$(uname -n)" >&2; exit 1; }
+shift; exec "$@"`;
+
 export class SshTransport implements Transport {
   readonly target: Target;
   private readonly settings: HutConfig['ssh'];
@@ -132,10 +135,10 @@ export class SshTransport implements Transport {
 
   spawn(argv: readonly string[], options: SpawnOptions): ChildProcess {
     const cwd = options.cwd ?? this.target.workdir;
-    const run = `exec ${argv.map(shellQuote).join(' ')}`;
-    const command = cwd
-      ? `cd -- ${shellQuote(cwd)} 2>/dev/null || { echo "hutctl: workdir ${shellQuote(cwd).replaceAll('"', '\\"')} does not exist on $(uname -n)" >&2; exit 1; }; ${run}`
-      : run;
+    // The remote shell parses this one string: every value in it is one quoted word, and the
+    // working directory reaches `cd` only as a positional parameter.
+    const words = cwd ? ['sh', '-c', CD_THEN_EXEC, 'hutctl-cd', cwd, ...argv] : argv;
+    const command = `exec ${words.map(shellQuote).join(' ')}`;
     const args = [
       ...this.baseArgs(),
       '-o',

@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { isSafeId } from '../contract/index.ts';
-import { HutError } from '../errors/index.ts';
-import { writeFileAtomic } from '../files/index.ts';
+import { checkId } from '../contract/index.ts';
+import { HutError, quoteValue } from '../errors/index.ts';
+import { pathUnder, writeFileAtomic } from '../files/index.ts';
 
 const exec = promisify(execFile);
 
@@ -41,13 +41,12 @@ export async function addWorktree(
   taskId: string,
   ref = 'HEAD',
 ): Promise<Worktree> {
-  if (!isSafeId(taskId)) {
-    throw new HutError(
-      'INPUT',
-      `task id ${JSON.stringify(taskId)} may hold only letters, digits, '.', '_', '-' (it names a directory)`,
-    );
+  checkId('task_id', taskId);
+  // A ref reaches git's argv: one that looks like an option is refused, not passed on.
+  if (!/^[^-\s\x00-\x1f\x7f][^\s\x00-\x1f\x7f]*$/.test(ref)) {
+    throw new HutError('INPUT', `ref ${quoteValue(ref)}: expected a commit, tag or branch name`);
   }
-  const path = resolve(root, taskId);
+  const path = pathUnder(resolve(root), taskId);
   const existing = (await listWorktrees(repo, root)).find((w) => w.task_id === taskId);
   if (existing)
     throw new HutError('INPUT', `task ${taskId} is already checked out at ${existing.path}`, {
@@ -102,6 +101,7 @@ export async function removeWorktree(
   taskId: string,
   force = false,
 ): Promise<Worktree> {
+  checkId('task_id', taskId);
   const tree = (await listWorktrees(repo, root)).find((w) => w.task_id === taskId);
   if (!tree) throw new HutError('NOT_FOUND', `no worktree for task ${taskId} under ${root}`);
   const status = await git(tree.path, [

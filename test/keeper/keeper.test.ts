@@ -139,8 +139,8 @@ test('a signal reaches the whole process group of a step', async () => {
     loginShell: false,
     logPath: join(tempDir(), 'step.log'),
   });
-  // Counted by command line: the shell and both sleeps.
-  await waitFor(async () => (await processesMatching(marker)) === 3, 'both sleeps to start');
+  // Counted by command line: both sleeps (the step's shell does not show its command).
+  await waitFor(async () => (await processesMatching(marker)) === 2, 'both sleeps to start');
   step.signal('SIGTERM');
   assert.deepEqual(await step.done, { exitCode: 143, signal: 'SIGTERM' });
   await waitFor(async () => (await processesMatching(marker)) === 0, 'the group to be gone');
@@ -164,7 +164,7 @@ test('when hutctl dies, the keeper ends its steps and then lets go of its locks'
   });
   try {
     await new Promise((resolve) => owner.stdout!.once('data', resolve));
-    await waitFor(async () => (await processesMatching(marker)) === 3, 'the step to start');
+    await waitFor(async () => (await processesMatching(marker)) === 2, 'the step to start');
     assert.equal(await freeForFlock(lock), false);
   } finally {
     owner.kill('SIGKILL');
@@ -183,7 +183,7 @@ test('a keeper that is killed leaves no step behind; the next request starts a n
     loginShell: false,
     logPath: join(tempDir(), 'step.log'),
   });
-  await waitFor(async () => (await processesMatching(marker)) === 3, 'the step to start');
+  await waitFor(async () => (await processesMatching(marker)) === 2, 'the step to start');
   process.kill(k.pid, 'SIGKILL');
   const done = await step.done;
   assert.equal(done.exitCode, 127);
@@ -197,6 +197,22 @@ test('a keeper that is killed leaves no step behind; the next request starts a n
   const release = await next.lock(join(tempDir(), 'after.lock'), { wait: false });
   assert.ok(release);
   await release();
+});
+
+test("a step's command never shows in any process's command line (a secret in it stays out of ps)", async () => {
+  const k = await keeper();
+  const secret = `s3cr3t-${Math.floor(Math.random() * 1e9)}`;
+  const log = join(tempDir(), 'step.log');
+  const step = k.start({
+    command: `echo ${secret} >/dev/null; sleep 0.5; echo "done $HUTCTL_STEP"`,
+    workdir: '',
+    loginShell: false,
+    logPath: log,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(await processesMatching(secret), 0);
+  assert.deepEqual(await step.done, { exitCode: 0, signal: null });
+  assert.equal(readFileSync(log, 'utf8'), 'done \n', 'the variable does not reach the step either');
 });
 
 test('HUTCTL_KEEPER=off: no keeper, so callers use flock(1) and the step wrapper', async () => {

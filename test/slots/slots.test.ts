@@ -219,7 +219,7 @@ describe('slot locks and runs', () => {
     }
     const never = await t.hutctl(['slot', 'run', '--label', 'nrf52', '--', 'true']);
     assert.equal(never.code, 2);
-    assert.match(never.stderr, /no slot has the label 'nrf52', so no slot could ever run this/);
+    assert.match(never.stderr, /no slot has the label "nrf52", so no slot could ever run this/);
     assert.match(never.stderr, /labels in use: esp32, esp32-hut-01/);
   });
 

@@ -12,13 +12,16 @@ export function register(program: Command): void {
     )
     .option('--json', 'print as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
-      const { formatProblem, loadConfig } = await import('../../config/index.ts');
+      const { directoryWarnings, formatProblem, loadConfig } = await import(
+        '../../config/index.ts'
+      );
       const globals = command.optsWithGlobals<GlobalOptions>();
       const { config: resolved, problems } = await loadConfig(
         globals.config ? { configPath: globals.config } : {},
       );
+      const warnings = directoryWarnings(resolved);
       if (options.json) {
-        printJson({ valid: problems.length === 0, config: resolved, problems });
+        printJson({ valid: problems.length === 0, config: resolved, problems, warnings });
       } else {
         printLine(`config: ${resolved.file ?? '(no hutctl.yaml found; defaults)'}`);
         const names = Object.keys(resolved.targets);
@@ -42,6 +45,9 @@ export function register(program: Command): void {
         );
         if (resolved.secretEnv.length)
           printLine(`secrets redacted from logs: ${resolved.secretEnv.join(', ')}`);
+        if (resolved.paths.shareGroup !== null)
+          printLine(`evidence and state shared with group ${resolved.paths.shareGroup}`);
+        for (const warning of warnings) process.stderr.write(`warning: ${warning.message}\n`);
         for (const problem of problems) process.stderr.write(`error: ${formatProblem(problem)}\n`);
         printLine(problems.length === 0 ? 'ok' : `${problems.length} error(s)`);
       }

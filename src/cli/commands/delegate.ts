@@ -77,6 +77,8 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
         const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
         if (role === 'cancel') {
           if (!jobIdArg) throw new HutError('USAGE', 'delegate cancel <job_id>');
+          const { checkId } = await import('../../contract/index.ts');
+          checkId('job_id', jobIdArg);
           const { requestCancel } = await import('../../jobs/index.ts');
           const path = await requestCancel(config.paths.cancelDir, jobIdArg, true);
           printLine(`cancel requested for ${jobIdArg}: ${path}`);
@@ -206,6 +208,8 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
     .argument('<thread_ref>')
     .option('--json', 'print as JSON')
     .action(async (ref: string, o: { json?: boolean }, command: Command) => {
+      const { checkId } = await import('../../contract/index.ts');
+      checkId('thread_ref', ref);
       const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
       const { listThreads } = await import('../../delegate/index.ts');
       const t = (await listThreads(config.paths.stateDir)).find((x) => x.thread_ref === ref);

@@ -104,7 +104,8 @@ export function register(program: Command): void {
           agent: options.agent ?? 'runner:hutctl',
           executor: options.executor ?? 'remote_codex',
           goal: options.goal ?? 'GOAL-002/WS3',
-          slotSerial: (slot) => config.slots[slot]?.serial ?? '?',
+          slotSerial: (slot) =>
+            Object.hasOwn(config.slots, slot) ? config.slots[slot]!.serial : '?',
         });
         note(
           `hutctl: handoff entry added to ${update.handoff_log}${update.inventory ? `; ${update.rows} slot row(s) in ${update.inventory}` : ' (no HUT inventory table found)'}`,
@@ -132,10 +133,12 @@ async function report(
 ): Promise<void> {
   const { exitStatus, junitXml, markdownSummary, resultTable } = await import('../../hil/index.ts');
   const { writeFileAtomic } = await import('../../files/index.ts');
+  // The results first: a JUnit or summary file that cannot be written must not hide them.
+  if (options.json) printJson(single ? results[0] : results);
+  else for (const line of resultTable(results)) printLine(line);
+  for (const r of results) if (r.evidence_error) note(`hutctl: ${r.slot}: ${r.evidence_error}`);
+  process.exitCode = exitStatus(results);
   if (options.junit) await writeFileAtomic(options.junit, junitXml(results));
   const summary = options.summary ?? process.env.GITHUB_STEP_SUMMARY;
   if (summary) writeFileSync(summary, markdownSummary(results), { flag: 'a' });
-  if (options.json) printJson(single ? results[0] : results);
-  else for (const line of resultTable(results)) printLine(line);
-  process.exitCode = exitStatus(results);
 }

@@ -6,8 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { type HutConfig, resolveTarget } from '../../config/index.ts';
 import {
+  checkId,
   type Invocation,
-  isSafeId,
   parseInvocation,
   utcIso,
   utcStamp,
@@ -152,7 +152,7 @@ Example:
       if (was === 'ended' || was === 'interrupted') {
         const how =
           was === 'ended'
-            ? `has already ended: ${last!.reportPath}`
+            ? `has already ended: ${last!.reportPath ?? last!.runningPath}`
             : `was interrupted (its executor, pid ${record?.pid ?? '?'}, is gone)`;
         throw new HutError('INPUT', `job ${jobId} ${how}`, {
           hint: `nothing to cancel; 'hutctl job status ${jobId}' shows how it ended`,
@@ -182,9 +182,9 @@ Example:
         command: Command,
       ) => {
         const run = await latestRun(jobId, options.evidenceDir, command);
-        const { state, record } = await runState(run);
-        if (run.reportPath) {
-          const report = await readReport(run.reportPath);
+        const { state, record, keptReport } = await runState(run);
+        if (run.reportPath || keptReport) {
+          const report = keptReport ?? (await readReport(run.reportPath!));
           if (options.json) printJson(report);
           else {
             printLine(
@@ -192,6 +192,10 @@ Example:
             );
             printLine(report.human_summary);
             printLine(`log: ${run.logPath ?? '(none)'}`);
+            if (keptReport)
+              printLine(
+                `report: kept in ${run.runningPath} (its own file could not be written when the job ended)`,
+              );
           }
           process.exitCode = EXIT_FOR_STATUS[report.status];
           return;
@@ -238,7 +242,8 @@ Example:
           }
           if (!options.follow) return;
           const runs = await findJobEvidence(dirname(run.logPath), jobId);
-          if (runs.find((r) => r.base === run.base)?.reportPath) {
+          const now = runs.find((r) => r.base === run.base);
+          if (now && (now.reportPath || (await runState(now)).state !== 'running')) {
             if ((await stat(run.logPath)).size === offset) return;
             continue;
           }
@@ -269,12 +274,7 @@ interface NewOptions {
 }
 
 function checkJobId(jobId: string): void {
-  if (!isSafeId(jobId)) {
-    throw new HutError(
-      'INPUT',
-      `job_id ${JSON.stringify(jobId)} is not a valid id (letters, digits, '.', '_', '-'; it names files)`,
-    );
-  }
+  checkId('job_id', jobId);
 }
 
 async function latestRun(

@@ -64,6 +64,8 @@ export function register(program: Command): void {
     .option('--replug', 're-enumerate now: the by-id link goes away and comes back (new tty)')
     .option('--dir <dir>', 'the farm directory', DEFAULT_DIR)
     .action(async (slot: string, options: { mode?: string; replug?: boolean; dir: string }) => {
+      const { checkId } = await import('../../contract/index.ts');
+      checkId('slot', slot);
       const body = options.mode ? { mode: options.mode } : {};
       printJson(
         await control(options.dir, `/sim/boards/${slot}${options.replug ? '/replug' : ''}`, body),
@@ -78,7 +80,7 @@ export function register(program: Command): void {
     .option('--dir <dir>', 'the farm directory', DEFAULT_DIR)
     .action(async (slot: string, options: { failure: string; dir: string }) => {
       const state = readState(options.dir);
-      const entity = state.slots[slot]?.entity;
+      const entity = Object.hasOwn(state.slots, slot) ? state.slots[slot]?.entity : undefined;
       if (!entity) throw new HutError('INPUT', `no simulated slot ${slot}`);
       printJson(
         await control(options.dir, `/sim/entities/${entity}`, { failure: options.failure }),

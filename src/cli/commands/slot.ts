@@ -80,9 +80,15 @@ export function register(program: Command): void {
         const lock = r.locked
           ? `locked ${r.holder ? `by ${r.holder.job_id ?? 'hutctl'} (pid ${r.holder.pid} on ${r.holder.host}, since ${r.holder.since})` : 'by a process without a hutctl record'}`
           : 'free';
-        const power = r.power
-          ? `power ${r.power.state ?? '?'} (seen ${r.power.observed_utc})`
-          : 'power unknown';
+        const change = r.power_change;
+        const power = change
+          ? change.interrupted
+            ? `power unknown: a power ${change.action} was cut short at '${change.phase}' (last confirmed ${r.power?.state ?? '?'}; run 'hutctl power status ${r.slot}')`
+            : `power ${change.action} under way ('${change.phase}')`
+          : r.power
+            ? `power ${r.power.state ?? '?'} (seen ${r.power.observed_utc})`
+            : 'power unknown';
+        if (r.lock_problem) printLine(`${r.slot.padEnd(8)} warning: ${r.lock_problem}`);
         printLine(`${r.slot.padEnd(8)} ${(r.tty ?? 'MISSING').padEnd(14)} ${lock}; ${power}`);
       }
     });
