@@ -98,4 +98,5 @@ export function expandHome(path: string, home: string = homedir()): string {
   return path;
 }
 
+export * from './keep.ts';
 export { checkRelativePath, pathUnder, relativePathProblem } from './paths.ts';
