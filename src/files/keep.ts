@@ -26,7 +26,7 @@ import { basename, dirname, join } from 'node:path';
 import { HutError } from '../errors/index.ts';
 import { applyLines, decodeBytes, encodeText, lfText, splitLines } from './text.ts';
 
-export { decodeBytes, encodeText, lfText, splitLines } from './text.ts';
+export { applyLines, decodeBytes, encodeText, lfText, matchLines, splitLines } from './text.ts';
 
 export interface KeptEdit {
   /** The file that was edited: the target, when `path` is a symlink. */
