@@ -116,9 +116,9 @@ test('handoff add with a hostile value in any field: refused cleanly, or one mor
         assert.deepEqual(gate(now), gate(was), `the gate of ${ref} changed`);
       }
     }),
-    RUNS(100),
+    RUNS(80),
   );
-  assert.ok(accepted > 10, `only ${accepted} of 100 entries were accepted`);
+  assert.ok(accepted > 10, `only ${accepted} of 80 entries were accepted`);
 });
 
 test('board and ticket cells with hostile values: refused cleanly, or one cell holds the value', async () => {
@@ -174,7 +174,7 @@ test('board and ticket cells with hostile values: refused cleanly, or one cell h
         }
       },
     ),
-    RUNS(80),
+    RUNS(60),
   );
-  assert.ok(accepted > 10, `only ${accepted} of 80 cell values were accepted`);
+  assert.ok(accepted > 8, `only ${accepted} of 60 cell values were accepted`);
 });
