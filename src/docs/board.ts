@@ -5,6 +5,7 @@
  * the row it changes and the date line.
  */
 import { HutError } from '../errors/index.ts';
+import { documentValue } from './values.ts';
 
 export const STATUSES = ['pending', 'in_progress', 'blocked', 'done'] as const;
 export const ACTIVATION = ['unassigned', 'assigned', 'first_heartbeat', 'active'] as const;
@@ -129,10 +130,17 @@ export function editRow(
   text: string,
   board: Board,
   ref: string,
-  change: RowChange,
+  requested: RowChange,
   today: string,
 ): string {
   const row = findRow(board, ref);
+  const given: RowChange = {};
+  for (const key of ['owner', 'status', 'blockers', 'next_action'] as const) {
+    const value = requested[key];
+    if (value !== undefined)
+      given[key] = documentValue(`board row ${ref}`, key.replace('_', ' '), value, 'cell');
+  }
+  const change = given;
   const next = { ...row, ...change };
   if (
     change.owner !== undefined &&
@@ -166,10 +174,6 @@ export function editRow(
       `${ref} done needs evidence: name it in --next-action (a backticked path or SHA)`,
     );
   }
-  for (const value of Object.values(change)) {
-    if (typeof value === 'string' && (value.includes('|') || value.includes('\n')))
-      throw new HutError('INPUT', 'board cells may not contain | or line breaks');
-  }
   const lines = text.split('\n');
   const cells = [
     next.goal,
@@ -181,10 +185,12 @@ export function editRow(
     ...next.extra,
   ];
   lines[row.line - 1] = `| ${cells.join(' | ')} |`;
-  if (board.lastUpdated)
-    lines[board.lastUpdated.line - 1] = lines[board.lastUpdated.line - 1]!.replace(
-      board.lastUpdated.value,
-      today,
+  if (board.lastUpdated) {
+    const at = board.lastUpdated.line - 1;
+    lines[at] = lines[at]!.replace(
+      /^(Last updated:[ \t]*)(.*?)([ \t]*)$/,
+      (_, key, value, tail) => `${value ? key : 'Last updated: '}${today}${tail}`,
     );
+  }
   return lines.join('\n');
 }

@@ -1,21 +1,40 @@
-/** Read-modify-write of a coordination document under a lock, written atomically. */
-import { readFileSync } from 'node:fs';
+/**
+ * The one writer of the team's documents (and of hutctl.yaml for `slot import`): a
+ * read-modify-write under a lock on the document's directory, written atomically and losslessly
+ * (files/keep.ts: only the changed lines get new bytes; endings, mode, owner, group and symlinks
+ * are kept; nothing is left in the directory).
+ */
 import { hostname } from 'node:os';
 import { localTarget } from '../config/index.ts';
-import { writeFileAtomic } from '../files/index.ts';
+import { editFileKeeping, type KeptEdit, readKeeping } from '../files/index.ts';
 import { acquireLock } from '../locks/index.ts';
 import { LocalTransport } from '../transport/index.ts';
 
-/** Two writers never interleave: `change` sees the file as it is under the lock. */
+/**
+ * Two writers never interleave: `change` sees the document as it is under the lock, as text
+ * whose lines are joined by `\n` (bytes that are not UTF-8 stand for themselves, see
+ * files/text.ts), and returns the text it should become.
+ */
 export async function editDocument(
   path: string,
   change: (text: string) => string,
-): Promise<string> {
-  await using _lock = await acquireLock(new LocalTransport(localTarget()), `${path}.lock`, {
+  options: { create?: boolean } = {},
+): Promise<KeptEdit> {
+  return editFileKeeping(path, change, { lock: lockDirectory, create: options.create === true });
+}
+
+/** A document's text as `editDocument` hands it to an editor. */
+export function readDocument(path: string): string {
+  return readKeeping(path);
+}
+
+/**
+ * flock(2) on the directory itself: no lock file in the team's repository, released by the
+ * kernel when the holder dies, and shared by every document in that directory.
+ */
+function lockDirectory(dir: string): Promise<AsyncDisposable> {
+  return acquireLock(new LocalTransport(localTarget()), dir, {
     owner: { pid: process.pid, host: hostname(), since: new Date().toISOString() },
+    ownerRecord: false,
   });
-  const before = readFileSync(path, 'utf8');
-  const after = change(before);
-  if (after !== before) await writeFileAtomic(path, after);
-  return after;
 }

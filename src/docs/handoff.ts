@@ -6,6 +6,7 @@
  */
 import { HutError } from '../errors/index.ts';
 import { type EvidenceRef, evidenceRefs, type ShaRef, shaRefs } from './refs.ts';
+import { valueProblem } from './values.ts';
 
 export const CONTEXTS = ['arch-local', 'infra-live', 'runner-live'] as const;
 export const ACTION_TYPES = ['scaffold', 'delegate', 'execute', 'replan'] as const;
@@ -122,12 +123,28 @@ export function parseHandoffLog(text: string, where: string): HandoffEntry[] {
   return out;
 }
 
-/** Puts `line` first among the entries (newest first). */
+/**
+ * Puts `line` first among the entries (newest first), and checks that the log then reads as one
+ * more entry — that one — before all the others, unchanged.
+ */
 export function insertHandoff(text: string, line: string, where: string): string {
   const lines = text.split('\n');
   const { open } = entriesBlock(lines, where);
   lines.splice(open + 1, 0, line);
-  return lines.join('\n');
+  const after = lines.join('\n');
+  const was = parseHandoffLog(text, where);
+  const now = parseHandoffLog(after, where);
+  if (
+    now.length !== was.length + 1 ||
+    now[0]?.raw !== line ||
+    now.some((entry, i) => i > 0 && entry.raw !== was[i - 1]!.raw)
+  ) {
+    throw new HutError(
+      'INPUT',
+      `${where}: the new entry would change how the log's other entries read; the file was left untouched`,
+    );
+  }
+  return after;
 }
 
 export interface NewHandoff {
@@ -146,6 +163,27 @@ export interface NewHandoff {
 /** Validates and formats a new entry; `ownerOf` gives the board owner of a goal/ws, if any. */
 export function formatHandoff(entry: NewHandoff, ownerOf: (goal: string) => string | null): string {
   const problems: string[] = [];
+  // First what would break the log's structure: one validator for every value written.
+  const values: Array<[string, string]> = [
+    ['agent', entry.agent],
+    ['goal', entry.goal],
+    ['context', entry.context],
+    ['action_type', entry.action_type],
+    ['operator_required', entry.operator_required],
+    ['summary', entry.summary],
+    ['next action', entry.next_action],
+    ['blocker', entry.blocker ?? 'none'],
+    ...Object.entries(entry.tags ?? {}).flatMap(
+      ([k, v]): Array<[string, string]> => [
+        ['tag name', k],
+        [`tag ${k}`, v],
+      ],
+    ),
+  ];
+  for (const [name, value] of values) {
+    const problem = valueProblem(value, 'field');
+    if (problem) problems.push(`${name} ${problem}`);
+  }
   if (!/^(arch|infra|runner):[A-Za-z0-9._-]+$/.test(entry.agent))
     problems.push(
       `agent ${JSON.stringify(entry.agent)} must be <role>:<id> with role arch, infra or runner (e.g. arch:codex)`,
@@ -182,9 +220,6 @@ export function formatHandoff(entry: NewHandoff, ownerOf: (goal: string) => stri
     ['next action', entry.next_action],
     ['blocker', entry.blocker ?? 'none'],
   ] as const) {
-    if (value.includes(' | '))
-      problems.push(`${name} may not contain " | " (it separates the fields)`);
-    if (value.includes('\n')) problems.push(`${name} must be one line`);
     if (!value.trim()) problems.push(`${name} may not be empty`);
   }
   if (problems.length > 0)
@@ -197,7 +232,7 @@ export function formatHandoff(entry: NewHandoff, ownerOf: (goal: string) => stri
   const tagText = Object.entries(tags)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
-  return [
+  const fields = [
     `${when.slice(0, 10)} ${when.slice(11, 16)} UTC`,
     entry.agent,
     entry.goal,
@@ -207,5 +242,11 @@ export function formatHandoff(entry: NewHandoff, ownerOf: (goal: string) => stri
     tagText ? `${tagText} ${entry.summary}` : entry.summary,
     entry.next_action,
     entry.blocker ?? 'none',
-  ].join(' | ');
+  ];
+  const line = fields.join(' | ');
+  // The line must read back as exactly these nine fields.
+  const back = line.split(' | ');
+  if (back.length !== fields.length || back.some((f, i) => f !== fields[i]))
+    throw new HutError('INPUT', 'handoff entry: the fields would not read back as written');
+  return line;
 }

@@ -11,7 +11,7 @@ export {
   tableCells,
 } from './board.ts';
 export { type CredCheck, checkCreds, credsRoot } from './creds.ts';
-export { editDocument } from './edit.ts';
+export { editDocument, readDocument } from './edit.ts';
 export { delegationGate, type GateCheck } from './gate.ts';
 export { type GoalDoc, parseGoal, tickChecklist } from './goal.ts';
 export {
@@ -42,3 +42,10 @@ export {
   TRANSPORTS,
   type TransportLock,
 } from './transport-lock.ts';
+export {
+  documentValue,
+  escapeCell,
+  flattenValue,
+  type ValueKind,
+  valueProblem,
+} from './values.ts';

@@ -5,6 +5,7 @@
  * follows it, and blocker packets say so in their file name.
  */
 import { HutError } from '../errors/index.ts';
+import { documentValue } from './values.ts';
 
 export interface Packet {
   file: string;
@@ -62,6 +63,12 @@ export function renderPacket(p: NewPacket): string {
       `thread_ref ${JSON.stringify(p.threadRef)}: letters, digits, '.', '_', '-'`,
     );
   if (p.tasks.length === 0) throw new HutError('USAGE', 'a packet needs at least one --task');
+  const line = (name: string, value: string) => documentValue('packet', name, value, 'line');
+  line('title', p.title);
+  line('goal text', p.objective);
+  for (const task of p.tasks) line('task', task);
+  for (const done of p.completion) line('completion criterion', done);
+  if (p.repo !== undefined) line('repo', p.repo);
   const repo = p.repo ?? `the ${p.role} role repository`;
   return [
     `# ${p.goal} / ${p.ws} ${p.title} (${p.role}:codex)`,

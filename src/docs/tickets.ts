@@ -4,6 +4,7 @@
  */
 import { HutError } from '../errors/index.ts';
 import { tableCells } from './board.ts';
+import { documentValue } from './values.ts';
 
 export const TICKET_STATUSES = ['open', 'in_progress', 'blocked', 'done', 'declined'] as const;
 const HEADER = /^\|\s*Ticket ID\s*\|\s*Requested UTC\s*\|\s*Requested By\s*\|/;
@@ -45,11 +46,8 @@ export function parseTickets(text: string, where: string): Ticket[] {
   });
 }
 
-const check = (name: string, value: string) => {
-  if (value.includes('|') || value.includes('\n'))
-    throw new HutError('INPUT', `${name} may not contain | or line breaks`);
-  return value;
-};
+const cell = (name: string, value: string) =>
+  documentValue('ticket', name.replace('_', ' '), value, 'cell');
 
 /** Appends a ticket with the next free id of that day; returns the new text and the id. */
 export function addTicket(
@@ -84,8 +82,7 @@ export function addTicket(
     'open',
     t.next_action,
     t.evidence ?? '-',
-  ];
-  for (const [i, c] of cells.entries()) check(COLUMNS[i]!, c);
+  ].map((c, i) => cell(COLUMNS[i]!, c));
   lines.splice(end, 0, `| ${cells.join(' | ')} |`);
   return { text: lines.join('\n'), id };
 }
@@ -101,8 +98,12 @@ export function setTicket(
   if (change.status && !(TICKET_STATUSES as readonly string[]).includes(change.status)) {
     throw new HutError('INPUT', `status must be one of ${TICKET_STATUSES.join(', ')}`);
   }
-  const next = { ...ticket, ...change };
+  // Only the given values are new; the row's other cells (extra ones too) stay as written.
   const lines = text.split('\n');
-  lines[ticket.line - 1] = `| ${COLUMNS.map((c) => check(c, next[c])).join(' | ')} |`;
+  const cells = tableCells(lines[ticket.line - 1]!);
+  while (cells.length < COLUMNS.length) cells.push('');
+  for (const [key, value] of Object.entries(change) as Array<[keyof typeof change, string]>)
+    if (value !== undefined) cells[COLUMNS.indexOf(key)] = cell(key, value);
+  lines[ticket.line - 1] = `| ${cells.join(' | ')} |`;
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@
  * `fallback_transport`) are read and rewritten in place; nothing else in the file changes.
  */
 import { HutError } from '../errors/index.ts';
+import { documentValue } from './values.ts';
 
 export const TRANSPORT_LOCK = 'documentation/agents/remote_transport_lock.md';
 export const TRANSPORTS = ['ssh', 'codex_app_server', 'codex_mcp_server'] as const;
@@ -63,7 +64,7 @@ export function lockTransport(
       const key = /^([a-z_]+):/.exec(line)?.[1];
       if (!key || !(key in set) || seen.has(key)) return line;
       seen.add(key);
-      return `${key}: ${set[key]}`;
+      return `${key}: ${documentValue('transport lock', key, set[key]!, 'line')}`;
     })
     .join('\n');
 }

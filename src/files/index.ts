@@ -98,6 +98,7 @@ export function expandHome(path: string, home: string = homedir()): string {
   return path;
 }
 
+export * from './keep.ts';
 export { checkRelativePath, pathUnder, relativePathProblem } from './paths.ts';
 export { checkWritableDir, groupId, privateDir, unsafeDirMode } from './private.ts';
 export { FileReadError, readTextFile } from './read.ts';

@@ -2,12 +2,21 @@
  * `hil surface --update-docs`: the outcomes recorded where the team keeps them — one handoff
  * entry at the top of the handoff log's entries (newest first, the 9-field form), and the slot
  * rows of the HUT inventory table (`| Slot ID | Serial Path | Platform Profile | Status | Notes |`).
- * Only those lines change; every other byte of both files stays as it was.
+ * Only those lines change; every other byte of both files stays as it was (docs editDocument).
+ * Text from the run (a boot log's reason) is flattened to one line before it goes in.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ACTIVE_GOALS, editDocument, HANDOFF_LOG, insertHandoff } from '../docs/index.ts';
-import { writeFileAtomic } from '../files/index.ts';
+import {
+  ACTIVE_GOALS,
+  documentValue,
+  editDocument,
+  flattenValue,
+  formatHandoff,
+  HANDOFF_LOG,
+  insertHandoff,
+  readDocument,
+} from '../docs/index.ts';
 import type { HilResult } from './run.ts';
 
 const SLOT_HEADER =
@@ -32,43 +41,48 @@ export async function recordSurface(
   },
 ): Promise<DocsUpdate> {
   const logPath = join(root, HANDOFF_LOG);
-  const when = (options.now ?? new Date()).toISOString();
-  const stamp = `${when.slice(0, 10)} ${when.slice(11, 16)} UTC`;
-  const sha = results[0]?.commit_sha ?? 'unknown';
+  const sha = flattenValue(results[0]?.commit_sha ?? 'unknown', 'field');
   const outcomes = results
     .map(
       (r) =>
-        `${r.slot} ${r.status}${r.status === 'pass' ? '' : ` (${r.reason.replaceAll('|', '/')})`}`,
+        `${r.slot} ${r.status}${r.status === 'pass' ? '' : ` (${flattenValue(r.reason, 'field')})`}`,
     )
     .join(', ');
-  const evidence = results.map((r) => `\`${r.evidence[0]}\``).join(', ');
+  const evidence = results
+    .map((r) => `\`${flattenValue(r.evidence[0] ?? '-', 'field')}\``)
+    .join(', ');
   const failing = results.filter((r) => r.status !== 'pass');
-  const summary = `executor=${options.executor} HW-BOOT-001 surfacing for \`${sha.slice(0, 12)}\` on lane local-hil: ${outcomes}; evidence ${evidence}`;
+  const summary = `HW-BOOT-001 surfacing for \`${sha.slice(0, 12)}\` on lane local-hil: ${outcomes}; evidence ${evidence}`;
   const next =
     failing.length === 0
       ? 'record the next hardware test for follow-up execution'
       : `investigate ${failing.map((r) => r.slot).join(', ')} and re-run \`hutctl hil surface --sha ${sha.slice(0, 12)}\``;
-  const line = [
-    stamp,
-    options.agent,
-    options.goal,
-    'runner-live',
-    'execute',
-    'no',
-    summary,
-    next,
-    'none',
-  ].join(' | ');
+  const line = formatHandoff(
+    {
+      ...(options.now ? { timestamp: options.now } : {}),
+      agent: options.agent,
+      goal: options.goal,
+      context: 'runner-live',
+      action_type: 'execute',
+      operator_required: 'no',
+      summary,
+      next_action: next,
+      blocker: 'none',
+      tags: { executor: options.executor },
+    },
+    () => null,
+  );
 
   await editDocument(logPath, (text) => insertHandoff(text, line, logPath));
 
   const inventory = findInventory(root);
   let rows = 0;
   if (inventory) {
-    const text = readFileSync(inventory, 'utf8');
-    const updated = updateSlotRows(text, results, options.slotSerial);
-    rows = updated.rows;
-    if (updated.text !== text) await writeFileAtomic(inventory, updated.text);
+    await editDocument(inventory, (text) => {
+      const updated = updateSlotRows(text, results, options.slotSerial);
+      rows = updated.rows;
+      return updated.text;
+    });
   }
   return {
     handoff_log: logPath,
@@ -85,7 +99,7 @@ function findInventory(root: string): string | null {
     if (!name.endsWith('.md')) continue;
     const path = join(dir, name);
     if (
-      readFileSync(path, 'utf8')
+      readDocument(path)
         .split('\n')
         .some((l) => SLOT_HEADER.test(l))
     )
@@ -106,12 +120,23 @@ export function updateSlotRows(
   let end = header + 2;
   while (end < lines.length && lines[end]!.trim().startsWith('|')) end++;
   const body = lines.slice(header + 2, end);
-  const cell = (row: string) => row.split('|')[1]?.trim() ?? '';
+  const slotOf = (row: string) => row.split('|')[1]?.trim() ?? '';
+  const cell = (name: string, value: string) =>
+    documentValue(`HUT inventory row`, name, flattenValue(value, 'cell'), 'cell');
   const rowFor = (r: HilResult) =>
-    `| ${r.slot} | \`${serial(r.slot)}\` | ${r.platform ?? '-'} | ${r.status} | HW-BOOT-001 \`${r.commit_sha.slice(0, 12)}\` ${r.started_utc}: ${r.reason.replaceAll('|', '/')}; evidence \`${r.evidence[0]?.split('/').at(-1)}\` |`;
-  const kept = body.filter((row) => cell(row) !== 'pending');
+    `| ${[
+      cell('slot', r.slot),
+      `\`${cell('serial path', serial(r.slot))}\``,
+      cell('platform', r.platform ?? '-'),
+      cell('status', r.status),
+      cell(
+        'notes',
+        `HW-BOOT-001 \`${r.commit_sha.slice(0, 12)}\` ${r.started_utc}: ${r.reason}; evidence \`${r.evidence[0]?.split('/').at(-1)}\``,
+      ),
+    ].join(' | ')} |`;
+  const kept = body.filter((row) => slotOf(row) !== 'pending');
   for (const r of results) {
-    const at = kept.findIndex((row) => cell(row) === r.slot);
+    const at = kept.findIndex((row) => slotOf(row) === r.slot);
     if (at >= 0) kept[at] = rowFor(r);
     else kept.push(rowFor(r));
   }

@@ -36,6 +36,11 @@ export interface AcquireOptions {
   /** Called once when the lock is busy and we start waiting. */
   onWait?: (holder: LockOwner | null) => void;
   signal?: AbortSignal;
+  /**
+   * Write the `<lock>.owner` record (default). Off for a lock on a directory that belongs to
+   * someone else (a team's repository), where the record would be litter.
+   */
+  ownerRecord?: boolean;
 }
 
 // One process per acquisition: try at once; if busy, say who holds it ("busy <record>") and,

@@ -70,10 +70,13 @@ export async function acquireLocalLock(
   }
   // The record is for diagnostics only: written after the lock is ours, off the hand-off path.
   const record = `${holder.pid}\n${JSON.stringify(options.owner)}\n`;
-  const written = writeFileAtomic(ownerPath, record, { durable: false }).then(
-    () => true,
-    () => false,
-  );
+  const written =
+    options.ownerRecord === false
+      ? Promise.resolve(false)
+      : writeFileAtomic(ownerPath, record, { durable: false }).then(
+          () => true,
+          () => false,
+        );
   const { release } = holder;
   return heldLock(path, hostname(), userInfo().username, async () => {
     if ((await written) && readText(ownerPath) === record) {

@@ -1,14 +1,15 @@
 /**
  * `slot import hut_slots.json`: the runner's existing slot map (`{"hut-01": {"serial_by_id": …}}`)
- * merged into hutctl.yaml, keeping the file's comments and layout.
+ * merged into hutctl.yaml: only the lines of added or changed slots change (yaml-edit.ts), written
+ * by the documents' one writer (mode, owner, symlink and line endings kept).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { isMap, parseDocument } from 'yaml';
+import { existsSync } from 'node:fs';
 import * as z from 'zod/mini';
 import '../contract/zod.ts';
 import { issuesOf } from '../contract/validate.ts';
+import { documentValue, editDocument, readDocument } from '../docs/index.ts';
 import { HutError } from '../errors/index.ts';
-import { writeFileAtomic } from '../files/index.ts';
+import { mergeSlots, type SlotEntry, type SlotMerge } from './yaml-edit.ts';
 
 const slotMapSchema = z.record(
   z
@@ -48,28 +49,25 @@ export async function importSlotMap(
       hint: 'expected {"hut-01": {"serial_by_id": "/dev/serial/by-id/..."}, ...}',
     });
   }
-  const doc = parseDocument(existsSync(configPath) ? readFileSync(configPath, 'utf8') : '');
-  if (doc.errors.length > 0)
-    throw new HutError('CONFIG', `${configPath}: ${doc.errors[0]!.message.split('\n')[0]}`);
-  if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as never;
-  const result: ImportResult = { config: configPath, added: [], updated: [], unchanged: [] };
+  const slots: Record<string, SlotEntry> = {};
   for (const [id, entry] of Object.entries(parsed.data)) {
-    const existing = doc.getIn(['slots', id, 'serial']);
-    if (existing === undefined) {
-      const slot: Record<string, unknown> = { serial: entry.serial_by_id };
-      const profile = entry.profile ?? entry.platform;
-      if (profile) slot.profile = profile;
-      slot.labels = entry.labels ?? ['esp32', `esp32-${id}`];
-      doc.setIn(['slots', id], doc.createNode(slot));
-      result.added.push(id);
-    } else if (existing !== entry.serial_by_id) {
-      doc.setIn(['slots', id, 'serial'], entry.serial_by_id);
-      result.updated.push(id);
-    } else {
-      result.unchanged.push(id);
-    }
+    const where = `${source}: ${id}`;
+    const profile = entry.profile || entry.platform;
+    slots[id] = {
+      serial: documentValue(where, 'serial_by_id', entry.serial_by_id, 'line'),
+      ...(profile ? { profile: documentValue(where, 'profile', profile, 'line') } : {}),
+      labels: (entry.labels ?? ['esp32', `esp32-${id}`]).map((l) =>
+        documentValue(where, 'label', l, 'line'),
+      ),
+    };
   }
-  if (!dryRun && (result.added.length || result.updated.length))
-    await writeFileAtomic(configPath, String(doc));
-  return result;
+  let merged: SlotMerge | null = null;
+  const merge = (text: string) => {
+    merged = mergeSlots(text, slots, configPath);
+    return merged.text;
+  };
+  if (dryRun) merge(existsSync(configPath) ? readDocument(configPath) : '');
+  else await editDocument(configPath, merge, { create: true });
+  const { added, updated, unchanged } = merged! as SlotMerge;
+  return { config: configPath, added, updated, unchanged };
 }

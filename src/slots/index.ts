@@ -10,3 +10,4 @@ export { type ScanResult, scanInventory } from './scan.ts';
 export { lockSelftest, type SelftestResult } from './selftest.ts';
 export { candidateSlots, getSlot, readSeen, recordSeen } from './slots.ts';
 export { ttyOf } from './watch.ts';
+export { mergeSlots, type SlotEntry, type SlotMerge } from './yaml-edit.ts';

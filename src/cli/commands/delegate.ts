@@ -110,12 +110,12 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
         let mechanism: 'app-server' | 'exec' = 'app-server';
         let mechanismReason = 'default';
         if (root) {
-          const { readFileSync, existsSync } = await import('node:fs');
+          const { existsSync } = await import('node:fs');
           const { join } = await import('node:path');
           const lockFile = join(root, docsLib.TRANSPORT_LOCK);
           if (existsSync(lockFile)) {
             const lock = docsLib.parseTransportLock(
-              readFileSync(lockFile, 'utf8'),
+              docsLib.readDocument(lockFile),
               docsLib.TRANSPORT_LOCK,
             );
             if (lock.status === 'locked') {
@@ -132,6 +132,23 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
         const { utcStamp } = await import('../../contract/index.ts');
         const jobId =
           o.jobId ?? `delegate-${role}-${utcStamp(new Date()).replace('_', '-')}-${randomHex(4)}`;
+        // The handoff: action_type=delegate, executor=remote_codex, thread_ref=<id>.
+        const handoff = (summary: string, threadRef: string) =>
+          docsLib.formatHandoff(
+            {
+              agent: o.agent,
+              goal: o.goal ?? '',
+              context: 'arch-local',
+              action_type: 'delegate',
+              operator_required: 'no',
+              summary,
+              next_action: `review; continue with hutctl delegate ${role} --thread ${threadRef}`,
+              tags: { executor: 'remote_codex', thread_ref: threadRef },
+            },
+            () => null,
+          );
+        // --agent and --goal are refused before the turn runs, not after.
+        if (root && o.goal) handoff('delegating', 'pending');
         const outcome = await withCancelOnSignal((signal) =>
           delegate({
             config,
@@ -153,23 +170,11 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
           }),
         );
         if (root && o.goal && outcome.threadRef) {
-          // The handoff: action_type=delegate, executor=remote_codex, thread_ref=<id>.
           const { join } = await import('node:path');
-          const answer = String(outcome.report.human_summary)
-            .replaceAll(' | ', ' / ')
-            .replaceAll('\n', ' ');
-          const line = docsLib.formatHandoff(
-            {
-              agent: o.agent,
-              goal: o.goal,
-              context: 'arch-local',
-              action_type: 'delegate',
-              operator_required: 'no',
-              summary: `${outcome.report.status}: ${answer.slice(0, 300)}${o.breakGlass ? ' (break-glass: codex exec over SSH)' : ''}`,
-              next_action: `review; continue with hutctl delegate ${role} --thread ${outcome.threadRef}`,
-              tags: { executor: 'remote_codex', thread_ref: outcome.threadRef },
-            },
-            () => null,
+          const answer = docsLib.flattenValue(String(outcome.report.human_summary), 'field');
+          const line = handoff(
+            `${outcome.report.status}: ${Array.from(answer).slice(0, 300).join('')}${o.breakGlass ? ' (break-glass: codex exec over SSH)' : ''}`,
+            outcome.threadRef,
           );
           await docsLib.editDocument(join(root, docsLib.HANDOFF_LOG), (text) =>
             docsLib.insertHandoff(text, line, docsLib.HANDOFF_LOG),

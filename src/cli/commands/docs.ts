@@ -10,7 +10,7 @@ const docs = async (dir?: string) => {
   const root = lib.findDocsRoot(dir ?? process.cwd());
   const read = (rel: string) => {
     try {
-      return readFileSync(join(root, rel), 'utf8');
+      return lib.readDocument(join(root, rel));
     } catch {
       throw new HutError('NOT_FOUND', `${join(root, rel)} does not exist`);
     }
@@ -370,11 +370,10 @@ export function register(program: Command): void {
           json?: boolean;
         },
       ) => {
-        const { root } = await docs(o.docs);
+        const { root, lib: docsLib } = await docs(o.docs);
         // markdownlint is loaded only for this command.
         const lib = await import('../../docs/lint.ts');
         const { existsSync } = await import('node:fs');
-        const { writeFileAtomic } = await import('../../files/index.ts');
         const findings = lib.lintDocs(root, files.length ? files : undefined);
         const counts = lib.countByRule(findings);
         const baselinePath = o.baseline ?? join(root, '.hutctl-lint-baseline.json');
@@ -382,8 +381,10 @@ export function register(program: Command): void {
           ? (JSON.parse(readFileSync(baselinePath, 'utf8')) as { counts: Record<string, number> })
               .counts
           : {};
-        if (o.updateBaseline)
-          await writeFileAtomic(baselinePath, `${JSON.stringify({ counts }, null, 2)}\n`);
+        if (o.updateBaseline) {
+          const text = `${JSON.stringify({ counts }, null, 2)}\n`;
+          await docsLib.editDocument(baselinePath, () => text, { create: true });
+        }
         const increased = o.strict
           ? Object.entries(counts).map(([r, n]) => `${r}: ${n}`)
           : lib.ratchet(counts, o.updateBaseline ? counts : baseline);
@@ -579,7 +580,7 @@ export function register(program: Command): void {
           lib.tickChecklist(text, rel, match, !o.undo, today),
         );
         if (o.json) {
-          const text = readFileSync(join(root, rel), 'utf8');
+          const text = lib.readDocument(join(root, rel));
           return printJson(lib.parseGoal(text, rel).checklist);
         }
         printLine(
