@@ -9,7 +9,11 @@ export interface GlobalOptions {
   debug?: boolean;
 }
 
+/** The config, with every secret it and this host's files name known from here on (redacted). */
 export async function loadFor(globals: GlobalOptions): Promise<HutConfig> {
   const { requireConfig } = await import('../config/index.ts');
-  return requireConfig(globals.config ? { configPath: globals.config } : {});
+  const { collectSecrets } = await import('../secrets/index.ts');
+  const config = await requireConfig(globals.config ? { configPath: globals.config } : {});
+  collectSecrets(config);
+  return config;
 }

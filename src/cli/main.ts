@@ -67,7 +67,7 @@ Start here:
     .option('--debug', 'print stack traces for unexpected errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text) });
+    .configureOutput({ outputError: (text, write) => write(`hutctl: ${text}`) });
 
   const named = argv.slice(2).find((arg) => Object.hasOwn(COMMANDS, arg));
   // Commands that take locks or run steps on this host start the keeper now, so its start-up

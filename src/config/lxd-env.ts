@@ -40,6 +40,10 @@ export function parseEnvText(
       problems.push({ file, line, path: key, message: 'unterminated quote' });
       return;
     }
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
+      problems.push({ file, line, path: key, message: 'holds a control character' });
+      return;
+    }
     values.set(key, { value, line });
   });
   return { values, problems };

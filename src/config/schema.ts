@@ -9,7 +9,14 @@ const envName = z.string().check(
     error: 'expected an environment variable name such as GITLAB_PAT',
   }),
 );
-const text = () => z.string().check(z.minLength(1));
+/** A non-empty value on one line: a control character in a path, host or user is a mistake. */
+const text = () =>
+  z
+    .string()
+    .check(
+      z.minLength(1),
+      z.regex(/^[^\x00-\x1f\x7f]*$/, { error: 'may not hold control characters or line breaks' }),
+    );
 /** Whole seconds from 1 to `max` (every duration has a ceiling: Node clamps longer timers to 1 ms). */
 const seconds = (max: number) => z.int().check(z.positive(), z.lte(max));
 /** Seconds, fractions allowed, from `min` (0 or more) to `max`. */
@@ -78,8 +85,19 @@ const powerSchema = z.discriminatedUnion(
   },
 );
 
+/**
+ * A serial device path as udev names /dev/serial/by-id links (letters, digits and `#+-.:=@_`,
+ * with `/` and a leading `~`): it is filled into commands as {port}.
+ */
+export const serialPath = z.string().check(
+  z.regex(/^[A-Za-z0-9#+\-.:=@_/~]+$/, {
+    error:
+      "a serial path holds letters, digits and '#+-.:=@_/~' only (as udev names /dev/serial/by-id links)",
+  }),
+);
+
 const slotSchema = z.strictObject({
-  serial: text(),
+  serial: serialPath,
   profile: z.optional(text()),
   labels: z.optional(z.array(idSchema('label'))),
   power: z.optional(powerSchema),

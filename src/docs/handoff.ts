@@ -5,6 +5,7 @@
  * never rewrites; adding inserts one line and leaves every other byte as it was.
  */
 import { HutError } from '../errors/index.ts';
+import { redact } from '../secrets/index.ts';
 import { type EvidenceRef, evidenceRefs, type ShaRef, shaRefs } from './refs.ts';
 import { valueProblem } from './values.ts';
 
@@ -239,9 +240,10 @@ export function formatHandoff(entry: NewHandoff, ownerOf: (goal: string) => stri
     entry.context,
     entry.action_type,
     entry.operator_required,
-    tagText ? `${tagText} ${entry.summary}` : entry.summary,
-    entry.next_action,
-    entry.blocker ?? 'none',
+    // No secret hutctl knows of goes into the team's log.
+    redact(tagText ? `${tagText} ${entry.summary}` : entry.summary),
+    redact(entry.next_action),
+    redact(entry.blocker ?? 'none'),
   ];
   const line = fields.join(' | ');
   // The line must read back as exactly these nine fields.

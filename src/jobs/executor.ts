@@ -207,7 +207,9 @@ async function runLocked(
     // Nothing has run: leave no evidence of a run that never was.
     await log.close().catch(() => {});
     rmSync(logPath, { force: true });
-    throw error;
+    throw new HutError('IO', `cannot keep evidence in ${evidenceDir}: ${fsReason(error)}`, {
+      hint: 'free some space there, or set paths.evidence_dir (or --evidence-dir) elsewhere; no step ran',
+    });
   }
   const say = (line: string) => void log.line(redactText(line, secrets));
 

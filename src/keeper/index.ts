@@ -62,7 +62,7 @@ sub lockfile {
   my ($path) = @_;
   for (1 .. 3) {
     my $fh;
-    if (sysopen($fh, $path, $open_existing)) { return $fh if -f $fh; $! = 0; return undef }
+    if (sysopen($fh, $path, $open_existing)) { return $fh if -f $fh || -d $fh; $! = 0; return undef }
     return undef unless $! == $ENOENT;
     return $fh if sysopen($fh, $path, $open_new, 0644);
     return undef unless $! == $EEXIST;
@@ -383,7 +383,7 @@ export function lockFileError(path: string, errno: number): HutError {
   if (errno === 0 || name === 'ELOOP') {
     return new HutError(
       'IO',
-      `lock ${path}: it is ${errno === 0 ? 'not a regular file' : 'a symbolic link'}, so hutctl will not open it (a lock file in a shared directory must be a plain file)`,
+      `lock ${path}: it is ${errno === 0 ? 'not a regular file' : 'a symbolic link'}, so hutctl will not open it (a lock in a shared directory must be a plain file or a directory)`,
       {
         hint: 'remove it if nobody put it there on purpose: it could make hutctl open or create another file',
       },

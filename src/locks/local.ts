@@ -103,7 +103,7 @@ function ensureLockFile(path: string): void {
   }
   const stat = lstatSync(path);
   if (stat.isSymbolicLink()) throw lockFileError(path, osConstants.errno.ELOOP);
-  if (!stat.isFile()) throw lockFileError(path, 0);
+  if (!stat.isFile() && !stat.isDirectory()) throw lockFileError(path, 0);
 }
 
 function attempt(

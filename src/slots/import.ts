@@ -6,20 +6,20 @@
 import { existsSync } from 'node:fs';
 import * as z from 'zod/mini';
 import '../contract/zod.ts';
+import { serialPath } from '../config/schema.ts';
+import { idSchema } from '../contract/index.ts';
 import { issuesOf } from '../contract/validate.ts';
 import { documentValue, editDocument, readDocument } from '../docs/index.ts';
 import { HutError } from '../errors/index.ts';
 import { mergeSlots, type SlotEntry, type SlotMerge } from './yaml-edit.ts';
 
 const slotMapSchema = z.record(
-  z
-    .string()
-    .check(z.regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'a slot id is lower-case, such as hut-01' })),
+  idSchema('slot'),
   z.looseObject({
-    serial_by_id: z.string().check(z.minLength(1)),
-    profile: z.optional(z.string()),
-    platform: z.optional(z.string()),
-    labels: z.optional(z.array(z.string())),
+    serial_by_id: serialPath,
+    profile: z.optional(idSchema('profile')),
+    platform: z.optional(idSchema('profile')),
+    labels: z.optional(z.array(idSchema('label'))),
   }),
 );
 

@@ -326,7 +326,22 @@ describe('delegate to a Codex App Server', {
     );
     child.stdin!.end();
     const done = finished(child);
-    await new Promise((r) => setTimeout(r, 2500));
+    // Once the turn is under way (its start is in the protocol log), the link drops.
+    const { waitFor } = await import('../support/cli.ts');
+    const { existsSync, readdirSync } = await import('node:fs');
+    await waitFor(
+      () => {
+        if (!existsSync(join(dir, 'evidence'))) return false;
+        const logs = readdirSync(join(dir, 'evidence'), { withFileTypes: true }).filter((e) =>
+          e.name.endsWith('.log'),
+        );
+        return logs.some((e) =>
+          readFileSync(join(dir, 'evidence', e.name), 'utf8').includes('turn/started'),
+        );
+      },
+      'the turn to start',
+      30_000,
+    );
     // The server side of every connection goes, as when the link drops.
     const master = readFileSync(join(sshd.dir, 'sshd.pid'), 'utf8').trim();
     const { execFileSync } = await import('node:child_process');

@@ -119,7 +119,10 @@ test('a serial that would break the YAML is refused in one line, the file untouc
     input: JSON.stringify({ 'hut-04': { serial_by_id: 'usb-x\n  evil: true' } }),
   });
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /^hutctl: stdin: hut-04: serial_by_id holds a line break/);
+  assert.match(
+    r.stderr,
+    /^hutctl: stdin: \$\["hut-04"\]\.serial_by_id: a serial path holds letters/,
+  );
   assert.equal(readFileSync(config, 'utf8'), HAND);
 });
 

@@ -31,11 +31,16 @@ export interface CliOptions {
   input?: string;
   /** Start in a process group of its own (to send it a terminal's Ctrl-C). */
   ownGroup?: boolean;
+  /** Run as this other local user (setpriv; the tests run as root). */
+  asUser?: 'nobody';
 }
 
 /** Starts hutctl; the caller decides when to wait (see `finished`). */
 export function startCli(args: string[], options: CliOptions = {}): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], {
+  const argv = [process.execPath, CLI, ...args];
+  if (options.asUser)
+    argv.unshift('setpriv', `--reuid=${options.asUser}`, '--regid=nogroup', '--clear-groups', '--');
+  return spawn(argv[0]!, argv.slice(1), {
     cwd: options.cwd,
     env: { ...process.env, HUTCTL_CONFIG: '', XDG_CACHE_HOME: CACHE, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -130,3 +135,6 @@ export async function waitFor(
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** Whether this test process may switch user, mount and chown (CI runs the tests as root). */
+export const ROOT = process.getuid?.() === 0;

@@ -26,6 +26,13 @@ const docs = async (dir?: string) => {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** Learns every secret this host's config and files name, so none reaches a document. */
+async function knowSecrets(): Promise<void> {
+  const { loadConfig } = await import('../../config/index.ts');
+  const { collectSecrets } = await import('../../secrets/index.ts');
+  collectSecrets((await loadConfig().catch(() => null))?.config ?? null);
+}
+
 export function register(program: Command): void {
   const handoff = program
     .command('handoff')
@@ -53,6 +60,7 @@ export function register(program: Command): void {
     .option('--json', 'print the entry as JSON')
     .action(async (o: AddOptions) => {
       const { lib, logPath, read } = await docs(o.docs);
+      await knowSecrets();
       let board: ReturnType<typeof lib.parseBoard> | null = null;
       try {
         board = lib.parseBoard(read(lib.BOARD), lib.BOARD);

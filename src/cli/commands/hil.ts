@@ -98,6 +98,8 @@ export function register(program: Command): void {
       });
       if (options.updateDocs) {
         const { recordSurface } = await import('../../hil/index.ts');
+        const { collectSecrets } = await import('../../secrets/index.ts');
+        collectSecrets(config);
         const { findDocsRoot } = await import('../../docs/index.ts');
         const root = findDocsRoot(options.docs ?? process.cwd());
         const update = await recordSurface(root, results, {

@@ -1,0 +1,154 @@
+/**
+ * hutctl.yaml, .lxd.env and invocations as an attacker or a broken machine writes them: every
+ * one ends in problems with file and key (or a valid config), never an exception, a hang or a
+ * stack trace; one timeout policy for `contract validate` and `job run`.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { stringify } from 'yaml';
+import { loadConfig } from '../../src/config/index.ts';
+import { checkContract, ROLE_TIMEOUTS, validateInvocation } from '../../src/contract/index.ts';
+import { isHutError } from '../../src/errors/index.ts';
+import { invocation, runCli, tempDir } from '../support/cli.ts';
+import { assertCleanError, hostileBytes, hostileValue, RUNS } from '../support/hostile.ts';
+
+const KEYS = {
+  paths: ['lock_dir', 'cancel_dir', 'evidence_dir', 'slot_lock_dir', 'state_dir', 'share_group'],
+  jobs: ['kill_grace_sec'],
+  ssh: ['control_dir', 'control_persist_sec', 'connect_timeout_sec', 'server_alive_interval_sec'],
+  home_assistant: ['url', 'token_env', 'token_file', 'timeout_sec', 'confirm_timeout_sec'],
+} as const;
+
+/** A config shaped like a real one, with hostile values and numbers anywhere in it. */
+const hostileConfig = fc.record(
+  {
+    paths: fc.dictionary(fc.constantFrom(...KEYS.paths), hostileValue),
+    jobs: fc.dictionary(
+      fc.constantFrom(...KEYS.jobs),
+      fc.oneof(fc.double(), fc.integer(), fc.constant(1e10)),
+    ),
+    ssh: fc.dictionary(fc.constantFrom(...KEYS.ssh), fc.oneof(fc.integer(), fc.double())),
+    home_assistant: fc.dictionary(fc.constantFrom(...KEYS.home_assistant), hostileValue),
+    targets: fc.dictionary(
+      fc.oneof(hostileValue, fc.constantFrom('runner', 'infra', '__proto__', 'constructor')),
+      fc.record({
+        transport: fc.constantFrom('ssh', 'local', 'telnet'),
+        host: hostileValue,
+        workdir: hostileValue,
+        port: fc.oneof(fc.integer(), fc.double()),
+      }),
+    ),
+    slots: fc.dictionary(
+      fc.oneof(hostileValue, fc.constantFrom('hut-01', '__proto__')),
+      fc.record({ serial: hostileValue, labels: fc.array(hostileValue, { maxLength: 3 }) }),
+    ),
+    profiles: fc.dictionary(fc.oneof(hostileValue, fc.constant('__proto__')), fc.anything()),
+  },
+  { requiredKeys: [] },
+);
+
+function loadFrom(text: string | Buffer, lxd?: Buffer) {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'hutctl.yaml'), text);
+  if (lxd) writeFileSync(join(dir, '.lxd.env'), lxd);
+  return { dir, loaded: loadConfig({ cwd: dir, env: { HOME: '/home/u' } }) };
+}
+
+test('generated configs load into a config or into problems, never an exception', async () => {
+  await fc.assert(
+    fc.asyncProperty(hostileConfig, async (config) => {
+      const { loaded } = loadFrom(stringify(config));
+      const { problems } = await loaded;
+      for (const p of problems) {
+        assert.ok(p.file.endsWith('hutctl.yaml'));
+        assert.equal(typeof p.message, 'string');
+      }
+    }),
+    RUNS(400),
+  );
+});
+
+test('random bytes as hutctl.yaml or .lxd.env: problems, never an exception', async () => {
+  await fc.assert(
+    fc.asyncProperty(hostileBytes, hostileBytes, async (yamlBytes, lxdBytes) => {
+      const { loaded } = loadFrom(yamlBytes, lxdBytes);
+      await loaded;
+    }),
+    RUNS(400),
+  );
+});
+
+test('every duration has a ceiling: kill_grace_sec 1e10 is a problem, not a 1 ms timer', async () => {
+  const { loaded } = loadFrom('jobs:\n  kill_grace_sec: 1e10\nssh: {connect_timeout_sec: 99999}\n');
+  const { problems } = await loaded;
+  assert.deepEqual(
+    problems.map((p) => p.path),
+    ['ssh.connect_timeout_sec', 'jobs.kill_grace_sec'],
+  );
+});
+
+test('a YAML alias bomb, a huge file and a FIFO are refused fast with one line', async () => {
+  const bomb = [
+    'a: &a ["x","x","x","x","x","x","x","x","x","x"]',
+    ...'bcdefghij'
+      .split('')
+      .map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(',')}]`),
+    '',
+  ].join('\n');
+  for (const text of [bomb, `# ${'x'.repeat(2 * 1024 * 1024)}\n`]) {
+    const { dir } = loadFrom(text);
+    const started = Date.now();
+    const result = await runCli(['config', 'check'], { cwd: dir });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^error: .*hutctl\.yaml: cannot read: /m);
+    assert.doesNotMatch(result.stderr, /unexpected error|\n\s+at /);
+    assert.ok(Date.now() - started < 10_000);
+  }
+  const dir = tempDir();
+  const fifo = join(dir, 'fifo.yaml');
+  execFileSync('mkfifo', [fifo]);
+  const result = await runCli(['config', 'check', '--config', fifo], { cwd: dir });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /not a regular file/);
+});
+
+test('hostile configs through the CLI: config check answers in JSON or one line, no stack trace', async () => {
+  const samples = fc.sample(hostileConfig, { numRuns: 15, seed: 9 });
+  for (const config of samples) {
+    const { dir } = loadFrom(stringify(config));
+    const result = await runCli(['config', 'check', '--json'], { cwd: dir });
+    assert.ok(result.code === 0 || result.code === 1, result.stderr);
+    const json = JSON.parse(result.stdout);
+    assert.equal(json.valid, result.code === 0);
+    const job = await runCli(['job', 'status', '--', 'x'], { cwd: dir });
+    if (job.code !== 1 || !/no evidence/.test(job.stderr)) assertCleanError(job, [1, 2]);
+  }
+});
+
+test('one timeout policy: contract validate and job run agree on every generated invocation', () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom('infra', 'runner'),
+      fc.integer({ min: -5, max: 20_000 }),
+      (role, timeout) => {
+        const value = JSON.parse(invocation({ target_role: role, timeout_sec: timeout }));
+        const checked = checkContract(value).valid;
+        let ran = true;
+        try {
+          validateInvocation(value, 'test');
+        } catch (error) {
+          assert.ok(isHutError(error));
+          ran = false;
+        }
+        assert.equal(checked, ran);
+        const max = ROLE_TIMEOUTS[role as 'infra' | 'runner'].maxSec;
+        assert.equal(checked, timeout >= 1 && timeout <= max);
+      },
+    ),
+    RUNS(2000),
+  );
+});
