@@ -3,9 +3,6 @@
  * before a byte is written, and the file stops at the cap (the connection is closed, the caller
  * removes what was written).
  */
-import { createWriteStream } from 'node:fs';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { formatBytes } from '../format/index.ts';
 import { bodySummary, describeBody, mediaTypeOf } from './body.ts';
 import { HttpError } from './error.ts';
@@ -50,6 +47,12 @@ export async function download(
       close();
       throw tooLarge;
     }
+    // Loaded here: the Home Assistant calls share this module and never download.
+    const [{ createWriteStream }, { Transform }, { pipeline }] = await Promise.all([
+      import('node:fs'),
+      import('node:stream'),
+      import('node:stream/promises'),
+    ]);
     let bytes = 0;
     const count = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
