@@ -123,7 +123,8 @@ async function respond(socket: Socket, b: Misbehaviour): Promise<void> {
   socket.end();
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// Unref'd: a trickle still being served does not keep a finished test file alive.
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /** Content types a server might send where JSON was expected. */
 const CONTENT_TYPES = [
