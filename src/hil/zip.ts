@@ -154,7 +154,8 @@ async function readCentralDirectory(
   return entries;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF in the name instead of dropping it (the name is what it is).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function decodeName(raw: Buffer, isUtf8: boolean): string | null {
   if (!isUtf8 && raw.every((b) => b < 0x80)) return raw.toString('latin1');
