@@ -76,7 +76,12 @@ export async function exchange<T>(
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   const method = options.method ?? 'GET';
-  let url = new URL(options.url);
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    throw new HttpError('unreachable', `${String(options.url)} is not a URL`);
+  }
   let headers: Record<string, string> = { ...options.headers };
   const hops = method === 'GET' ? (options.redirects ?? 0) : 0;
   for (let hop = 0; ; hop++) {
