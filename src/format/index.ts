@@ -1,4 +1,4 @@
-/** Numbers as people read them, for human output and progress lines of every layer. */
+/** Numbers and text as people read them, for human output and messages of every layer. */
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -18,4 +18,22 @@ export function formatDuration(seconds: number): string {
   if (d > 0) return `${d}d ${h}h`;
   if (h > 0) return `${h}h ${m}m`;
   return `${m}m ${Math.floor(seconds % 60)}s`;
+}
+
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu;
+
+/** Whether `text` prints as itself on one line: no control, format or separator characters. */
+export function isPrintableLine(text: string, max = 200): boolean {
+  return text.length <= max && !/[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u.test(text);
+}
+
+/**
+ * Text from outside (a server's error body, a name in a file) made safe for a one-line message:
+ * control, format and line-separator characters become spaces, runs of space one, and anything
+ * longer than `max` characters is cut with an ellipsis.
+ */
+export function oneLine(text: string, max = 200): string {
+  const flat = text.replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  return `${flat.slice(0, max - 1).replace(/[\ud800-\udbff]$/, '')}…`;
 }

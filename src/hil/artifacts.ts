@@ -6,43 +6,35 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { checkId, isValidId } from '../contract/ids.ts';
 import { HutError } from '../errors/index.ts';
-import { writeFileAtomic } from '../files/index.ts';
+import { pathUnder, writeFileAtomic } from '../files/index.ts';
+import {
+  checkArtifactDir,
+  checkDigest,
+  digest,
+  finishCopies,
+  openEntry,
+  stageCopy,
+} from './entries.ts';
+import {
+  type ArtifactFile,
+  type ArtifactManifest,
+  fileNameProblem,
+  readManifest,
+} from './manifest.ts';
 
-export interface ArtifactFile {
-  name: string;
-  size: number;
-  sha256: string;
-}
+export type { ArtifactFile, ArtifactManifest } from './manifest.ts';
 
-export interface ArtifactManifest {
-  schema_version: 'hutctl.artifact.v1';
-  commit_sha: string;
-  profile: string;
-  lane: string;
-  created_utc: string;
-  files: ArtifactFile[];
-}
-
-const SHA = /^[0-9a-f]{7,64}$/;
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
+/** The commit SHA an artifact is stored under (the one id grammar, lower case). */
 export function checkSha(sha: string): string {
-  const lower = sha.toLowerCase();
-  if (!SHA.test(lower))
-    throw new HutError('INPUT', `${JSON.stringify(sha)} is not a commit SHA (7 to 64 hex digits)`);
-  return lower;
+  return checkId('sha', sha);
 }
 
-function checkName(what: string, value: string): string {
-  if (!NAME.test(value))
-    throw new HutError(
-      'INPUT',
-      `${what} ${JSON.stringify(value)}: letters, digits, '.', '_', '-' only`,
-    );
-  return value;
+function checkName(_what: 'profile', value: string): string {
+  return checkId('profile', value);
 }
 
 export async function sha256File(path: string): Promise<string> {
@@ -52,38 +44,57 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 export function artifactDir(store: string, sha: string, profile: string): string {
-  return join(store, checkSha(sha), checkName('profile', profile));
+  return pathUnder(store, checkSha(sha), checkName('profile', profile));
 }
 
-/** Stores `files` for `sha`/`profile`, replacing an earlier version in one rename. */
+/** A file to store: a path (stored under its base name), or a path and the name to store it as. */
+export type ArtifactSource = string | { name: string; path: string };
+
+/**
+ * Stores `files` for `sha`/`profile`, replacing an earlier version in one rename. A name may be
+ * a relative path (`bootloader/bootloader.bin`); names that could leave the artifact are refused.
+ */
 export async function putArtifact(
   store: string,
   sha: string,
-  files: string[],
+  files: ArtifactSource[],
   options: { profile: string; lane: string },
 ): Promise<ArtifactManifest> {
   const dir = artifactDir(store, sha, options.profile);
   if (files.length === 0) throw new HutError('USAGE', 'name at least one file to store');
+  const sources = files.map((f) => (typeof f === 'string' ? { name: basename(f), path: f } : f));
   const names = new Set<string>();
-  for (const file of files) {
-    const name = checkName('file name', basename(file));
+  for (const { name, path } of sources) {
+    const problem = fileNameProblem(name);
+    if (problem) throw new HutError('INPUT', `file name ${JSON.stringify(name)}: ${problem}`);
     if (names.has(name)) throw new HutError('INPUT', `two files are named ${name}`);
     names.add(name);
     try {
-      if (!(await stat(file)).isFile()) throw new Error('not a file');
+      if (!(await stat(path)).isFile()) throw new Error('not a file');
     } catch {
-      throw new HutError('INPUT', `${file}: no such file`);
+      throw new HutError('INPUT', `${path}: no such file`);
+    }
+  }
+  for (const name of names) {
+    const parts = name.split('/');
+    for (let depth = 1; depth < parts.length; depth++) {
+      if (names.has(parts.slice(0, depth).join('/')))
+        throw new HutError(
+          'INPUT',
+          `${parts.slice(0, depth).join('/')} is both a file and a directory`,
+        );
     }
   }
   const staging = `${dir}.staging-${process.pid}-${Date.now()}`;
   await mkdir(staging, { recursive: true });
   try {
     const entries: ArtifactFile[] = [];
-    for (const file of files) {
-      const target = join(staging, basename(file));
-      await copyFile(file, target);
+    for (const { name, path } of sources) {
+      const target = pathUnder(staging, ...name.split('/'));
+      await mkdir(dirname(target), { recursive: true });
+      await copyFile(path, target);
       entries.push({
-        name: basename(file),
+        name,
         size: (await stat(target)).size,
         sha256: await sha256File(target),
       });
@@ -108,70 +119,95 @@ export async function putArtifact(
   }
 }
 
-/** Reads and verifies a stored artifact: every file present, of the size and sha256 recorded. */
+/** The validated manifest of a stored artifact, or the error that says there is none. */
+async function storedManifest(store: string, sha: string, profile: string) {
+  const dir = artifactDir(store, sha, profile);
+  const label = `artifact ${checkSha(sha)}/${profile}`;
+  const found =
+    (await checkArtifactDir(store, checkSha(sha), profile, label)) &&
+    (await readManifest(dir, label, { sha: checkSha(sha), profile }));
+  if (!found) {
+    throw new HutError('ARTIFACT', `no artifact for ${sha} (profile ${profile}) in ${store}`, {
+      hint: `the upstream lane stores it with 'hutctl artifact put ${sha} --profile ${profile} <files…>'`,
+    });
+  }
+  return { dir, label, ...found };
+}
+
+/**
+ * Reads and verifies a stored artifact: a valid manifest, every file in it present as a regular
+ * file inside the artifact (no link followed), of the size and sha256 recorded.
+ */
 export async function verifyArtifact(
   store: string,
   sha: string,
   profile: string,
 ): Promise<{ dir: string; manifest: ArtifactManifest }> {
-  const dir = artifactDir(store, sha, profile);
-  let manifest: ArtifactManifest;
-  try {
-    manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as ArtifactManifest;
-  } catch {
-    throw new HutError('ARTIFACT', `no artifact for ${sha} (profile ${profile}) in ${store}`, {
-      hint: `the upstream lane stores it with 'hutctl artifact put ${sha} --profile ${profile} <files…>'`,
-    });
-  }
+  const { dir, label, manifest } = await storedManifest(store, sha, profile);
   for (const file of manifest.files) {
-    const path = join(dir, file.name);
-    let size: number;
+    const handle = await openEntry(dir, file.name, label);
     try {
-      size = (await stat(path)).size;
-    } catch {
-      throw new HutError('ARTIFACT', `artifact ${sha}/${profile}: ${file.name} is missing`);
-    }
-    const digest = await sha256File(path);
-    if (size !== file.size || digest !== file.sha256) {
-      throw new HutError(
-        'ARTIFACT',
-        `artifact ${sha}/${profile}: ${file.name} is corrupt (sha256 ${digest.slice(0, 12)}…, manifest says ${file.sha256.slice(0, 12)}…)`,
-        {
-          hint: 'do not flash it; store the build again from the upstream lane',
-        },
-      );
+      checkDigest(label, file, await digest(handle));
+    } finally {
+      await handle.close();
     }
   }
   return { dir, manifest };
 }
 
-/** Copies a verified artifact's files to `to`. */
+/**
+ * Copies a stored artifact's files to `to`, each at its relative path, verifying the very bytes
+ * it copies; nothing is put in place unless every file matched its manifest.
+ */
 export async function getArtifact(
   store: string,
   sha: string,
   profile: string,
   to: string,
 ): Promise<ArtifactManifest> {
-  const { dir, manifest } = await verifyArtifact(store, sha, profile);
+  const { dir, label, manifest, text } = await storedManifest(store, sha, profile);
   await mkdir(to, { recursive: true });
-  for (const file of [...manifest.files.map((f) => f.name), 'manifest.json']) {
-    await copyFile(join(dir, file), join(to, file));
+  const staged: Array<{ temp: string; target: string }> = [];
+  let complete = false;
+  try {
+    for (const file of manifest.files) {
+      const from = await openEntry(dir, file.name, label);
+      try {
+        const copy = await stageCopy(to, file.name);
+        staged.push(copy);
+        try {
+          checkDigest(label, file, await digest(from, copy.handle));
+        } finally {
+          await copy.handle.close();
+        }
+      } finally {
+        await from.close();
+      }
+    }
+    complete = true;
+  } finally {
+    await finishCopies(staged, complete);
   }
+  await writeFileAtomic(join(to, 'manifest.json'), text, { durable: false });
   return manifest;
 }
 
 export async function listArtifacts(store: string): Promise<ArtifactManifest[]> {
   const out: ArtifactManifest[] = [];
   for (const sha of await readdir(store).catch(() => [] as string[])) {
-    if (!SHA.test(sha)) continue;
+    if (sha !== sha.toLowerCase() || !isValidId('sha', sha)) continue;
     for (const profile of await readdir(join(store, sha)).catch(() => [] as string[])) {
-      if (profile.includes('.staging-') || profile.includes('.old-')) continue;
+      if (
+        !isValidId('profile', profile) ||
+        profile.includes('.staging-') ||
+        profile.includes('.old-')
+      )
+        continue;
       try {
-        out.push(
-          JSON.parse(
-            await readFile(join(store, sha, profile, 'manifest.json'), 'utf8'),
-          ) as ArtifactManifest,
-        );
+        const label = `artifact ${sha}/${profile}`;
+        if (!(await checkArtifactDir(store, sha, profile, label))) continue;
+        const found = await readManifest(join(store, sha, profile), label, { sha, profile });
+        if (found) out.push(found.manifest);
       } catch {}
     }
   }

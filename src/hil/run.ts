@@ -5,6 +5,7 @@
  * result summary. `fail` is the firmware's; `blocked` is the farm's (artifact, device, flash,
  * power), with the phase that stopped it.
  */
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -166,6 +167,8 @@ async function runOnSlot(
   let artifactDir: string;
   try {
     artifactDir = join(config.paths.stateDir, 'hil', `${sha}-${slot.id}`);
+    // A fresh copy: nothing left from an earlier run may reach the flasher.
+    await rm(artifactDir, { recursive: true, force: true });
     const manifest = await getArtifact(config.artifacts.store, sha, profile.artifact, artifactDir);
     say(
       `artifact ${sha}/${profile.artifact} verified: ${manifest.files.map((f) => `${f.name} ${f.sha256.slice(0, 12)}`).join(', ')} (built by the ${manifest.lane} lane)`,

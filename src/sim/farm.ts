@@ -191,22 +191,25 @@ function farmConfig(
 }
 
 /**
- * The farm's stand-in for esptool: checks every file against the artifact's manifest (in the
- * working directory), writes to the board's port, and records the flash in <farm>/flash.log.
+ * The farm's stand-in for esptool: checks every file of the artifact (in the working directory,
+ * nested ones too) against its manifest, writes to the board's port, and records the flash in
+ * <farm>/flash.log.
  */
 const FAKE_FLASHER = `#!/bin/sh
 port=
 while [ $# -gt 0 ]; do [ "$1" = --port ] && port=$2; shift; done
 echo "esptool.py v4.8.1 (simulated): serial port $port"
-for f in *; do
-  [ "$f" = manifest.json ] && continue
-  sum=$(sha256sum "$f" | cut -d' ' -f1)
-  if ! grep -q "\\"sha256\\": \\"$sum\\"" manifest.json; then
-    echo "A fatal error occurred: $f does not match its checksum" >&2
+sums=$(find . -type f ! -path ./manifest.json -exec sha256sum {} +)
+while read -r sum f; do
+  [ -n "$f" ] || continue
+  if ! grep -Eq "\\"sha256\\": ?\\"$sum\\"" manifest.json; then
+    echo "A fatal error occurred: \${f#./} does not match its checksum" >&2
     exit 2
   fi
-  echo "Writing $f ($(wc -c < "$f") bytes)... Hash of data verified."
-done
+  echo "Writing \${f#./} ($(wc -c < "$f") bytes)... Hash of data verified."
+done <<EOF
+$sums
+EOF
 printf 'flash\\n' > "$port"
 sha=$(sed -n 's/.*"commit_sha": "\\([0-9a-f]*\\)".*/\\1/p' manifest.json)
 echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $port $sha" >> "$(dirname "$0")/../flash.log"

@@ -286,6 +286,9 @@ describe('artifacts from GitHub Actions', () => {
         'flash_args',
       ]);
       assert.deepEqual(new Uint8Array(readFileSync(join(t.dir, 'gh', 'app.bin'))), app);
+      // The download was redirected to storage on another origin, which never saw the token.
+      assert.ok(github.storageAuthorization.length > 0);
+      assert.ok(github.storageAuthorization.every((header) => header === undefined));
       // Without --json it says what it is doing: the lookup, the download and its size.
       const told = await t.hutctl(
         ['artifact', 'get', sha, '--profile', 'i2s', '--from-github', 'sle/squeezelite-esp32'],

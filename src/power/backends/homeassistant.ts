@@ -7,11 +7,18 @@
  * `POST /api/services/<domain>/turn_on|turn_off` answers `200 []` even for an unknown entity, so
  * the state is always read back with `GET /api/states/<entity>`. Error bodies are text
  * (`401: Unauthorized`, `400: Bad Request`, `500 Internal Server Error…`) or JSON `{"message"}`.
+ * Every answer goes through http/: at most 1 MiB, a success must be JSON, and whatever else comes
+ * back (an HTML proxy page, a reset, a flood) is an `ha_error` that says so, never a crash.
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { HomeAssistantSettings } from '../../config/index.ts';
 import { HutError } from '../../errors/index.ts';
+import { oneLine } from '../../format/index.ts';
+import { bodySummary, isHttpError, request } from '../../http/index.ts';
 import { type PowerBackend, PowerError, type RelayState } from '../backend.ts';
+
+/** The most of a Home Assistant answer read: a state object is a few hundred bytes. */
+export const HA_MAX_BYTES = 1024 * 1024;
 
 export class HomeAssistantBackend implements PowerBackend {
   private readonly settings: HomeAssistantSettings;
@@ -34,16 +41,29 @@ export class HomeAssistantBackend implements PowerBackend {
 
   async set(state: 'on' | 'off', signal: AbortSignal): Promise<void> {
     const domain = this.entity.split('.')[0] ?? 'switch';
-    await this.request('POST', `/api/services/${domain}/turn_${state}`, signal, {
-      entity_id: this.entity,
-    });
+    await this.request(
+      'POST',
+      `/api/services/${encodeURIComponent(domain)}/turn_${state}`,
+      signal,
+      {
+        entity_id: this.entity,
+      },
+    );
   }
 
   async get(signal: AbortSignal): Promise<RelayState> {
-    const body = (await this.request('GET', `/api/states/${this.entity}`, signal)) as {
-      state?: unknown;
-    };
-    return typeof body?.state === 'string' ? body.state : 'unknown';
+    const path = `/api/states/${encodeURIComponent(this.entity)}`;
+    const body = await this.request('GET', path, signal);
+    const state = (body as { state?: unknown } | null)?.state;
+    // HA states are at most 255 characters; anything else is not a state object.
+    if (typeof state === 'string' && state.length <= 255 && oneLine(state, 255) === state)
+      return state;
+    throw new PowerError(
+      'ha_error',
+      `Home Assistant GET ${path}: 200 with JSON that is not a state object (${
+        typeof state === 'string' ? '$.state is not a short printable string' : '$.state missing'
+      })`,
+    );
   }
 
   private async request(
@@ -52,92 +72,53 @@ export class HomeAssistantBackend implements PowerBackend {
     signal: AbortSignal,
     body?: unknown,
   ): Promise<unknown> {
-    const timeout = AbortSignal.timeout(this.settings.timeoutSec * 1000);
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    let response: { status: number; text: string };
+    const where = `Home Assistant ${method} ${path}`;
     try {
-      response = await send(new URL(`${this.settings.url}${path}`), {
+      const response = await request({
+        url: `${this.settings.url}${path}`,
         method,
         headers: {
           authorization: `Bearer ${this.token}`,
-          ...(payload === undefined
-            ? {}
-            : {
-                'content-type': 'application/json',
-                'content-length': String(Buffer.byteLength(payload)),
-              }),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
-        signal: AbortSignal.any([signal, timeout]),
-        payload,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal,
+        timeoutMs: this.settings.timeoutSec * 1000,
+        maxBytes: HA_MAX_BYTES,
+        expect: 'json',
       });
+      const { status } = response;
+      if (status >= 200 && status < 300) return response.json;
+      throw new PowerError(
+        'ha_error',
+        `${where}: ${status} ${bodySummary(response.mediaType, response.body)}`,
+        { status, fatal: isAuthStatus(status) },
+      );
     } catch (error) {
-      if (timeout.aborted) {
+      if (!isHttpError(error)) throw error;
+      if (error.kind === 'timeout') {
         throw new PowerError(
           'timeout',
           `Home Assistant did not answer ${method} ${path} within ${this.settings.timeoutSec} s`,
         );
       }
-      if (signal.aborted) throw error;
-      throw new PowerError(
-        'ha_error',
-        `cannot reach Home Assistant at ${this.settings.url}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      );
+      if (error.kind === 'unreachable') {
+        throw new PowerError(
+          'ha_error',
+          `cannot reach Home Assistant at ${this.settings.url}: ${error.message}`,
+        );
+      }
+      throw new PowerError('ha_error', `${where}: ${error.message}`, {
+        ...(error.status === undefined ? {} : { status: error.status }),
+        fatal: isAuthStatus(error.status),
+      });
     }
-    const { status, text } = response;
-    if (status >= 200 && status < 300) return text ? JSON.parse(text) : null;
-    throw new PowerError(
-      'ha_error',
-      `Home Assistant ${method} ${path}: ${status} ${errorText(text)}`,
-      {
-        status,
-        fatal: status === 401 || status === 403,
-      },
-    );
   }
 }
 
-/**
- * One HTTP exchange with node:http(s) rather than fetch: a power cycle makes four small calls,
- * and fetch's first call costs tens of milliseconds of loading before it sends anything. The
- * default agent keeps the connection open between the calls.
- */
-async function send(
-  url: URL,
-  options: {
-    method: string;
-    headers: Record<string, string>;
-    signal: AbortSignal;
-    payload: string | undefined;
-  },
-): Promise<{ status: number; text: string }> {
-  const { request } =
-    url.protocol === 'https:' ? await import('node:https') : await import('node:http');
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      { method: options.method, headers: options.headers, signal: options.signal },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          text += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(options.payload);
-  });
-}
-
-/** `{"message": "..."}` or the plain text body, on one line. */
-function errorText(body: string): string {
-  try {
-    const parsed = JSON.parse(body) as { message?: unknown };
-    if (typeof parsed.message === 'string') return parsed.message;
-  } catch {}
-  return body.replace(/\s+/g, ' ').trim() || '(empty body)';
+/** 401 and 403 are never retried: with `login_attempts_threshold` set, retries earn an IP ban. */
+function isAuthStatus(status: number | undefined): boolean {
+  return status === 401 || status === 403;
 }
 
 function readToken(settings: HomeAssistantSettings, env: NodeJS.ProcessEnv): string {
