@@ -73,8 +73,11 @@ const FS_VERBS: Record<string, string> = {
 /** "cannot create directory /x/y: permission denied" for a file-system error from Node, else null. */
 function describeFsError(error: unknown): string | null {
   const e = error as NodeJS.ErrnoException;
-  if (!(error instanceof Error) || !e.code || !e.syscall || !e.path) return null;
+  if (!(error instanceof Error) || !e.code || !e.syscall) return null;
   const reason = FS_REASONS[e.code];
   if (!reason) return null;
-  return `cannot ${FS_VERBS[e.syscall] ?? e.syscall} ${e.path}: ${reason}`;
+  // A write to an open file names no path; what went wrong is still the user's to fix.
+  return e.path
+    ? `cannot ${FS_VERBS[e.syscall] ?? e.syscall} ${e.path}: ${reason}`
+    : `cannot ${FS_VERBS[e.syscall] ?? e.syscall} a file: ${reason}`;
 }

@@ -102,8 +102,7 @@ async function runOnSlot(
 ): Promise<HilResult> {
   const { config } = options;
   const started = new Date();
-  const base = `${sha}_${slot.id}_${test}_${utcStamp(started)}_utc`;
-  const log = EvidenceLog.create(join(evidenceDir, `${base}.log`));
+  const { base, log } = newEvidence(evidenceDir, `${sha}_${slot.id}_${test}_${utcStamp(started)}`);
   const say = (line: string) => void log.line(`# ${line}`);
   const profileName = options.profile ?? slot.profile ?? null;
   const result: HilResult = {
@@ -296,4 +295,16 @@ async function runFlash(
   const { exitCode } = await step.done;
   clearTimeout(timer);
   return exitCode ?? 128;
+}
+
+/** The run's evidence log; a second run within the same second gets `_2`, `_3`, … (never overwrites). */
+function newEvidence(dir: string, stem: string): { base: string; log: EvidenceLog } {
+  for (let n = 1; ; n++) {
+    const base = `${stem}${n === 1 ? '' : `_${n}`}_utc`;
+    try {
+      return { base, log: EvidenceLog.create(join(dir, `${base}.log`)) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 100) throw error;
+    }
+  }
 }
