@@ -1,8 +1,10 @@
 /** Small file helpers shared by every layer: atomic writes and home-directory expansion. */
-import { closeSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { replaceFileSync, tempPathFor } from './replace.ts';
+
+export { type ReplaceOptions, randomHex, replaceFileSync, tempPathFor } from './replace.ts';
 
 /**
  * Writes `data` to `path` so readers see the old file or the whole new one, never a part: a
@@ -41,45 +43,7 @@ export async function writeFileAtomic(
  * thread pool.
  */
 export function writeMarkerAtomicSync(path: string, data: string): void {
-  const temp = tempPathFor(path);
-  let fd: number;
-  try {
-    fd = openSync(temp, 'wx', 0o644);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    mkdirSync(dirname(path), { recursive: true });
-    fd = openSync(temp, 'wx', 0o644);
-  }
-  try {
-    try {
-      writeSync(fd, data);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
-  } catch (error) {
-    try {
-      unlinkSync(temp);
-    } catch {}
-    throw error;
-  }
-}
-
-/** A hidden temp file next to `path`, unique to this process and call. */
-function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomHex(8)}.tmp`);
-}
-
-// Names and hashes for files, not secrets: node:crypto would cost every command ~5 ms to load.
-
-/** `digits` random hexadecimal digits (for unique names, not for anything secret). */
-export function randomHex(digits: number): string {
-  let out = '';
-  while (out.length < digits)
-    out += Math.floor(Math.random() * 0x100000000)
-      .toString(16)
-      .padStart(8, '0');
-  return out.slice(0, digits);
+  replaceFileSync(path, data, { durable: false, mkdir: true });
 }
 
 /** A stable 64-bit FNV-1a hash of `text` as 16 hex digits, to name a file after a longer key. */

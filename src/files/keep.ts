@@ -16,14 +16,13 @@ import {
   readdirSync,
   readFileSync,
   realpathSync,
-  renameSync,
   type Stats,
   statSync,
   unlinkSync,
-  writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { HutError } from '../errors/index.ts';
+import { replaceFileSync } from './replace.ts';
 import { applyLines, decodeBytes, encodeText, lfText, splitLines } from './text.ts';
 
 export { applyLines, decodeBytes, encodeText, lfText, matchLines, splitLines } from './text.ts';
@@ -126,35 +125,20 @@ function checkOwnership(path: string, stat: Stats): void {
 
 /** Temp file in the same directory with the old mode and owner, written, synced, renamed over. */
 function replaceFile(path: string, data: Uint8Array, stat: Stats | null): void {
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${hex8()}.tmp`);
-  let fd: number;
   try {
-    fd = openSync(temp, 'wx', stat ? 0o600 : 0o666);
-  } catch (error) {
-    throw ioError(dir, error);
-  }
-  try {
-    try {
-      if (stat) {
+    replaceFileSync(path, data, {
+      mode: stat ? 0o600 : 0o666,
+      prepare: (fd) => {
+        if (!stat) return;
         const made = fstatSync(fd);
         if (made.uid !== stat.uid || made.gid !== stat.gid) fchownSync(fd, stat.uid, stat.gid);
         fchmodSync(fd, stat.mode & 0o7777); // after chown, which may clear set-id bits
-      }
-      for (let done = 0; done < data.length; )
-        done += writeSync(fd, data, done, data.length - done);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
+      },
+    });
   } catch (error) {
-    try {
-      unlinkSync(temp);
-    } catch {}
     throw ioError(path, error);
   }
-  syncDirectory(dir);
+  syncDirectory(dirname(path));
 }
 
 function syncDirectory(dir: string): void {
@@ -202,7 +186,7 @@ function alive(pid: number): boolean {
   }
 }
 
-function hex8(): string {
+function _hex8(): string {
   return Math.floor(Math.random() * 0x100000000)
     .toString(16)
     .padStart(8, '0');

@@ -57,22 +57,9 @@ const SLOTS = 'slots:\n  hut-01: {serial: /dev/null, labels: [esp32]}\n';
 
 /** A workspace with one slot (on /dev/null) whose slot lock lives in `slotDir`. */
 function slotWorkspace(slotDir: string): string {
-  const dir = tempDir();
-  writeFileSync(
-    join(dir, 'hutctl.yaml'),
-    [
-      'paths:',
-      `  lock_dir: ${join(dir, 'locks')}`,
-      `  cancel_dir: ${join(dir, 'cancel')}`,
-      `  evidence_dir: ${join(dir, 'evidence')}`,
-      `  state_dir: ${join(dir, 'state')}`,
-      `  slot_lock_dir: ${join(slotDir, 'slot-locks')}`,
-      'jobs: {kill_grace_sec: 1}',
-      'targets: {runner: {transport: local}}',
-      SLOTS,
-    ].join('\n'),
-  );
-  return dir;
+  return workspace('  runner:\n    transport: local', SLOTS, undefined, {
+    slot_lock_dir: join(slotDir, 'slot-locks'),
+  });
 }
 
 test('a disk that fills up while a job runs: the report is kept, job status says how it ended', {

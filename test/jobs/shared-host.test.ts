@@ -8,32 +8,30 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { finished, invocation, ROOT, runCli, startCli, tempDir } from '../support/cli.ts';
+import {
+  finished,
+  invocation,
+  ROOT,
+  runCli,
+  startCli,
+  tempDir,
+  workspace,
+} from '../support/cli.ts';
 import { assertCleanError } from '../support/hostile.ts';
 
 const skip = !ROOT && 'needs root to act as a second user (nobody)';
 
 /** A workspace whose lock and cancel directories are shared like /tmp (1777). */
-function sharedWorkspace(extra = ''): { dir: string; shared: string } {
-  const dir = tempDir();
+function sharedWorkspace(paths: Record<string, string> = {}): { dir: string; shared: string } {
   const shared = join(tempDir(), 'tmp');
   mkdirSync(shared, { mode: 0o1777 });
   chmodSync(shared, 0o1777);
   chmodSync(join(shared, '..'), 0o755);
-  writeFileSync(
-    join(dir, 'hutctl.yaml'),
-    [
-      'paths:',
-      `  lock_dir: ${shared}`,
-      `  cancel_dir: ${shared}`,
-      `  evidence_dir: ${join(dir, 'evidence')}`,
-      `  state_dir: ${join(dir, 'state')}`,
-      extra,
-      'jobs: {kill_grace_sec: 1}',
-      'targets: {runner: {transport: local}}',
-      '',
-    ].join('\n'),
-  );
+  const dir = workspace('  runner:\n    transport: local', '', undefined, {
+    lock_dir: shared,
+    cancel_dir: shared,
+    ...paths,
+  });
   return { dir, shared };
 }
 
@@ -133,7 +131,7 @@ test('evidence and state are private to their user; with paths.share_group, to t
   const result = await runCli(['job', 'run', '-'], { cwd: dir, input: invocation({}) });
   assert.equal(result.code, 0, result.stderr);
   assert.equal(statSync(join(dir, 'evidence')).mode & 0o7777, 0o700);
-  const team = sharedWorkspace('  share_group: nogroup');
+  const team = sharedWorkspace({ share_group: 'nogroup' });
   const shared = await runCli(['job', 'run', '-'], { cwd: team.dir, input: invocation({}) });
   assert.equal(shared.code, 0, shared.stderr);
   const stat = statSync(join(team.dir, 'evidence'));

@@ -75,17 +75,30 @@ export function tempDir(prefix = 'hutctl-test-', parent = tmpdir()): string {
   return dir;
 }
 
-/** A working directory with a hutctl.yaml whose lock, cancel and evidence paths are private to it. */
-export function workspace(targetsYaml = '', extraYaml = '', parent?: string): string {
+/**
+ * A working directory with a hutctl.yaml whose lock, cancel and evidence paths are private to it
+ * (`paths` overrides or adds keys under `paths:`).
+ */
+export function workspace(
+  targetsYaml = '',
+  extraYaml = '',
+  parent?: string,
+  paths: Record<string, string> = {},
+): string {
   const dir = tempDir('hutctl-test-', parent);
+  const path = (key: string, own: string) => `  ${key}: ${paths[key] ?? join(dir, own)}`;
+  const more = Object.entries(paths)
+    .filter(([key]) => !['lock_dir', 'cancel_dir', 'evidence_dir', 'state_dir'].includes(key))
+    .map(([key, value]) => `  ${key}: ${value}`);
   writeFileSync(
     join(dir, 'hutctl.yaml'),
     [
       'paths:',
-      `  lock_dir: ${join(dir, 'locks')}`,
-      `  cancel_dir: ${join(dir, 'cancel')}`,
-      `  evidence_dir: ${join(dir, 'evidence')}`,
-      `  state_dir: ${join(dir, 'state')}`,
+      path('lock_dir', 'locks'),
+      path('cancel_dir', 'cancel'),
+      path('evidence_dir', 'evidence'),
+      path('state_dir', 'state'),
+      ...more,
       'ssh:',
       `  control_dir: ${join(dir, 'cm')}`,
       'jobs:',
