@@ -4,6 +4,7 @@ import { HutError } from '../../errors/index.ts';
 import { randomHex } from '../../files/index.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
 import { printOutcome, withCancelOnSignal } from '../job-outcome.ts';
+import { wholeNumber } from '../numbers.ts';
 import { note, printJson, printLine } from '../output.ts';
 
 interface DelegateCliOptions {
@@ -95,9 +96,9 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
           const { readInput } = await import('../read-input.ts');
           prompt = (await readInput(o.packet)).text;
         }
-        const timeoutSec = o.timeout ? Number(o.timeout) : (DEFAULT_TIMEOUT[role] ?? 1800);
-        if (!Number.isFinite(timeoutSec) || timeoutSec <= 0)
-          throw new HutError('USAGE', `--timeout ${o.timeout}: expected seconds`);
+        const timeoutSec = o.timeout
+          ? wholeNumber(o.timeout, '--timeout', 1, 14_400)
+          : (DEFAULT_TIMEOUT[role] ?? 1800);
         const { delegate } = await import('../../delegate/index.ts');
         // The transport lock record decides the mechanism: app-server unless it is locked to ssh.
         const docsLib = await import('../../docs/index.ts');

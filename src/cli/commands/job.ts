@@ -28,6 +28,7 @@ import {
 import { transportFor } from '../../transport/index.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
 import { printOutcome, withCancelOnSignal } from '../job-outcome.ts';
+import { wholeNumber } from '../numbers.ts';
 import { note, printJson, printLine } from '../output.ts';
 import { readInput } from '../read-input.ts';
 
@@ -123,7 +124,9 @@ Example:
         request_utc: utcIso(now),
         command: steps,
         timeout_sec:
-          options.timeout === undefined ? ROLE_TIMEOUTS[role].defaultSec : Number(options.timeout),
+          options.timeout === undefined
+            ? ROLE_TIMEOUTS[role].defaultSec
+            : wholeNumber(options.timeout, '--timeout', 1, ROLE_TIMEOUTS[role].maxSec),
         lock_key: options.lockKey,
       };
       if (options.workdir) draft.workdir = options.workdir;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { HutError } from '../../errors/index.ts';
+import { wholeNumber } from '../numbers.ts';
 import { note, printJson, printLine } from '../output.ts';
 
 const DEFAULT_DIR = '.hutctl/sim';
@@ -26,14 +27,12 @@ export function register(program: Command): void {
     .option('--latency-ms <ms>', 'delay every Home Assistant answer', '0')
     .option('--json', 'print the farm description as JSON once it is up')
     .action(async (options: { dir: string; slots: string; latencyMs: string; json?: boolean }) => {
-      const slots = Number(options.slots);
-      if (!Number.isInteger(slots) || slots < 1 || slots > 64)
-        throw new HutError('USAGE', `--slots ${options.slots}: expected 1 to 64`);
+      const slots = wholeNumber(options.slots, '--slots', 1, 64);
       const { startSimFarm } = await import('../../sim/index.ts');
       const farm = await startSimFarm({
         dir: options.dir,
         slots,
-        latencyMs: Number(options.latencyMs) || 0,
+        latencyMs: wholeNumber(options.latencyMs, '--latency-ms', 0, 60_000),
       });
       const state = JSON.parse(readFileSync(join(farm.dir, 'sim.json'), 'utf8'));
       if (options.json) printJson({ ...state, config: farm.configPath });
@@ -93,7 +92,9 @@ export function register(program: Command): void {
     .argument('<ms>')
     .option('--dir <dir>', 'the farm directory', DEFAULT_DIR)
     .action(async (ms: string, options: { dir: string }) => {
-      printJson(await control(options.dir, '/sim/latency', { ms: Number(ms) }));
+      printJson(
+        await control(options.dir, '/sim/latency', { ms: wholeNumber(ms, 'ms', 0, 60_000) }),
+      );
     });
 }
 

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { HutError } from '../../errors/index.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
 import { printOutcome, withCancelOnSignal } from '../job-outcome.ts';
+import { wholeNumber } from '../numbers.ts';
 import { note, printJson, printLine } from '../output.ts';
 
 const globals = (command: Command) => command.optsWithGlobals<GlobalOptions>();
@@ -203,7 +204,9 @@ no configured slot has is refused at once (exit 2).`,
             argv: args,
             ...(options.sha ? { sha: options.sha } : {}),
             ...(options.jobId ? { jobId: options.jobId } : {}),
-            ...(options.timeout ? { timeoutSec: positiveInt(options.timeout, '--timeout') } : {}),
+            ...(options.timeout
+              ? { timeoutSec: wholeNumber(options.timeout, '--timeout', 1, 14_400) }
+              : {}),
             recover: options.recover === true,
             noWait: options.wait === false,
             replace: options.replace === true,
@@ -243,7 +246,7 @@ no configured slot has is refused at once (exit 2).`,
           config,
           pair,
           options.evidenceDir ?? config.paths.evidenceDir,
-          positiveInt(options.holdMs, '--hold-ms'),
+          wholeNumber(options.holdMs, '--hold-ms', 1, 600_000),
         );
         if (options.json) printJson(result);
         else {
@@ -271,11 +274,4 @@ interface SlotRunCliOptions {
   evidenceDir?: string;
   quiet?: boolean;
   json?: boolean;
-}
-
-export function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new HutError('USAGE', `${flag} ${value}: expected a positive whole number`);
-  return n;
 }
