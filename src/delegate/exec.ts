@@ -15,8 +15,11 @@ export interface ExecTurn {
   tokens: number | null;
 }
 
-/** `[…, 'app-server']` becomes `[…, 'exec', '--json', …]`: the same codex, the other mode. */
-export function execArgv(appServer: string[], prompt: string, threadRef?: string): string[] {
+/**
+ * `[…, 'app-server']` becomes `[…, 'exec', '--json', …, '-']`: the same codex, the other mode.
+ * The prompt goes on stdin (`-`), never in argv, where any user of the host could read it.
+ */
+export function execArgv(appServer: string[], threadRef?: string): string[] {
   const at = appServer.lastIndexOf('app-server');
   const base = at >= 0 ? appServer.slice(0, at) : appServer;
   return [
@@ -26,13 +29,14 @@ export function execArgv(appServer: string[], prompt: string, threadRef?: string
     '--json',
     '--skip-git-repo-check',
     ...(threadRef ? [threadRef] : []),
-    prompt,
+    '-',
   ];
 }
 
 export function runExecTurn(
   transport: Transport,
   argv: string[],
+  prompt: string,
   options: {
     cwd?: string;
     timeoutMs: number;
@@ -42,7 +46,7 @@ export function runExecTurn(
   },
 ): Promise<ExecTurn> {
   const child = transport.spawn(argv, {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     ownGroup: true,
     ...(options.cwd ? { cwd: options.cwd } : {}),
   });
@@ -54,6 +58,8 @@ export function runExecTurn(
     commands: [],
     tokens: null,
   };
+  child.stdin!.on('error', () => {});
+  child.stdin!.end(prompt);
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (c: string) => {
     stderr = (stderr + c).slice(-4096);

@@ -102,7 +102,8 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
       );
       const turn = await runExecTurn(
         transport,
-        execArgv(codex.codexHome ? argv : codex.command, options.prompt, options.threadRef),
+        execArgv(codex.codexHome ? argv : codex.command, options.threadRef),
+        options.prompt,
         {
           ...(target.workdir ? { cwd: target.workdir } : {}),
           timeoutMs: options.timeoutSec * 1000,
