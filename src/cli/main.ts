@@ -85,10 +85,27 @@ Start here:
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    await knowSecretsQuietly(argv);
     return reportError(error, { json: argv.includes('--json'), debug: argv.includes('--debug') });
   }
 }
 
 function version(): string {
   return typeof HUTCTL_VERSION === 'string' ? HUTCTL_VERSION : '0.0.0-dev';
+}
+
+/**
+ * Before an error is printed, learn the secrets this host's config and files name (a command
+ * may fail before it loaded them), so the message never shows one. Never fails itself.
+ */
+async function knowSecretsQuietly(argv: string[]): Promise<void> {
+  try {
+    const at = argv.indexOf('--config');
+    const configPath =
+      at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith('--config='))?.slice(9);
+    const { loadConfig } = await import('../config/index.ts');
+    const { collectSecrets } = await import('../secrets/index.ts');
+    const { config } = await loadConfig(configPath ? { configPath } : {});
+    collectSecrets(config);
+  } catch {}
 }

@@ -5,12 +5,13 @@ import { redact } from '../secrets/index.ts';
 /** What the CLI prints of a message: one line, with every known secret redacted. */
 const oneLine = (text: string) => escapeLine(redact(text));
 
+/** Everything the CLI prints passes the redactor: no secret hutctl knows of reaches a terminal. */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${redact(JSON.stringify(value, null, 2))}\n`);
 }
 
 export function printLine(line: string): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${redact(line)}\n`);
 }
 
 /** Progress and notes go to stderr so stdout stays clean for pipes. */

@@ -203,6 +203,14 @@ function readYaml(
     return null;
   }
   const counter = new LineCounter();
+  if (flowDepth(text) > MAX_NESTING) {
+    problems.push({
+      file,
+      path: '',
+      message: `cannot read: nested more than ${MAX_NESTING} levels deep`,
+    });
+    return null;
+  }
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
   if (doc.errors.length > 0) {
     for (const error of doc.errors) {
@@ -264,4 +272,28 @@ function readYaml(
     }
   }
   return result.data;
+}
+
+/** A config is a few levels deep; a document nested this far is an attack or an accident. */
+const MAX_NESTING = 64;
+
+/** The deepest nesting of `[` and `{` outside quotes and comments (the YAML parser recurses on it). */
+function flowDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let quote: string | null = null;
+  let comment = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (comment) {
+      if (ch === '\n') comment = false;
+    } else if (quote) {
+      if (ch === '\\' && quote === '"') i++;
+      else if (ch === quote) quote = null;
+    } else if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '#' && (i === 0 || /\s/.test(text[i - 1]!))) comment = true;
+    else if (ch === '[' || ch === '{') deepest = Math.max(deepest, ++depth);
+    else if ((ch === ']' || ch === '}') && depth > 0) depth--;
+  }
+  return deepest;
 }

@@ -44,6 +44,15 @@ export function parseEnvText(
       problems.push({ file, line, path: key, message: 'holds a control character' });
       return;
     }
+    if (values.has(key)) {
+      problems.push({
+        file,
+        line,
+        path: key,
+        message: `${key} is set twice (first on line ${values.get(key)!.line})`,
+      });
+      return;
+    }
     values.set(key, { value, line });
   });
   return { values, problems };
@@ -87,6 +96,13 @@ export function readLxdEnv(
   const get = (key: string) => values.get(key)?.value;
   for (const key of ['LXD_HOST', 'LXD_SSH_USER']) {
     if (!get(key)) problems.push({ file, path: key, message: `missing ${key} (required)` });
+    else if (/^[-\s]/.test(get(key)!))
+      problems.push({
+        file,
+        line: values.get(key)!.line,
+        path: key,
+        message: 'may not start with "-" or a space (ssh would read it as an option)',
+      });
   }
   const port = get('LXD_SSH_PORT');
   if (port !== undefined && !/^\d{1,5}$/.test(port)) {

@@ -37,10 +37,18 @@ const common = {
 
 const localTarget = z.strictObject({ transport: z.literal('local'), ...common });
 
+/** A host or user goes into ssh's argv: one that starts with `-` would read as an option. */
+const sshWord = () =>
+  text().check(
+    z.regex(/^[^-\s]/, {
+      error: 'may not start with "-" or a space (ssh would read it as an option)',
+    }),
+  );
+
 const sshTarget = z.strictObject({
   transport: z.literal('ssh'),
-  host: text(),
-  user: z.optional(text()),
+  host: sshWord(),
+  user: z.optional(sshWord()),
   port: z.optional(z.int().check(z.gte(1), z.lte(65535))),
   identity_file: z.optional(text()),
   ssh_options: z.optional(

@@ -87,8 +87,14 @@ export function validateInvocation(value: unknown, source: string): Invocation {
   const issues = issuesOf(result.error);
   const first = issues[0]!;
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  // A file or stdin can be validated again; an invocation built from flags names its flags.
+  const fromFile = !source.startsWith('hutctl ');
   throw new HutError('INPUT', `${source}: ${first.path}: ${first.message}${more}`, {
-    hint: `run 'hutctl contract validate ${source === 'stdin' ? '-' : source}' to list every problem`,
+    ...(fromFile
+      ? {
+          hint: `run 'hutctl contract validate ${source === 'stdin' ? '-' : source}' to list every problem`,
+        }
+      : {}),
     details: issues,
   });
 }

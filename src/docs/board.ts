@@ -175,9 +175,11 @@ export function editRow(
     );
   }
   const lines = text.split('\n');
+  // The cells this edit does not own stay exactly as written (`WS9` stays `WS9`).
+  const written = tableCells(lines[row.line - 1]!);
   const cells = [
-    next.goal,
-    `${next.ws}: ${next.title}`,
+    written[0] ?? next.goal,
+    written[1] ?? `${next.ws}: ${next.title}`,
     next.owner,
     next.status,
     next.blockers,

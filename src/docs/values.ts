@@ -5,6 +5,7 @@
  * unescaped `|` would split a table cell, a leading fence would open a code block.
  */
 import { HutError } from '../errors/index.ts';
+import { redact } from '../secrets/index.ts';
 
 /**
  * Where a value goes: `field` — a handoff-log field (fields are separated by ` | `, with no
@@ -64,7 +65,9 @@ export function documentValue(where: string, name: string, value: string, kind: 
       hint: 'give each value on one line, without control characters; the document was left untouched',
     });
   }
-  return kind === 'cell' ? escapeCell(value) : value;
+  // No secret hutctl knows of goes into the team's documents.
+  const safe = redact(value);
+  return kind === 'cell' ? escapeCell(safe) : safe;
 }
 
 /** A `|` not already escaped becomes `\|` (GitHub's table syntax), so the cell stays one cell. */

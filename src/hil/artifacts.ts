@@ -9,8 +9,9 @@ import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { checkId, isValidId } from '../contract/ids.ts';
-import { HutError } from '../errors/index.ts';
+import { HutError, quoteValue } from '../errors/index.ts';
 import { pathUnder, writeFileAtomic } from '../files/index.ts';
+import { isPrintableLine } from '../format/index.ts';
 import {
   checkArtifactDir,
   checkDigest,
@@ -62,18 +63,27 @@ export async function putArtifact(
 ): Promise<ArtifactManifest> {
   const dir = artifactDir(store, sha, options.profile);
   if (files.length === 0) throw new HutError('USAGE', 'name at least one file to store');
+  // What verify will accept, put writes: free text stays one printable line.
+  if (!isPrintableLine(options.lane))
+    throw new HutError('INPUT', `--lane ${quoteValue(options.lane)}: expected one printable line`);
   const sources = files.map((f) => (typeof f === 'string' ? { name: basename(f), path: f } : f));
   const names = new Set<string>();
   for (const { name, path } of sources) {
     const problem = fileNameProblem(name);
     if (problem) throw new HutError('INPUT', `file name ${JSON.stringify(name)}: ${problem}`);
-    if (names.has(name)) throw new HutError('INPUT', `two files are named ${name}`);
+    if (names.has(name))
+      throw new HutError('INPUT', `two files would be stored as ${quoteValue(name)}`, {
+        hint: 'files are stored under their base names: give each a different one',
+      });
     names.add(name);
+    let kind: string;
     try {
-      if (!(await stat(path)).isFile()) throw new Error('not a file');
+      const found = await stat(path);
+      kind = found.isFile() ? 'file' : found.isDirectory() ? 'a directory' : 'not a regular file';
     } catch {
-      throw new HutError('INPUT', `${path}: no such file`);
+      kind = 'no such file';
     }
+    if (kind !== 'file') throw new HutError('INPUT', `${path}: ${kind}`);
   }
   for (const name of names) {
     const parts = name.split('/');

@@ -14,6 +14,7 @@ import { issuesOf } from '../contract/validate.ts';
 import { HutError } from '../errors/index.ts';
 import { formatBytes, oneLine } from '../format/index.ts';
 import { bodySummary, download as httpDownload, isHttpError, request } from '../http/index.ts';
+import { addSecret } from '../secrets/index.ts';
 import { type ArtifactManifest, checkSha, putArtifact } from './artifacts.ts';
 import { unzipInto } from './zip.ts';
 
@@ -75,6 +76,7 @@ export async function fetchFromGithub(options: GithubFetchOptions): Promise<Arti
   } catch {
     throw new HutError('USAGE', `GITHUB_API_URL ${JSON.stringify(api)} is not a URL`);
   }
+  if (options.token) addSecret(options.token);
   const headers: Record<string, string> = {
     accept: 'application/vnd.github+json',
     'x-github-api-version': '2022-11-28',

@@ -10,11 +10,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type HutConfig, localTarget, type PlatformProfile, type Slot } from '../config/index.ts';
-import { utcIso, utcStamp } from '../contract/index.ts';
+import { checkId, utcIso, utcStamp } from '../contract/index.ts';
 import { HutError, isHutError } from '../errors/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
 import { EvidenceLog, prepareEvidenceDir, startStep } from '../jobs/index.ts';
 import { backendFor, coldBoot } from '../power/index.ts';
+import { redact } from '../secrets/index.ts';
 import { acquireSlot, candidateSlots, ttyOf } from '../slots/index.ts';
 import { LocalTransport, shellQuote } from '../transport/index.ts';
 import { checkSha, getArtifact } from './artifacts.ts';
@@ -63,6 +64,7 @@ const FLASH_TIMEOUT_MS = 300_000;
 export async function runHil(options: HilRunOptions): Promise<HilResult> {
   const { config } = options;
   const sha = checkSha(options.sha);
+  if (options.profile !== undefined) checkId('profile', options.profile, '--profile');
   const test = options.test ?? 'HW-BOOT-001';
   if (!(TESTS as readonly string[]).includes(test))
     throw new HutError('USAGE', `unknown test ${test} (known: ${TESTS.join(', ')})`);
@@ -103,7 +105,8 @@ async function runOnSlot(
   const { config } = options;
   const started = new Date();
   const { base, log } = newEvidence(evidenceDir, `${sha}_${slot.id}_${test}_${utcStamp(started)}`);
-  const say = (line: string) => void log.line(`# ${line}`);
+  // Evidence and the result never carry a secret hutctl knows of (an HA error may echo a token).
+  const say = (line: string) => void log.line(redact(`# ${line}`));
   const profileName = options.profile ?? slot.profile ?? null;
   const result: HilResult = {
     schema_version: 'hutctl.hil-result.v1',
@@ -126,7 +129,7 @@ async function runOnSlot(
     duration_sec: 0,
   };
   const finish = async (status: HilResult['status'], phase: HilResult['phase'], reason: string) => {
-    Object.assign(result, { status, phase, reason });
+    Object.assign(result, { status, phase, reason: redact(reason) });
     say(`${status} (${phase}): ${reason}`);
     await log.close();
     const ended = new Date();
@@ -219,7 +222,7 @@ async function runOnSlot(
       marker: new RegExp(profile.bootMarker),
       timeoutMs: profile.bootTimeoutSec * 1000,
       baud: profile.baud,
-      onData: (chunk) => void log.line(chunk.replace(/\r?\n$/, '')),
+      onData: (chunk) => void log.line(redact(chunk.replace(/\r?\n$/, ''))),
     });
   };
 

@@ -1,8 +1,11 @@
 /** Where a job's evidence lives and how to find it again: log, report, and in-flight record. */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseEvidenceBaseName, type Report, reportSchema } from '../contract/index.ts';
+import { issuesOf } from '../contract/validate.ts';
+import { HutError, quoteValue } from '../errors/index.ts';
+import { FileReadError, readTextFile } from '../files/index.ts';
 
 export interface RunningRecord {
   job_id: string;
@@ -56,13 +59,36 @@ export async function findJobEvidence(dir: string, jobId: string): Promise<JobEv
   return [...byBase.values()].sort((a, b) => a.stamp.localeCompare(b.stamp));
 }
 
+/** Reports and running records are small (a record holds at most its reserve): a cap for the rest. */
+const EVIDENCE_RECORD_MAX_BYTES = 64 * 1024 * 1024;
+
+/** A report as written, or one line that says why the file is not one (never a hang on a FIFO). */
 export async function readReport(path: string): Promise<Report> {
-  return reportSchema.parse(JSON.parse(await readFile(path, 'utf8')));
+  let value: unknown;
+  try {
+    value = JSON.parse(readTextFile(path, EVIDENCE_RECORD_MAX_BYTES));
+  } catch (error) {
+    const why = error instanceof FileReadError ? error.message.slice(path.length + 2) : 'not JSON';
+    throw new HutError('IO', `report ${path} cannot be read: ${why}`, {
+      hint: 'the evidence file is damaged or was replaced; the log next to it is kept',
+    });
+  }
+  const parsed = reportSchema.safeParse(value);
+  if (!parsed.success) {
+    const first = issuesOf(parsed.error)[0]!;
+    throw new HutError(
+      'IO',
+      `report ${path} is not a valid ws2.report.v1: ${first.path}: ${quoteValue(first.message, 120)}`,
+      { hint: 'the evidence file is damaged or was replaced; the log next to it is kept' },
+    );
+  }
+  return parsed.data;
 }
 
 export async function readRunning(path: string): Promise<RunningRecord | null> {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as RunningRecord;
+    const record = JSON.parse(readTextFile(path, EVIDENCE_RECORD_MAX_BYTES)) as RunningRecord;
+    return record && typeof record === 'object' && typeof record.pid === 'number' ? record : null;
   } catch {
     return null;
   }

@@ -389,13 +389,19 @@ export function lockFileError(path: string, errno: number): HutError {
       },
     );
   }
-  const reason =
-    name === 'EACCES'
-      ? 'permission denied'
-      : name === 'ENOENT'
-        ? 'its directory does not exist'
-        : name;
-  return new HutError('IO', `cannot open lock ${path}: ${reason}`, {
-    hint: 'check that the lock directory exists and this user may create files there',
+  const reasons: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOENT: 'its directory does not exist',
+    ENOTDIR: 'a part of its path is not a directory',
+    ENOSPC: 'no space (or no free inodes) left on the device',
+    EDQUOT: 'disk quota exceeded',
+    EROFS: 'read-only file system',
+  };
+  const full = name === 'ENOSPC' || name === 'EDQUOT';
+  return new HutError('IO', `cannot open lock ${path}: ${reasons[name] ?? name}`, {
+    hint: full
+      ? 'free some space (or inodes) on that file system, or set the lock directory elsewhere'
+      : 'check that the lock directory exists and this user may create files there',
   });
 }

@@ -35,6 +35,8 @@ export interface PowerCycleResult {
   error: string | null;
   started_utc: string;
   ended_utc: string;
+  /** Set when the power record could not be written (the cycle itself is as reported). */
+  record_error?: string;
 }
 
 export interface PowerSwitchResult {
@@ -45,6 +47,8 @@ export interface PowerSwitchResult {
   state: RelayState | null;
   duration_ms: number;
   error: string | null;
+  /** Set when the power record could not be written (the switch itself is as reported). */
+  record_error?: string;
 }
 
 export interface PowerContext {
@@ -67,7 +71,8 @@ export async function powerCycle(
   const signal = ctx.signal ?? new AbortController().signal;
   await using _lock = await powerLock(ctx);
   const previous = await readPowerRecord(ctx.config.paths.stateDir, ctx.slot.id);
-  const changing = recorder(ctx);
+  const notes = recordNotes();
+  const changing = recorder(ctx, notes.add);
   if (!options.force && previous?.last_cycle_end_utc) {
     const since = (Date.now() - Date.parse(previous.last_cycle_end_utc)) / 1000;
     if (since < power.cooldownSec) {
@@ -135,14 +140,16 @@ export async function powerCycle(
     started_utc: started.toISOString(),
     ended_utc: ended.toISOString(),
   };
-  await writePowerRecord(ctx.config.paths.stateDir, {
-    slot: ctx.slot.id,
-    state: last,
-    observed_utc: ended.toISOString(),
-    last_cycle_end_utc: ended.toISOString(),
-    last_cycle_status: result.status,
-  });
-  return result;
+  notes.add(
+    await writePowerRecord(ctx.config.paths.stateDir, {
+      slot: ctx.slot.id,
+      state: last,
+      observed_utc: ended.toISOString(),
+      last_cycle_end_utc: ended.toISOString(),
+      last_cycle_status: result.status,
+    }),
+  );
+  return notes.into(result);
 }
 
 /** Switches on or off and confirms the relay followed. */
@@ -156,8 +163,9 @@ export async function powerSwitch(
   const began = performance.now();
   let state: RelayState | null = null;
   let error: PowerError | null = null;
+  const notes = recordNotes();
   try {
-    await recorder(ctx)(action, action);
+    await recorder(ctx, notes.add)(action, action);
     await ctx.backend.set(action, signal);
     state = await confirm(ctx, action, signal);
   } catch (caught) {
@@ -165,8 +173,8 @@ export async function powerSwitch(
     error = caught;
     state = await readQuietly(ctx.backend, signal);
   }
-  await recordObserved(ctx.config.paths.stateDir, ctx.slot.id, state);
-  return {
+  notes.add(await recordObserved(ctx.config.paths.stateDir, ctx.slot.id, state));
+  return notes.into({
     slot: ctx.slot.id,
     backend: ctx.backend.describe(),
     action,
@@ -174,7 +182,7 @@ export async function powerSwitch(
     state,
     duration_ms: Math.round(performance.now() - began),
     error: error ? error.message : null,
-  };
+  });
 }
 
 /**
@@ -210,13 +218,13 @@ export async function coldBoot(ctx: PowerContext): Promise<string | null> {
 /** Reads the relay; records what it saw. */
 export async function powerState(
   ctx: PowerContext,
-): Promise<{ state: RelayState | null; error: string | null }> {
+): Promise<{ state: RelayState | null; error: string | null; record_error?: string }> {
   requirePower(ctx.slot);
   const signal = ctx.signal ?? new AbortController().signal;
   try {
     const state = await ctx.backend.get(signal);
-    await recordObserved(ctx.config.paths.stateDir, ctx.slot.id, state);
-    return { state, error: null };
+    const recordError = await recordObserved(ctx.config.paths.stateDir, ctx.slot.id, state);
+    return { state, error: null, ...(recordError ? { record_error: recordError } : {}) };
   } catch (error) {
     if (!(error instanceof PowerError)) throw error;
     return { state: null, error: error.message };
@@ -244,9 +252,21 @@ async function confirm(
 }
 
 /** Notes each change of the relay before it is asked for (see PowerRecord.changing). */
-function recorder(ctx: PowerContext) {
-  return (action: 'cycle' | 'on' | 'off', phase: string, confirmed?: RelayState | null) =>
-    recordChanging(ctx.config.paths.stateDir, ctx.slot.id, action, phase, confirmed);
+function recorder(ctx: PowerContext, note: (error: string | null) => void = () => {}) {
+  return async (action: 'cycle' | 'on' | 'off', phase: string, confirmed?: RelayState | null) =>
+    note(await recordChanging(ctx.config.paths.stateDir, ctx.slot.id, action, phase, confirmed));
+}
+
+/** The first record that could not be written, added to the result as `record_error`. */
+function recordNotes() {
+  let first: string | null = null;
+  return {
+    add: (error: string | null) => {
+      first ??= error;
+    },
+    into: <T extends object>(result: T): T & { record_error?: string } =>
+      first === null ? result : { ...result, record_error: first },
+  };
 }
 
 async function readQuietly(backend: PowerBackend, signal: AbortSignal): Promise<RelayState | null> {

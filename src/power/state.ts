@@ -38,11 +38,22 @@ export async function readPowerRecord(stateDir: string, slot: string): Promise<P
   }
 }
 
-export async function writePowerRecord(stateDir: string, record: PowerRecord): Promise<void> {
-  await writeFileAtomic(
-    powerRecordPath(stateDir, record.slot),
-    `${JSON.stringify(record, null, 2)}\n`,
-  );
+/**
+ * Writes the record. A record is what hutctl remembers, not what it did: a state directory that
+ * cannot be written (full, read-only) never fails a power action, and comes back as a note.
+ */
+export async function writePowerRecord(
+  stateDir: string,
+  record: PowerRecord,
+  durable = true,
+): Promise<string | null> {
+  const path = powerRecordPath(stateDir, record.slot);
+  try {
+    await writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`, { durable });
+    return null;
+  } catch (error) {
+    return `the power record ${path} could not be written: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+  }
 }
 
 /**
@@ -55,23 +66,19 @@ export async function recordChanging(
   action: 'cycle' | 'on' | 'off',
   phase: string,
   confirmed?: RelayState | null,
-): Promise<void> {
+): Promise<string | null> {
   const previous = await readPowerRecord(stateDir, slot);
   const now = new Date().toISOString();
-  await writeFileAtomic(
-    powerRecordPath(stateDir, slot),
-    `${JSON.stringify(
-      {
-        ...previous,
-        slot,
-        state: confirmed === undefined ? (previous?.state ?? null) : confirmed,
-        observed_utc: confirmed === undefined ? (previous?.observed_utc ?? now) : now,
-        changing: { action, phase, pid: process.pid, host: hostname(), since: now },
-      } satisfies PowerRecord,
-      null,
-      2,
-    )}\n`,
-    { durable: false },
+  return writePowerRecord(
+    stateDir,
+    {
+      ...previous,
+      slot,
+      state: confirmed === undefined ? (previous?.state ?? null) : confirmed,
+      observed_utc: confirmed === undefined ? (previous?.observed_utc ?? now) : now,
+      changing: { action, phase, pid: process.pid, host: hostname(), since: now },
+    },
+    false,
   );
 }
 
@@ -92,9 +99,9 @@ export async function recordObserved(
   stateDir: string,
   slot: string,
   state: RelayState | null,
-): Promise<void> {
+): Promise<string | null> {
   const { changing: _done, ...previous } = (await readPowerRecord(stateDir, slot)) ?? {};
-  await writePowerRecord(stateDir, {
+  return writePowerRecord(stateDir, {
     ...previous,
     slot,
     state,

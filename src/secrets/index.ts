@@ -53,7 +53,8 @@ export function collectSecrets(
   config: HutConfig | null,
   env: NodeJS.ProcessEnv = process.env,
 ): string[] {
-  for (const name of config?.secretEnv ?? []) addSecret(env[name]);
+  for (const name of [...(config?.secretEnv ?? []), 'GITHUB_TOKEN', 'GH_TOKEN'])
+    addSecret(env[name]);
   const ha = config?.homeAssistant;
   if (ha?.tokenEnv) addSecret(env[ha.tokenEnv]);
   if (ha?.tokenFile) addSecret(readQuietly(ha.tokenFile));

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../files/index.ts';
+import { privateDir, writeFileAtomic } from '../files/index.ts';
 import { BOARD_MODES, type BoardMode, READY_MARKER, SimBoard } from './board.ts';
 import { type EntityFailure, type SimHomeAssistant, startSimHomeAssistant } from './ha-server.ts';
 
@@ -43,8 +43,9 @@ export const linkNameOf = (n: number) =>
 export async function startSimFarm(options: SimFarmOptions): Promise<SimFarm> {
   const dir = resolve(options.dir);
   const byId = join(dir, 'by-id');
-  for (const sub of ['by-id', 'locks', 'state', 'evidence'])
-    mkdirSync(join(dir, sub), { recursive: true });
+  for (const sub of ['by-id', 'locks']) mkdirSync(join(dir, sub), { recursive: true });
+  // Evidence and state as hutctl keeps them anywhere: private to this user.
+  for (const sub of ['state', 'evidence']) privateDir(join(dir, sub));
   const token = randomBytes(24).toString('hex');
   const tokenFile = join(dir, 'ha-token');
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import * as z from 'zod/mini';
 import '../contract/zod.ts';
 import { serialPath } from '../config/schema.ts';
-import { idSchema } from '../contract/index.ts';
+import { checkId, idSchema } from '../contract/index.ts';
 import { issuesOf } from '../contract/validate.ts';
 import { documentValue, editDocument, readDocument } from '../docs/index.ts';
 import { HutError } from '../errors/index.ts';
@@ -42,6 +42,9 @@ export async function importSlotMap(
   } catch (error) {
     throw new HutError('INPUT', `${source}: malformed JSON: ${(error as Error).message}`);
   }
+  // Every key is a slot id: one the schema would skip (`__proto__`) is refused, not ignored.
+  if (value && typeof value === 'object' && !Array.isArray(value))
+    for (const key of Object.keys(value)) checkId('slot', key, source);
   const parsed = slotMapSchema.safeParse(value);
   if (!parsed.success) {
     const first = issuesOf(parsed.error)[0]!;

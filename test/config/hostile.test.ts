@@ -152,3 +152,23 @@ test('one timeout policy: contract validate and job run agree on every generated
     RUNS(2000),
   );
 });
+
+test('deep nesting, option-like hosts and users, and a key set twice in .lxd.env are config problems', async () => {
+  const deep = `targets: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`;
+  const started = Date.now();
+  const nested = await loadFrom(deep).loaded;
+  assert.match(nested.problems[0]?.message ?? '', /nested more than 64 levels deep/);
+  assert.ok(Date.now() - started < 5000);
+  const options = await loadFrom(
+    'targets:\n  runner: {transport: ssh, host: "-oProxyCommand=touch /tmp/x", user: "-oX"}\n',
+  ).loaded;
+  assert.deepEqual(
+    options.problems.map((p) => p.path),
+    ['targets.runner.host', 'targets.runner.user'],
+  );
+  const twice = await loadFrom(
+    'paths: {}\n',
+    Buffer.from('LXD_HOST=a\nLXD_SSH_USER=u\nLXD_SSH_AUTH=agent\nLXD_HOST=b\n'),
+  ).loaded;
+  assert.match(twice.problems[0]?.message ?? '', /LXD_HOST is set twice \(first on line 1\)/);
+});

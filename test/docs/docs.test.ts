@@ -212,6 +212,30 @@ test('board set changes one row and Last updated; its rules refuse bad moves', a
   assert.match(after[2]!, /^Last updated: \d{4}-\d{2}-\d{2}$/);
 });
 
+test('board set rewrites only the cells it changes: a title-less `WS9` stays `WS9`; a secret becomes [REDACTED]', async () => {
+  const dir = join(tempDir(), 'repo');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  mkdirSync(join(dir, 'documentation/short-term/coordination'), { recursive: true });
+  const row = '| GOAL-001 | WS9 | runner:codex | pending | none | wire relay |';
+  writeFileSync(
+    join(dir, BOARD),
+    `# Workstream Board\n\nLast updated: 2026-02-13\n\n| Goal ID | Workstream | Owner | Status | Blockers | Next Action |\n|---|---|---|---|---|---|\n${row}\n`,
+  );
+  const secret = 's3cr3t-VALUE-42';
+  writeFileSync(join(dir, 'hutctl.yaml'), 'secrets: {env: [MY_SECRET]}\n');
+  const result = await runCli(
+    ['board', 'set', 'GOAL-001/WS9', '--status', 'blocked', '--blockers', `DEP:${secret}`],
+    { cwd: dir, env: { MY_SECRET: secret } },
+  );
+  assert.equal(result.code, 0, result.stderr);
+  const text = read(dir, BOARD);
+  assert.match(
+    text,
+    /^\| GOAL-001 \| WS9 \| runner:codex \| blocked \| DEP:\[REDACTED\] \| wire relay \|$/m,
+  );
+  assert.ok(!text.includes(secret) && !result.stdout.includes(secret));
+});
+
 test('gate check reports each check and opens once the entries are there', async () => {
   const dir = copy();
   const closed = await hutctl(dir, 'gate', 'check', 'GOAL-001/WS9', '--json');

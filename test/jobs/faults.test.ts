@@ -243,3 +243,70 @@ test('the lock record of a remote-style holder never outlives the lock', async (
   );
   assert.equal(readFileSync(join(dir, 'locks', 'codex-runner-test.lock'), 'utf8'), '');
 });
+
+test('job status and job logs on a report or log replaced by a FIFO, garbage, or a huge file: one line, no hang', async () => {
+  const dir = workspace('  runner:\n    transport: local');
+  const ran = await runCli(['job', 'run', '-'], {
+    cwd: dir,
+    input: invocation({ job_id: 'replaced' }),
+  });
+  assert.equal(ran.code, 0, ran.stderr);
+  const evidence = join(dir, 'evidence');
+  const report = join(evidence, readdirSync(evidence).find((n) => n.endsWith('.json'))!);
+  const log = report.replace(/\.json$/, '.log');
+  const replace = (path: string, how: string) => {
+    execFileSync('rm', ['-f', path]);
+    if (how === 'fifo') execFileSync('mkfifo', [path]);
+    else if (how === 'huge') execFileSync('truncate', ['-s', '3G', path]);
+    else writeFileSync(path, how);
+  };
+  for (const how of ['fifo', 'not json', '{"schema_version":"ws2.report.v1"}', '[]', 'huge']) {
+    replace(report, how);
+    const started = Date.now();
+    const result = await runCli(['job', 'status', '--', 'replaced'], { cwd: dir });
+    assertCleanError(result, [1]);
+    assert.match(result.stderr, /report .* (cannot be read|is not a valid ws2\.report\.v1)/);
+    assert.ok(Date.now() - started < 20_000, `${how}: it ended`);
+  }
+  replace(log, 'fifo');
+  const logs = await runCli(['job', 'logs', '--', 'replaced'], { cwd: dir });
+  assertCleanError(logs, [1]);
+  assert.match(logs.stderr, /is not a regular file/);
+});
+
+test('job logs --follow of a job whose executor was killed ends saying so, exit 1', async () => {
+  const dir = workspace('  runner:\n    transport: local');
+  const child = startCli(['job', 'run', '-', '--quiet'], { cwd: dir });
+  child.stdin!.end(invocation({ job_id: 'followed', command: ['sleep 30'] }));
+  const done = finished(child);
+  await waitFor(
+    () => existsSync(join(dir, 'evidence')) && readdirSync(join(dir, 'evidence')).length > 0,
+    'the job to start',
+  );
+  const follow = startCli(['job', 'logs', '-f', '--', 'followed'], { cwd: dir });
+  const followed = finished(follow);
+  await new Promise((r) => setTimeout(r, 300));
+  child.kill('SIGKILL');
+  await done;
+  const result = await followed;
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /job followed was interrupted: its executor ended without a report/);
+});
+
+test('a full state directory never fails a power action: the result, and a note', {
+  skip: !ROOT && 'needs root to mount a tmpfs',
+}, async () => {
+  const dir = workspace(
+    '',
+    'slots:\n  hut-01:\n    serial: /dev/null\n    power: {backend: command, on: ["true"], off: ["true"], status: [echo, "on"]}\n',
+  );
+  smallDisk(join(dir, 'state'), '64k');
+  execFileSync('sh', [
+    '-c',
+    `head -c 1M /dev/zero > ${join(dir, 'state', 'filler')} 2>/dev/null || true`,
+  ]);
+  const result = await runCli(['power', 'status', 'hut-01'], { cwd: dir });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, 'hut-01: on\n');
+  assert.match(result.stderr, /note: the power record .*hut-01\.json could not be written: ENOSPC/);
+});

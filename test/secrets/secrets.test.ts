@@ -94,3 +94,48 @@ test('a handoff entry never carries a secret into the team log', async () => {
   assert.match(log, /the old one was \[REDACTED\]/);
   assert.ok(!log.includes(PAT) && !result.stdout.includes(PAT));
 });
+
+test('a Home Assistant that echoes the token back: the token is redacted everywhere hutctl prints or keeps it', async () => {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    const body = `401: Unauthorized, you sent ${req.headers.authorization ?? ''}`;
+    res.writeHead(500, { 'content-type': 'text/plain' }).end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const dir = workspace(
+      '',
+      [
+        `home_assistant: {url: "http://127.0.0.1:${port}", token_env: HA_TOKEN, timeout_sec: 3}`,
+        'slots:',
+        '  hut-01:',
+        '    serial: /dev/null',
+        '    power: {backend: homeassistant, entity: switch.hut_01_power, max_retries: 0}',
+        '',
+      ].join('\n'),
+    );
+    const env = { HA_TOKEN: HA };
+    for (const argv of [
+      ['power', 'status', 'hut-01'],
+      ['power', 'cycle', 'hut-01', '--force', '--json'],
+      ['power', 'on', 'hut-01'],
+    ]) {
+      const result = await runCli(argv, { cwd: dir, env });
+      const all = result.stdout + result.stderr;
+      assert.ok(!all.includes(HA), `${argv.join(' ')}: ${all}`);
+      assert.match(all, /you sent Bearer \[REDACTED\]/);
+    }
+  } finally {
+    server.close();
+  }
+});
+
+test('an invocation error quotes [REDACTED] for a secret it would print, and the board never keeps one', async () => {
+  const { dir, env } = host();
+  const input = invocation({ [PAT]: 1 });
+  const result = await runCli(['job', 'run', '-'], { cwd: dir, env, input });
+  assert.equal(result.code, 2);
+  assert.ok(!result.stderr.includes(PAT), result.stderr);
+  assert.match(result.stderr, /\[REDACTED\]/);
+});

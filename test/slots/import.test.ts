@@ -212,3 +212,15 @@ test('generated slot maps merge into generated layouts: the data is exactly the 
     RUNS(3000),
   );
 });
+
+test('a slot map key the schema would skip (__proto__) is refused, not silently ignored', async () => {
+  const dir = tempDir();
+  const config = join(dir, 'hutctl.yaml');
+  writeFileSync(config, HAND);
+  const r = await runCli(['--config', config, 'slot', 'import', '-'], {
+    input: '{"__proto__": {"serial_by_id": "usb-x"}}',
+  });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /slot "__proto__" is not valid/);
+  assert.equal(readFileSync(config, 'utf8'), HAND);
+});

@@ -127,7 +127,7 @@ export function register(program: Command): void {
       if (all.length === 0) printLine('no artifacts stored');
       for (const m of all)
         printLine(
-          `${m.commit_sha.slice(0, 12)}  ${m.profile.padEnd(10)} ${m.lane.padEnd(9)} ${m.created_utc}  ${m.files.map((f) => f.name).join(', ')}`,
+          `${m.commit_sha}  ${m.profile.padEnd(10)} ${m.lane.padEnd(9)} ${m.created_utc}  ${m.files.map((f) => f.name).join(', ')}`,
         );
     });
 }

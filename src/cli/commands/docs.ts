@@ -6,6 +6,7 @@ import { HutError } from '../../errors/index.ts';
 import { printJson, printLine } from '../output.ts';
 
 const docs = async (dir?: string) => {
+  await knowSecrets();
   const lib = await import('../../docs/index.ts');
   const root = lib.findDocsRoot(dir ?? process.cwd());
   const read = (rel: string) => {
@@ -60,7 +61,6 @@ export function register(program: Command): void {
     .option('--json', 'print the entry as JSON')
     .action(async (o: AddOptions) => {
       const { lib, logPath, read } = await docs(o.docs);
-      await knowSecrets();
       let board: ReturnType<typeof lib.parseBoard> | null = null;
       try {
         board = lib.parseBoard(read(lib.BOARD), lib.BOARD);

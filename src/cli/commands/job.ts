@@ -1,6 +1,6 @@
 /** `hutctl job run|new|cancel|status|logs`: WS2 jobs, locked, time-bounded, with evidence. */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
@@ -115,6 +115,9 @@ Example:
       if (role !== 'infra' && role !== 'runner') {
         throw new HutError('USAGE', `--role ${role}: expected infra or runner`);
       }
+      // Flags are checked as flags, so the message names the flag and quotes the value.
+      if (options.jobId !== undefined) checkId('job_id', options.jobId, '--job-id');
+      checkId('lock_key', options.lockKey, '--lock-key');
       const now = new Date();
       const draft: Record<string, unknown> = {
         schema_version: 'ws2.invocation.v1',
@@ -168,7 +171,7 @@ Example:
       printLine(
         was === 'running'
           ? `cancel requested for ${jobId} (${when}): ${path}`
-          : `cancel requested for ${jobId}, which has not started here yet: it will stop before its first step (remove ${path} to withdraw)`,
+          : `cancel requested for ${jobId}, which has not started here yet: it will stop before its first step if it runs as this user (or you are root); remove ${path} to withdraw`,
       );
     });
 
@@ -231,6 +234,11 @@ Example:
       ) => {
         const run = await latestRun(jobId, options.evidenceDir, command);
         if (!run.logPath) throw new HutError('NOT_FOUND', `job ${jobId} has no log yet`);
+        // Only a plain file is read: a FIFO planted in its place would block for ever.
+        if (!(await lstat(run.logPath)).isFile())
+          throw new HutError('IO', `log ${run.logPath} is not a regular file`, {
+            hint: 'the evidence was replaced; look at the report with hutctl job status',
+          });
         let offset = 0;
         for (;;) {
           const size = (await stat(run.logPath)).size;
@@ -246,9 +254,14 @@ Example:
           if (!options.follow) return;
           const runs = await findJobEvidence(dirname(run.logPath), jobId);
           const now = runs.find((r) => r.base === run.base);
-          if (now && (now.reportPath || (await runState(now)).state !== 'running')) {
-            if ((await stat(run.logPath)).size === offset) return;
-            continue;
+          const state = now && !now.reportPath ? (await runState(now)).state : 'ended';
+          if (state !== 'running') {
+            if ((await stat(run.logPath)).size > offset) continue;
+            if (state === 'interrupted') {
+              note(`hutctl: job ${jobId} was interrupted: its executor ended without a report`);
+              process.exitCode = 1;
+            }
+            return;
           }
           await sleep(200);
         }

@@ -35,6 +35,7 @@ Results: ok (exit 0), timeout (exit 124), ha_error (exit 1).`,
           printLine(
             `${slotId}: ${result.status}, relay ${result.state ?? 'unknown'} (${result.duration_ms} ms)${result.error ? `: ${result.error}` : ''}`,
           );
+        if (result.record_error) note(`hutctl: note: ${result.record_error}`);
         process.exitCode = EXIT[result.status];
       });
   }
@@ -55,6 +56,7 @@ Results: ok (exit 0), timeout (exit 124), ha_error (exit 1).`,
             ? `${slotId}: cannot read the relay: ${result.error}`
             : `${slotId}: ${result.state}`,
         );
+      if (result.record_error) note(`hutctl: note: ${result.record_error}`);
       process.exitCode = result.error ? 1 : 0;
     });
 
@@ -89,6 +91,7 @@ Results: ok (exit 0), timeout (exit 124), ha_error (exit 1).`,
             `${slotId}: ${result.status} after ${result.attempts} attempt(s) in ${(result.total_ms / 1000).toFixed(2)} s (${phases}); relay ${result.last_state ?? 'unknown'}${result.error ? `; ${result.error}` : ''}`,
           );
         }
+        if (result.record_error) note(`hutctl: note: ${result.record_error}`);
         process.exitCode = EXIT[result.status];
       },
     );

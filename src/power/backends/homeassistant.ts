@@ -15,6 +15,7 @@ import type { HomeAssistantSettings } from '../../config/index.ts';
 import { HutError } from '../../errors/index.ts';
 import { oneLine } from '../../format/index.ts';
 import { bodySummary, isHttpError, request } from '../../http/index.ts';
+import { addSecret } from '../../secrets/index.ts';
 import { type PowerBackend, PowerError, type RelayState } from '../backend.ts';
 
 /** The most of a Home Assistant answer read: a state object is a few hundred bytes. */
@@ -33,6 +34,7 @@ export class HomeAssistantBackend implements PowerBackend {
     this.settings = settings;
     this.entity = entity;
     this.token = readToken(settings, env);
+    addSecret(this.token);
   }
 
   describe(): string {
