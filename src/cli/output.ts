@@ -78,6 +78,9 @@ function describeFsError(error: unknown): string | null {
   const reason = FS_REASONS[e.code];
   if (!reason) return null;
   // A write to an open file names no path; what went wrong is still the user's to fix.
+  const dest = (e as { dest?: string }).dest;
+  if (e.syscall === 'copyfile' && e.path && dest)
+    return `cannot copy ${e.path} to ${dest}: ${reason}`;
   return e.path
     ? `cannot ${FS_VERBS[e.syscall] ?? e.syscall} ${e.path}: ${reason}`
     : `cannot ${FS_VERBS[e.syscall] ?? e.syscall} a file: ${reason}`;

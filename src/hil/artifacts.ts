@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { checkId, isValidId } from '../contract/ids.ts';
 import { HutError, quoteValue } from '../errors/index.ts';
@@ -125,6 +125,8 @@ export async function putArtifact(
     return manifest;
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
+    // A SHA directory made for this put and left empty goes too (rmdir leaves a non-empty one).
+    await rmdir(dirname(dir)).catch(() => {});
     throw error;
   }
 }

@@ -11,6 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { statSync, writeSync } from 'node:fs';
 import { constants, hostname } from 'node:os';
 import type { Writable } from 'node:stream';
+import { quoteValue } from '../errors/index.ts';
 import { type Keeper, localKeeper, RUN_FROM_ENV } from '../keeper/index.ts';
 import type { Transport } from '../transport/index.ts';
 
@@ -81,7 +82,10 @@ function startKeptStep(
 ): RunningStep {
   const workdir = options.workdir ?? '';
   if (workdir && !isDirectory(workdir)) {
-    writeSync(output.fd, `hutctl: workdir ${workdir} does not exist on ${hostname()}\n`);
+    writeSync(
+      output.fd,
+      `hutctl: workdir ${quoteValue(workdir)} does not exist on ${hostname()}\n`,
+    );
     return {
       signal() {},
       abandon() {},
