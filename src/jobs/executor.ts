@@ -29,7 +29,6 @@ import { executorAlive, findJobEvidence, type RunningRecord, readRunning } from 
 import { EvidenceLog } from './evidence-log.ts';
 import { LogFollower } from './follow.ts';
 import { checkTimeout, jobLockPath } from './policy.ts';
-import { RedactStream } from './redact.ts';
 import { type StepOutput, startStep, WORKDIR_MISSING } from './step.ts';
 
 export type JobProgress = (line: string) => void;
@@ -494,11 +493,12 @@ async function runStep(
   ctx: StepContext,
 ): Promise<StepRun> {
   const graceMs = options.config.jobs.killGraceSec * 1000;
-  // Output goes straight into the log unless it must be redacted on the way.
-  const output: StepOutput =
-    ctx.secrets.length > 0
-      ? { sinks: [ctx.log.sink()], filter: () => new RedactStream(ctx.secrets) }
-      : { fd: ctx.log.fd, path: ctx.log.path };
+  // Output goes straight into the log, through a redacting filter when there are secrets.
+  const output: StepOutput = {
+    fd: ctx.log.fd,
+    path: ctx.log.path,
+    ...(ctx.secrets.length > 0 ? { redact: ctx.secrets, sink: () => ctx.log.sink() } : {}),
+  };
   ctx.say(`# ${label} started ${new Date().toISOString()}`);
   ctx.progress(label);
   const from = await ctx.log.size();

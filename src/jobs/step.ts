@@ -14,6 +14,7 @@ import type { Writable } from 'node:stream';
 import { quoteValue } from '../errors/index.ts';
 import { type Keeper, localKeeper, RUN_FROM_ENV } from '../keeper/index.ts';
 import type { Transport } from '../transport/index.ts';
+import { RedactStream } from './redact.ts';
 
 export const WORKDIR_MISSING = 97;
 
@@ -42,8 +43,12 @@ kill "$watcher" 2>/dev/null
 exit "$status"`;
 
 export type StepOutput =
-  /** Output goes straight into the log (open as `fd`, at `path`): no copy through hutctl. */
-  | { fd: number; path: string }
+  /**
+   * Output goes into the log (open as `fd`, at `path`): straight from the step, or through the
+   * keeper's filter when there are secrets to `redact`; without the keeper, secrets are redacted
+   * by a stream in hutctl into `sink()`.
+   */
+  | { fd: number; path: string; redact?: readonly string[]; sink?: () => Writable }
   /** Output is copied through hutctl (to the terminal, or through secret redaction). */
   | { sinks: Writable[]; filter?: () => NodeJS.ReadWriteStream };
 
@@ -69,15 +74,21 @@ export async function startStep(options: StepOptions): Promise<RunningStep> {
   const { output } = options;
   const keeper =
     options.transport.target.transport === 'local' && 'path' in output ? await localKeeper() : null;
-  return keeper && 'path' in output
-    ? startKeptStep(options, output, keeper)
-    : startWrappedStep(options);
+  if (keeper && 'path' in output) return startKeptStep(options, output, keeper);
+  if ('path' in output && output.redact?.length) {
+    const { redact, sink } = output;
+    return startWrappedStep({
+      ...options,
+      output: { sinks: [sink!()], filter: () => new RedactStream(redact) },
+    });
+  }
+  return startWrappedStep(options);
 }
 
 /** On this host, with output straight into the log: started by the keeper, no wrapper. */
 function startKeptStep(
   options: StepOptions,
-  output: { fd: number; path: string },
+  output: { fd: number; path: string; redact?: readonly string[] },
   keeper: Keeper,
 ): RunningStep {
   const workdir = options.workdir ?? '';
@@ -97,6 +108,7 @@ function startKeptStep(
     workdir,
     loginShell: options.loginShell,
     logPath: output.path,
+    ...(output.redact?.length ? { redact: output.redact } : {}),
   });
   let settle: (done: Done) => void = () => {};
   const abandoned = new Promise<Done>((resolve) => {

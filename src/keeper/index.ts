@@ -31,8 +31,10 @@ export const RUN_FROM_ENV = 'c=$HUTCTL_STEP; unset HUTCTL_STEP; eval "$c"';
 //   U <id>          let go of it (or stop waiting)
 //   S <id> <dir> <log> <login> <command>   start a step (strings hex-encoded, "-" for empty)
 //   K <id> <signal> signal the step's process group
+//   Z 0 <hex>,<hex>…  the secrets to redact from the output of steps started from now on
 // Answers: R 0 ready (once, first) · L <id> locked · B <id> busy (for A: now waiting) · U <id> let go
-// · P <id> <pid> the step started · X <id> <wait status> the step ended · E <id> <why>.
+// · P <id> <pid> the step started · X <id> <wait status> the step ended (its output, redacted or
+// not, in its log) · E <id> <why>.
 // flock constants are the same everywhere (LOCK_EX 2, LOCK_NB 4, WNOHANG 1); a lock file is
 // opened as flock(1) opens it (read-only, created when missing), so one we cannot write works.
 // Errno is loaded only when a lock is busy: it costs start-up time that a free lock never needs.
@@ -48,16 +50,43 @@ my @quiet = qw(HUP INT TERM QUIT PIPE);
 $SIG{$_} = 'IGNORE' for @quiet;
 $| = 1;
 print "R 0\\n";
-my (%lock, %waiter, %step, %early);
+my (%lock, %waiter, %step, %early, %out, @secrets);
 sub ended {
   my ($pid, $status) = @_;
-  if (defined(my $id = delete $step{$pid})) { kill 'TERM', -$pid; print "X $id $status\\n"; return 1 }
+  if (defined(my $id = delete $step{$pid})) {
+    kill 'TERM', -$pid;
+    drain($id) if $out{$id};
+    print "X $id $status\\n";
+    return 1;
+  }
   for (keys %waiter) { if ($waiter{$_} == $pid) { delete $waiter{$_}; return 1 } }
   return 0;
 }
 $SIG{CHLD} = sub { while ((my $pid = waitpid(-1, 1)) > 0) { $early{$pid} = $? unless ended($pid, $?) } };
 sub filed { my ($pid) = @_; ended($pid, delete $early{$pid}) if exists $early{$pid} }
 sub text { $_[0] eq '-' ? '' : pack('H*', $_[0]) }
+sub put { my ($fh, $data) = @_; while (length $data) { my $n = syswrite($fh, $data) // return; substr($data, 0, $n) = '' } }
+sub redacted { my ($text) = @_; $text =~ s/\\Q$_\\E/[REDACTED]/g for @secrets; $text }
+sub readable { my ($fh, $wait) = @_; my $bits = ''; vec($bits, fileno($fh), 1) = 1; select($bits, undef, undef, $wait) > 0 }
+# A redacted step's output comes through a pipe: whatever is there is read, every secret is
+# replaced, and all but what could be the start of a secret split across reads goes to its log.
+sub drain {
+  my ($id) = @_;
+  my $o = $out{$id};
+  while (readable($o->{r}, 0)) {
+    my $n = sysread($o->{r}, $o->{buf}, 65536, length $o->{buf});
+    next if !defined $n && $! == 4;
+    if (!$n) {
+      put($o->{log}, redacted($o->{buf}));
+      close $o->{r}; close $o->{log};
+      delete $out{$id};
+      return;
+    }
+    $o->{buf} = redacted($o->{buf});
+    my $cut = length($o->{buf}) - $o->{hold};
+    if ($cut > 0) { put($o->{log}, substr($o->{buf}, 0, $cut)); substr($o->{buf}, 0, $cut) = '' }
+  }
+}
 sub lockfile {
   my ($path) = @_;
   for (1 .. 3) {
@@ -69,21 +98,20 @@ sub lockfile {
   }
   return undef;
 }
-while (defined(my $line = <STDIN>)) {
-  chomp $line;
-  my ($op, $id, $arg) = split / /, $line, 3;
+sub handle {
+  my ($op, $id, $arg) = split / /, $_[0], 3;
   if ($op eq 'T' || $op eq 'A') {
     my $fh = lockfile($arg);
-    if (!$fh) { print "E $id open ", $! + 0, "\\n"; next }
-    if (flock($fh, 6)) { $lock{$id} = $fh; print "L $id\\n"; next }
+    if (!$fh) { print "E $id open ", $! + 0, "\\n"; return }
+    if (flock($fh, 6)) { $lock{$id} = $fh; print "L $id\\n"; return }
     my $errno = $! + 0;
     require Errno;
-    if ($errno != Errno::EWOULDBLOCK()) { $! = $errno; print "E $id flock: $!\\n"; next }
+    if ($errno != Errno::EWOULDBLOCK()) { $! = $errno; print "E $id flock: $!\\n"; return }
     print "B $id\\n";
-    next if $op eq 'T';
+    return if $op eq 'T';
     $lock{$id} = $fh;
     my $pid = fork;
-    if (!defined $pid) { delete $lock{$id}; print "E $id fork: $!\\n"; next }
+    if (!defined $pid) { delete $lock{$id}; print "E $id fork: $!\\n"; return }
     if ($pid == 0) {
       close $lock{$_} for grep { $_ ne $id } keys %lock;
       close STDIN;
@@ -99,12 +127,20 @@ while (defined(my $line = <STDIN>)) {
     print "U $id\\n";
   } elsif ($op eq 'S') {
     my ($dir, $log, $login, $command) = map { text($_) } split / /, $arg;
+    my ($r, $w, $logfh);
+    if (@secrets) {
+      if (!open($logfh, '>>', $log)) { print "E $id log: $!\\n"; return }
+      if (!pipe($r, $w)) { print "E $id pipe: $!\\n"; return }
+      my $hold = 0;
+      for (@secrets) { $hold = length($_) - 1 if length($_) - 1 > $hold }
+      $out{$id} = { r => $r, log => $logfh, buf => '', hold => $hold };
+    }
     my $pid = fork;
-    if (!defined $pid) { print "E $id fork: $!\\n"; next }
+    if (!defined $pid) { delete $out{$id}; print "E $id fork: $!\\n"; return }
     if ($pid == 0) {
       $SIG{$_} = 'DEFAULT' for @quiet, 'CHLD';
       open(STDIN, '<', '/dev/null');
-      open(STDOUT, '>>', $log) or exit 126;
+      if ($w) { open(STDOUT, '>&', $w) or exit 126 } else { open(STDOUT, '>>', $log) or exit 126 }
       open(STDERR, '>&', \\*STDOUT);
       chdir($dir eq '' ? '/' : $dir) or exit 97;
       $ENV{HUTCTL_STEP} = $command;
@@ -112,13 +148,30 @@ while (defined(my $line = <STDIN>)) {
       print STDERR "hutctl: cannot start the step: $!\\n";
       exit 127;
     }
+    close $w if $w;
     $step{$pid} = $id;
     print "P $id $pid\\n";
     filed($pid);
+  } elsif ($op eq 'Z') {
+    @secrets = sort { length($b) <=> length($a) } map { pack('H*', $_) } grep { /^[0-9a-f]+$/ } split /,/, $arg // '';
   } elsif ($op eq 'K') {
     my %by_id = reverse %step;
     kill $arg, -$by_id{$id} if $by_id{$id};
   }
+}
+# One loop for requests on stdin and the output of redacted steps (EINTR, 4, is a signal).
+my $in = '';
+while (1) {
+  my $bits = '';
+  vec($bits, 0, 1) = 1;
+  vec($bits, fileno($out{$_}{r}), 1) = 1 for keys %out;
+  next if select(my $ready = $bits, undef, undef, undef) < 0;
+  for my $id (keys %out) { drain($id) if $out{$id} && vec($ready, fileno($out{$id}{r}), 1) }
+  next unless vec($ready, 0, 1);
+  my $n = sysread(STDIN, $in, 65536, length $in);
+  next if !defined $n && $! == 4;
+  last unless $n;
+  while ((my $nl = index($in, "\\n")) >= 0) { my $line = substr($in, 0, $nl); substr($in, 0, $nl + 1) = ''; handle($line) }
 }
 kill 'KILL', values %waiter;
 my %groups = map { $_ => 1 } keys %step;
@@ -133,6 +186,7 @@ sub alive {
   return 0;
 }
 for (1 .. 200) { last unless alive(); select(undef, undef, undef, 0.005) }
+drain($_) for keys %out;
 `;
 
 export interface LockRequest {
@@ -151,6 +205,8 @@ export interface StepRequest {
   loginShell: boolean;
   /** The file its output is appended to. */
   logPath: string;
+  /** Secrets replaced by [REDACTED] on the way to the log (by a filter in the keeper). */
+  redact?: readonly string[];
 }
 
 export interface KeptStep {
@@ -231,6 +287,8 @@ class PerlKeeper implements Keeper {
   private next = 0;
   private buffer = '';
   private gone: string | null = null;
+  /** The secrets last sent to the keeper (hex, comma-separated). */
+  private secrets = '';
 
   constructor(child: ChildProcess, pending: string) {
     this.child = child;
@@ -296,6 +354,12 @@ class PerlKeeper implements Keeper {
   start(step: StepRequest): KeptStep {
     const id = this.newId();
     const login = step.loginShell ? 'login' : 'plain';
+    const secrets = step.redact ?? [];
+    const wanted = secrets.map((s) => Buffer.from(s, 'utf8').toString('hex')).join(',');
+    if (wanted !== this.secrets) {
+      this.send(`Z 0 ${wanted || '-'}`);
+      this.secrets = wanted;
+    }
     let pid: number | null = null;
     const done = new Promise<Awaited<KeptStep['done']>>((resolve) => {
       this.listen(id, (answer) => {

@@ -215,6 +215,28 @@ test("a step's command never shows in any process's command line (a secret in it
   assert.equal(readFileSync(log, 'utf8'), 'done \n', 'the variable does not reach the step either');
 });
 
+test('with secrets, the keeper redacts step output on its way to the log, even a secret split across writes', async () => {
+  const k = await keeper();
+  const log = join(tempDir(), 'step.log');
+  const secret = 'tok-0123456789abcdef';
+  const step = k.start({
+    command: `printf 'a ${secret.slice(0, 7)}'; sleep 0.2; printf '${secret.slice(7)} b\\n'; echo "$((1+1)) ${secret}"; head -c 200000 /dev/zero | tr '\\0' x; echo`,
+    workdir: '',
+    loginShell: false,
+    logPath: log,
+    redact: [secret],
+  });
+  assert.deepEqual(await step.done, { exitCode: 0, signal: null });
+  const text = readFileSync(log, 'utf8');
+  assert.ok(!text.includes(secret));
+  assert.ok(text.startsWith('a [REDACTED] b\n2 [REDACTED]\n'), text.slice(0, 80));
+  assert.equal(
+    text.length,
+    'a [REDACTED] b\n2 [REDACTED]\n'.length + 200001,
+    'all output is in the log when the step is done',
+  );
+});
+
 test('HUTCTL_KEEPER=off: no keeper, so callers use flock(1) and the step wrapper', async () => {
   assert.equal(await localKeeper({ HUTCTL_KEEPER: 'off' }), null);
 });
