@@ -163,3 +163,29 @@ test('.lxd.env: a hostile LXD_WORKDIR reaches cd as one argument over SSH', asyn
     RUNS(8),
   );
 });
+
+test('ssh: the remote lock refuses a planted symlink, and its holder record goes on release', async () => {
+  const dir = workspace(targets.ssh());
+  const { symlinkSync, readdirSync } = await import('node:fs');
+  const target = join(dir, 'created-through-the-link');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(join(dir, 'locks'), { recursive: true });
+  symlinkSync(target, join(dir, 'locks', 'codex-runner-planted.lock'));
+  const refused = await runCli(['job', 'run', '-'], {
+    cwd: dir,
+    input: invocation({ job_id: 'planted', lock_key: 'planted' }),
+  });
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, /is a symbolic link or not a plain file; refused/);
+  assert.equal(existsSync(target), false, 'nothing was created through the link');
+  const ran = await runCli(['job', 'run', '-'], {
+    cwd: dir,
+    input: invocation({ job_id: 'owner-record', lock_key: 'clean' }),
+  });
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.deepEqual(
+    readdirSync(join(dir, 'locks')).filter((n) => n.startsWith('codex-runner-clean')),
+    ['codex-runner-clean.lock'],
+    'no .owner record and no temp file stay behind',
+  );
+});
