@@ -4,11 +4,18 @@
  * written outside the roots it allows, and the check that an error reached the user cleanly.
  */
 import assert from 'node:assert/strict';
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import type { CliResult } from './cli.ts';
-import { tempDir } from './cli.ts';
+import { runCli, tempDir } from './cli.ts';
 
 /** Fragments that have broken tools before: traversal, shell syntax, separators, encodings. */
 export const HOSTILE_FRAGMENTS = [
@@ -187,3 +194,51 @@ export const RUNS = (numRuns: number): fc.Parameters<unknown> => ({
   numRuns: Number(process.env.HUTCTL_PROPERTY_RUNS ?? numRuns),
   interruptAfterTimeLimit: 60_000,
 });
+
+/** Values that can travel in argv (no NUL, no lone surrogate: the kernel or Node would change them). */
+export const argvSafe = (value: string): boolean =>
+  !value.includes('\0') && !/[\ud800-\udfff]/.test(value);
+
+/**
+ * Runs every command of `surfaces` with every value in a sandbox configured with one local
+ * target, two slots on /dev/null and private paths: each must be refused (exit 2, one line) and
+ * nothing may change anywhere in the sandbox.
+ */
+export async function refusedEverywhere(
+  surfaces: Record<string, (value: string) => string[]>,
+  values: string[],
+): Promise<void> {
+  const box = sandbox();
+  mkdirSync(box.inside, { recursive: true });
+  mkdirSync(box.outside, { recursive: true });
+  writeFileSync(join(box.outside, 'keep.txt'), 'untouched\n');
+  writeFileSync(
+    join(box.inside, 'hutctl.yaml'),
+    [
+      'paths:',
+      `  lock_dir: ${join(box.inside, 'locks')}`,
+      `  cancel_dir: ${join(box.inside, 'cancel')}`,
+      `  evidence_dir: ${join(box.inside, 'evidence')}`,
+      `  state_dir: ${join(box.inside, 'state')}`,
+      `  slot_lock_dir: ${join(box.inside, 'slot-locks')}`,
+      `artifacts: {store: ${join(box.inside, 'artifacts')}}`,
+      'targets: {runner: {transport: local, codex: {command: ["false"]}}}',
+      'slots:',
+      '  hut-01: {serial: /dev/null, labels: [esp32]}',
+      '  hut-02: {serial: /dev/null}',
+      '',
+    ].join('\n'),
+  );
+  const before = snapshot(box.root);
+  for (const [name, argv] of Object.entries(surfaces)) {
+    for (const value of values) {
+      const result = await runCli(argv(value), { cwd: box.inside });
+      try {
+        assertCleanError(result, [2]);
+      } catch (error) {
+        throw new Error(`${name} ${JSON.stringify(value)}: ${(error as Error).message}`);
+      }
+    }
+  }
+  assert.deepEqual(writesOutside(before, snapshot(box.root), []), []);
+}
