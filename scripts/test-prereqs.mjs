@@ -30,6 +30,7 @@ const programs = {
   socat: 'socat',
   unshare: 'util-linux',
   '/usr/sbin/ip': 'iproute2',
+  xmllint: 'libxml2-utils',
   perl: 'perl-base',
 };
 const missing = new Set();

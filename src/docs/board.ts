@@ -187,12 +187,28 @@ export function editRow(
     ...next.extra,
   ];
   lines[row.line - 1] = `| ${cells.join(' | ')} |`;
-  if (board.lastUpdated) {
-    const at = board.lastUpdated.line - 1;
-    lines[at] = lines[at]!.replace(
-      /^(Last updated:[ \t]*)(.*?)([ \t]*)$/,
-      (_, key, value, tail) => `${value ? key : 'Last updated: '}${today}${tail}`,
-    );
-  }
+  setLastUpdated(lines, board, today);
+  return lines.join('\n');
+}
+
+/** Writes `today` into the board's `Last updated:` line, keeping the rest of the line as it is. */
+function setLastUpdated(lines: string[], board: Board, today: string): void {
+  if (!board.lastUpdated) return;
+  const at = board.lastUpdated.line - 1;
+  lines[at] = lines[at]!.replace(
+    /^(Last updated:[ \t]*)(.*?)([ \t]*)$/,
+    (_, key, value, tail) => `${value ? key : 'Last updated: '}${today}${tail}`,
+  );
+}
+
+/**
+ * The board after a new handoff entry of `today`: its `Last updated:` line moves up to that day
+ * (hutctl's lint flags a board older than the newest entry); nothing else changes.
+ */
+export function touchLastUpdated(text: string, where: string, today: string): string {
+  const board = parseBoard(text, where);
+  if (!board.lastUpdated || board.lastUpdated.value >= today) return text;
+  const lines = text.split('\n');
+  setLastUpdated(lines, board, today);
   return lines.join('\n');
 }

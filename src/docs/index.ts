@@ -9,6 +9,7 @@ export {
   parseBoard,
   STATUSES,
   tableCells,
+  touchLastUpdated,
 } from './board.ts';
 export { type CredCheck, checkCreds, credsRoot } from './creds.ts';
 export { editDocument, readDocument } from './edit.ts';

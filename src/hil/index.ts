@@ -10,6 +10,15 @@ export {
 } from './artifacts.ts';
 export { fetchFromGithub, type GithubFetchOptions } from './github.ts';
 export { recordSurface, updateSlotRows } from './record.ts';
-export { exitStatus, junitXml, markdownSummary, resultTable } from './report.ts';
+export {
+  exitStatus,
+  githubAnnotations,
+  githubOutputs,
+  junitForError,
+  junitXml,
+  markdownSummary,
+  resultTable,
+  stripAnsi,
+} from './report.ts';
 export { type HilResult, type HilRunOptions, runHil, TESTS } from './run.ts';
 export { surface } from './surface.ts';

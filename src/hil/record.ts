@@ -9,6 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import {
   ACTIVE_GOALS,
+  BOARD,
   documentValue,
   editDocument,
   flattenValue,
@@ -16,6 +17,7 @@ import {
   HANDOFF_LOG,
   insertHandoff,
   readDocument,
+  touchLastUpdated,
 } from '../docs/index.ts';
 import type { HilResult } from './run.ts';
 
@@ -74,6 +76,12 @@ export async function recordSurface(
   );
 
   await editDocument(logPath, (text) => insertHandoff(text, line, logPath));
+  // The board's `Last updated:` follows its newest handoff entry (as hutctl's lint expects).
+  const boardPath = join(root, BOARD);
+  if (existsSync(boardPath)) {
+    const today = (options.now ?? new Date()).toISOString().slice(0, 10);
+    await editDocument(boardPath, (text) => touchLastUpdated(text, BOARD, today));
+  }
 
   const inventory = findInventory(root);
   let rows = 0;
@@ -120,6 +128,8 @@ export function updateSlotRows(
   let end = header + 2;
   while (end < lines.length && lines[end]!.trim().startsWith('|')) end++;
   const body = lines.slice(header + 2, end);
+  // The table is written in markdownlint's compact style, its delimiter row too.
+  lines[header + 1] = `|${' --- |'.repeat(5)}`;
   const slotOf = (row: string) => row.split('|')[1]?.trim() ?? '';
   const cell = (name: string, value: string) =>
     documentValue(`HUT inventory row`, name, flattenValue(value, 'cell'), 'cell');

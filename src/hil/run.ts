@@ -14,7 +14,7 @@ import { checkId, utcIso, utcStamp } from '../contract/index.ts';
 import { HutError, isHutError } from '../errors/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
 import { EvidenceLog, prepareEvidenceDir, startStep } from '../jobs/index.ts';
-import { backendFor, coldBoot } from '../power/index.ts';
+import { backendFor, coldBoot, type PowerBackend, PowerError } from '../power/index.ts';
 import { redact } from '../secrets/index.ts';
 import { acquireSlot, candidateSlots, ttyOf } from '../slots/index.ts';
 import { LocalTransport, shellQuote } from '../transport/index.ts';
@@ -104,7 +104,11 @@ async function runOnSlot(
 ): Promise<HilResult> {
   const { config } = options;
   const started = new Date();
-  const { base, log } = newEvidence(evidenceDir, `${sha}_${slot.id}_${test}_${utcStamp(started)}`);
+  // `runner_…`: the team's evidence convention (a role prefix), which `lint docs` checks.
+  const { base, log } = newEvidence(
+    evidenceDir,
+    `runner_hil_${test.toLowerCase()}_${slot.id}_${sha.slice(0, 12)}_${utcStamp(started)}`,
+  );
   // Evidence and the result never carry a secret hutctl knows of (an HA error may echo a token).
   const say = (line: string) => void log.line(redact(`# ${line}`));
   const profileName = options.profile ?? slot.profile ?? null;
@@ -181,6 +185,22 @@ async function runOnSlot(
     throw error;
   }
 
+  // Everything the farm must provide is checked before the board is touched: a farm problem is
+  // `blocked` with its phase, never a firmware failure.
+  let backend: PowerBackend | null = null;
+  if (slot.power) {
+    try {
+      backend = backendFor(config, slot);
+      await backend.get(options.signal ?? AbortSignal.timeout(60_000));
+    } catch (error) {
+      if (!(error instanceof PowerError) && !isHutError(error)) throw error;
+      return finish(
+        'blocked',
+        'power',
+        `power control of ${slot.id} is not usable: ${(error as Error).message}; nothing was flashed`,
+      );
+    }
+  }
   if (!(await waitForLink(slot.serial, LINK_WAIT_MS))) {
     return finish(
       'blocked',
@@ -194,13 +214,8 @@ async function runOnSlot(
   result.flash_ms = Math.round(performance.now() - flashBegan);
   if (flash !== 0) return finish('blocked', 'flash', `the flash command exited ${flash}`);
 
-  const power = slot.power
-    ? {
-        config,
-        slot,
-        backend: backendFor(config, slot),
-        ...(options.signal ? { signal: options.signal } : {}),
-      }
+  const power = backend
+    ? { config, slot, backend, ...(options.signal ? { signal: options.signal } : {}) }
     : null;
   const boot = async () => {
     if (power) {

@@ -10,8 +10,9 @@ export function getSlot(config: HutConfig, id: string): Slot {
   const slot = Object.hasOwn(config.slots, id) ? config.slots[id] : undefined;
   if (slot) return slot;
   const known = Object.keys(config.slots);
+  // A slot that does not exist is the caller's mistake (exit 2), not a broken farm.
   throw new HutError(
-    'CONFIG',
+    'INPUT',
     `no slot '${id}' is configured${config.file ? ` in ${config.file}` : ''}`,
     {
       hint: known.length

@@ -105,7 +105,7 @@ describe('HW-BOOT-001', () => {
       assert.equal(r.json.reset_reason, 'POWERON_RESET');
       assert.match(
         r.json.evidence[0],
-        new RegExp(`${SHA}_${slot}_HW-BOOT-001_\\d{8}_\\d{6}_utc\\.log$`),
+        new RegExp(`runner_hil_hw-boot-001_${slot}_${SHA.slice(0, 12)}_\\d{8}_\\d{6}_utc\\.log$`),
       );
       assert.match(readFileSync(r.json.evidence[0], 'utf8'), /squeezelite-esp32: ready/);
     }
@@ -336,8 +336,13 @@ describe('recording outcomes in the team documents', () => {
     );
     const logBefore = readFileSync(logPath, 'utf8').split('\n');
     const goalBefore = readFileSync(goalPath, 'utf8').split('\n');
+    // The team's lint ratchet, taken before: the entries hutctl writes must not add a finding.
+    const lint = (...args: string[]) => t.hutctl(['lint', 'docs', '--docs', repo, ...args]);
+    assert.equal((await lint('--update-baseline')).code, 0);
     const r = await t.hutctl(['hil', 'surface', '--sha', SHA, '--update-docs', '--docs', repo]);
     assert.equal(r.code, 0, r.stderr);
+    const linted = await lint();
+    assert.equal(linted.code, 0, `lint docs after --update-docs: ${linted.stdout}${linted.stderr}`);
     const logAfter = readFileSync(logPath, 'utf8').split('\n');
     assert.equal(logAfter.length, logBefore.length + 1);
     const at = logBefore.findIndex((l) => l.trim() === 'Entries:') + 3;
@@ -357,7 +362,7 @@ describe('recording outcomes in the team documents', () => {
     ]);
     assert.match(
       entry[6]!,
-      /^executor=remote_codex HW-BOOT-001 surfacing for `a1b2c3d4e5f6` on lane local-hil: hut-01 pass, hut-02 pass, hut-03 pass/,
+      /^executor=ssh_direct HW-BOOT-001 surfacing for `a1b2c3d4e5f6` on lane local-hil: hut-01 pass, hut-02 pass, hut-03 pass/,
     );
     const goalAfter = readFileSync(goalPath, 'utf8').split('\n');
     const header = goalAfter.findIndex((l) => l.startsWith('| Slot ID |'));
@@ -371,7 +376,8 @@ describe('recording outcomes in the team documents', () => {
       goalBefore.length + 2,
       'the pending placeholder became three slot rows',
     );
-    assert.deepEqual(goalAfter.slice(0, header + 2), goalBefore.slice(0, header + 2));
+    assert.deepEqual(goalAfter.slice(0, header + 1), goalBefore.slice(0, header + 1));
+    assert.equal(goalAfter[header + 1], '| --- | --- | --- | --- | --- |', 'the compact style');
     assert.deepEqual(goalAfter.slice(header + 5), goalBefore.slice(header + 3));
   });
 });

@@ -24,7 +24,7 @@ interface HilCliOptions {
 
 const OUTPUTS = `
 Results: pass (exit 0), fail — the firmware (exit 1), blocked — the farm: artifact, device, flash
-or power, with the phase named (exit 3). Evidence: <sha>_<slot>_HW-BOOT-001_<YYYYMMDD_HHMMSS>_utc.log
+or power, with the phase named (exit 3). Evidence: runner_hil_hw-boot-001_<slot>_<sha12>_<YYYYMMDD_HHMMSS>_utc.log
 and .json (the hardware result summary: commit, lane local-hil, slot, platform, test, result,
 power cycles, recovery events). --summary defaults to $GITHUB_STEP_SUMMARY when that is set.`;
 
@@ -48,18 +48,20 @@ export function register(program: Command): void {
     .option('--evidence-dir <dir>', 'where the evidence goes')
     .option('--json', 'print the result summary as JSON')
     .addHelpText('after', OUTPUTS)
-    .action(async (options: HilCliOptions, command: Command) => {
-      if (!options.slot === !options.label)
-        throw new HutError('USAGE', 'pass exactly one of --slot or --label');
-      const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
-      const { runHil } = await import('../../hil/index.ts');
-      const result = await runHil({
-        config,
-        ...pick(options),
-        progress: options.json ? undefined : (l) => note(`hutctl: ${l}`),
-      });
-      await report([result], options, true);
-    });
+    .action((options: HilCliOptions, command: Command) =>
+      junitOnError(options, async () => {
+        if (!options.slot === !options.label)
+          throw new HutError('USAGE', 'pass exactly one of --slot or --label');
+        const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
+        const { runHil } = await import('../../hil/index.ts');
+        const result = await runHil({
+          config,
+          ...pick(options),
+          progress: options.json ? undefined : (l) => note(`hutctl: ${l}`),
+        });
+        await report([result], options, true);
+      }),
+    );
 
   hil
     .command('surface')
@@ -80,41 +82,68 @@ export function register(program: Command): void {
       'the repository with documentation/short-term/ (default: found from here upward)',
     )
     .option('--agent <role:id>', "the handoff entry's agent", 'runner:hutctl')
-    .option('--executor <how>', "the handoff entry's executor= tag", 'remote_codex')
+    .option(
+      '--executor <how>',
+      "the handoff entry's executor= tag: ssh_direct (hutctl ran it; the default) or remote_codex (a Codex turn did)",
+      'ssh_direct',
+    )
     .option('--goal <goal/ws>', "the handoff entry's goal/workstream", 'GOAL-002/WS3')
     .option('--json', 'print the results as JSON')
     .addHelpText('after', OUTPUTS)
-    .action(async (options: HilCliOptions, command: Command) => {
-      const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
-      if (Object.keys(config.slots).length === 0)
-        throw new HutError('CONFIG', 'no slots are configured', {
-          hint: "see 'hutctl slot scan --propose'",
+    .action((options: HilCliOptions, command: Command) =>
+      junitOnError(options, async () => {
+        const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
+        if (Object.keys(config.slots).length === 0)
+          throw new HutError('CONFIG', 'no slots are configured', {
+            hint: "see 'hutctl slot scan --propose'",
+          });
+        const { surface } = await import('../../hil/index.ts');
+        const results = await surface({
+          config,
+          ...pick(options),
+          progress: options.json ? undefined : (l) => note(`hutctl: ${l}`),
         });
-      const { surface } = await import('../../hil/index.ts');
-      const results = await surface({
-        config,
-        ...pick(options),
-        progress: options.json ? undefined : (l) => note(`hutctl: ${l}`),
-      });
-      if (options.updateDocs) {
-        const { recordSurface } = await import('../../hil/index.ts');
-        const { collectSecrets } = await import('../../secrets/index.ts');
-        collectSecrets(config);
-        const { findDocsRoot } = await import('../../docs/index.ts');
-        const root = findDocsRoot(options.docs ?? process.cwd());
-        const update = await recordSurface(root, results, {
-          agent: options.agent ?? 'runner:hutctl',
-          executor: options.executor ?? 'remote_codex',
-          goal: options.goal ?? 'GOAL-002/WS3',
-          slotSerial: (slot) =>
-            Object.hasOwn(config.slots, slot) ? config.slots[slot]!.serial : '?',
-        });
-        note(
-          `hutctl: handoff entry added to ${update.handoff_log}${update.inventory ? `; ${update.rows} slot row(s) in ${update.inventory}` : ' (no HUT inventory table found)'}`,
-        );
-      }
-      await report(results, options, false);
-    });
+        if (options.updateDocs) {
+          const { recordSurface } = await import('../../hil/index.ts');
+          const { collectSecrets } = await import('../../secrets/index.ts');
+          collectSecrets(config);
+          const { findDocsRoot } = await import('../../docs/index.ts');
+          const root = findDocsRoot(options.docs ?? process.cwd());
+          const update = await recordSurface(root, results, {
+            agent: options.agent ?? 'runner:hutctl',
+            executor: options.executor ?? 'remote_codex',
+            goal: options.goal ?? 'GOAL-002/WS3',
+            slotSerial: (slot) =>
+              Object.hasOwn(config.slots, slot) ? config.slots[slot]!.serial : '?',
+          });
+          note(
+            `hutctl: handoff entry added to ${update.handoff_log}${update.inventory ? `; ${update.rows} slot row(s) in ${update.inventory}` : ' (no HUT inventory table found)'}`,
+          );
+        }
+        await report(results, options, false);
+      }),
+    );
+}
+
+/**
+ * CI reads the JUnit file whatever happened: a run that could not start (bad input, no config)
+ * still writes one, with one errored case that says why, before the error is reported.
+ */
+async function junitOnError(options: HilCliOptions, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    if (options.junit) {
+      const { junitForError } = await import('../../hil/index.ts');
+      const { writeFileAtomic } = await import('../../files/index.ts');
+      const message = error instanceof Error ? error.message : String(error);
+      await writeFileAtomic(
+        options.junit,
+        junitForError(options.test ?? 'HW-BOOT-001', message),
+      ).catch(() => {});
+    }
+    throw error;
+  }
 }
 
 function pick(options: HilCliOptions) {
@@ -133,7 +162,8 @@ async function report(
   options: HilCliOptions,
   single: boolean,
 ): Promise<void> {
-  const { exitStatus, junitXml, markdownSummary, resultTable } = await import('../../hil/index.ts');
+  const { exitStatus, githubAnnotations, githubOutputs, junitXml, markdownSummary, resultTable } =
+    await import('../../hil/index.ts');
   const { writeFileAtomic } = await import('../../files/index.ts');
   // The results first: a JUnit or summary file that cannot be written must not hide them.
   if (options.json) printJson(single ? results[0] : results);
@@ -143,4 +173,10 @@ async function report(
   if (options.junit) await writeFileAtomic(options.junit, junitXml(results));
   const summary = options.summary ?? process.env.GITHUB_STEP_SUMMARY;
   if (summary) writeFileSync(summary, markdownSummary(results), { flag: 'a' });
+  // On GitHub Actions: an annotation per failing or blocked slot (not into --json's output), and
+  // the counts as step outputs.
+  if (process.env.GITHUB_ACTIONS === 'true' && !options.json)
+    for (const line of githubAnnotations(results)) printLine(line);
+  if (process.env.GITHUB_OUTPUT)
+    writeFileSync(process.env.GITHUB_OUTPUT, githubOutputs(results), { flag: 'a' });
 }
