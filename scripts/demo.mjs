@@ -4,12 +4,18 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrograms } from './system-deps.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const dir = join(root, '.hutctl', 'demo');
 const cli = join(root, 'dist', 'hutctl.cjs');
 const env = { ...process.env, HUTCTL_CONFIG: join(dir, 'hutctl.yaml') };
 
+// The simulated boards sit on PTYs made by socat; locks and steps need util-linux and perl.
+ensurePrograms(
+  { socat: 'socat', flock: 'util-linux', setsid: 'util-linux', perl: 'perl-base' },
+  'demo',
+);
 rmSync(dir, { recursive: true, force: true });
 const farm = spawn(process.execPath, [cli, 'sim', 'up', '--dir', dir, '--slots', '2'], {
   stdio: ['ignore', 'inherit', 'inherit'],

@@ -28,6 +28,16 @@ export function register(program: Command): void {
     .option('--json', 'print the farm description as JSON once it is up')
     .action(async (options: { dir: string; slots: string; latencyMs: string; json?: boolean }) => {
       const slots = wholeNumber(options.slots, '--slots', 1, 64);
+      // The boards are PTYs made by socat: say so plainly rather than fail on a spawn.
+      const { spawnSync } = await import('node:child_process');
+      if (spawnSync('sh', ['-c', 'command -v socat'], { stdio: 'ignore' }).status !== 0)
+        throw new HutError(
+          'IO',
+          'socat is not installed: the simulated boards sit on PTYs it makes',
+          {
+            hint: 'sudo apt-get install -y socat',
+          },
+        );
       const { startSimFarm } = await import('../../sim/index.ts');
       const farm = await startSimFarm({
         dir: options.dir,
