@@ -20,6 +20,7 @@ import {
   touchLastUpdated,
 } from '../docs/index.ts';
 import type { HilResult } from './run.ts';
+import { MATRIX, type RunSummary, updateMatrix, updateWorklist, WORKLIST } from './trackers.ts';
 
 const SLOT_HEADER =
   /^\|\s*Slot ID\s*\|\s*Serial Path\s*\|\s*Platform Profile\s*\|\s*Status\s*\|\s*Notes\s*\|\s*$/;
@@ -29,6 +30,8 @@ export interface DocsUpdate {
   handoff_line: string;
   inventory: string | null;
   rows: number;
+  /** The worklist and hardware matrix brought in step (repository-relative). */
+  trackers: string[];
 }
 
 export async function recordSurface(
@@ -92,11 +95,35 @@ export async function recordSurface(
       return updated.text;
     });
   }
+  // GOAL-002 WS4: the worklist and the hardware matrix say what the slot table says.
+  const run: RunSummary = {
+    test: results[0]?.test_id ?? 'HW-BOOT-001',
+    sha,
+    day: (options.now ?? new Date()).toISOString().slice(0, 10),
+    agent: options.agent,
+    outcomes,
+    evidence: results
+      .map((r) => `\`${flattenValue(r.evidence[0]?.split('/').at(-1) ?? '-', 'cell')}\``)
+      .join(', '),
+    next,
+    cell: (name, value) => documentValue('tracker row', name, flattenValue(value, 'cell'), 'cell'),
+  };
+  const trackers: string[] = [];
+  for (const [rel, update] of [
+    [WORKLIST, updateWorklist],
+    [MATRIX, updateMatrix],
+  ] as const) {
+    const path = join(root, rel);
+    if (!existsSync(path)) continue;
+    await editDocument(path, (text) => update(text, results, run));
+    trackers.push(rel);
+  }
   return {
     handoff_log: logPath,
     handoff_line: line,
     inventory: inventory ? relative(root, inventory) : null,
     rows,
+    trackers,
   };
 }
 

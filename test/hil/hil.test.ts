@@ -379,5 +379,30 @@ describe('recording outcomes in the team documents', () => {
     assert.deepEqual(goalAfter.slice(0, header + 1), goalBefore.slice(0, header + 1));
     assert.equal(goalAfter[header + 1], '| --- | --- | --- | --- | --- |', 'the compact style');
     assert.deepEqual(goalAfter.slice(header + 5), goalBefore.slice(header + 3));
+
+    // GOAL-002 WS4: the worklist and the hardware matrix show the same slot-level reality.
+    const worklist = readFileSync(
+      join(repo, 'documentation/agents/integration_test_worklist.md'),
+      'utf8',
+    );
+    assert.match(
+      worklist,
+      /^\| HW-BOOT-001 \| P0 \| done \| Cold boot to operational state \| all \| - \| \d{4}-\d{2}-\d{2} \| `runner_hil_hw-boot-001_hut-01_[^`]+`, `runner_hil_hw-boot-001_hut-02_[^`]+`, `runner_hil_hw-boot-001_hut-03_[^`]+` \| Context: HW-BOOT-001 surfaced by hutctl for `a1b2c3d4e5f6`.*Done: hut-01 pass, hut-02 pass, hut-03 pass\./m,
+    );
+    assert.match(
+      worklist,
+      /Append-only, newest first\.\n\n\| Date \| Agent \| Item ID \| Change \| Evidence \|\n\|---\|---\|---\|---\|---\|\n\| \d{4}-\d{2}-\d{2} \| runner:hutctl \| HW-BOOT-001 \| surfaced on 3 slot\(s\)/,
+    );
+    const matrix = readFileSync(join(repo, 'documentation/HARDWARE_TEST_MATRIX.md'), 'utf8');
+    const coverage = matrix.split('\n').filter((l) => /^\| hut-0\d \|/.test(l));
+    assert.deepEqual(
+      coverage.map((l) => l.split(' | ').slice(0, 4).join(' | ')),
+      [
+        '| hut-01 | i2s | HW-BOOT-001 | pass',
+        '| hut-02 | muse | HW-BOOT-001 | pass',
+        '| hut-03 | squeezeamp | HW-BOOT-001 | pass',
+      ],
+    );
+    assert.ok(matrix.indexOf('## Slot Coverage') < matrix.indexOf('## Platform-Specific Focus'));
   });
 });

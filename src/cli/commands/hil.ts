@@ -117,7 +117,7 @@ export function register(program: Command): void {
               Object.hasOwn(config.slots, slot) ? config.slots[slot]!.serial : '?',
           });
           note(
-            `hutctl: handoff entry added to ${update.handoff_log}${update.inventory ? `; ${update.rows} slot row(s) in ${update.inventory}` : ' (no HUT inventory table found)'}`,
+            `hutctl: handoff entry added to ${update.handoff_log}${update.inventory ? `; ${update.rows} slot row(s) in ${update.inventory}` : ' (no HUT inventory table found)'}${update.trackers.length ? `; in step: ${update.trackers.join(', ')}` : ''}`,
           );
         }
         await report(results, options, false);
