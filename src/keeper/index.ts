@@ -38,8 +38,8 @@ export const RUN_FROM_ENV = 'c=$HUTCTL_STEP; unset HUTCTL_STEP; eval "$c"';
 // flock constants are the same everywhere (LOCK_EX 2, LOCK_NB 4, WNOHANG 1); a lock file is
 // opened as flock(1) opens it (read-only, created when missing), so one we cannot write works.
 // Errno is loaded only when a lock is busy: it costs start-up time that a free lock never needs.
-// A child reaped before its pid was filed (the handler runs between any two statements) waits
-// in %early; a wait that is called off stays filed until it is reaped. Steps get the default
+// Children are reaped in the CHLD handler but handled in the main loop (woken through a
+// self-pipe), after the request that started them is complete. Steps get the default
 // signal dispositions back before they exec, and inherit none of the keeper's lock files (perl
 // opens them close-on-exec). At the end, the keeper waits (at most 1 s) until no process of a
 // killed group is left that is not a zombie (an init that reaps slowly keeps zombies in the
@@ -50,20 +50,25 @@ my @quiet = qw(HUP INT TERM QUIT PIPE);
 $SIG{$_} = 'IGNORE' for @quiet;
 $| = 1;
 print "R 0\\n";
-my (%lock, %waiter, %step, %early, %out, @secrets);
+my (%lock, %waiter, %step, %out, @secrets, @reaped);
+# The CHLD handler only notes what ended and wakes the main loop (a self-pipe): every step's
+# output, and its X answer, is handled there, never inside the handler.
+pipe(my $wake_r, my $wake_w) or die "pipe: $!";
+my $woken = 0;
+$SIG{CHLD} = sub {
+  while ((my $pid = waitpid(-1, 1)) > 0) { push @reaped, [$pid, $?] }
+  if (!$woken) { $woken = 1; syswrite($wake_w, 'x') }
+};
 sub ended {
   my ($pid, $status) = @_;
   if (defined(my $id = delete $step{$pid})) {
     kill 'TERM', -$pid;
     drain($id) if $out{$id};
     print "X $id $status\\n";
-    return 1;
+    return;
   }
-  for (keys %waiter) { if ($waiter{$_} == $pid) { delete $waiter{$_}; return 1 } }
-  return 0;
+  for (keys %waiter) { if ($waiter{$_} == $pid) { delete $waiter{$_}; return } }
 }
-$SIG{CHLD} = sub { while ((my $pid = waitpid(-1, 1)) > 0) { $early{$pid} = $? unless ended($pid, $?) } };
-sub filed { my ($pid) = @_; ended($pid, delete $early{$pid}) if exists $early{$pid} }
 sub text { $_[0] eq '-' ? '' : pack('H*', $_[0]) }
 sub put { my ($fh, $data) = @_; while (length $data) { my $n = syswrite($fh, $data) // return; substr($data, 0, $n) = '' } }
 sub redacted { my ($text) = @_; $text =~ s/\\Q$_\\E/[REDACTED]/g for @secrets; $text }
@@ -119,7 +124,6 @@ sub handle {
       exit 0;
     }
     $waiter{$id} = $pid;
-    filed($pid);
   } elsif ($op eq 'U') {
     if (my $pid = $waiter{$id}) { kill 'KILL', $pid }
     my $fh = delete $lock{$id};
@@ -151,7 +155,6 @@ sub handle {
     close $w if $w;
     $step{$pid} = $id;
     print "P $id $pid\\n";
-    filed($pid);
   } elsif ($op eq 'Z') {
     @secrets = sort { length($b) <=> length($a) } map { pack('H*', $_) } grep { /^[0-9a-f]+$/ } split /,/, $arg // '';
   } elsif ($op eq 'K') {
@@ -159,13 +162,17 @@ sub handle {
     kill $arg, -$by_id{$id} if $by_id{$id};
   }
 }
-# One loop for requests on stdin and the output of redacted steps (EINTR, 4, is a signal).
+# One loop for requests on stdin, the output of redacted steps, and the children that ended
+# (EINTR, 4, is a signal arriving).
 my $in = '';
 while (1) {
+  while (my $end = shift @reaped) { ended(@$end) }
   my $bits = '';
   vec($bits, 0, 1) = 1;
+  vec($bits, fileno($wake_r), 1) = 1;
   vec($bits, fileno($out{$_}{r}), 1) = 1 for keys %out;
   next if select(my $ready = $bits, undef, undef, undef) < 0;
+  if (vec($ready, fileno($wake_r), 1)) { sysread($wake_r, my $junk, 4096); $woken = 0; next }
   for my $id (keys %out) { drain($id) if $out{$id} && vec($ready, fileno($out{$id}{r}), 1) }
   next unless vec($ready, 0, 1);
   my $n = sysread(STDIN, $in, 65536, length $in);

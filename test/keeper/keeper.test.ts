@@ -237,6 +237,31 @@ test('with secrets, the keeper redacts step output on its way to the log, even a
   );
 });
 
+test('many redacted steps at once: every one ends with all its output in its log, and the keeper lives on', async () => {
+  const k = await keeper();
+  const dir = tempDir();
+  const secret = 'tok-stress-0123456789';
+  const steps = Array.from({ length: 40 }, (_, i) =>
+    k.start({
+      command: `i=0; while [ $i -lt 50 ]; do echo "${i} $i ${secret}"; i=$((i+1)); done; exit ${i % 3}`,
+      workdir: '',
+      loginShell: false,
+      logPath: join(dir, `step-${i}.log`),
+      redact: [secret],
+    }),
+  );
+  const done = await Promise.all(steps.map((s) => s.done));
+  done.forEach((d, i) => {
+    assert.deepEqual(d, { exitCode: i % 3, signal: null });
+    const lines = readFileSync(join(dir, `step-${i}.log`), 'utf8')
+      .split('\n')
+      .filter(Boolean);
+    assert.equal(lines.length, 50);
+    assert.ok(lines.every((l) => l.endsWith('[REDACTED]')));
+  });
+  assert.equal((await keeper()).pid, k.pid, 'the same keeper is still running');
+});
+
 test('HUTCTL_KEEPER=off: no keeper, so callers use flock(1) and the step wrapper', async () => {
   assert.equal(await localKeeper({ HUTCTL_KEEPER: 'off' }), null);
 });
