@@ -1,6 +1,15 @@
 /** ESP32 firmware formats: what an ESP-IDF build holds, read and checked as plain data. */
 
 export {
+  type AppDescription,
+  type BootloaderDescription,
+  buildAppDescription,
+  buildBootloaderDescription,
+  ELF_SHA256_OFFSET,
+  readAppDescription,
+  readBootloaderDescription,
+} from './app-desc.ts';
+export {
   buildImage,
   CHIP_IDS,
   type CheckImageOptions,
