@@ -22,3 +22,14 @@ export {
   type ImageSpec,
   parseImage,
 } from './image.ts';
+export {
+  buildPartitionTable,
+  checkPartitionTable,
+  PARTITION_TABLE_OFFSET,
+  type Partition,
+  type PartitionSpec,
+  type PartitionTable,
+  parsePartitionTable,
+  singleAppPartitions,
+  twoOtaPartitions,
+} from './partitions.ts';
