@@ -23,6 +23,16 @@ export {
   parseImage,
 } from './image.ts';
 export {
+  type BootChoice,
+  buildOtadata,
+  espRomCrc32Le,
+  type OtaSelectEntry,
+  type OtaSelectSpec,
+  otaSelectCrc,
+  parseOtadata,
+  selectBootPartition,
+} from './otadata.ts';
+export {
   buildPartitionTable,
   checkPartitionTable,
   PARTITION_TABLE_OFFSET,
