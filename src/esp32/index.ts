@@ -9,6 +9,9 @@ export {
   readAppDescription,
   readBootloaderDescription,
 } from './app-desc.ts';
+export { parseFlashArgs } from './flash-args.ts';
+export type { FlashArgs, FlashFile, FlashImage, FlashSettings } from './flash-options.ts';
+export { parseFlasherArgsJson } from './flasher-args-json.ts';
 export {
   buildImage,
   CHIP_IDS,
