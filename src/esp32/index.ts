@@ -9,6 +9,7 @@ export {
   readAppDescription,
   readBootloaderDescription,
 } from './app-desc.ts';
+export { type BuildFlashArgs, readBuildFlashArgs } from './build-dir.ts';
 export { parseFlashArgs } from './flash-args.ts';
 export type { FlashArgs, FlashFile, FlashImage, FlashSettings } from './flash-options.ts';
 export { parseFlasherArgsJson } from './flasher-args-json.ts';
