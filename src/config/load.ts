@@ -12,29 +12,6 @@ import { readLxdEnv } from './lxd-env.ts';
 import { type ConfigFile, configFileSchema } from './schema.ts';
 import type { ConfigProblem, HutConfig, Slot, Target } from './types.ts';
 
-/** The flash presets: esptool with the build's flash_args, or idf.py on the artifact as its build dir. */
-export function flashCommand(flash: 'esptool' | 'idf' | string[]): string[] {
-  if (flash === 'esptool') {
-    return [
-      'esptool.py',
-      '--chip',
-      'auto',
-      '-p',
-      '{port}',
-      '-b',
-      '460800',
-      '--before',
-      'default_reset',
-      '--after',
-      'hard_reset',
-      'write_flash',
-      '@flash_args',
-    ];
-  }
-  if (flash === 'idf') return ['idf.py', '-B', '{artifact_dir}', '-p', '{port}', 'flash'];
-  return flash;
-}
-
 export interface LoadResult {
   config: HutConfig;
   problems: ConfigProblem[];
@@ -139,7 +116,8 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
   for (const [name, raw] of Object.entries(parsed.profiles ?? {})) {
     config.profiles[name] = {
       name,
-      flash: flashCommand(raw.flash ?? 'esptool'),
+      flash: raw.flash ?? 'esptool',
+      flashBaud: raw.flash_baud ?? 460800,
       artifact: raw.artifact ?? name,
       bootMarker: raw.boot_marker ?? 'app_main|Returned from app_main|ready',
       bootTimeoutSec: raw.boot_timeout_sec ?? 20,

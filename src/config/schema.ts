@@ -112,7 +112,8 @@ const slotSchema = z.strictObject({
 });
 
 const profileSchema = z.strictObject({
-  flash: z.optional(z.union([z.enum(['esptool', 'idf']), argv()])),
+  flash: z.optional(z.union([z.enum(['esptool', 'idf', 'builtin']), argv()])),
+  flash_baud: z.optional(z.int().check(z.positive(), z.lte(16_000_000))),
   artifact: z.optional(text()),
   boot_marker: z.optional(text()),
   boot_timeout_sec: z.optional(span(3600, true)),

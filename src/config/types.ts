@@ -50,8 +50,14 @@ export interface HomeAssistantSettings {
 
 export interface PlatformProfile {
   name: string;
-  /** argv with {port}, {artifact_dir}, {baud} placeholders; run in the artifact directory. */
-  flash: string[];
+  /**
+   * A preset — `esptool` (esptool.py with the build's flash_args), `idf` (idf.py on a full build
+   * tree), `builtin` (hutctl's own flasher on esptool-js) — or an argv with {port},
+   * {artifact_dir}, {baud} placeholders, run in the artifact directory.
+   */
+  flash: 'esptool' | 'idf' | 'builtin' | string[];
+  /** The baud rate to flash at (the console's is `baud`). */
+  flashBaud: number;
   /** The artifact profile to fetch (defaults to the profile's name). */
   artifact: string;
   /** A regular expression the boot log must show when the firmware is operational. */

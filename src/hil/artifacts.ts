@@ -6,10 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { checkId, isValidId } from '../contract/ids.ts';
 import { HutError, quoteValue } from '../errors/index.ts';
+import { parseImage, readAppDescription } from '../esp32/index.ts';
 import { pathUnder, writeFileAtomic } from '../files/index.ts';
 import { isPrintableLine } from '../format/index.ts';
 import {
@@ -109,12 +110,14 @@ export async function putArtifact(
         sha256: await sha256File(target),
       });
     }
+    const app = await appIdentity(staging, entries);
     const manifest: ArtifactManifest = {
       schema_version: 'hutctl.artifact.v1',
       commit_sha: checkSha(sha),
       profile: options.profile,
       lane: options.lane,
       created_utc: new Date().toISOString(),
+      ...(app ? { app } : {}),
       files: entries,
     };
     await writeFileAtomic(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -224,4 +227,31 @@ export async function listArtifacts(store: string): Promise<ArtifactManifest[]> 
     }
   }
   return out.sort((a, b) => b.created_utc.localeCompare(a.created_utc));
+}
+
+/**
+ * The app's identity from its `esp_app_desc_t` (project, version, IDF version, ELF SHA-256):
+ * the first stored image that carries one. Text fields are kept only when printable.
+ */
+async function appIdentity(
+  dir: string,
+  files: ArtifactFile[],
+): Promise<ArtifactManifest['app'] | undefined> {
+  for (const file of files) {
+    if (!file.name.endsWith('.bin') || file.size < 0x100 || file.size > 16 * 1024 * 1024) continue;
+    const bytes = await readFile(pathUnder(dir, ...file.name.split('/')));
+    if (!parseImage(bytes)) continue;
+    const desc = readAppDescription(bytes);
+    if (!desc) continue;
+    const text = [desc.projectName, desc.version, desc.idfVer];
+    if (!text.every((t) => isPrintableLine(t))) continue;
+    return {
+      file: file.name,
+      project_name: desc.projectName,
+      version: desc.version,
+      idf_ver: desc.idfVer,
+      elf_sha256: desc.appElfSha256,
+    };
+  }
+  return undefined;
 }

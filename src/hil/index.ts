@@ -21,4 +21,5 @@ export {
   stripAnsi,
 } from './report.ts';
 export { type HilResult, type HilRunOptions, runHil, TESTS } from './run.ts';
+export { artifactSources } from './sources.ts';
 export { surface } from './surface.ts';

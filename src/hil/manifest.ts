@@ -43,7 +43,17 @@ const fileSchema = z.strictObject({
 const line = () =>
   z.string().check(z.refine((s) => isPrintableLine(s), { error: 'expected one printable line' }));
 
+/** The firmware's own identity, read from its `esp_app_desc_t` when the artifact has an app image. */
+const appSchema = z.object({
+  file: z.string(),
+  project_name: line(),
+  version: line(),
+  idf_ver: line(),
+  elf_sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, { error: 'expected 64 hex digits' })),
+});
+
 export const manifestSchema = z.looseObject({
+  app: z.optional(appSchema),
   schema_version: z.literal('hutctl.artifact.v1'),
   commit_sha: z.string().check(z.regex(/^[0-9a-f]{7,64}$/, { error: 'expected a commit SHA' })),
   profile: line(),

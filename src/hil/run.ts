@@ -9,16 +9,16 @@ import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type HutConfig, localTarget, type PlatformProfile, type Slot } from '../config/index.ts';
+import type { HutConfig, Slot } from '../config/index.ts';
 import { checkId, utcIso, utcStamp } from '../contract/index.ts';
 import { HutError, isHutError } from '../errors/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
-import { EvidenceLog, prepareEvidenceDir, startStep } from '../jobs/index.ts';
+import { EvidenceLog, prepareEvidenceDir } from '../jobs/index.ts';
 import { backendFor, coldBoot, type PowerBackend, PowerError } from '../power/index.ts';
 import { redact } from '../secrets/index.ts';
 import { acquireSlot, candidateSlots, ttyOf } from '../slots/index.ts';
-import { LocalTransport, shellQuote } from '../transport/index.ts';
 import { checkSha, getArtifact } from './artifacts.ts';
+import { flashArgv, runFlashCommand } from './flash.ts';
 import { captureBoot } from './serial.ts';
 
 export const TESTS = ['HW-BOOT-001'] as const;
@@ -59,7 +59,7 @@ export interface HilRunOptions {
 }
 
 const LINK_WAIT_MS = 10_000;
-const FLASH_TIMEOUT_MS = 300_000;
+const _FLASH_TIMEOUT_MS = 300_000;
 
 export async function runHil(options: HilRunOptions): Promise<HilResult> {
   const { config } = options;
@@ -210,7 +210,15 @@ async function runOnSlot(
   }
   progress(`${slot.id}: flashing`);
   const flashBegan = performance.now();
-  const flash = await runFlash(profile, slot.serial, artifactDir, log);
+  let flash: number;
+  try {
+    flash = await runFlashCommand(flashArgv(profile, slot.serial, artifactDir), artifactDir, log);
+  } catch (error) {
+    // The build's own args files are read here: a build that names what it lacks is the farm's.
+    if (isHutError(error) && error.code === 'ARTIFACT')
+      return finish('blocked', 'artifact', `${error.message}; nothing was flashed`);
+    throw error;
+  }
   result.flash_ms = Math.round(performance.now() - flashBegan);
   if (flash !== 0) return finish('blocked', 'flash', `the flash command exited ${flash}`);
 
@@ -281,38 +289,6 @@ async function waitForLink(path: string, ms: number): Promise<boolean> {
     await sleep(50);
   }
   return ttyOf(path) !== null;
-}
-
-/**
- * Flashes as a job step would run: in its own session, output into the log, and never outliving
- * hutctl (through the keeper, or the step wrapper), so a crash cannot leave a flasher writing to
- * a board whose slot is already someone else's.
- */
-async function runFlash(
-  profile: PlatformProfile,
-  port: string,
-  artifactDir: string,
-  log: EvidenceLog,
-): Promise<number> {
-  const argv = profile.flash.map((arg) =>
-    arg
-      .replaceAll('{port}', port)
-      .replaceAll('{artifact_dir}', artifactDir)
-      .replaceAll('{baud}', String(profile.baud)),
-  );
-  void log.line(`# flash: ${argv.join(' ')}`);
-  await log.size();
-  const step = await startStep({
-    transport: new LocalTransport(localTarget()),
-    command: argv.map(shellQuote).join(' '),
-    workdir: artifactDir,
-    loginShell: false,
-    output: { fd: log.fd, path: log.path },
-  });
-  const timer = setTimeout(() => step.signal('KILL'), FLASH_TIMEOUT_MS);
-  const { exitCode } = await step.done;
-  clearTimeout(timer);
-  return exitCode ?? 128;
 }
 
 /** The run's evidence log; a second run within the same second gets `_2`, `_3`, … (never overwrites). */

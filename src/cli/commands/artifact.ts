@@ -1,5 +1,6 @@
 /** `hutctl artifact put|get|list|verify`: build outputs keyed by commit SHA, with a manifest. */
 import type { Command } from 'commander';
+import { HutError } from '../../errors/index.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
 import { note, printJson, printLine } from '../output.ts';
 
@@ -19,7 +20,14 @@ export function register(program: Command): void {
       'store files for a commit (copied, sha256 recorded in manifest.json; replaces that SHA/profile whole)',
     )
     .argument('<sha>', 'the commit the files were built from')
-    .argument('<files...>')
+    .argument(
+      '[files...]',
+      'files (a relative path is kept, an absolute one stored by its base name) or directories (their tree)',
+    )
+    .option(
+      '--build-dir <dir>',
+      'an ESP-IDF build directory: the images flasher_args.json (else flash_args) names, and those files, at their relative paths',
+    )
     .option('--profile <name>', 'build profile (platform), e.g. i2s', 'default')
     .option('--lane <lane>', 'who built it', 'upstream')
     .option('--store <dir>', 'the artifact store (default: artifacts.store, ./artifacts)')
@@ -28,21 +36,38 @@ export function register(program: Command): void {
       async (
         sha: string,
         files: string[],
-        options: { profile: string; lane: string; store?: string; json?: boolean },
+        options: {
+          profile: string;
+          lane: string;
+          store?: string;
+          buildDir?: string;
+          json?: boolean;
+        },
         command: Command,
       ) => {
-        const { putArtifact } = await import('../../hil/index.ts');
+        const { artifactSources, putArtifact } = await import('../../hil/index.ts');
+        if (files.length === 0 && !options.buildDir)
+          throw new HutError('USAGE', 'name the files to store, or an ESP-IDF --build-dir');
+        const sources = artifactSources({
+          files,
+          ...(options.buildDir ? { buildDir: options.buildDir } : {}),
+        });
         const manifest = await putArtifact(
           await store(command, options.store),
           sha,
-          files,
+          sources,
           options,
         );
         if (options.json) printJson(manifest);
-        else
+        else {
           printLine(
             `stored ${manifest.files.length} file(s) for ${manifest.commit_sha}/${manifest.profile}: ${manifest.files.map((f) => `${f.name} (${f.size} B)`).join(', ')}`,
           );
+          if (manifest.app)
+            printLine(
+              `app ${manifest.app.project_name} ${manifest.app.version} (ESP-IDF ${manifest.app.idf_ver}) in ${manifest.app.file}`,
+            );
+        }
       },
     );
 
