@@ -18,7 +18,9 @@ import { backendFor, coldBoot, type PowerBackend, PowerError } from '../power/in
 import { redact } from '../secrets/index.ts';
 import { acquireSlot, candidateSlots, ttyOf } from '../slots/index.ts';
 import { checkSha, getArtifact } from './artifacts.ts';
+import { bootedApp, bootMismatch } from './booted.ts';
 import { flashArgv, runFlashCommand } from './flash.ts';
+import type { ArtifactManifest } from './manifest.ts';
 import { captureBoot } from './serial.ts';
 
 export const TESTS = ['HW-BOOT-001'] as const;
@@ -31,11 +33,15 @@ export interface HilResult {
   platform: string | null;
   test_id: string;
   status: 'pass' | 'fail' | 'blocked';
-  phase: 'lock' | 'artifact' | 'device' | 'flash' | 'power' | 'boot';
+  phase: 'lock' | 'artifact' | 'device' | 'flash' | 'power' | 'boot' | 'flash-verify';
   reason: string;
   power_cycles: number;
   recovery_events: number;
   reset_reason: string | null;
+  /** The app version the board printed as it booted, when it did. */
+  app_version: string | null;
+  /** The version the artifact's `esp_app_desc_t` holds, when it has one. */
+  expected_version: string | null;
   flash_ms: number | null;
   boot_ms: number | null;
   evidence: string[];
@@ -125,6 +131,8 @@ async function runOnSlot(
     power_cycles: 0,
     recovery_events: 0,
     reset_reason: null,
+    app_version: null,
+    expected_version: null,
     flash_ms: null,
     boot_ms: null,
     evidence: [log.path],
@@ -171,11 +179,14 @@ async function runOnSlot(
     );
   }
   let artifactDir: string;
+  let expected: ArtifactManifest['app'];
   try {
     artifactDir = join(config.paths.stateDir, 'hil', `${sha}-${slot.id}`);
     // A fresh copy: nothing left from an earlier run may reach the flasher.
     await rm(artifactDir, { recursive: true, force: true });
     const manifest = await getArtifact(config.artifacts.store, sha, profile.artifact, artifactDir);
+    expected = manifest.app;
+    result.expected_version = manifest.app?.version ?? null;
     say(
       `artifact ${sha}/${profile.artifact} verified: ${manifest.files.map((f) => `${f.name} ${f.sha256.slice(0, 12)}`).join(', ')} (built by the ${manifest.lane} lane)`,
     );
@@ -261,13 +272,23 @@ async function runOnSlot(
     return finish('blocked', 'power', judged.detail ?? 'power control failed');
   result.reset_reason = judged.reset_reason;
   switch (judged.outcome) {
-    case 'booted':
+    case 'booted': {
       result.boot_ms = judged.elapsed_ms;
+      const booted = bootedApp(judged.output);
+      result.app_version = booted?.version ?? null;
+      const mismatch = bootMismatch(booted, expected);
+      if (mismatch)
+        return finish(
+          'fail',
+          'flash-verify',
+          `${mismatch}: the flash did not take (or was skipped)`,
+        );
       return finish(
         'pass',
         'boot',
-        `boot marker seen after ${(judged.elapsed_ms / 1000).toFixed(1)} s${result.recovery_events ? ' (after one recovery power cycle)' : ''}`,
+        `boot marker seen after ${(judged.elapsed_ms / 1000).toFixed(1)} s${booted?.version ? `, running ${booted.version}` : ''}${result.recovery_events ? ' (after one recovery power cycle)' : ''}`,
       );
+    }
     case 'panic':
       return finish('fail', 'boot', `panic: ${judged.detail}`);
     case 'reset_loop':

@@ -232,6 +232,8 @@ test('hil surface --update-docs: the handoff entry and the slot rows, nothing el
     power_cycles: 1,
     recovery_events: 0,
     reset_reason: null,
+    app_version: null,
+    expected_version: null,
     flash_ms: 10,
     boot_ms: 20,
     evidence: [`/e/runner_hil_${slot}_20261124_101500_utc.log`],

@@ -26,6 +26,8 @@ const result = (over: Partial<HilResult>): HilResult => ({
   power_cycles: 1,
   recovery_events: 0,
   reset_reason: null,
+  app_version: null,
+  expected_version: null,
   flash_ms: 1,
   boot_ms: null,
   evidence: ['/ev/runner_hil_x.log'],
