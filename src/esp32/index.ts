@@ -39,6 +39,7 @@ export {
 export {
   buildPartitionTable,
   checkPartitionTable,
+  loadPartitionTable,
   PARTITION_TABLE_OFFSET,
   type Partition,
   type PartitionSpec,

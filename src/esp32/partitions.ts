@@ -141,6 +141,18 @@ export function parsePartitionTable(bytes: Uint8Array): PartitionTable | null {
 }
 
 /**
+ * What the 2nd-stage bootloader itself checks when it loads the table (`invalid magic number`,
+ * `Incorrect MD5 checksum`, no end marker) and the table as far as it got.
+ */
+export function loadPartitionTable(bytes: Uint8Array): {
+  table: PartitionTable;
+  problems: string[];
+} {
+  const { table, problems } = walkTable(bytes);
+  return { table, problems };
+}
+
+/**
  * What the bootloader (`invalid magic number`, `Incorrect MD5 checksum`, no end marker, beyond the
  * flash) and gen_esp32part (alignment, overlaps, names, otadata) would refuse; empty when none.
  */
