@@ -12,4 +12,5 @@ export {
   type FlashSize,
   flashImages,
 } from './flasher.ts';
+export { NodeSerialPort, type SerialSignals } from './port.ts';
 export type { Identity } from './session.ts';
