@@ -102,6 +102,6 @@ export class HostLine {
 /** Little-endian 32-bit words. */
 export const le32 = (...values: number[]): Buffer => {
   const out = Buffer.alloc(4 * values.length);
-  values.forEach((v, i) => out.writeUInt32LE(v >>> 0, 4 * i));
+  for (const [i, v] of values.entries()) out.writeUInt32LE(v >>> 0, 4 * i);
   return out;
 };
