@@ -45,6 +45,8 @@ export class RomLoader {
   mode: 'rom' | 'stub' = 'rom';
   /** Test hook: the next N data blocks arrive with one bit flipped, as line noise would do. */
   corruptBlocks = 0;
+  /** The model's own faults while answering (there should be none). */
+  readonly faults: unknown[] = [];
   private readonly registers: Registers;
   private readonly decoder: SlipDecoder;
   private queue: Promise<void> = Promise.resolve();
@@ -82,7 +84,10 @@ export class RomLoader {
   private enqueue(packet: Buffer): void {
     this.queue = this.queue
       .then(() => (this.stopped ? undefined : this.handle(packet)))
-      .catch(() => {}); // a fault in the model must not become the host's problem
+      .catch((error: unknown) => {
+        // A fault in the model must not become the host's problem; tests look for it here.
+        this.faults.push(error);
+      });
   }
 
   private get statusBytes(): 2 | 4 {
