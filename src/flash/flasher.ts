@@ -5,13 +5,14 @@
  * file, checks each one's MD5 against the flash, and resets as asked — returning what it did as
  * data, or throwing one HutError that says what failed and where.
  */
-import { createHash } from 'node:crypto';
-import { type ESPLoader, Transport } from 'esptool-js';
+import type { ESPLoader } from 'esptool-js';
 import { HutError } from '../errors/index.ts';
 import { connectError, flashError } from './errors.ts';
-import { type FlashFile, readImages } from './images.ts';
+import { type FlashFile, type FlashImage, readImages } from './images.ts';
 import { NodeSerialPort } from './port.ts';
 import { connect, type Identity } from './session.ts';
+import { NodeTransport } from './transport.ts';
+import { writeImage } from './write.ts';
 
 export type { FlashFile } from './images.ts';
 export type FlashMode = 'keep' | 'qio' | 'qout' | 'dio' | 'dout';
@@ -98,7 +99,9 @@ export async function flashImages(options: FlashImagesOptions): Promise<FlashRes
     warnings.push(line);
     log(`WARNING: ${line}`);
   });
-  const transport = new Transport(port as unknown as ConstructorParameters<typeof Transport>[0]);
+  const transport = new NodeTransport(
+    port as unknown as ConstructorParameters<typeof NodeTransport>[0],
+  );
   // Transport prints some of its trace lines whether tracing is on or not.
   transport.trace = () => {};
   let loader: ESPLoader | null = null;
@@ -135,32 +138,27 @@ export async function flashImages(options: FlashImagesOptions): Promise<FlashRes
       }),
     );
     loader = session.loader;
-    const md5s: string[] = [];
-    const sent: number[] = [];
-    await step('writing', () =>
-      loader!.writeFlash({
-        fileArray: images.map((image) => ({ data: image.data, address: image.offset })),
-        flashMode: options.flashMode ?? 'keep',
-        flashFreq: options.flashFreq ?? 'keep',
-        flashSize: options.flashSize ?? 'keep',
-        eraseAll: false,
-        compress,
-        reportProgress: (file, done, total) => {
-          sent[file] = done;
-          options.progress?.({ phase: 'write', file, done, total });
-        },
-        // Called with each image as written (padded, flash parameters applied); the check
-        // itself is ours, since esptool-js compares the ROM's ASCII answer wrongly.
-        calculateMD5Hash: (image) => {
-          md5s.push(createHash('md5').update(image).digest('hex'));
-          return '';
-        },
-      }),
+    const flashSize = await step('detecting the flash size', () =>
+      resolveFlashSize(loader!, options.flashSize ?? 'keep', images),
     );
+    const written: { md5: string; sent: number }[] = [];
+    for (const [file, image] of images.entries()) {
+      written.push(
+        await step(`writing ${image.path} at ${hex(image.offset)}`, () =>
+          writeImage(loader!, image, {
+            flashMode: options.flashMode ?? 'keep',
+            flashFreq: options.flashFreq ?? 'keep',
+            flashSize,
+            compress,
+            onBlock: (done, total) => options.progress?.({ phase: 'write', file, done, total }),
+          }),
+        ),
+      );
+    }
     const files: FlashedFile[] = [];
     for (const [i, image] of images.entries()) {
       let verified: boolean | null = null;
-      const md5 = md5s[i]!;
+      const { md5, sent } = written[i]!;
       if (verify) {
         options.progress?.({ phase: 'verify', file: i });
         const found = await step<string>(`verifying ${image.path} at ${hex(image.offset)}`, () =>
@@ -176,7 +174,7 @@ export async function flashImages(options: FlashImagesOptions): Promise<FlashRes
         verified = true;
       }
       const { offset, path: file, size } = image;
-      files.push({ offset, path: file, size, sent_bytes: sent[i] ?? 0, md5, verified });
+      files.push({ offset, path: file, size, sent_bytes: sent, md5, verified });
     }
     options.progress?.({ phase: 'reset' });
     const done = await step('resetting', () => reset(loader!, port, after, log));
@@ -198,6 +196,26 @@ export async function flashImages(options: FlashImagesOptions): Promise<FlashRes
     await transport.disconnect().catch(() => {});
     await port.close();
   }
+}
+
+/** The flash size for the images' headers: 'detect' asks the chip (RDID), and all must fit. */
+async function resolveFlashSize(
+  loader: ESPLoader,
+  asked: FlashSize,
+  images: FlashImage[],
+): Promise<string> {
+  const size = asked === 'detect' ? await loader.detectFlashSize() : asked;
+  if (!size) throw new HutError('FLASH', 'the flash size cannot be detected (set it explicitly)');
+  if (size === 'keep') return size;
+  const bytes = loader.flashSizeBytes(size as Parameters<ESPLoader['flashSizeBytes']>[0]);
+  const last = images.at(-1)!;
+  if (last.offset + last.size > bytes) {
+    throw new HutError(
+      'INPUT',
+      `${last.path} at ${hex(last.offset)} does not fit in ${size} of flash`,
+    );
+  }
+  return size;
 }
 
 /** The flash's MD5 as lower-case hex, whether the stub (raw bytes) or the ROM (ASCII) answered. */
@@ -232,6 +250,7 @@ async function reset(
   }
   // esptool's HardReset: EN low through RTS for 100 ms (esptool-js only ever releases RTS).
   log('Hard resetting via RTS pin...');
+  if (!port.modemLines) return false;
   await port.setSignals({ requestToSend: true });
   await new Promise((resolve) => setTimeout(resolve, 100));
   await port.setSignals({ requestToSend: false });

@@ -15,7 +15,8 @@ print "R\\n";
 while (my $line = <STDIN>) {
   my ($set, $clear) = split ' ', $line;
   my $ok;
-  if ($set && $clear) {
+  if ($set eq 'G') { my $bits = pack('i', 0); $ok = ioctl($tty, 0x5415, $bits) }
+  elsif ($set && $clear) {
     my $bits = pack('i', 0);
     $ok = ioctl($tty, 0x5415, $bits) && ioctl($tty, 0x5418, pack('i', (unpack('i', $bits) | $set) & ~$clear));
   } elsif ($set) { $ok = ioctl($tty, 0x5416, pack('i', $set)) }
@@ -53,6 +54,12 @@ export class ModemLines {
       if (errno === constants.errno.ENOTTY || errno === constants.errno.EINVAL) return false;
       throw new Error(`setting DTR/RTS failed (errno ${errno})`);
     });
+  }
+
+  /** Whether the port has modem lines at all (TIOCMGET works). */
+  async present(): Promise<boolean> {
+    const answer = await this.ask('G 0');
+    return answer === 'OK';
   }
 
   close(): void {

@@ -7,7 +7,15 @@
  * later one is a no-op.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, constants, openSync, readFileSync, realpathSync, write } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  write,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReadStream } from 'node:tty';
@@ -81,6 +89,7 @@ export class NodeSerialPort {
       // esptool-js "flushes" by closing a writer: the port stays open, writes drain.
       close: () => this.writing,
     });
+    await this.probeModemLines();
   }
 
   async close(): Promise<void> {
@@ -100,6 +109,13 @@ export class NodeSerialPort {
     this.writable = null;
   }
 
+  /** True when the port is a pseudo-terminal (a simulated board), where baud rates mean nothing. */
+  get pseudoTerminal(): boolean {
+    if (this.fd === null) return false;
+    const major = Math.floor(fstatSync(this.fd).rdev / 256) & 0xfff;
+    return process.platform === 'linux' && major >= 136 && major <= 143;
+  }
+
   getInfo(): { usbVendorId?: number; usbProductId?: number } {
     return usbIds(this.path);
   }
@@ -107,6 +123,22 @@ export class NodeSerialPort {
   async setBaudRate(baud: number): Promise<void> {
     if (this.fd === null) throw new Error(`${this.path} is not open`);
     await stty(this.fd, [String(baud)]);
+  }
+
+  /**
+   * Finds out once whether DTR/RTS can be set; when not (a PTY), says so as esptool does and
+   * makes every later setSignals a no-op.
+   */
+  async probeModemLines(): Promise<boolean> {
+    if (this.fd === null || !this.modemLines) return this.modemLines;
+    // A pseudo-terminal (Linux: Unix 98 pty slaves, majors 136–143) has none: no need to ask.
+    if (this.pseudoTerminal) {
+      this.noModemLines();
+      return false;
+    }
+    this.lines ??= new ModemLines(this.fd);
+    if (!(await this.lines.present())) this.noModemLines();
+    return this.modemLines;
   }
 
   async setSignals(signals: SerialSignals): Promise<void> {
@@ -119,13 +151,15 @@ export class NodeSerialPort {
       bits(dtr, TIOCM_DTR) | bits(rts, TIOCM_RTS),
       off(dtr, TIOCM_DTR) | off(rts, TIOCM_RTS),
     );
-    if (!done) {
-      this.modemLines = false;
-      this.warn(
-        `Chip was NOT reset. Setting RTS/DTR lines is not supported for port '${this.path}'. ` +
-          "Set before and after to 'no_reset' and switch to bootloader manually to avoid this warning.",
-      );
-    }
+    if (!done) this.noModemLines();
+  }
+
+  private noModemLines(): void {
+    this.modemLines = false;
+    this.warn(
+      `Chip was NOT reset. Setting RTS/DTR lines is not supported for port '${this.path}'. ` +
+        "Set before and after to 'no_reset' and switch to bootloader manually to avoid this warning.",
+    );
   }
 
   private send(chunk: Uint8Array): Promise<void> {

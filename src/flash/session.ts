@@ -3,7 +3,7 @@
  * stub, raise the baud rate, read the flash id — but with the stub optional (esptool's
  * `--no-stub`, which esptool-js lacks) and the identity returned as data.
  */
-import { ESPLoader, type Transport } from 'esptool-js';
+import { ClassicReset, ESPLoader, type Transport, UsbJtagSerialReset } from 'esptool-js';
 import type { Before } from './flasher.ts';
 import type { NodeSerialPort } from './port.ts';
 
@@ -40,6 +40,13 @@ export async function connect(
     transport: options.transport,
     baudrate: options.stub ? options.baud : ROM_BAUD,
     romBaudrate: ROM_BAUD,
+    // Without modem lines (a PTY) a reset sequence is only its sleeps: skip them.
+    resetConstructors: {
+      classicReset: (transport, delay) =>
+        options.port.modemLines ? new ClassicReset(transport, delay) : noReset,
+      usbJTAGSerialReset: (transport) =>
+        options.port.modemLines ? new UsbJtagSerialReset(transport) : noReset,
+    },
     terminal: {
       clean: () => {},
       write: (text: string) => {
@@ -64,7 +71,10 @@ export async function connect(
   if (options.stub || stubRunning(loader)) {
     // A stub still running from an interrupted flash answers SYNC itself: runStub knows it.
     await loader.runStub();
-    if (loader.IS_STUB && options.baud !== ROM_BAUD) await loader.changeBaud();
+    // A PTY moves bytes at memory speed whatever its baud rate: changing it only costs time.
+    if (loader.IS_STUB && options.baud !== ROM_BAUD && !options.port.pseudoTerminal) {
+      await loader.changeBaud();
+    }
   } else {
     // esptool-js sends the stub's 16 KiB blocks even to the ROM; esptool sends the ROM 1 KiB.
     loader.FLASH_WRITE_SIZE = chip.FLASH_WRITE_SIZE;
@@ -84,3 +94,5 @@ export async function connect(
 /** esptool-js keeps it private: every SYNC answer carried 0, so the stub already runs. */
 const stubRunning = (loader: ESPLoader) =>
   (loader as unknown as { syncStubDetected: boolean }).syncStubDetected;
+
+const noReset = { reset: async () => {} } as unknown as ClassicReset;

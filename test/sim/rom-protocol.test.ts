@@ -135,6 +135,8 @@ test('the stub: MEM upload, OHAI, then 2 status bytes, 8 SYNC answers of 0 and a
   assert.deepEqual([...reg!.data], [0, 0]);
   await line.send(OP.SYNC, SYNC_DATA);
   for (const sync of await line.answers(8)) assert.equal(sync.value, 0);
+  await line.send(OP.CHANGE_BAUDRATE, le32(460800, 115200));
+  assert.deepEqual([...(await line.answers(1))[0]!.data], [0, 0]);
   await line.send(OP.SPI_FLASH_MD5, le32(0x9000, 0x400, 0, 0));
   const [md5] = await line.answers(1);
   assert.equal(md5!.data.length, 18);
