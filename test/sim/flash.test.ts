@@ -182,3 +182,21 @@ test('a port with nothing answering gives one line that says what to check', asy
   assert.ok(isHutError(gone));
   assert.match(gone.message, /does not exist \(board unplugged or powered off\?\)$/);
 });
+
+test('hutctl flash write: the built CLI flashes a simulated board and reports JSON', async () => {
+  await board.powerOff();
+  await board.powerOn();
+  images = makeImages(tempDir('hutctl-images-'));
+  const pairs = images.flatMap((i) => [`0x${i.file.offset.toString(16)}`, i.file.path]);
+  const result = await t.hutctl(['flash', 'write', board.linkPath, ...pairs, '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.deepEqual(
+    report.files.map((f: { verified: boolean }) => f.verified),
+    [true, true, true],
+  );
+  assertFlashHolds(images);
+  const odd = await t.hutctl(['flash', 'write', board.linkPath, '0x1000']);
+  assert.equal(odd.code, 2);
+  assert.match(odd.stderr, /^hutctl: expected pairs of <offset> <file>/);
+});
