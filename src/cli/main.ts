@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   slot: () => import('./commands/slot.ts'),
   power: () => import('./commands/power.ts'),
   sim: () => import('./commands/sim.ts'),
+  flash: () => import('./commands/flash.ts'),
   artifact: () => import('./commands/artifact.ts'),
   hil: () => import('./commands/hil.ts'),
   worktree: () => import('./commands/worktree.ts'),

@@ -11,6 +11,7 @@ export type HutErrorCode =
   | 'COOLDOWN'
   | 'UNSATISFIABLE'
   | 'ARTIFACT'
+  | 'FLASH'
   | 'IO';
 
 /** Exit status for each code; job outcomes (0/1/124/130) are reported, not thrown. */
@@ -25,6 +26,7 @@ export const EXIT_STATUS: Record<HutErrorCode, number> = {
   COOLDOWN: 75,
   UNSATISFIABLE: 2,
   ARTIFACT: 1,
+  FLASH: 1,
   IO: 1,
 };
 

@@ -1,13 +1,30 @@
 /**
  * A simulated ESP32 board on a real PTY: `socat` holds the pseudo-terminal and keeps a
- * /dev/serial/by-id-style link to it, and the board writes an ESP-IDF-like boot log when it is
- * powered on. Powering off drops the link, as a USB serial bridge disappears when its board
- * loses power; powering on again may come back on another /dev/pts number.
+ * /dev/serial/by-id-style link to it. Powered on, the board boots: from its flash once anything
+ * was flashed into it (esp32/boot.ts), else with a canned ESP-IDF-like log. It speaks the ROM
+ * serial bootloader protocol (esp32/loader.ts) in download mode, which it enters when a SLIP
+ * SYNC arrives — the one place it differs from a board, whose flasher would pull GPIO0 low and
+ * reset it through DTR/RTS, lines a PTY does not have (docs/slots.md). Powering off drops the
+ * link, as a USB serial bridge disappears with its board's power; powering on again may come
+ * back on another /dev/pts number, and leaves download mode.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type BootOutput,
+  bootFromFlash,
+  CANNED_BOOT,
+  OP,
+  parseRequest,
+  RomLoader,
+  SimFlash,
+  SlipDecoder,
+  SYNC_DATA,
+  slipEncode,
+} from './esp32/index.ts';
 
 export const BOARD_MODES = ['normal', 'panic', 'bootloop', 'hang', 'hang-once'] as const;
 export type BoardMode = (typeof BOARD_MODES)[number];
@@ -15,9 +32,14 @@ export type BoardMode = (typeof BOARD_MODES)[number];
 /** The line a healthy board prints when it is operational. */
 export const READY_MARKER = 'squeezelite-esp32: ready';
 
+const ROM_BANNER = 'ets Jun  8 2016 00:22:57';
+const DOWNLOAD_BOOT = 'boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))';
+const FLASH_BOOT = 'boot:0x13 (SPI_FAST_FLASH_BOOT)';
+
 export class SimBoard {
   readonly slot: string;
   readonly linkPath: string;
+  readonly flash: SimFlash;
   powered = false;
   private modeValue: BoardMode = 'normal';
   /** hang-once: the next boot hangs, the ones after it are normal. */
@@ -25,10 +47,18 @@ export class SimBoard {
   boots = 0;
   private socat: ChildProcess | null = null;
   private run = 0;
+  /** The ROM bootloader, while the chip waits for download; null while it runs from flash. */
+  private loader: RomLoader | null = null;
+  /** Watches the line for a SYNC while the chip is not in download mode. */
+  private readonly syncWatch = new SlipDecoder((packet) => this.onPacket(packet), 64);
+  /** The next N flash data blocks arrive corrupted (a test of the flasher's error path). */
+  private corruptPending = 0;
 
-  constructor(slot: string, byIdDir: string, linkName: string) {
+  /** `flashDir` keeps the flash contents (`<flashDir>/<slot>.bin`); null keeps them in memory. */
+  constructor(slot: string, byIdDir: string, linkName: string, flashDir: string | null = null) {
     this.slot = slot;
     this.linkPath = join(byIdDir, linkName);
+    this.flash = new SimFlash(flashDir === null ? null : join(flashDir, `${slot}.bin`));
   }
 
   get mode(): BoardMode {
@@ -40,16 +70,28 @@ export class SimBoard {
     this.hangPending = mode === 'hang-once';
   }
 
+  /** True while the ROM waits for download (after a SYNC, until the next power-on or run). */
+  get downloadMode(): boolean {
+    return this.loader !== null;
+  }
+
+  /** Corrupts the next `blocks` FLASH_DATA / FLASH_DEFL_DATA blocks on their way in. */
+  corruptBlocks(blocks: number): void {
+    this.corruptPending = blocks;
+    if (this.loader) this.loader.corruptBlocks = blocks;
+  }
+
   async powerOn(): Promise<void> {
     if (this.powered) return;
     this.powered = true;
     await this.attach();
-    void this.boot(++this.run);
+    void this.boot(++this.run, true);
   }
 
   async powerOff(): Promise<void> {
     this.powered = false;
     this.run++;
+    this.leaveDownload();
     await this.detach();
   }
 
@@ -60,11 +102,19 @@ export class SimBoard {
     if (this.powered) await this.attach();
   }
 
+  /** Lets go of the flash file (the farm is stopping). */
+  close(): void {
+    this.flash.close();
+  }
+
   private async attach(): Promise<void> {
     const child = spawn('socat', [`pty,raw,echo=0,link=${this.linkPath}`, 'STDIO'], {
-      stdio: ['pipe', 'ignore', 'ignore'],
+      stdio: ['pipe', 'pipe', 'ignore'],
     });
     child.stdin!.on('error', () => {});
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (this.socat === child) this.receive(chunk);
+    });
     this.socat = child;
     for (let i = 0; i < 100 && !existsSync(this.linkPath); i++) await sleep(10);
   }
@@ -80,11 +130,58 @@ export class SimBoard {
     rmSync(this.linkPath, { force: true });
   }
 
-  private write(text: string): void {
-    this.socat?.stdin?.write(text.replaceAll('\n', '\r\n'));
+  private send(bytes: Buffer): void {
+    this.socat?.stdin?.write(bytes);
   }
 
-  private async boot(run: number): Promise<void> {
+  private write(text: string): void {
+    this.send(Buffer.from(text.replaceAll('\n', '\r\n')));
+  }
+
+  private receive(chunk: Buffer): void {
+    if (!this.powered) return;
+    if (this.loader) this.loader.receive(chunk);
+    else this.syncWatch.push(chunk);
+  }
+
+  /** The download-mode rule: a SYNC reaching a powered chip finds it waiting for download. */
+  private onPacket(packet: Buffer): void {
+    const request = parseRequest(packet);
+    if (!this.powered || this.loader || request?.op !== OP.SYNC) return;
+    if (!request.data.equals(SYNC_DATA)) return;
+    this.run++; // whatever the chip was printing stops
+    this.enterDownload('rst:0x1 (POWERON_RESET)');
+    this.loader!.receive(slipEncode(packet));
+  }
+
+  private enterDownload(reset: string): void {
+    this.leaveDownload();
+    this.write(`${ROM_BANNER}\n\n${reset},${DOWNLOAD_BOOT}\nwaiting for download\n`);
+    const loader = new RomLoader({
+      flash: this.flash,
+      mac: macOf(this.slot),
+      send: (bytes) => {
+        if (this.loader === loader) this.send(bytes);
+      },
+      onRunUserCode: () => {
+        this.leaveDownload();
+        void this.boot(++this.run, false);
+      },
+      // A software reset keeps the strapping pins' latched value: the ROM waits again.
+      onReset: () => this.enterDownload('rst:0x3 (SW_RESET)'),
+    });
+    loader.corruptBlocks = this.corruptPending;
+    this.loader = loader;
+  }
+
+  private leaveDownload(): void {
+    if (this.loader) this.corruptPending = this.loader.corruptBlocks;
+    this.loader?.stop();
+    this.loader = null;
+  }
+
+  /** One power-on (with the ROM's banner) or a jump from the ROM into flash (without). */
+  private async boot(run: number, banner: boolean): Promise<void> {
     const alive = () => this.run === run && this.powered;
     let mode = this.modeValue;
     if (mode === 'hang-once') {
@@ -93,24 +190,35 @@ export class SimBoard {
     }
     this.boots++;
     let resets = 0;
-    let reason = 'rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)';
-    for (;;) {
-      for (const line of romBanner(reason)) {
-        if (!alive()) return;
-        this.write(`${line}\n`);
-        await sleep(5);
+    let reason = 'rst:0x1 (POWERON_RESET)';
+    for (let first = true; ; first = false) {
+      if (banner || !first) {
+        for (const line of [ROM_BANNER, '', `${reason},${FLASH_BOOT}`]) {
+          if (!alive()) return;
+          this.write(`${line}\n`);
+          await sleep(5);
+        }
       }
       if (mode === 'hang') return;
       if (mode === 'bootloop') {
         await sleep(150);
-        reason = 'rst:0x10 (RTCWDT_RTC_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)';
+        reason = 'rst:0x10 (RTCWDT_RTC_RESET)';
         if (++resets > 1000 || !alive()) return;
         continue;
       }
-      for (const line of appLog()) {
+      const output: BootOutput = this.flash.touched
+        ? bootFromFlash(this.flash)
+        : { lines: CANNED_BOOT, outcome: 'app' };
+      for (const line of output.lines) {
         if (!alive()) return;
         this.write(`${line}\n`);
-        await sleep(10);
+        await sleep(7);
+      }
+      if (output.outcome === 'reset') {
+        await sleep(150);
+        reason = output.reset ?? 'rst:0x10 (RTCWDT_RTC_RESET)';
+        if (++resets > 1000 || !alive()) return;
+        continue;
       }
       if (mode === 'normal') {
         this.write(`I (1450) ${READY_MARKER}\n`);
@@ -119,34 +227,16 @@ export class SimBoard {
       // panic: crash shortly after start, reboot, crash again
       this.write(`${PANIC.join('\n')}\n`);
       await sleep(200);
-      reason = 'rst:0xc (SW_CPU_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)';
+      reason = 'rst:0xc (SW_CPU_RESET)';
       if (++resets > 1000 || !alive()) return;
     }
   }
 }
 
-function romBanner(reason: string): string[] {
-  return [
-    'ets Jun  8 2016 00:22:57',
-    '',
-    reason,
-    'configsip: 0, SPIWP:0xee',
-    'mode:DIO, clock div:2',
-    'load:0x3fff0030,len:7112',
-    'entry 0x40080644',
-    'I (29) boot: ESP-IDF v5.5 2nd stage bootloader',
-    'I (30) boot: chip revision: v3.1',
-  ];
-}
-
-function appLog(): string[] {
-  return [
-    'I (310) cpu_start: Pro cpu start user code',
-    'I (320) app_init: Application information:',
-    'I (321) app_init: Project name:     squeezelite',
-    'I (400) wifi:wifi driver task: 3ffc0a40, prio:23, stack:6656, core=0',
-    'I (980) esp_netif_handlers: sta ip: 192.0.2.44, mask: 255.255.255.0, gw: 192.0.2.1',
-  ];
+/** A stable MAC per slot, in Espressif's OUI (24:0a:c4). */
+function macOf(slot: string): Uint8Array {
+  const hash = createHash('sha256').update(slot).digest();
+  return Uint8Array.from([0x24, 0x0a, 0xc4, hash[0]!, hash[1]!, hash[2]!]);
 }
 
 const PANIC = [

@@ -29,7 +29,8 @@ export interface SimState {
   pid: number;
   ha_url: string;
   token_file: string;
-  slots: Record<string, { link: string; entity: string }>;
+  /** Per slot: its by-id link, its power switch, and the file that holds its flash. */
+  slots: Record<string, { link: string; entity: string; flash: string | null }>;
 }
 
 const PROFILES = ['i2s', 'muse', 'squeezeamp'];
@@ -43,7 +44,7 @@ export const linkNameOf = (n: number) =>
 export async function startSimFarm(options: SimFarmOptions): Promise<SimFarm> {
   const dir = resolve(options.dir);
   const byId = join(dir, 'by-id');
-  for (const sub of ['by-id', 'locks']) mkdirSync(join(dir, sub), { recursive: true });
+  for (const sub of ['by-id', 'locks', 'flash']) mkdirSync(join(dir, sub), { recursive: true });
   // Evidence and state as hutctl keeps them anywhere: private to this user.
   for (const sub of ['state', 'evidence']) privateDir(join(dir, sub));
   const token = randomBytes(24).toString('hex');
@@ -53,7 +54,7 @@ export async function startSimFarm(options: SimFarmOptions): Promise<SimFarm> {
   const boards = new Map<string, SimBoard>();
   const byEntity = new Map<string, SimBoard>();
   for (let n = 1; n <= options.slots; n++) {
-    const board = new SimBoard(slotIdOf(n), byId, linkNameOf(n));
+    const board = new SimBoard(slotIdOf(n), byId, linkNameOf(n), join(dir, 'flash'));
     boards.set(board.slot, board);
     byEntity.set(entityOf(board.slot), board);
   }
@@ -80,7 +81,20 @@ export async function startSimFarm(options: SimFarmOptions): Promise<SimFarm> {
           throw new Error(`mode must be one of ${BOARD_MODES.join(', ')}`);
         target.mode = body.mode as BoardMode;
       }
-      return { slot: target.slot, mode: target.mode, powered: target.powered, boots: target.boots };
+      if (body.corrupt_blocks !== undefined) {
+        const blocks = body.corrupt_blocks;
+        if (typeof blocks !== 'number' || !Number.isInteger(blocks) || blocks < 0 || blocks > 1e6)
+          throw new Error('corrupt_blocks must be a whole number from 0 to 1000000');
+        target.corruptBlocks(blocks);
+      }
+      return {
+        slot: target.slot,
+        mode: target.mode,
+        powered: target.powered,
+        boots: target.boots,
+        download_mode: target.downloadMode,
+        flashed: target.flash.touched,
+      };
     }
     const entity = /^\/sim\/entities\/(.+)$/.exec(path);
     if (entity) {
@@ -119,7 +133,10 @@ export async function startSimFarm(options: SimFarmOptions): Promise<SimFarm> {
     ha_url: ha.url,
     token_file: tokenFile,
     slots: Object.fromEntries(
-      [...boards.values()].map((b) => [b.slot, { link: b.linkPath, entity: entityOf(b.slot) }]),
+      [...boards.values()].map((b) => [
+        b.slot,
+        { link: b.linkPath, entity: entityOf(b.slot), flash: b.flash.path },
+      ]),
     ),
   };
   await writeFileAtomic(join(dir, 'sim.json'), `${JSON.stringify(state, null, 2)}\n`);
@@ -131,6 +148,7 @@ export async function startSimFarm(options: SimFarmOptions): Promise<SimFarm> {
     boards,
     async stop() {
       await Promise.all([...boards.values()].map((b) => b.powerOff()));
+      for (const board of boards.values()) board.close();
       await ha.close();
     },
   };

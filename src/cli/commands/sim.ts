@@ -71,15 +71,31 @@ export function register(program: Command): void {
       'normal | panic | bootloop | hang | hang-once (applies from its next boot)',
     )
     .option('--replug', 're-enumerate now: the by-id link goes away and comes back (new tty)')
+    .option(
+      '--corrupt-blocks <n>',
+      'the next <n> flash data blocks sent to it arrive corrupted (the ROM answers 0x07)',
+    )
     .option('--dir <dir>', 'the farm directory', DEFAULT_DIR)
-    .action(async (slot: string, options: { mode?: string; replug?: boolean; dir: string }) => {
-      const { checkId } = await import('../../contract/index.ts');
-      checkId('slot', slot);
-      const body = options.mode ? { mode: options.mode } : {};
-      printJson(
-        await control(options.dir, `/sim/boards/${slot}${options.replug ? '/replug' : ''}`, body),
-      );
-    });
+    .action(
+      async (
+        slot: string,
+        options: { mode?: string; replug?: boolean; corruptBlocks?: string; dir: string },
+      ) => {
+        const { checkId } = await import('../../contract/index.ts');
+        checkId('slot', slot);
+        const body: Record<string, unknown> = options.mode ? { mode: options.mode } : {};
+        if (options.corruptBlocks !== undefined)
+          body.corrupt_blocks = wholeNumber(
+            options.corruptBlocks,
+            '--corrupt-blocks',
+            0,
+            1_000_000,
+          );
+        printJson(
+          await control(options.dir, `/sim/boards/${slot}${options.replug ? '/replug' : ''}`, body),
+        );
+      },
+    );
 
   sim
     .command('relay')
@@ -112,7 +128,7 @@ interface SimStateFile {
   pid: number;
   ha_url: string;
   token_file: string;
-  slots: Record<string, { link: string; entity: string }>;
+  slots: Record<string, { link: string; entity: string; flash?: string | null }>;
 }
 
 function readState(dir: string): SimStateFile {
