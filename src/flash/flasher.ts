@@ -39,6 +39,11 @@ export interface FlashImagesOptions {
   stub?: boolean;
   before?: Before;
   after?: After;
+  /**
+   * The chip the images are for (`esp32`, `esp32s3`, … as ESP-IDF's flasher_args.json names it):
+   * another chip on the port fails before anything is written, as esptool's `--chip` does.
+   */
+  chip?: string;
   /** Connection attempts (esptool's default: 7). */
   connectAttempts?: number;
   progress?: (event: FlashProgress) => void;
@@ -138,6 +143,14 @@ export async function flashImages(options: FlashImagesOptions): Promise<FlashRes
       }),
     );
     loader = session.loader;
+    const found = loader.chip.CHIP_NAME;
+    if (options.chip && chipKey(found) !== chipKey(options.chip)) {
+      throw new HutError(
+        'FLASH',
+        `${path}: this chip is ${found}, not ${options.chip.toUpperCase()} (the images are for ${options.chip}); nothing was written`,
+        { hint: "flash a build for this board's chip, or check which board is on this port" },
+      );
+    }
     const flashSize = await step('detecting the flash size', () =>
       resolveFlashSize(loader!, options.flashSize ?? 'keep', images),
     );
@@ -265,3 +278,6 @@ function aborted(signal: AbortSignal): Promise<never> {
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
+
+/** `ESP32-S3` and `esp32s3` alike. */
+const chipKey = (name: string) => name.toLowerCase().replaceAll(/[^a-z0-9]/g, '');

@@ -6,9 +6,12 @@
  * about 1.3 s per MiB of CPU, more than the transfer itself on a fast line.
  */
 import { createHash } from 'node:crypto';
-import { deflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { deflate as deflateCallback } from 'node:zlib';
 import type { ESPLoader } from 'esptool-js';
 import type { FlashImage } from './images.ts';
+
+const deflate = promisify(deflateCallback);
 
 export interface WriteOptions {
   flashMode: 'keep' | 'qio' | 'qout' | 'dio' | 'dout';
@@ -43,7 +46,8 @@ export async function writeImage(
   );
   let sent = 0;
   if (options.compress) {
-    const deflated = deflateSync(data, { level: 9 });
+    // On the thread pool: several boards flashing at once (hil surface) compress in parallel.
+    const deflated = await deflate(data, { level: 9 });
     const blocks = await loader.flashDeflBegin(data.length, deflated.length, image.offset);
     for (let seq = 0; seq < blocks; seq++) {
       const block = deflated.subarray(seq * blockSize, (seq + 1) * blockSize);
