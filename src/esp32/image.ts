@@ -100,6 +100,14 @@ export function checkImage(bytes: Uint8Array, options: CheckImageOptions = {}): 
   return readImage(bytes, options).problems;
 }
 
+/** Both at once, in one pass: the image (null when unwalkable) and what the bootloader refuses. */
+export function inspectImage(
+  bytes: Uint8Array,
+  options: CheckImageOptions = {},
+): { image: EspImage | null; problems: string[] } {
+  return readImage(bytes, options);
+}
+
 function readImage(bytes: Uint8Array, options: CheckImageOptions): Reading {
   const at = options.offset ?? 0;
   const problems: string[] = [];

@@ -24,6 +24,7 @@ export {
   type FlashSize,
   type ImageSegment,
   type ImageSpec,
+  inspectImage,
   parseImage,
 } from './image.ts';
 export {

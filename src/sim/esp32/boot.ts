@@ -7,7 +7,7 @@
  */
 import {
   type AppDescription,
-  checkImage,
+  inspectImage,
   loadPartitionTable,
   PARTITION_TABLE_OFFSET,
   type Partition,
@@ -157,12 +157,11 @@ function secondStage(
 
 /** The bootloader's verification of one app: segment lines as it goes, then what failed. */
 function loadApp(log: Log, bytes: Buffer, partition: Partition): boolean {
-  const problems = checkImage(bytes, {
+  const { image, problems } = inspectImage(bytes, {
     offset: partition.offset,
     partitionSize: partition.size,
     chipId: CHIP_ID,
   });
-  const image = parseImage(bytes);
   image?.segments.forEach((s, i) => {
     const paddr = hex8(partition.offset + s.dataOffset);
     const size = `${s.length.toString(16).padStart(5, '0')}h (${String(s.length).padStart(6)})`;

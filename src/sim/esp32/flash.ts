@@ -34,6 +34,12 @@ export class SimFlash {
   }
 
   private memoryTouched = false;
+  private changeCount = 0;
+
+  /** How many writes and erases reached the chip since the simulator started (for tests). */
+  get changes(): number {
+    return this.changeCount;
+  }
 
   /** True once anything was ever written or erased (for a file: once it exists). */
   get touched(): boolean {
@@ -52,6 +58,7 @@ export class SimFlash {
     const start = Math.floor(offset / SECTOR_SIZE) * SECTOR_SIZE;
     const end = Math.ceil((offset + length) / SECTOR_SIZE) * SECTOR_SIZE;
     if (!inRange(start, end - start)) return false;
+    this.changeCount++;
     this.bytes.fill(0xff, start, end);
     return this.persist(start, end - start);
   }
@@ -59,11 +66,13 @@ export class SimFlash {
   /** NOR semantics: each byte becomes old AND new. False when outside the chip. */
   write(offset: number, data: Uint8Array): boolean {
     if (!inRange(offset, data.length)) return false;
+    this.changeCount++;
     for (let i = 0; i < data.length; i++) this.bytes[offset + i]! &= data[i]!;
     return this.persist(offset, data.length);
   }
 
   eraseAll(): boolean {
+    this.changeCount++;
     this.bytes.fill(0xff);
     return this.persist(0, FLASH_SIZE);
   }
