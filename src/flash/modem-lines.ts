@@ -13,9 +13,13 @@ $| = 1;
 open(my $tty, '+<&=', 3) or do { print "E ", $! + 0, "\\n"; exit 1 };
 print "R\\n";
 while (my $line = <STDIN>) {
-  my ($set, $clear) = split ' ', $line;
+  # Numbers, not strings: Perl's ~ on a string negates its characters.
+  my ($set, $clear) = map { 0 + $_ } split ' ', $line;
   my $ok;
-  if ($set eq 'G') { my $bits = pack('i', 0); $ok = ioctl($tty, 0x5415, $bits) }
+  if ($line =~ /^G/) {
+    my $bits = pack('i', 0);
+    if (ioctl($tty, 0x5415, $bits)) { print "OK ", unpack('i', $bits), "\\n"; next }
+  }
   elsif ($set && $clear) {
     my $bits = pack('i', 0);
     $ok = ioctl($tty, 0x5415, $bits) && ioctl($tty, 0x5418, pack('i', (unpack('i', $bits) | $set) & ~$clear));
@@ -58,8 +62,13 @@ export class ModemLines {
 
   /** Whether the port has modem lines at all (TIOCMGET works). */
   async present(): Promise<boolean> {
+    return (await this.get()) !== null;
+  }
+
+  /** The modem bits (TIOCM_*) as the driver reports them; null when the port has none. */
+  async get(): Promise<number | null> {
     const answer = await this.ask('G 0');
-    return answer === 'OK';
+    return answer.startsWith('OK ') ? Number(answer.slice(3)) : null;
   }
 
   close(): void {
@@ -73,6 +82,8 @@ export class ModemLines {
     if (!child) return `E ${constants.errno.ENOTTY}`;
     return new Promise((resolve) => {
       this.answers.push(resolve);
+      // Awaited answers keep Node running (an idle helper never does).
+      (child.stdout as unknown as { ref(): void }).ref();
       child.stdin!.write(`${request}\n`);
     });
   }
@@ -80,10 +91,10 @@ export class ModemLines {
   private start(): Promise<ChildProcess | null> {
     const child = spawn('perl', ['-e', SCRIPT], { stdio: ['pipe', 'pipe', 'ignore', this.fd] });
     child.stdin!.on('error', () => {});
-    // Never what keeps hutctl running: the helper ends when our end of its stdin closes.
+    // Only a pending answer keeps hutctl running (its start counts as one): an idle helper never
+    // does, and it ends when our end of its stdin closes.
     child.unref();
     (child.stdin as unknown as { unref(): void }).unref();
-    (child.stdout as unknown as { unref(): void }).unref();
     return new Promise((resolve) => {
       const gone = () => {
         for (const answer of this.answers.splice(0)) answer('E 5');
@@ -97,9 +108,13 @@ export class ModemLines {
           const line = this.buffered.slice(0, nl);
           this.buffered = this.buffered.slice(nl + 1);
           if (line === 'R') {
+            (child.stdout as unknown as { unref(): void }).unref();
             this.child = child;
             resolve(child);
-          } else this.answers.shift()?.(line);
+          } else {
+            this.answers.shift()?.(line);
+            if (this.answers.length === 0) (child.stdout as unknown as { unref(): void }).unref();
+          }
         }
       });
     });

@@ -111,9 +111,7 @@ export class NodeSerialPort {
 
   /** True when the port is a pseudo-terminal (a simulated board), where baud rates mean nothing. */
   get pseudoTerminal(): boolean {
-    if (this.fd === null) return false;
-    const major = Math.floor(fstatSync(this.fd).rdev / 256) & 0xfff;
-    return process.platform === 'linux' && major >= 136 && major <= 143;
+    return this.fd !== null && isPseudoTerminal(this.fd);
   }
 
   getInfo(): { usbVendorId?: number; usbProductId?: number } {
@@ -189,7 +187,7 @@ export class NodeSerialPort {
 }
 
 /** `stty` on our open file (its standard input), so the port is not opened a second time. */
-function stty(fd: number, args: string[]): Promise<void> {
+export function stty(fd: number, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('stty', args, { stdio: [fd, 'ignore', 'pipe'], timeout: 5000 });
     let stderr = '';
@@ -201,6 +199,12 @@ function stty(fd: number, args: string[]): Promise<void> {
       code === 0 ? resolve() : reject(new Error(stderr.trim() || `stty exited ${code}`)),
     );
   });
+}
+
+/** Linux's Unix 98 pty slaves (majors 136–143): no modem lines, no baud rate. */
+export function isPseudoTerminal(fd: number): boolean {
+  const major = Math.floor(fstatSync(fd).rdev / 256) & 0xfff;
+  return process.platform === 'linux' && major >= 136 && major <= 143;
 }
 
 function openError(path: string, error: NodeJS.ErrnoException): HutError {
