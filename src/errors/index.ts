@@ -30,7 +30,11 @@ export const EXIT_STATUS: Record<HutErrorCode, number> = {
   IO: 1,
 };
 
+/** Marks hutctl's errors across bundles (dist/flash.cjs has its own copy of this class). */
+const BRAND = Symbol.for('hutctl.HutError');
+
 export class HutError extends Error {
+  readonly [BRAND] = true;
   readonly code: HutErrorCode;
   readonly hint: string | undefined;
   readonly details: unknown;
@@ -49,7 +53,12 @@ export class HutError extends Error {
 }
 
 export function isHutError(error: unknown): error is HutError {
-  return error instanceof HutError;
+  return (
+    error instanceof HutError ||
+    (typeof error === 'object' &&
+      error !== null &&
+      (error as { [BRAND]?: unknown })[BRAND] === true)
+  );
 }
 
 /**
