@@ -122,6 +122,7 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
       bootMarker: raw.boot_marker ?? 'app_main|Returned from app_main|ready',
       bootTimeoutSec: raw.boot_timeout_sec ?? 20,
       baud: raw.baud ?? 115200,
+      serialReset: raw.serial_reset ?? true,
     };
   }
   for (const [id, raw] of Object.entries(parsed.slots ?? {})) {

@@ -118,6 +118,7 @@ const profileSchema = z.strictObject({
   boot_marker: z.optional(text()),
   boot_timeout_sec: z.optional(span(3600, true)),
   baud: z.optional(z.int().check(z.positive(), z.lte(16_000_000))),
+  serial_reset: z.optional(z.boolean()),
 });
 
 export const configFileSchema = z.strictObject({

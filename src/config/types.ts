@@ -64,6 +64,11 @@ export interface PlatformProfile {
   bootMarker: string;
   bootTimeoutSec: number;
   baud: number;
+  /**
+   * Whether a board that stays silent is first reset through its adapter's RTS (the DTR/RTS
+   * auto-reset circuit of dev boards) before its power is cycled.
+   */
+  serialReset: boolean;
 }
 
 export interface HutConfig {

@@ -13,14 +13,16 @@ import type { HutConfig, Slot } from '../config/index.ts';
 import { checkId, utcIso, utcStamp } from '../contract/index.ts';
 import { HutError, isHutError } from '../errors/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
+import { ResetLine } from '../flash/reset-line.ts';
 import { EvidenceLog, prepareEvidenceDir } from '../jobs/index.ts';
 import { backendFor, coldBoot, type PowerBackend, PowerError } from '../power/index.ts';
 import { redact } from '../secrets/index.ts';
 import { acquireSlot, candidateSlots, ttyOf } from '../slots/index.ts';
 import { checkSha, getArtifact } from './artifacts.ts';
 import { bootedApp, bootMismatch } from './booted.ts';
-import { flashArgv, runFlashCommand } from './flash.ts';
+import { flashArgv, runBuiltinFlash, runFlashCommand } from './flash.ts';
 import type { ArtifactManifest } from './manifest.ts';
+import { type Judged, type RecoveryEvent, recoveredBy, recoverFromHang } from './recover.ts';
 import { captureBoot } from './serial.ts';
 
 export const TESTS = ['HW-BOOT-001'] as const;
@@ -36,7 +38,10 @@ export interface HilResult {
   phase: 'lock' | 'artifact' | 'device' | 'flash' | 'power' | 'boot' | 'flash-verify';
   reason: string;
   power_cycles: number;
+  /** Resets after a silent boot that did something (serial resets and power cycles). */
   recovery_events: number;
+  /** Each recovery tried, in order, with what the boot did after it. */
+  recoveries: RecoveryEvent[];
   reset_reason: string | null;
   /** The app version the board printed as it booted, when it did. */
   app_version: string | null;
@@ -130,6 +135,7 @@ async function runOnSlot(
     reason: '',
     power_cycles: 0,
     recovery_events: 0,
+    recoveries: [],
     reset_reason: null,
     app_version: null,
     expected_version: null,
@@ -222,8 +228,15 @@ async function runOnSlot(
   progress(`${slot.id}: flashing`);
   const flashBegan = performance.now();
   let flash: number;
+  let flashError: string | null = null;
   try {
-    flash = await runFlashCommand(flashArgv(profile, slot.serial, artifactDir), artifactDir, log);
+    if (profile.flash === 'builtin') {
+      const done = await runBuiltinFlash(profile, slot.serial, artifactDir, log, options.signal);
+      flash = done.exitCode;
+      flashError = done.error;
+    } else {
+      flash = await runFlashCommand(flashArgv(profile, slot.serial, artifactDir), artifactDir, log);
+    }
   } catch (error) {
     // The build's own args files are read here: a build that names what it lacks is the farm's.
     if (isHutError(error) && error.code === 'ARTIFACT')
@@ -231,23 +244,13 @@ async function runOnSlot(
     throw error;
   }
   result.flash_ms = Math.round(performance.now() - flashBegan);
-  if (flash !== 0) return finish('blocked', 'flash', `the flash command exited ${flash}`);
+  if (flash !== 0)
+    return finish('blocked', 'flash', flashError ?? `the flash command exited ${flash}`);
 
   const power = backend
     ? { config, slot, backend, ...(options.signal ? { signal: options.signal } : {}) }
     : null;
-  const boot = async () => {
-    if (power) {
-      progress(`${slot.id}: power cycle`);
-      const cycled = await coldBoot(power);
-      result.power_cycles++;
-      if (cycled) return { outcome: 'power' as const, detail: cycled };
-    }
-    if (!(await waitForLink(slot.serial, LINK_WAIT_MS)))
-      return {
-        outcome: 'power' as const,
-        detail: `${slot.serial} did not come back after power-on`,
-      };
+  const capture = (begin?: () => Promise<void>) => {
     progress(`${slot.id}: reading the boot log`);
     say(
       `serial ${slot.serial} -> ${ttyOf(slot.serial)}, ${profile.baud} baud, up to ${profile.bootTimeoutSec} s for /${profile.bootMarker}/`,
@@ -257,17 +260,54 @@ async function runOnSlot(
       timeoutMs: profile.bootTimeoutSec * 1000,
       baud: profile.baud,
       onData: (chunk) => void log.line(redact(chunk.replace(/\r?\n$/, ''))),
+      ...(begin ? { begin } : {}),
     });
   };
+  const boot = async (): Promise<Judged> => {
+    if (power) {
+      progress(`${slot.id}: power cycle`);
+      const cycled = await coldBoot(power);
+      result.power_cycles++;
+      if (cycled) return { outcome: 'power', detail: cycled };
+    }
+    if (!(await waitForLink(slot.serial, LINK_WAIT_MS)))
+      return { outcome: 'power', detail: `${slot.serial} did not come back after power-on` };
+    return capture();
+  };
+  const serialReset = async (): Promise<Judged | null> => {
+    let line: ResetLine | null;
+    try {
+      line = await ResetLine.open(slot.serial, profile.baud);
+    } catch (error) {
+      const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      const detail = `${slot.serial} could not be opened to reset the board (${why})`;
+      return {
+        outcome: 'no_port',
+        detail,
+        reset_reason: null,
+        resets: 0,
+        elapsed_ms: 0,
+        output: '',
+      };
+    }
+    if (!line) return null;
+    try {
+      progress(`${slot.id}: serial reset`);
+      return await capture(() => line.pulse());
+    } finally {
+      line.close();
+    }
+  };
 
-  let judged = await boot();
-  if (judged.outcome === 'hang' && power) {
-    result.recovery_events++;
-    say(
-      `no boot marker in ${profile.bootTimeoutSec} s (${judged.detail}); recovery: one more power cycle`,
-    );
-    judged = await boot();
-  }
+  const first = await boot();
+  const recovered = await recoverFromHang(first, {
+    serialReset: profile.serialReset ? serialReset : null,
+    powerCycle: power ? boot : null,
+    note: (line) => say(`recovery: ${line}`),
+  });
+  const judged = recovered.judged;
+  result.recoveries = recovered.events;
+  result.recovery_events = recovered.events.filter((e) => e.outcome !== 'unsupported').length;
   if (judged.outcome === 'power')
     return finish('blocked', 'power', judged.detail ?? 'power control failed');
   result.reset_reason = judged.reset_reason;
@@ -286,7 +326,7 @@ async function runOnSlot(
       return finish(
         'pass',
         'boot',
-        `boot marker seen after ${(judged.elapsed_ms / 1000).toFixed(1)} s${booted?.version ? `, running ${booted.version}` : ''}${result.recovery_events ? ' (after one recovery power cycle)' : ''}`,
+        `boot marker seen after ${(judged.elapsed_ms / 1000).toFixed(1)} s${booted?.version ? `, running ${booted.version}` : ''}${recoveredBy(recovered.events)}`,
       );
     }
     case 'panic':

@@ -18,6 +18,18 @@ export interface BootJudgement {
 const PANIC =
   /(Guru Meditation Error[^\r\n]*|abort\(\) was called[^\r\n]*|assert failed[^\r\n]*|Task watchdog got triggered[^\r\n]*)/;
 const RESET = /^rst:0x[0-9a-f]+ \(([A-Z_0-9]+)\)/gm;
+/** What a chip prints before it resets itself: the ROM's words and ESP-IDF's error lines. */
+const BOOT_ERROR =
+  /^(?:\x1b\[[0-9;]*m)?(?:E \(\d+\) ([^\r\n]*?)(?:\x1b\[0m)?|(invalid header: 0x[0-9a-f]+|csum err:[^\r\n]*|flash read err[^\r\n]*))\r?$/gm;
+
+/** `; the board said: <first error>; <last error>` of the first boot that failed, or nothing. */
+function saidBefore(output: string): string {
+  const second = [...output.matchAll(RESET)][1]?.index ?? output.length;
+  const errors = [...output.slice(0, second).matchAll(BOOT_ERROR)].map((m) => (m[1] ?? m[2])!);
+  if (errors.length === 0) return '';
+  const said = errors.length <= 2 ? errors.join('; ') : `${errors[0]}; …; ${errors.at(-1)}`;
+  return `; the board said: ${said}`;
+}
 
 /**
  * Reads `port` (via `stty` + `cat`, so a stuck read never blocks hutctl) until the marker, a
@@ -26,7 +38,14 @@ const RESET = /^rst:0x[0-9a-f]+ \(([A-Z_0-9]+)\)/gm;
  */
 export async function captureBoot(
   port: string,
-  options: { marker: RegExp; timeoutMs: number; baud: number; onData?: (chunk: string) => void },
+  options: {
+    marker: RegExp;
+    timeoutMs: number;
+    baud: number;
+    onData?: (chunk: string) => void;
+    /** Run once the reader is started (a serial reset: what the board prints is not missed). */
+    begin?: () => Promise<void>;
+  },
 ): Promise<BootJudgement> {
   const began = performance.now();
   let output = '';
@@ -45,7 +64,8 @@ export async function captureBoot(
     loginShell: false,
     output: { sinks: [reader] },
   });
-  return new Promise((resolve) => {
+  let stop: (outcome: BootJudgement['outcome'], detail: string | null) => void = () => {};
+  const judged = new Promise<BootJudgement>((resolve) => {
     let done = false;
     const finish = (outcome: BootJudgement['outcome'], detail: string | null) => {
       if (done) return;
@@ -75,11 +95,18 @@ export async function captureBoot(
       if ([...output.matchAll(RESET)].length >= 3)
         return finish(
           'reset_loop',
-          `${[...output.matchAll(RESET)].length} resets without reaching the boot marker`,
+          `${[...output.matchAll(RESET)].length} resets without reaching the boot marker${saidBefore(output)}`,
         );
       if (options.marker.test(output)) finish('booted', null);
     };
     // The reader ended by itself: the port could not be read (cat says why).
     void step.done.then(() => finish('no_port', output.trim() || `cannot read ${port}`));
+    stop = finish;
   });
+  try {
+    await options.begin?.();
+  } catch (error) {
+    stop('no_port', `${port}: ${(error as Error).message}`);
+  }
+  return judged;
 }

@@ -123,11 +123,8 @@ export async function startSimFarm(options: SimFarmOptions): Promise<SimFarm> {
     await board.powerOn();
   }
 
-  const flasher = join(dir, 'bin', 'fake-esptool.sh');
-  mkdirSync(join(dir, 'bin'), { recursive: true });
-  writeFileSync(flasher, FAKE_FLASHER, { mode: 0o755 });
   const configPath = join(dir, 'hutctl.yaml');
-  await writeFileAtomic(configPath, farmConfig(dir, ha.url, tokenFile, options.slots, flasher));
+  await writeFileAtomic(configPath, farmConfig(dir, ha.url, tokenFile, options.slots));
   const state: SimState = {
     pid: process.pid,
     ha_url: ha.url,
@@ -154,13 +151,7 @@ export async function startSimFarm(options: SimFarmOptions): Promise<SimFarm> {
   };
 }
 
-function farmConfig(
-  dir: string,
-  url: string,
-  tokenFile: string,
-  slots: number,
-  flasher: string,
-): string {
+function farmConfig(dir: string, url: string, tokenFile: string, slots: number): string {
   const lines = [
     '# Written by `hutctl sim up`: a simulated farm on this machine (PTY boards, simulated Home Assistant).',
     'targets:',
@@ -184,7 +175,7 @@ function farmConfig(
     'profiles:',
     ...PROFILES.flatMap((name) => [
       `  ${name}:`,
-      `    flash: [${JSON.stringify(flasher)}, --port, '{port}']`,
+      '    flash: builtin',
       `    boot_marker: '${READY_MARKER}'`,
       '    boot_timeout_sec: 5',
     ]),
@@ -208,29 +199,3 @@ function farmConfig(
   }
   return `${lines.join('\n')}\n`;
 }
-
-/**
- * The farm's stand-in for esptool: checks every file of the artifact (in the working directory,
- * nested ones too) against its manifest, writes to the board's port, and records the flash in
- * <farm>/flash.log.
- */
-const FAKE_FLASHER = `#!/bin/sh
-port=
-while [ $# -gt 0 ]; do [ "$1" = --port ] && port=$2; shift; done
-echo "esptool.py v4.8.1 (simulated): serial port $port"
-sums=$(find . -type f ! -path ./manifest.json -exec sha256sum {} +)
-while read -r sum f; do
-  [ -n "$f" ] || continue
-  if ! grep -Eq "\\"sha256\\": ?\\"$sum\\"" manifest.json; then
-    echo "A fatal error occurred: \${f#./} does not match its checksum" >&2
-    exit 2
-  fi
-  echo "Writing \${f#./} ($(wc -c < "$f") bytes)... Hash of data verified."
-done <<EOF
-$sums
-EOF
-printf 'flash\\n' > "$port"
-sha=$(sed -n 's/.*"commit_sha": "\\([0-9a-f]*\\)".*/\\1/p' manifest.json)
-echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $port $sha" >> "$(dirname "$0")/../flash.log"
-echo "Hard resetting via RTS pin..."
-`;

@@ -231,6 +231,7 @@ test('hil surface --update-docs: the handoff entry and the slot rows, nothing el
     reason: status === 'pass' ? 'ready' : 'panic |\r\nGuru Meditation Error\u2028x',
     power_cycles: 1,
     recovery_events: 0,
+    recoveries: [],
     reset_reason: null,
     app_version: null,
     expected_version: null,

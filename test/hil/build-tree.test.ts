@@ -127,6 +127,7 @@ test('the esptool preset: chip, resets and flash settings from the build, @flash
     name: 'i2s',
     flash,
     flashBaud: 921600,
+    serialReset: true,
     artifact: 'i2s',
     bootMarker: 'ready',
     bootTimeoutSec: 20,

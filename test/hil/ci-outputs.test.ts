@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { githubAnnotations, githubOutputs, type HilResult, junitXml } from '../../src/hil/index.ts';
 import { tempDir } from '../support/cli.ts';
-import { startTestFarm, type TestFarm } from '../support/farm.ts';
+import { flashChanges, putIdfBuild, startTestFarm, type TestFarm } from '../support/farm.ts';
 
 const result = (over: Partial<HilResult>): HilResult => ({
   schema_version: 'hutctl.hil-result.v1',
@@ -25,6 +25,7 @@ const result = (over: Partial<HilResult>): HilResult => ({
   reason: 'panic',
   power_cycles: 1,
   recovery_events: 0,
+  recoveries: [],
   reset_reason: null,
   app_version: null,
   expected_version: null,
@@ -84,25 +85,13 @@ test('GitHub annotations name each failing or blocked slot; outputs carry the re
 let t: TestFarm;
 before(async () => {
   t = await startTestFarm(1);
-  writeFileSync(join(t.dir, 'app.bin'), Buffer.alloc(4096, 1));
-  writeFileSync(join(t.dir, 'flash_args'), '0x10000 app.bin\n');
-  const put = await t.hutctl([
-    'artifact',
-    'put',
-    'c0ffee1234567',
-    join(t.dir, 'app.bin'),
-    join(t.dir, 'flash_args'),
-    '--profile',
-    'i2s',
-  ]);
-  assert.equal(put.code, 0, put.stderr);
+  await putIdfBuild(t, 'c0ffee1234567');
 });
 after(async () => {
   await t.stop();
 });
 
-const flashes = () =>
-  existsSync(join(t.dir, 'flash.log')) ? readFileSync(join(t.dir, 'flash.log'), 'utf8') : '';
+const flashes = () => flashChanges(t);
 
 test('a power backend that refuses the token is blocked (power) before the board is touched, with JUnit', async () => {
   const before = flashes();

@@ -1,38 +1,24 @@
 /** The hardware lane on the simulated farm: artifacts by SHA, HW-BOOT-001, CI outputs. */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startTestFarm, type TestFarm } from '../support/farm.ts';
+import { flashChanges, putIdfBuild, startTestFarm, type TestFarm } from '../support/farm.ts';
+import { type IdfBuild, writeIdfBuild } from '../support/idf-build.ts';
 
 let t: TestFarm;
+let build: IdfBuild;
 const SHA = 'a1b2c3d4e5f6';
 before(async () => {
   t = await startTestFarm(3);
   writeFileSync(join(t.dir, 'app.bin'), Buffer.alloc(8192, 7));
-  writeFileSync(join(t.dir, 'flash_args'), '0x10000 app.bin\n');
-  for (const profile of ['i2s', 'muse', 'squeezeamp']) {
-    const put = await t.hutctl([
-      'artifact',
-      'put',
-      SHA,
-      join(t.dir, 'app.bin'),
-      join(t.dir, 'flash_args'),
-      '--profile',
-      profile,
-      '--json',
-    ]);
-    assert.equal(put.code, 0, put.stderr);
-  }
+  build = await putIdfBuild(t, SHA, { version: 'v2.1.0-hil' }, ['i2s', 'muse', 'squeezeamp']);
 });
 after(async () => {
   await t.stop();
 });
 
-const flashes = () =>
-  existsSync(join(t.dir, 'flash.log'))
-    ? readFileSync(join(t.dir, 'flash.log'), 'utf8').trim().split('\n').length
-    : 0;
+const flashes = () => flashChanges(t);
 const hil = async (...args: string[]) => {
   const result = await t.hutctl(['hil', 'run', '--sha', SHA, '--json', ...args]);
   return { ...result, json: result.stdout ? JSON.parse(result.stdout) : null };
@@ -42,8 +28,13 @@ describe('artifacts by SHA', () => {
   test('put records sizes and sha256; get verifies and copies; list shows them', async () => {
     const list = JSON.parse((await t.hutctl(['artifact', 'list', '--json'])).stdout);
     assert.equal(list.length, 3);
-    assert.equal(list[0].files[0].name, 'app.bin');
+    assert.deepEqual(
+      list[0].files.map((f: { name: string }) => f.name),
+      build.files,
+      'the build tree as ESP-IDF lays it out',
+    );
     assert.match(list[0].files[0].sha256, /^[0-9a-f]{64}$/);
+    assert.equal(list[0].app.version, 'v2.1.0-hil');
     const got = await t.hutctl([
       'artifact',
       'get',
@@ -54,10 +45,11 @@ describe('artifacts by SHA', () => {
       join(t.dir, 'out'),
     ]);
     assert.equal(got.code, 0, got.stderr);
-    assert.deepEqual(
-      readFileSync(join(t.dir, 'out', 'app.bin')),
-      readFileSync(join(t.dir, 'app.bin')),
-    );
+    for (const file of build.files)
+      assert.deepEqual(
+        readFileSync(join(t.dir, 'out', file)),
+        readFileSync(join(build.buildDir, file)),
+      );
     const verified = await t.hutctl(['artifact', 'verify', SHA, '--profile', 'i2s', '--json']);
     assert.equal(verified.code, 0, verified.stderr);
     assert.deepEqual(
@@ -87,7 +79,8 @@ describe('artifacts by SHA', () => {
 });
 
 describe('HW-BOOT-001', () => {
-  test('passes on two slots in parallel and writes the hardware result summary', async () => {
+  test('flashes the build through the ROM protocol on two slots at once, and both boot it', async () => {
+    const changed = [flashChanges(t, 'hut-01'), flashChanges(t, 'hut-02')];
     const [a, b] = await Promise.all([hil('--slot', 'hut-01'), hil('--slot', 'hut-02')]);
     for (const [r, slot, platform] of [
       [a, 'hut-01', 'i2s'],
@@ -107,8 +100,24 @@ describe('HW-BOOT-001', () => {
         r.json.evidence[0],
         new RegExp(`runner_hil_hw-boot-001_${slot}_${SHA.slice(0, 12)}_\\d{8}_\\d{6}_utc\\.log$`),
       );
-      assert.match(readFileSync(r.json.evidence[0], 'utf8'), /squeezelite-esp32: ready/);
+      assert.equal(r.json.app_version, 'v2.1.0-hil');
+      assert.equal(r.json.expected_version, 'v2.1.0-hil');
+      const log = readFileSync(r.json.evidence[0], 'utf8');
+      // What the flasher wrote, checked by MD5, then the boot log of exactly that build.
+      for (const file of [build.bootloader, build.partitionTable, build.app])
+        assert.match(
+          log,
+          new RegExp(
+            `^Wrote \\d+ bytes at 0x${file.offset.toString(16).padStart(8, '0')} \\(${file.path}\\), md5 [0-9a-f]{32}, verified$`,
+            'm',
+          ),
+        );
+      assert.match(log, /I \(\d+\) boot: Loaded app from partition at offset 0x10000$/m);
+      assert.match(log, /app_init: App version: +v2\.1\.0-hil/);
+      assert.match(log, /squeezelite-esp32: ready/);
     }
+    assert.ok(flashChanges(t, 'hut-01') > changed[0]!, 'hut-01 was written');
+    assert.ok(flashChanges(t, 'hut-02') > changed[1]!, 'hut-02 was written');
     const overlap =
       Math.min(Date.parse(a.json.ended_utc), Date.parse(b.json.ended_utc)) -
       Math.max(Date.parse(a.json.started_utc), Date.parse(b.json.started_utc));
@@ -131,13 +140,26 @@ describe('HW-BOOT-001', () => {
     }
   });
 
-  test('a board that hangs, then boots after one power cycle, passes with recovery_events = 1', async () => {
+  test('a board that hangs gets a serial reset where it can (a PTY cannot), then a power cycle, and passes with recovery_events = 1', async () => {
     t.farm.boards.get('hut-01')!.mode = 'hang-once';
     const r = await hil('--slot', 'hut-01');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.status, 'pass');
+    assert.match(r.json.reason, /\(after a power cycle\)$/);
+    assert.deepEqual(
+      r.json.recoveries.map((e: { phase: string; outcome: string }) => [e.phase, e.outcome]),
+      [
+        ['serial-reset', 'unsupported'],
+        ['power-cycle', 'booted'],
+      ],
+    );
     assert.equal(r.json.recovery_events, 1);
     assert.equal(r.json.power_cycles, 2);
+    const log = readFileSync(
+      r.json.evidence.find((e: string) => e.endsWith('.log')),
+      'utf8',
+    );
+    assert.match(log, /# recovery: the port has no DTR\/RTS lines: no serial reset/);
   });
 
   test('SIGKILL of hil run while it reads the boot log leaves no reader on the port and frees the slot', async () => {
@@ -164,7 +186,7 @@ describe('HW-BOOT-001', () => {
 
   test('a corrupt artifact is blocked and never flashed', async () => {
     const before = flashes();
-    const stored = join(t.dir, 'artifacts', SHA, 'muse', 'app.bin');
+    const stored = join(t.dir, 'artifacts', SHA, 'muse', 'squeezelite.bin');
     const original = readFileSync(stored);
     writeFileSync(
       stored,
@@ -175,11 +197,64 @@ describe('HW-BOOT-001', () => {
       assert.equal(r.code, 3);
       assert.equal(r.json.status, 'blocked');
       assert.equal(r.json.phase, 'artifact');
-      assert.match(r.json.reason, /app\.bin is corrupt .*nothing was flashed/);
+      assert.match(r.json.reason, /squeezelite\.bin is corrupt .*nothing was flashed/);
       assert.equal(flashes(), before, 'the flasher never ran');
     } finally {
       writeFileSync(stored, original);
     }
+  });
+
+  test('a build whose app is damaged (stored as built) flashes, then fails in the bootloader', async () => {
+    const sha = 'badc0de0001';
+    await putIdfBuild(t, sha, { corrupt: 'app-segment', seed: 3 }, ['squeezeamp']);
+    const r = await t.hutctl(['hil', 'run', '--sha', sha, '--slot', 'hut-03', '--json']);
+    const json = JSON.parse(r.stdout);
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual([json.status, json.phase], ['fail', 'boot']);
+    assert.match(
+      json.reason,
+      /^reset loop: \d+ resets without reaching the boot marker; the board said: esp_image: (Checksum failed\. Calculated 0x[0-9a-f]+ read 0x[0-9a-f]+|Image hash failed - image is corrupt); …; boot: No bootable app partitions in the partition table$/,
+    );
+    assert.equal(json.reset_reason, 'POWERON_RESET');
+    assert.match(readFileSync(json.evidence[0], 'utf8'), /rst:0x3 \(SW_RESET\)/);
+  });
+
+  test('a build for another chip is refused by the flasher before anything is written: blocked in flash', async () => {
+    await putIdfBuild(t, 'c0ffee5300', { chip: 'esp32s3' }, ['squeezeamp']);
+    const before = flashChanges(t, 'hut-03');
+    const r = await t.hutctl(['hil', 'run', '--sha', 'c0ffee5300', '--slot', 'hut-03', '--json']);
+    assert.ok(r.stdout, r.stderr);
+    const json = JSON.parse(r.stdout);
+    assert.equal(r.code, 3, r.stderr);
+    assert.deepEqual([json.status, json.phase], ['blocked', 'flash']);
+    assert.match(
+      json.reason,
+      /: this chip is ESP32, not ESP32S3 \(the images are for esp32s3\); nothing was written$/,
+    );
+    assert.equal(flashChanges(t, 'hut-03'), before, 'the flash was not touched');
+  });
+
+  test('a flash that did not take: the board boots the old build, fail in flash-verify', async () => {
+    // A profile whose "flasher" does nothing, on a board that runs v2.1.0-hil.
+    const config = readFileSync(t.farm.configPath, 'utf8').replace(
+      /^profiles:\n/m,
+      `profiles:\n  noflash:\n    flash: ['true']\n    boot_marker: 'squeezelite-esp32: ready'\n    boot_timeout_sec: 5\n`,
+    );
+    const path = join(t.dir, 'noflash.yaml');
+    writeFileSync(path, config);
+    const first = await hil('--slot', 'hut-01');
+    assert.equal(first.json.app_version, 'v2.1.0-hil', first.stderr);
+    await putIdfBuild(t, 'feed5eed01', { version: 'v3.0.0' }, ['noflash']);
+    const r = await t.hutctl(
+      ['hil', 'run', '--sha', 'feed5eed01', '--slot', 'hut-01', '--profile', 'noflash', '--json'],
+      { env: { HUTCTL_CONFIG: path } },
+    );
+    const json = JSON.parse(r.stdout);
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual([json.status, json.phase], ['fail', 'flash-verify']);
+    assert.equal(json.app_version, 'v2.1.0-hil');
+    assert.equal(json.expected_version, 'v3.0.0');
+    assert.match(json.reason, /booted version v2\.1\.0-hil \(the artifact's is v3\.0\.0\)/);
   });
 
   test('a slot whose device vanished is blocked', async () => {
@@ -246,7 +321,16 @@ describe('artifacts from GitHub Actions', () => {
   test("get --from-github finds the SHA's successful run, downloads its artifact, stores and verifies it", async () => {
     const { startFakeGithub } = await import('../support/github.ts');
     const sha = 'c0ffee1234567890c0ffee1234567890c0ffee12';
-    const app = new Uint8Array(4096).fill(9);
+    // What actions/upload-artifact makes of `path: build/`: the tree, nested, under its root.
+    const gh = writeIdfBuild(join(t.dir, 'gh-src'), {
+      project: 'squeezelite',
+      version: 'v4.0.0-gh',
+      layout: 'two-ota',
+    });
+    const tree = Object.fromEntries(
+      gh.files.map((f) => [f, new Uint8Array(readFileSync(join(gh.buildDir, f)))]),
+    );
+    const app = tree['squeezelite.bin']!;
     const github = await startFakeGithub('gh-token', [
       { id: 7, head_sha: sha, conclusion: 'failure', artifacts: [] },
       {
@@ -256,7 +340,7 @@ describe('artifacts from GitHub Actions', () => {
         artifacts: [
           {
             name: `firmware-${sha}-i2s`,
-            files: { 'app.bin': app, flash_args: new TextEncoder().encode('0x10000 app.bin\n') },
+            files: tree,
           },
         ],
       },
@@ -281,11 +365,13 @@ describe('artifacts from GitHub Actions', () => {
       assert.equal(got.code, 0, got.stderr);
       const manifest = JSON.parse(got.stdout);
       assert.equal(manifest.lane, 'upstream (GitHub run 8)');
-      assert.deepEqual(manifest.files.map((f: { name: string }) => f.name).sort(), [
-        'app.bin',
-        'flash_args',
-      ]);
-      assert.deepEqual(new Uint8Array(readFileSync(join(t.dir, 'gh', 'app.bin'))), app);
+      assert.deepEqual(manifest.files.map((f: { name: string }) => f.name).sort(), gh.files);
+      assert.deepEqual(new Uint8Array(readFileSync(join(t.dir, 'gh', 'squeezelite.bin'))), app);
+      assert.equal(manifest.app.version, 'v4.0.0-gh');
+      // Stored by SHA, it flashes and boots like a local build.
+      const ran = await t.hutctl(['hil', 'run', '--sha', sha, '--slot', 'hut-01', '--json']);
+      assert.equal(ran.code, 0, ran.stderr);
+      assert.equal(JSON.parse(ran.stdout).app_version, 'v4.0.0-gh');
       // The download was redirected to storage on another origin, which never saw the token.
       assert.ok(github.storageAuthorization.length > 0);
       assert.ok(github.storageAuthorization.every((header) => header === undefined));

@@ -11,12 +11,14 @@ import {
   cpSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readFileSync,
   renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
@@ -25,7 +27,7 @@ import { relativePathProblem } from '../../src/files/index.ts';
 import { isPrintableLine } from '../../src/format/index.ts';
 import { getArtifact, putArtifact, verifyArtifact } from '../../src/hil/index.ts';
 import { runCli } from '../support/cli.ts';
-import { startTestFarm, type TestFarm } from '../support/farm.ts';
+import { flashChanges, startTestFarm, type TestFarm } from '../support/farm.ts';
 import {
   assertCleanError,
   hostileBytes,
@@ -35,18 +37,28 @@ import {
   snapshot,
   writesOutside,
 } from '../support/hostile.ts';
+import { writeIdfBuild } from '../support/idf-build.ts';
 
 const SHA = 'a1b2c3d4e5f6';
 const SECRET = 'SECRET: outside the artifact\n';
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-/** An ESP-IDF build, as a tree. */
-const TREE: Record<string, string> = {
-  'app.bin': 'the application image',
-  'bootloader/bootloader.bin': 'the second-stage bootloader',
-  'partition_table/partition-table.bin': 'the partition table',
-  flash_args:
-    '0x1000 bootloader/bootloader.bin\n0x8000 partition_table/partition-table.bin\n0x10000 app.bin\n',
-};
+/** An ESP-IDF build (project `app`), as a tree: real images that flash and boot. */
+const TREE: Record<string, Buffer> = (() => {
+  const dir = mkdtempSync(join(tmpdir(), 'hostile-build-'));
+  try {
+    const build = writeIdfBuild(dir, { project: 'app', appSize: 81920 });
+    return Object.fromEntries(
+      [
+        'app.bin',
+        'bootloader/bootloader.bin',
+        'partition_table/partition-table.bin',
+        'flash_args',
+      ].map((name) => [name, readFileSync(join(build.buildDir, name))]),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+})();
 
 /** A store holding the tree for SHA/i2s, and a secret outside it. */
 async function storeWithTree(root: string, store: string, secretDir: string) {
@@ -305,7 +317,7 @@ describe('tampered artifacts in the store', () => {
     );
     assert.equal(got.code, 0, got.stderr);
     for (const [name, data] of Object.entries(TREE))
-      assert.equal(readFileSync(join(box.inside, 'out', ...name.split('/')), 'utf8'), data);
+      assert.ok(readFileSync(join(box.inside, 'out', ...name.split('/'))).equals(data), name);
     assert.ok(existsSync(join(box.inside, 'out', 'manifest.json')));
     // A link planted in --to is not written through.
     rmSync(join(box.inside, 'out', 'bootloader'), { recursive: true });
@@ -331,8 +343,7 @@ describe('hil run on a tampered artifact', () => {
   after(async () => {
     await t.stop();
   });
-  const flashes = () =>
-    existsSync(join(t.dir, 'flash.log')) ? readFileSync(join(t.dir, 'flash.log'), 'utf8') : '';
+  const flashes = () => flashChanges(t);
   // Evidence names have a one-second resolution: each run gets its own directory.
   let runs = 0;
   const hil = async () => {
@@ -360,8 +371,9 @@ describe('hil run on a tampered artifact', () => {
     const log = readFileSync(r.json.evidence[0], 'utf8');
     assert.match(
       log,
-      /Writing bootloader\/bootloader\.bin \(\d+ bytes\)\.\.\. Hash of data verified\./,
+      /^Wrote \d+ bytes at 0x00001000 \(bootloader\/bootloader\.bin\), md5 [0-9a-f]{32}, verified$/m,
     );
+    assert.match(log, /app_init: Project name: +app$/m);
   });
 
   test('property: blocked at the artifact phase in one line, never flashed, nothing written outside state and evidence', async () => {

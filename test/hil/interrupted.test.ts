@@ -4,29 +4,16 @@
  * job runs.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { finished, processesMatching, startCli, waitFor } from '../support/cli.ts';
-import { startTestFarm, type TestFarm } from '../support/farm.ts';
+import { finished, portHolders, processesMatching, startCli, waitFor } from '../support/cli.ts';
+import { putIdfBuild, startTestFarm, type TestFarm } from '../support/farm.ts';
 
 let t: TestFarm;
 const SHA = 'c0ffee1234567';
 before(async () => {
   t = await startTestFarm(1);
-  writeFileSync(join(t.dir, 'app.bin'), Buffer.alloc(8192, 7));
-  writeFileSync(join(t.dir, 'flash_args'), '0x10000 app.bin\n');
-  const put = await t.hutctl([
-    'artifact',
-    'put',
-    SHA,
-    join(t.dir, 'app.bin'),
-    join(t.dir, 'flash_args'),
-    '--profile',
-    'i2s',
-  ]);
-  assert.equal(put.code, 0, put.stderr);
+  await putIdfBuild(t, SHA);
 });
 after(async () => {
   await t.stop();
@@ -44,14 +31,18 @@ test('SIGKILL at any moment of hil run frees the slot and leaves nothing on its 
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
       await done;
-      // The flasher and the boot-log reader (the board's own socat also names the link).
-      const users = async () =>
-        (await processesMatching(`fake-esptool.sh --port ${link}`)) +
-        (await processesMatching(`cat ${link}`));
+      // The flasher (in hutctl, with its stty and perl helpers) and the boot-log reader.
+      const users = async () => portHolders(link).length + (await processesMatching(`cat ${link}`));
       await waitFor(async () => (await users()) === 0, 'the port to be let go', 5000);
       const next = await t.hutctl(['slot', 'run', 'hut-01', '--no-wait', '--', 'true']);
       assert.equal(next.code, 0, `after a kill at ${delay} ms: ${next.stderr}`);
     }),
     { numRuns: Number(process.env.HUTCTL_PROPERTY_RUNS ?? 8), seed: 23 },
   );
+});
+
+test('after those kills (mid-flash among them), the next hil run flashes and boots the build', async () => {
+  const r = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).status, 'pass');
 });

@@ -1,6 +1,14 @@
 /** Runs the built hutctl CLI as a user would, and small helpers around processes. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,6 +142,40 @@ export async function processesMatching(marker: string): Promise<number> {
   });
   await new Promise((resolve) => child.on('close', resolve));
   return out.split('\n').filter(Boolean).length;
+}
+
+/**
+ * Processes other than this one and the board's own socat that hold `link`'s terminal open:
+ * a flasher, a boot-log reader, or anything they left behind.
+ */
+export function portHolders(link: string): number[] {
+  let tty: string;
+  try {
+    tty = realpathSync(link);
+  } catch {
+    return [];
+  }
+  const holders: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'socat') continue;
+      const fds = readdirSync(`/proc/${pid}/fd`);
+      if (fds.some((fd) => readlinkOrNull(`/proc/${pid}/fd/${fd}`) === tty)) holders.push(pid);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return holders;
+}
+
+function readlinkOrNull(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return null;
+  }
 }
 
 export async function waitFor(

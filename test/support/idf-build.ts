@@ -38,7 +38,9 @@ export interface IdfBuildOptions {
   /** v5: `--flash_mode`, `hard_reset`; v6: `--flash-mode`, `hard-reset`. */
   style?: 'v5' | 'v6';
   corrupt?: Corruption;
-  /** Chip id written into both image headers (the build says esp32, whose id is 0). */
+  /** The chip the build is for (flasher_args.json's `chip`, and the images' chip id). */
+  chip?: keyof typeof CHIP_IDS;
+  /** Chip id written into both image headers, when it should differ from `chip`'s. */
   chipId?: number;
   seed?: number;
   flashMode?: FlashMode;
@@ -96,7 +98,7 @@ export function writeIdfBuild(dir: string, options: IdfBuildOptions = {}): IdfBu
     flashSize: options.flashSize ?? (layout === 'two-ota' ? '4MB' : '2MB'),
     flashFreq: options.flashFreq ?? '40m',
   } satisfies IdfBuild['settings'];
-  const chipId = options.chipId ?? CHIP_IDS.esp32;
+  const chipId = options.chipId ?? CHIP_IDS[options.chip ?? 'esp32'];
   const header = { ...settings, chipId, hashAppended: true };
   const time = options.time ?? '12:00:00';
   const date = options.date ?? 'Jan  1 2025';
@@ -173,7 +175,12 @@ export function writeIdfBuild(dir: string, options: IdfBuildOptions = {}): IdfBu
   ];
   if (files.otadata) named.push(['otadata', files.otadata]);
   written.flash_args = flashArgsText(settings, named, style);
-  written['flasher_args.json'] = flasherArgsJsonText(settings, named, style);
+  written['flasher_args.json'] = flasherArgsJsonText(
+    settings,
+    named,
+    style,
+    options.chip ?? 'esp32',
+  );
   for (const [path, content] of Object.entries(written)) {
     mkdirSync(dirname(join(buildDir, path)), { recursive: true });
     writeFileSync(join(buildDir, path), content);
@@ -272,6 +279,7 @@ function flasherArgsJsonText(
   settings: IdfBuild['settings'],
   named: [string, IdfBuildFile][],
   style: 'v5' | 'v6',
+  chip: string,
 ): string {
   const o = (name: string) => (style === 'v6' ? `--flash-${name}` : `--flash_${name}`);
   const dash = (text: string) => (style === 'v6' ? text.replace('_', '-') : text);
@@ -297,7 +305,7 @@ function flasherArgsJsonText(
     `        "after"  : "${dash('hard_reset')}",`,
     `        "before" : "${dash('default_reset')}",`,
     '        "stub"   : true,',
-    '        "chip"   : "esp32"',
+    `        "chip"   : "${chip}"`,
     '    }',
     '}',
   ];
