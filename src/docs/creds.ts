@@ -16,6 +16,8 @@ export interface CredCheck {
 }
 
 const REQUIRED = ['GITLAB_HOST', 'GITLAB_USER', 'GITLAB_PAT'];
+/** GOAL-001's expected role files (`<role>.env`). */
+const ROLE_FILES = ['codex', 'arch', 'infra', 'runner'];
 
 export { credsRoot };
 
@@ -32,11 +34,18 @@ export function checkCreds(options: { role?: string; env?: NodeJS.ProcessEnv } =
   for (const host of hosts) {
     const dir = join(root, host);
     out.push(modeCheck(dir, 0o700));
-    const files = readdirSync(dir).filter(
-      (f) => f.endsWith('.env') && (!options.role || f === `${options.role}.env`),
-    );
-    if (options.role && files.length === 0)
-      out.push({ subject: join(dir, `${options.role}.env`), ok: false, state: 'missing' });
+    // The contract's role files, or the one asked for; any other .env there is checked too.
+    const expected = (options.role ? [options.role] : ROLE_FILES).map((r) => `${r}.env`);
+    const present = readdirSync(dir).filter((f) => f.endsWith('.env'));
+    for (const file of expected.filter((f) => !present.includes(f)))
+      out.push({
+        subject: join(dir, file),
+        ok: false,
+        state: options.role
+          ? 'missing'
+          : 'missing (each role host needs only its own: check there with --role)',
+      });
+    const files = present.filter((f) => !options.role || f === `${options.role}.env`);
     for (const file of files) {
       const path = join(dir, file);
       out.push(modeCheck(path, 0o600));

@@ -32,7 +32,17 @@ export {
   parsePacket,
   renderPacket,
 } from './packets.ts';
-export { ACTIVE_GOALS, BOARD, COORDINATION, findDocsRoot, HANDOFF_LOG, TICKETS } from './paths.ts';
+export {
+  ACTIVE_GOALS,
+  BOARD,
+  COORDINATION,
+  type DocPaths,
+  docPaths,
+  findDocsRoot,
+  HANDOFF_LOG,
+  ROLE_COORDINATION,
+  TICKETS,
+} from './paths.ts';
 export { type EvidenceRef, evidenceInstant, evidenceRefs, type ShaRef, shaRefs } from './refs.ts';
 export { initRole } from './role-init.ts';
 export { addTicket, parseTickets, setTicket, TICKET_STATUSES, type Ticket } from './tickets.ts';

@@ -10,7 +10,7 @@ import { type Board, parseBoard } from './board.ts';
 import { type GoalDoc, parseGoal } from './goal.ts';
 import { ACTION_TYPES, CONTEXTS, type HandoffEntry, parseHandoffLog } from './handoff.ts';
 import { parsePacket } from './packets.ts';
-import { ACTIVE_GOALS, BOARD, COORDINATION, HANDOFF_LOG, TICKETS } from './paths.ts';
+import { ACTIVE_GOALS, type DocPaths, docPaths } from './paths.ts';
 import { parseTickets } from './tickets.ts';
 
 export interface Finding {
@@ -37,6 +37,7 @@ export function docFiles(root: string): string[] {
   };
   walk('documentation/short-term');
   walk('documentation/agents');
+  if (docPaths(root).layout === 'role') walk(docPaths(root).coordination);
   return out.sort();
 }
 
@@ -61,11 +62,12 @@ export function lintDocs(root: string, files = docFiles(root)): Finding[] {
       });
     }
   }
-  findings.push(...semanticRules(texts));
+  findings.push(...semanticRules(texts, docPaths(root)));
   return findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
 }
 
-function semanticRules(texts: Record<string, string>): Finding[] {
+function semanticRules(texts: Record<string, string>, paths: DocPaths): Finding[] {
+  const { board: BOARD, handoffLog: HANDOFF_LOG, tickets: TICKETS } = paths;
   const out: Finding[] = [];
   const add = (
     file: string,
@@ -205,7 +207,7 @@ function semanticRules(texts: Record<string, string>): Finding[] {
       );
     }
     out.push(...checklistDrift(texts, board));
-    out.push(...packetTargets(texts, board));
+    out.push(...packetTargets(texts, board, paths.coordination));
   }
   if (texts[TICKETS] !== undefined) {
     try {
@@ -255,10 +257,14 @@ function checklistDrift(texts: Record<string, string>, board: Board): Finding[] 
 }
 
 /** A delegation packet addressed to a different owner than the board's for that workstream. */
-function packetTargets(texts: Record<string, string>, board: Board): Finding[] {
+function packetTargets(
+  texts: Record<string, string>,
+  board: Board,
+  coordination: string,
+): Finding[] {
   const out: Finding[] = [];
   for (const [file, text] of Object.entries(texts)) {
-    if (!file.startsWith(`${COORDINATION}/delegations/`) || file.endsWith('README.md')) continue;
+    if (!file.startsWith(`${coordination}/delegations/`) || file.endsWith('README.md')) continue;
     const packet = parsePacket(file, text);
     if (!packet || packet.blocker || !packet.target.endsWith(':codex')) continue;
     const row = board.rows.find((r) => r.goal === packet.goal && r.ws === packet.ws);

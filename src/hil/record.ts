@@ -9,12 +9,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import {
   ACTIVE_GOALS,
-  BOARD,
+  docPaths,
   documentValue,
   editDocument,
   flattenValue,
   formatHandoff,
-  HANDOFF_LOG,
   insertHandoff,
   readDocument,
   touchLastUpdated,
@@ -45,7 +44,8 @@ export async function recordSurface(
     now?: Date;
   },
 ): Promise<DocsUpdate> {
-  const logPath = join(root, HANDOFF_LOG);
+  const paths = docPaths(root);
+  const logPath = join(root, paths.handoffLog);
   const sha = flattenValue(results[0]?.commit_sha ?? 'unknown', 'field');
   const outcomes = results
     .map(
@@ -80,10 +80,10 @@ export async function recordSurface(
 
   await editDocument(logPath, (text) => insertHandoff(text, line, logPath));
   // The board's `Last updated:` follows its newest handoff entry (as hutctl's lint expects).
-  const boardPath = join(root, BOARD);
+  const boardPath = join(root, paths.board);
   if (existsSync(boardPath)) {
     const today = (options.now ?? new Date()).toISOString().slice(0, 10);
-    await editDocument(boardPath, (text) => touchLastUpdated(text, BOARD, today));
+    await editDocument(boardPath, (text) => touchLastUpdated(text, paths.board, today));
   }
 
   const inventory = findInventory(root);

@@ -95,6 +95,50 @@ test('role init scaffolds a role repository whose documents hutctl can read', as
     2,
     'an existing repository is not overwritten',
   );
+  // The document commands read the role repository's layout without flags, from inside it.
+  const added = await runCli(
+    [
+      'handoff',
+      'add',
+      '--agent',
+      'runner:codex',
+      '--goal',
+      'GOAL-001/WS5',
+      '--context',
+      'runner-live',
+      '--action',
+      'execute',
+      '--operator-required',
+      'no',
+      '--summary',
+      'ssh reachability checked',
+      '--executor',
+      'ssh_direct',
+      '--next',
+      'report to arch',
+      '--json',
+    ],
+    { cwd: join(dir, 'documentation') },
+  );
+  assert.equal(added.code, 0, added.stderr);
+  const entries = parseHandoffLog(
+    readFileSync(join(dir, 'documentation/coordination/handoff_log.md'), 'utf8'),
+    'log',
+  );
+  assert.equal(entries.length, 1);
+  assert.match(entries[0]!.summary, /ssh reachability checked/);
+  const listed = await runCli(['handoff', 'list', '--json'], { cwd: dir });
+  assert.equal(JSON.parse(listed.stdout).length, 1, listed.stderr);
+  const board = await runCli(['board', 'show', '--json'], { cwd: dir });
+  assert.equal(board.code, 0, board.stderr);
+  const lint = await runCli(['lint', 'docs', '--json'], { cwd: dir });
+  assert.notEqual(lint.code, 2, lint.stderr);
+  assert.ok(
+    JSON.parse(lint.stdout).findings.every((f: { file: string }) =>
+      f.file.startsWith('documentation/coordination/'),
+    ),
+    lint.stdout,
+  );
   assert.equal((await runCli(['role', 'init', 'arch', join(tempDir(), 'x')])).code, 2);
 });
 
@@ -129,6 +173,17 @@ test('creds check: modes and required variables by name, never a value', async (
   assert.match(state('runner.env GITLAB_PASSWORD').state, /bootstrap only/);
   chmodSync(dir, 0o700);
   chmodSync(join(dir, 'runner.env'), 0o600);
+  for (const role of ['codex', 'arch'])
+    assert.match(state(`${role}.env`).state, /^missing \(each role host needs only its own/);
+  assert.equal(state('codex.env').ok, false);
   const good = await runCli(['creds', 'check', '--role', 'runner'], { env });
   assert.equal(good.code, 0, good.stdout);
+  const missing = await runCli(['creds', 'check', '--role', 'arch', '--json'], { env });
+  assert.equal(missing.code, 1);
+  assert.equal(
+    JSON.parse(missing.stdout).checks.find((c: { subject: string }) =>
+      c.subject.endsWith('arch.env'),
+    ).state,
+    'missing',
+  );
 });

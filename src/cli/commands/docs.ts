@@ -7,8 +7,18 @@ import { printJson, printLine } from '../output.ts';
 
 const docs = async (dir?: string) => {
   await knowSecrets();
-  const lib = await import('../../docs/index.ts');
-  const root = lib.findDocsRoot(dir ?? process.cwd());
+  const docsLib = await import('../../docs/index.ts');
+  const root = docsLib.findDocsRoot(dir ?? process.cwd());
+  // The library with this repository's paths: a role repository keeps its board and log in
+  // documentation/coordination/, the product repository in documentation/short-term/coordination/.
+  const paths = docsLib.docPaths(root);
+  const lib = {
+    ...docsLib,
+    BOARD: paths.board,
+    HANDOFF_LOG: paths.handoffLog,
+    TICKETS: paths.tickets,
+    COORDINATION: paths.coordination,
+  };
   const read = (rel: string) => {
     try {
       return lib.readDocument(join(root, rel));
