@@ -5,4 +5,4 @@ export {
   type DelegateOutcome,
   delegate,
 } from './run.ts';
-export { listThreads, recordThread, type ThreadRecord } from './threads.ts';
+export { findThread, listThreads, recordThread, type ThreadRecord } from './threads.ts';

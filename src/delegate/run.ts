@@ -4,7 +4,7 @@
  * follow the turn to `turn/completed` under a deadline, answer approvals by policy, and end
  * with a ws2.report.v1 (executor remote_codex) next to a log of every protocol message.
  */
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { HutConfig, Target } from '../config/index.ts';
 import { checkId, evidenceBaseName, type Report, utcIso } from '../contract/index.ts';
@@ -21,7 +21,7 @@ import { collectSecrets, redact as redactText } from '../secrets/index.ts';
 import { transportFor } from '../transport/index.ts';
 import { execArgv, runExecTurn } from './exec.ts';
 import { AppServerPeer, RpcError } from './rpc.ts';
-import { recordThread } from './threads.ts';
+import { findThread, recordThread } from './threads.ts';
 
 export type ApprovalPolicy = 'never' | 'accept' | 'decline';
 
@@ -32,6 +32,8 @@ export interface DelegateOptions {
   prompt: string;
   jobId: string;
   threadRef?: string;
+  /** The packet's `thread_ref=` label, recorded with a new thread so the next packet resumes it. */
+  packetRef?: string;
   goal?: string;
   timeoutSec: number;
   approval: ApprovalPolicy;
@@ -78,12 +80,21 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
   const cancelPath = cancelFlagPath(config.paths.cancelDir, options.jobId);
 
   let threadRef: string | null = options.threadRef ?? null;
+  // A resumed thread keeps what it works on unless told otherwise.
+  const known = threadRef ? await findThread(config.paths.stateDir, threadRef) : null;
+  const goal = options.goal ?? known?.goal ?? null;
+  const packetRef = options.packetRef ?? known?.packet_ref ?? null;
+  let codexVersion: string | null = null;
   let turnId: string | null = null;
   let finalMessage = '';
   const commands: Array<{ command: string; exit_code: number | null }> = [];
   const files: string[] = [];
   // Tokens: the thread's cumulative total after the turn, and this turn's own (the sum of `last`).
   const usage = { after: null as number | null, turn: 0 };
+  // Usage events as they came; only those of this turn count (a resumed thread reports its
+  // earlier usage first, and events may come before turn/start's answer names the turn).
+  const tokenEvents: { turnId: unknown; total: unknown; last: unknown }[] = [];
+  const provider = { failures: 0, reason: '', down: () => {} };
   const decisions: string[] = [];
   let turnDone: (turn: Turn) => void = () => {};
   const turnFinished = new Promise<Turn>((resolve) => {
@@ -154,13 +165,17 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
           if (item.type === 'fileChange')
             for (const c of (item.changes as Array<{ path: string }>) ?? []) files.push(c.path);
         }
+        // Usage of this turn only: a resumed thread reports its earlier usage before the turn.
         if (method === 'thread/tokenUsage/updated') {
-          const total = (params.tokenUsage as { total?: { totalTokens?: number } })?.total
-            ?.totalTokens;
-          if (typeof total === 'number') usage.after = total;
-          const last = (params.tokenUsage as { last?: { totalTokens?: number } })?.last
-            ?.totalTokens;
-          if (typeof last === 'number') usage.turn += last;
+          const tokens = params.tokenUsage as {
+            total?: { totalTokens?: number };
+            last?: { totalTokens?: number };
+          };
+          tokenEvents.push({
+            turnId: params.turnId,
+            total: tokens?.total?.totalTokens,
+            last: tokens?.last?.totalTokens,
+          });
         }
         if (method === 'turn/completed' && (params.turn as { id?: string })?.id === turnId) {
           const turn = params.turn as {
@@ -168,6 +183,19 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
             error?: { message?: string } | null;
           };
           turnDone({ status: turn.status, error: turn.error?.message ?? null });
+        }
+        // Codex retries a provider it cannot connect to forever ("Reconnecting... waiting for
+        // network"); a few failed connections in a row end the turn with that reason instead.
+        if (method === 'error' && params.willRetry === true) {
+          const e = params.error as { message?: string; additionalDetails?: string } | undefined;
+          if (/^Connection failed/.test(String(e?.additionalDetails ?? ''))) {
+            provider.failures++;
+            provider.reason = `${e?.additionalDetails} (${e?.message ?? 'reconnecting'})`;
+            progress(`the model provider cannot be reached: ${provider.reason}`);
+            if (provider.failures >= PROVIDER_ATTEMPTS) provider.down();
+          }
+        } else if (method === 'item/agentMessage/delta' || method === 'thread/tokenUsage/updated') {
+          provider.failures = 0;
         }
         if (method === 'error' && params.willRetry === false) {
           progress(`error: ${(params.error as { message?: string })?.message ?? 'unknown'}`);
@@ -193,10 +221,12 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
         throw new RpcError(-32601, `hutctl does not handle ${method}`);
       },
     });
-    await peer.request('initialize', {
+    const hello = (await peer.request('initialize', {
       clientInfo: { name: 'hutctl', title: 'hutctl', version: '0.1.0' },
       capabilities: { experimentalApi: false },
-    });
+    })) as { userAgent?: unknown };
+    // `hutctl/0.169.0 (Ubuntu 24.4.0; x86_64) …`: the version is the codex binary's.
+    codexVersion = /^[^/\s]+\/(\S+)/.exec(String(hello.userAgent ?? ''))?.[1] ?? null;
     peer.notify('initialized');
     const threadParams = {
       approvalPolicy: options.approval === 'never' ? 'never' : 'untrusted',
@@ -216,7 +246,8 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
       thread_ref: threadRef,
       job_id: options.jobId,
       role: options.role,
-      goal: options.goal ?? null,
+      goal,
+      packet_ref: packetRef,
       status: 'running',
       last_message: null,
       updated_utc: new Date().toISOString(),
@@ -229,8 +260,8 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
     const watch = setInterval(() => {
       if (readCancel(cancelPath)) stop('cancelled');
     }, 250);
-    let stopped: 'timeout' | 'cancelled' | null = null;
-    const stop = (why: 'timeout' | 'cancelled') => {
+    let stopped: 'timeout' | 'cancelled' | 'unreachable' | null = null;
+    const stop = (why: 'timeout' | 'cancelled' | 'unreachable') => {
       if (stopped || !peer || !turnId) return;
       stopped = why;
       progress(`${why}: turn/interrupt`);
@@ -238,6 +269,8 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
     };
     const deadline = setTimeout(() => stop('timeout'), options.timeoutSec * 1000);
     options.signal?.addEventListener('abort', () => stop('cancelled'), { once: true });
+    provider.down = () => stop('unreachable');
+    if (provider.failures >= PROVIDER_ATTEMPTS) provider.down();
     const exited = peer.exited.then((e) => ({
       status: 'failed' as const,
       // ssh itself exits 255 when the connection goes; anything else is the app-server's own.
@@ -261,7 +294,9 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
     clearTimeout(hardTimer);
     clearTimeout(deadline);
     clearInterval(watch);
-    if (stopped && turn.status !== 'completed') {
+    if (stopped === 'unreachable' && turn.status !== 'completed') {
+      summary = `The model provider could not be reached from ${transport.describe()}: ${provider.reason}, ${provider.failures} attempts in a row; the turn was interrupted (thread ${threadRef} can be resumed once the provider answers).`;
+    } else if (stopped && stopped !== 'unreachable' && turn.status !== 'completed') {
       status = stopped;
       exitCode = stopped === 'timeout' ? 124 : 130;
       summary = `${stopped === 'timeout' ? `No answer within ${options.timeoutSec} s` : 'Cancelled'}; the turn was interrupted (thread ${threadRef} can be resumed).`;
@@ -279,12 +314,16 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
         error instanceof RpcError || error instanceof HutError
           ? error.message
           : (error as Error).message;
-      summary = `Delegation to ${options.role} failed: ${reason}`;
+      summary = `Delegation to ${options.role} failed: ${missingCodex(reason, argv, transport.describe()) ?? reason}`;
       exitCode = isConnect(error) ? 255 : 1;
     }
   } finally {
     await peer?.close();
     clearCancel(cancelPath);
+  }
+  for (const e of tokenEvents.filter((e) => turnId !== null && e.turnId === turnId)) {
+    if (typeof e.total === 'number') usage.after = e.total;
+    if (typeof e.last === 'number') usage.turn += e.last;
   }
   const end = new Date();
   await log.close();
@@ -302,11 +341,14 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
     duration_sec: Math.round(end.getTime() - start.getTime()) / 1000,
     exit_code: exitCode,
     lock_key: `delegate-${options.role}`,
+    // What ran, as observed: the mechanism used, over which connection, the codex it talked to.
     executor: {
-      hostname: target.host ?? hostname(),
-      user: target.user ?? 'codex',
-      transport: 'remote_codex',
+      hostname: target.transport === 'ssh' ? (target.host ?? hostname()) : hostname(),
+      user: target.user ?? userInfo().username,
+      transport: options.mechanism === 'exec' ? 'codex_exec' : 'remote_codex',
       target: target.name,
+      via: transport.describe(),
+      ...(codexVersion ? { codex_version: codexVersion } : {}),
     },
     artifact_paths: [log.path],
     human_summary: redactText(summary, secrets),
@@ -316,7 +358,7 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
         : `read ${log.path}; resume with --thread ${threadRef ?? '(none)'}`,
     log_path: log.path,
     thread_ref: threadRef,
-    goal: options.goal ?? null,
+    goal,
     commands,
     file_changes: files,
     approvals: decisions,
@@ -337,7 +379,8 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
       thread_ref: threadRef,
       job_id: options.jobId,
       role: options.role,
-      goal: options.goal ?? null,
+      goal,
+      packet_ref: packetRef,
       status,
       last_message: report.human_summary,
       updated_utc: end.toISOString(),
@@ -347,6 +390,22 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
   }
   return { report, reportPath, threadRef, ...(reportError ? { reportError } : {}) };
 }
+
+/**
+ * "codex is not installed …" when the App Server could not be started at all: a local spawn's
+ * ENOENT (exit -2 through the keeper, 127 from Node) or the remote shell's 127, "not found".
+ */
+function missingCodex(reason: string, argv: string[], where: string): string | null {
+  if (!/exited \((-2|127)\)|ENOENT|command not found|: not found/.test(reason)) return null;
+  const program = argv[0] === 'env' ? argv.find((a, i) => i > 0 && !a.includes('=')) : argv[0];
+  return `codex is not installed on ${where}: '${program}' was not found (${reason}); install the pinned codex there (npm install -g @openai/codex@${CODEX_PIN}) or set the target's codex.command in hutctl.yaml`;
+}
+
+/** The codex release hutctl speaks the App Server protocol of (package.json pins it exactly). */
+export const CODEX_PIN = '0.169.0';
+
+/** Failed connections to the model provider in a row (Codex waits ~5 s between them). */
+const PROVIDER_ATTEMPTS = 2;
 
 /** Ends the shared try block once the exec mechanism has its result. */
 class ExecDone extends Error {}

@@ -9,6 +9,8 @@ export interface ThreadRecord {
   job_id: string;
   role: string;
   goal: string | null;
+  /** The `thread_ref=` label of the packet that started it (the team's name for the thread). */
+  packet_ref?: string | null;
   status: string;
   last_message: string | null;
   updated_utc: string;
@@ -33,4 +35,13 @@ export async function listThreads(stateDir: string): Promise<ThreadRecord[]> {
     } catch {}
   }
   return records.sort((a, b) => b.updated_utc.localeCompare(a.updated_utc));
+}
+
+/**
+ * The thread a `ref` names: a Codex thread id hutctl recorded, or the `thread_ref=` label of the
+ * packet that started one (so two "continue" packets with the same label share a thread).
+ */
+export async function findThread(stateDir: string, ref: string): Promise<ThreadRecord | null> {
+  const all = await listThreads(stateDir);
+  return all.find((t) => t.thread_ref === ref) ?? all.find((t) => t.packet_ref === ref) ?? null;
 }

@@ -20,14 +20,14 @@ const SANDBOX = fileURLToPath(new URL('../support/codex/sandbox.mjs', import.met
 const targets = transportTargets();
 
 /** A runner target whose App Server is the real codex in a loopback-only namespace. */
-function runnerWith(kind: 'local' | 'ssh'): string {
+function runnerWith(kind: 'local' | 'ssh', provider: 'mock' | 'closed' = 'mock'): string {
   const home = join(tempDir('hutctl-codex-'), 'codex-home');
   const work = tempDir('hutctl-codex-work-');
   mkdirSync(home, { recursive: true });
   const codex = [
     `    workdir: ${work}`,
     '    codex:',
-    `      command: [unshare, -n, --, ${process.execPath}, ${SANDBOX}, ${CODEX}, ${home}, app-server]`,
+    `      command: [env, MOCK_PROVIDER=${provider}, unshare, -n, --, ${process.execPath}, ${SANDBOX}, ${CODEX}, ${home}, app-server]`,
   ].join('\n');
   return kind === 'local'
     ? `${targets.local()}\n${codex}`
@@ -111,6 +111,12 @@ describe('delegate to a Codex App Server', {
     const r = report(second.stdout);
     assert.equal(r.thread_ref, first.thread_ref);
     assert.equal(r.human_summary, 'done: second question');
+    assert.equal(
+      r.turn_tokens,
+      1020,
+      "one model call in this turn; the thread's earlier usage is not counted",
+    );
+    assert.equal(r.total_tokens_after_turn, 2040);
   });
 
   test('two delegations in parallel keep their own threads and events', async () => {
@@ -250,7 +256,7 @@ describe('delegate to a Codex App Server', {
     assert.equal(result.code, 1);
     assert.match(
       String(report(result.stdout).human_summary),
-      /Delegation to runner failed: .*(exited|ENOENT)/,
+      /^Delegation to runner failed: codex is not installed on local: '\/nonexistent\/codex' was not found \(.*\); install the pinned codex there \(npm install -g @openai\/codex@0\.169\.0\)/,
     );
   });
 
@@ -363,4 +369,151 @@ describe('delegate to a Codex App Server', {
     );
     assert.match(String(r.next_action), new RegExp(`resume with --thread ${r.thread_ref}`));
   });
+
+  test('an answer with a Markdown table and --goal: the report is printed and kept, the handoff entry is one safe line', async () => {
+    const { cpSync } = await import('node:fs');
+    const repo = join(tempDir(), 'repo');
+    cpSync(fileURLToPath(new URL('../fixtures/squeezelite', import.meta.url)), repo, {
+      recursive: true,
+    });
+    const dir = workspace(runnerWith('local'));
+    const result = await runCli(
+      [
+        'delegate',
+        'runner',
+        '--docs',
+        repo,
+        '--goal',
+        'GOAL-002/WS3',
+        '--prompt',
+        'TABLE',
+        '--timeout',
+        '30',
+        '--json',
+      ],
+      { cwd: dir },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const r = report(result.stdout);
+    assert.equal(r.status, 'success');
+    assert.match(String(r.human_summary), /\| hut-02 \| fail: `E \(312\) boot: no app` \|/);
+    const reportPath = String(r.log_path).replace(/\.log$/, '.json');
+    assert.deepEqual(JSON.parse(readFileSync(reportPath, 'utf8')).human_summary, r.human_summary);
+    const log = readFileSync(
+      join(repo, 'documentation/short-term/coordination/handoff_log.md'),
+      'utf8',
+    );
+    const entry = log.split('\n').find((l) => l.includes(`thread_ref=${r.thread_ref}`))!;
+    assert.match(
+      entry,
+      /\| GOAL-002\/WS3 \| arch-local \| delegate \| no \| executor=remote_codex thread_ref=\S+ success: Checked both boards\. \/ slot \/ result \/ .* \| review; continue with hutctl delegate runner --thread /,
+    );
+    assert.ok(entry.includes(`report \`${reportPath}\``), entry);
+    assert.equal(entry.split(' | ').length, 9, 'nine fields, whatever the answer held');
+    const lint = await runCli(['lint', 'docs', '--docs', repo, '--json'], { cwd: dir });
+    assert.doesNotMatch(lint.stdout, /handoff_log\.md:\d+.*(field|separator)/);
+  });
+
+  test('a resumed thread keeps its goal; the executor says what ran', async () => {
+    const dir = workspace(runnerWith('local'));
+    const first = report(
+      (
+        await runCli(
+          [
+            'delegate',
+            'runner',
+            '--goal',
+            'GOAL-001/WS8',
+            '--prompt',
+            'one',
+            '--timeout',
+            '30',
+            '--json',
+          ],
+          { cwd: dir },
+        )
+      ).stdout,
+    );
+    const second = report(
+      (
+        await runCli(
+          [
+            'delegate',
+            'runner',
+            '--thread',
+            first.thread_ref,
+            '--prompt',
+            'two',
+            '--timeout',
+            '30',
+            '--json',
+          ],
+          { cwd: dir },
+        )
+      ).stdout,
+    );
+    assert.equal(second.goal, 'GOAL-001/WS8');
+    const listed = JSON.parse(
+      (await runCli(['threads', 'list', '--goal', 'GOAL-001/WS8', '--json'], { cwd: dir })).stdout,
+    );
+    assert.deepEqual(
+      listed.map((t: { thread_ref: string; last_message: string }) => [
+        t.thread_ref,
+        t.last_message,
+      ]),
+      [[first.thread_ref, 'done: two']],
+    );
+    const executor = second.executor as Record<string, string>;
+    assert.equal(executor.transport, 'remote_codex');
+    assert.equal(executor.via, 'local');
+    assert.equal(executor.codex_version, '0.169.0', 'from the App Server it talked to');
+  });
+
+  test("two packets with the same thread_ref= continue one thread, under the packet's goal", async () => {
+    const { writeFileSync } = await import('node:fs');
+    const dir = workspace(runnerWith('local'));
+    const packet = (name: string, ask: string) => {
+      const file = join(dir, name);
+      writeFileSync(
+        file,
+        `# GOAL-001 / WS8 Runner Closeout Packet (runner:codex)\n\nthread_ref=WS8-CLOSE-20260213A\n\n${ask}\n`,
+      );
+      return file;
+    };
+    const run = async (file: string) => {
+      const r = await runCli(
+        ['delegate', 'runner', '--packet', file, '--timeout', '30', '--json'],
+        { cwd: dir },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      return report(r.stdout);
+    };
+    const first = await run(packet('GOAL-001_WS8_runner_closeout_packet.md', 'close out'));
+    const second = await run(packet('GOAL-001_WS8_runner_closeout_continue_packet.md', 'continue'));
+    assert.equal(second.thread_ref, first.thread_ref, 'the second packet resumed the first thread');
+    assert.equal(second.goal, 'GOAL-001/WS8');
+    const listed = JSON.parse((await runCli(['threads', 'list', '--json'], { cwd: dir })).stdout);
+    assert.equal(listed.length, 1, 'one thread, not two');
+  });
+
+  test('a provider whose port refuses: failed with that reason, not a wait for the deadline', async () => {
+    const dir = workspace(runnerWith('local', 'closed'));
+    const result = await runCli(
+      ['delegate', 'runner', '--prompt', 'hi', '--timeout', '120', '--json'],
+      { cwd: dir },
+    );
+    assert.equal(result.code, 1, result.stderr);
+    const r = report(result.stdout);
+    assert.equal(r.status, 'failed', String(r.human_summary));
+    assert.match(
+      String(r.human_summary),
+      /^The model provider could not be reached from local: Connection failed: error sending request .*, 2 attempts in a row; the turn was interrupted/,
+    );
+  });
+});
+
+test('the codex release hutctl names in its advice is the one package.json pins exactly', async () => {
+  const { CODEX_PIN } = await import('../../src/delegate/run.ts');
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  assert.equal(pkg.devDependencies['@openai/codex'], CODEX_PIN);
 });

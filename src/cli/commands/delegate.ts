@@ -1,6 +1,6 @@
 /** `hutctl delegate <role> …`, `hutctl delegate cancel <job_id>`, `hutctl threads list|show`. */
 import type { Command } from 'commander';
-import { HutError } from '../../errors/index.ts';
+import { HutError, oneLine } from '../../errors/index.ts';
 import { randomHex } from '../../files/index.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
 import { printOutcome, withCancelOnSignal } from '../job-outcome.ts';
@@ -92,14 +92,32 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
         const { resolveTarget } = await import('../../config/index.ts');
         const target = resolveTarget(config, role);
         let prompt = o.prompt ?? '';
+        // A packet names its goal and, with `thread_ref=`, the thread it continues.
+        let packet: { goal: string; ws: string; thread_ref: string | null } | null = null;
         if (o.packet) {
           const { readInput } = await import('../read-input.ts');
           prompt = (await readInput(o.packet)).text;
+          const { parsePacket } = await import('../../docs/index.ts');
+          packet = parsePacket(o.packet, prompt);
         }
         const timeoutSec = o.timeout
           ? wholeNumber(o.timeout, '--timeout', 1, 14_400)
           : (DEFAULT_TIMEOUT[role] ?? 1800);
-        const { delegate } = await import('../../delegate/index.ts');
+        const { delegate, findThread } = await import('../../delegate/index.ts');
+        const { checkId } = await import('../../contract/index.ts');
+        let threadRef = o.thread;
+        let packetRef: string | undefined;
+        if (!threadRef && packet?.thread_ref && !/^[.<]/.test(packet.thread_ref)) {
+          packetRef = checkId('thread_ref', packet.thread_ref, `${o.packet}: thread_ref=`);
+          threadRef = (await findThread(config.paths.stateDir, packetRef))?.thread_ref;
+          if (threadRef)
+            note(`hutctl: ${o.packet}: thread_ref=${packetRef} continues thread ${threadRef}`);
+        }
+        const goal =
+          o.goal ??
+          (packet ? `${packet.goal}/${packet.ws}` : undefined) ??
+          (threadRef ? (await findThread(config.paths.stateDir, threadRef))?.goal : undefined) ??
+          undefined;
         // The transport lock record decides the mechanism: app-server unless it is locked to ssh.
         const docsLib = await import('../../docs/index.ts');
         let root: string | null = null;
@@ -138,7 +156,7 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
           docsLib.formatHandoff(
             {
               agent: o.agent,
-              goal: o.goal ?? '',
+              goal: goal ?? '',
               context: 'arch-local',
               action_type: 'delegate',
               operator_required: 'no',
@@ -149,7 +167,7 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
             () => null,
           );
         // --agent and --goal are refused before the turn runs, not after.
-        if (root && o.goal) handoff('delegating', 'pending');
+        if (root && goal) handoff('delegating', 'pending');
         const outcome = await withCancelOnSignal((signal) =>
           delegate({
             config,
@@ -157,8 +175,9 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
             target,
             prompt,
             jobId,
-            ...(o.thread ? { threadRef: o.thread } : {}),
-            ...(o.goal ? { goal: o.goal } : {}),
+            ...(threadRef ? { threadRef } : {}),
+            ...(packetRef ? { packetRef } : {}),
+            ...(goal ? { goal } : {}),
             timeoutSec,
             approval: o.approve as 'never' | 'accept' | 'decline',
             ...(o.acceptCommand ? { acceptCommands: o.acceptCommand } : {}),
@@ -170,17 +189,27 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
             ...(o.breakGlass ? { breakGlass: true } : {}),
           }),
         );
-        if (root && o.goal && outcome.threadRef) {
+        // The handoff entry is one line: the answer flattened and cut, the full one in the report.
+        // Writing it can fail (a lock, the disk); the delegation's result never does with it.
+        if (root && goal && outcome.threadRef) {
           const { join } = await import('node:path');
-          const answer = docsLib.flattenValue(String(outcome.report.human_summary), 'field');
-          const line = handoff(
-            `${outcome.report.status}: ${Array.from(answer).slice(0, 300).join('')}${o.breakGlass ? ' (break-glass: codex exec over SSH)' : ''}`,
-            outcome.threadRef,
-          );
-          await docsLib.editDocument(join(root, docsLib.HANDOFF_LOG), (text) =>
-            docsLib.insertHandoff(text, line, docsLib.HANDOFF_LOG),
-          );
-          if (!o.json) note(`hutctl: handoff entry added (thread_ref=${outcome.threadRef})`);
+          try {
+            const answer = docsLib.flattenValue(String(outcome.report.human_summary), 'field');
+            const cut = Array.from(answer);
+            const line = handoff(
+              `${outcome.report.status}: ${cut.slice(0, 300).join('')}${cut.length > 300 ? '…' : ''}${o.breakGlass ? ' (break-glass: codex exec over SSH)' : ''}; report \`${outcome.reportPath}\``,
+              outcome.threadRef,
+            );
+            const log = docsLib.docPaths(root).handoffLog;
+            await docsLib.editDocument(join(root, log), (text) =>
+              docsLib.insertHandoff(text, line, log),
+            );
+            if (!o.json) note(`hutctl: handoff entry added (thread_ref=${outcome.threadRef})`);
+          } catch (error) {
+            note(
+              `hutctl: warning: the handoff entry was not written (${oneLine((error as Error).message)}); the report is ${outcome.reportPath}`,
+            );
+          }
         }
         await printOutcome(
           { ...outcome, logPath: String(outcome.report.log_path) },

@@ -2,6 +2,7 @@
 // 127.0.0.1. What the model "does" is chosen from the conversation:
 //   RUN:<cmd>  in the user text  -> call exec_command {cmd}, then answer with its output
 //   FAIL401                      -> HTTP 401 from the provider
+//   TABLE                        -> answer with a Markdown table (pipes, a rule, line breaks)
 //   HANG                         -> never answer (the caller's deadline must end it)
 //   otherwise                    -> answer "done: <text>"
 import { createServer } from 'node:http';
@@ -74,7 +75,11 @@ export function startMock(port = 0) {
         ]);
       }
       const result = answered ? String(output.output).split('Output:\n').at(-1).trim() : '';
-      const text = answered ? `ran it: ${result}` : `done: ${last.slice(0, 60)}`;
+      const text = answered
+        ? `ran it: ${result}`
+        : last.includes('TABLE')
+          ? 'Checked both boards.\n\n| slot | result |\n|---|---|\n| hut-01 | pass |\n| hut-02 | fail: `E (312) boot: no app` |\n'
+          : `done: ${last.slice(0, 60)}`;
       sse(res, [
         { type: 'response.created', response: { id } },
         {

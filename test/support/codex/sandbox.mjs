@@ -9,7 +9,13 @@ import { startMock } from './mock-responses.mjs';
 const [codex, home, ...args] = process.argv.slice(2);
 spawnSync('ip', ['link', 'set', 'lo', 'up']);
 const server = await startMock();
-const port = server.address().port;
+let port = server.address().port;
+// MOCK_PROVIDER=closed: the provider's port refuses connections (nothing listens there).
+if (process.env.MOCK_PROVIDER === 'closed') {
+  const closed = await startMock();
+  port = closed.address().port;
+  await new Promise((resolve) => closed.close(resolve));
+}
 mkdirSync(home, { recursive: true });
 writeFileSync(
   `${home}/config.toml`,
