@@ -31,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   creds: () => import('./commands/docs.ts'),
   goal: () => import('./commands/docs.ts'),
   delegate: () => import('./commands/delegate.ts'),
+  codex: () => import('./commands/codex.ts'),
   threads: () => import('./commands/delegate.ts'),
 };
 

@@ -19,6 +19,7 @@ import {
 } from '../jobs/index.ts';
 import { collectSecrets, redact as redactText } from '../secrets/index.ts';
 import { transportFor } from '../transport/index.ts';
+import { accountProblem, appServerArgv, missingCodex, versionOf } from './codex.ts';
 import { execArgv, runExecTurn } from './exec.ts';
 import { AppServerPeer, RpcError } from './rpc.ts';
 import { findThread, recordThread } from './threads.ts';
@@ -68,9 +69,7 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
   if (options.threadRef !== undefined) checkId('thread_ref', options.threadRef, '--thread');
   const progress = options.progress ?? (() => {});
   const codex = target.codex ?? { command: ['codex', 'app-server'] };
-  const argv = codex.codexHome
-    ? ['env', `CODEX_HOME=${codex.codexHome}`, ...codex.command]
-    : codex.command;
+  const argv = appServerArgv(target);
   const transport = transportFor(target, config);
   const secrets = collectSecrets(config);
   const start = new Date();
@@ -221,12 +220,18 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
         throw new RpcError(-32601, `hutctl does not handle ${method}`);
       },
     });
-    const hello = (await peer.request('initialize', {
+    const hello = await peer.request('initialize', {
       clientInfo: { name: 'hutctl', title: 'hutctl', version: '0.1.0' },
       capabilities: { experimentalApi: false },
-    })) as { userAgent?: unknown };
-    // `hutctl/0.169.0 (Ubuntu 24.4.0; x86_64) …`: the version is the codex binary's.
-    codexVersion = /^[^/\s]+\/(\S+)/.exec(String(hello.userAgent ?? ''))?.[1] ?? null;
+    });
+    codexVersion = versionOf(hello);
+    // Not logged in while its provider needs it: say so now, not after the deadline.
+    const login = accountProblem(
+      await peer.request('account/read', {}),
+      transport.describe(),
+      options.role,
+    );
+    if (login) throw new Error(login);
     peer.notify('initialized');
     const threadParams = {
       approvalPolicy: options.approval === 'never' ? 'never' : 'untrusted',
@@ -390,19 +395,6 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
   }
   return { report, reportPath, threadRef, ...(reportError ? { reportError } : {}) };
 }
-
-/**
- * "codex is not installed …" when the App Server could not be started at all: a local spawn's
- * ENOENT (exit -2 through the keeper, 127 from Node) or the remote shell's 127, "not found".
- */
-function missingCodex(reason: string, argv: string[], where: string): string | null {
-  if (!/exited \((-2|127)\)|ENOENT|command not found|: not found/.test(reason)) return null;
-  const program = argv[0] === 'env' ? argv.find((a, i) => i > 0 && !a.includes('=')) : argv[0];
-  return `codex is not installed on ${where}: '${program}' was not found (${reason}); install the pinned codex there (npm install -g @openai/codex@${CODEX_PIN}) or set the target's codex.command in hutctl.yaml`;
-}
-
-/** The codex release hutctl speaks the App Server protocol of (package.json pins it exactly). */
-export const CODEX_PIN = '0.169.0';
 
 /** Failed connections to the model provider in a row (Codex waits ~5 s between them). */
 const PROVIDER_ATTEMPTS = 2;

@@ -12,6 +12,7 @@ export type HutErrorCode =
   | 'UNSATISFIABLE'
   | 'ARTIFACT'
   | 'FLASH'
+  | 'FAILED'
   | 'IO';
 
 /** Exit status for each code; job outcomes (0/1/124/130) are reported, not thrown. */
@@ -27,6 +28,8 @@ export const EXIT_STATUS: Record<HutErrorCode, number> = {
   UNSATISFIABLE: 2,
   ARTIFACT: 1,
   FLASH: 1,
+  /** A command that ran on a host and failed there (its own message says how). */
+  FAILED: 1,
   IO: 1,
 };
 

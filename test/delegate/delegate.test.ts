@@ -3,36 +3,12 @@
  * Responses API, both inside a network namespace that has only loopback (`unshare -n`).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runCli, tempDir, workspace } from '../support/cli.ts';
-import { transportTargets } from '../support/sshd.ts';
-
-const CODEX = fileURLToPath(
-  new URL(
-    '../../node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex',
-    import.meta.url,
-  ),
-);
-const SANDBOX = fileURLToPath(new URL('../support/codex/sandbox.mjs', import.meta.url));
-const targets = transportTargets();
-
-/** A runner target whose App Server is the real codex in a loopback-only namespace. */
-function runnerWith(kind: 'local' | 'ssh', provider: 'mock' | 'closed' = 'mock'): string {
-  const home = join(tempDir('hutctl-codex-'), 'codex-home');
-  const work = tempDir('hutctl-codex-work-');
-  mkdirSync(home, { recursive: true });
-  const codex = [
-    `    workdir: ${work}`,
-    '    codex:',
-    `      command: [env, MOCK_PROVIDER=${provider}, unshare, -n, --, ${process.execPath}, ${SANDBOX}, ${CODEX}, ${home}, app-server]`,
-  ].join('\n');
-  return kind === 'local'
-    ? `${targets.local()}\n${codex}`
-    : targets.sshd().targetYaml('runner', codex);
-}
+import { CODEX, runnerWith, targets } from '../support/codex/runner.ts';
 
 const report = (stdout: string) =>
   JSON.parse(stdout) as Record<string, unknown> & {
@@ -513,7 +489,7 @@ describe('delegate to a Codex App Server', {
 });
 
 test('the codex release hutctl names in its advice is the one package.json pins exactly', async () => {
-  const { CODEX_PIN } = await import('../../src/delegate/run.ts');
+  const { CODEX_PIN } = await import('../../src/delegate/codex.ts');
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
   assert.equal(pkg.devDependencies['@openai/codex'], CODEX_PIN);
 });

@@ -10,7 +10,8 @@ const [codex, home, ...args] = process.argv.slice(2);
 spawnSync('ip', ['link', 'set', 'lo', 'up']);
 const server = await startMock();
 let port = server.address().port;
-// MOCK_PROVIDER=closed: the provider's port refuses connections (nothing listens there).
+// MOCK_PROVIDER=closed: the provider's port refuses connections (nothing listens there);
+// MOCK_PROVIDER=openai: the provider needs an OpenAI login, as the built-in one does.
 if (process.env.MOCK_PROVIDER === 'closed') {
   const closed = await startMock();
   port = closed.address().port;
@@ -27,7 +28,7 @@ sandbox_mode = "danger-full-access"
 name = "Local mock Responses API"
 base_url = "http://127.0.0.1:1/v1"
 wire_api = "responses"
-requires_openai_auth = false
+requires_openai_auth = ${process.env.MOCK_PROVIDER === 'openai' ? 'true' : 'false'}
 supports_websockets = false
 request_max_retries = 0
 stream_max_retries = 0

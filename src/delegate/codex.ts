@@ -1,0 +1,141 @@
+/**
+ * A role's Codex (GOAL-001 WS6): is the pinned codex installed on the role's host, which version,
+ * is it logged in — asked of the App Server itself (`initialize` names the version, `account/read`
+ * the login and whether the configured provider needs one) — and what the operator must do when
+ * it is not ready. `codex login` runs on the role's host the same way.
+ */
+import type { HutConfig, Target } from '../config/index.ts';
+import { HutError } from '../errors/index.ts';
+import { transportFor } from '../transport/index.ts';
+import { AppServerPeer } from './rpc.ts';
+
+/** The codex release hutctl speaks the App Server protocol of (package.json pins it exactly). */
+export const CODEX_PIN = '0.169.0';
+
+export interface CodexStatus {
+  role: string;
+  target: string;
+  via: string;
+  installed: boolean;
+  version: string | null;
+  pinned: string;
+  /** `apiKey`, `chatgpt`, … or null when not logged in. */
+  account: string | null;
+  requires_openai_auth: boolean | null;
+  ready: boolean;
+  /** What is wrong, and what to do about it (null when ready). */
+  problem: string | null;
+  action: string | null;
+}
+
+/** The argv that starts the role's App Server (`CODEX_HOME` set when the target names one). */
+export function appServerArgv(target: Target): string[] {
+  const codex = target.codex ?? { command: ['codex', 'app-server'] };
+  return codex.codexHome
+    ? ['env', `CODEX_HOME=${codex.codexHome}`, ...codex.command]
+    : codex.command;
+}
+
+/** The same codex with other arguments: the App Server's command without its `app-server`. */
+export function codexArgv(target: Target, args: string[]): string[] {
+  const argv = appServerArgv(target);
+  return [...(argv.at(-1) === 'app-server' ? argv.slice(0, -1) : argv), ...args];
+}
+
+/** The program the App Server command runs, for messages (`codex`, `/opt/codex/bin/codex`). */
+export function codexProgram(argv: string[]): string {
+  let i = 0;
+  if (argv[0] === 'env') for (i = 1; i < argv.length && argv[i]!.includes('='); i++);
+  return argv[i] ?? 'codex';
+}
+
+/** "codex is not installed …" when the App Server could not be started at all, else null. */
+export function missingCodex(reason: string, argv: string[], where: string): string | null {
+  if (!/exited \((-2|127)\)|ENOENT|command not found|: not found/.test(reason)) return null;
+  return `codex is not installed on ${where}: '${codexProgram(argv)}' was not found (${reason}); install the pinned codex there (npm install -g @openai/codex@${CODEX_PIN}) or set the target's codex.command in hutctl.yaml`;
+}
+
+/** The codex version in an `initialize` answer's userAgent (`hutctl/0.169.0 (Ubuntu …) …`). */
+export function versionOf(hello: unknown): string | null {
+  const agent = String((hello as { userAgent?: unknown } | null)?.userAgent ?? '');
+  return /^[^/\s]+\/(\S+)/.exec(agent)?.[1] ?? null;
+}
+
+/** Why a codex cannot answer, from `account/read`: not logged in while its provider needs it. */
+export function accountProblem(account: unknown, where: string, role: string): string | null {
+  const a = account as { account?: unknown; requiresOpenaiAuth?: unknown } | null;
+  if (a?.account == null && a?.requiresOpenaiAuth === true)
+    return `codex on ${where} is not logged in (its provider needs an OpenAI login); the operator logs in: hutctl codex login ${role}`;
+  return null;
+}
+
+export async function codexStatus(
+  config: HutConfig,
+  role: string,
+  target: Target,
+  signal?: AbortSignal,
+): Promise<CodexStatus> {
+  const transport = transportFor(target, config);
+  await transport.connect(signal);
+  const where = transport.describe();
+  const argv = appServerArgv(target);
+  const status: CodexStatus = {
+    role,
+    target: target.name,
+    via: where,
+    installed: false,
+    version: null,
+    pinned: CODEX_PIN,
+    account: null,
+    requires_openai_auth: null,
+    ready: false,
+    problem: null,
+    action: null,
+  };
+  const child = transport.spawn(argv, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ownGroup: true,
+    ...(target.workdir ? { cwd: target.workdir } : {}),
+  });
+  const peer = new AppServerPeer(child, {
+    record: () => {},
+    notification: () => {},
+    request: async () => ({}),
+  });
+  const deadline = setTimeout(() => void peer.close(), 30_000);
+  try {
+    const hello = await peer.request('initialize', {
+      clientInfo: { name: 'hutctl', title: 'hutctl', version: '0.1.0' },
+      capabilities: { experimentalApi: false },
+    });
+    peer.notify('initialized');
+    status.installed = true;
+    status.version = versionOf(hello);
+    const account = (await peer.request('account/read', {})) as {
+      account?: { type?: string } | null;
+      requiresOpenaiAuth?: boolean;
+    };
+    status.account = account.account?.type ?? null;
+    status.requires_openai_auth = account.requiresOpenaiAuth ?? null;
+    const login = accountProblem(account, where, role);
+    if (status.version !== CODEX_PIN) {
+      status.problem = `codex ${status.version ?? '(unknown version)'} on ${where}, not the pinned ${CODEX_PIN} (hutctl speaks its App Server protocol)`;
+      status.action = `install it there: npm install -g @openai/codex@${CODEX_PIN}`;
+    } else if (login) {
+      status.problem = login.split(';')[0]!;
+      status.action = `hutctl codex login ${role} (a device code for the operator), or pipe an API key into hutctl codex login ${role} --with-api-key`;
+    }
+  } catch (error) {
+    const reason = (error as Error).message;
+    const missing = missingCodex(reason, argv, where);
+    if (!missing)
+      throw new HutError('CONNECT', `codex app-server on ${where} did not answer: ${reason}`);
+    status.problem = missing.split(';')[0]!;
+    status.action = `npm install -g @openai/codex@${CODEX_PIN} on ${where}, or set targets.${target.name}.codex.command in hutctl.yaml`;
+  } finally {
+    clearTimeout(deadline);
+    await peer.close();
+  }
+  status.ready = status.problem === null;
+  return status;
+}

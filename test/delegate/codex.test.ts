@@ -1,0 +1,121 @@
+/**
+ * `hutctl codex status|login` and delegate's login check, with the real pinned codex in a
+ * loopback-only namespace: its App Server names its version and its login (account/read).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { CLI, runCli, tempDir, workspace } from '../support/cli.ts';
+import { CODEX, runnerWith, targets } from '../support/codex/runner.ts';
+
+/** hutctl with `input` on its stdin. */
+function withStdin(args: string[], input: string, cwd: string) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+describe('the role’s Codex', {
+  skip: existsSync(CODEX) ? false : 'the pinned codex binary is not installed (npm ci installs it)',
+}, () => {
+  test('status: the pinned version, and ready when its provider needs no login', async () => {
+    const dir = workspace(runnerWith('local'));
+    const r = await runCli(['codex', 'status', 'runner', '--json'], { cwd: dir });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const s = JSON.parse(r.stdout);
+    assert.deepEqual(
+      [s.installed, s.version, s.pinned, s.requires_openai_auth, s.account, s.ready],
+      [true, '0.169.0', '0.169.0', false, null, true],
+    );
+    const human = await runCli(['codex', 'status', 'runner'], { cwd: dir });
+    assert.equal(
+      human.stdout,
+      'runner: codex 0.169.0 on local, no login needed by its provider, ready\n',
+    );
+  });
+
+  test('not logged in: status says what to do; delegate fails at once with that reason; an API key on stdin logs it in, never printed', async () => {
+    const dir = workspace(runnerWith('local', 'openai'));
+    const before = await runCli(['codex', 'status', 'runner'], { cwd: dir });
+    assert.equal(before.code, 1);
+    assert.match(
+      before.stdout,
+      /^runner: codex 0\.169\.0 on local, not logged in\n {2}codex on local is not logged in \(its provider needs an OpenAI login\)\n {2}do: hutctl codex login runner /,
+    );
+    const delegated = await runCli(
+      ['delegate', 'runner', '--prompt', 'hi', '--timeout', '600', '--json'],
+      { cwd: dir },
+    );
+    assert.equal(delegated.code, 1);
+    const report = JSON.parse(delegated.stdout);
+    assert.equal(report.status, 'failed');
+    assert.match(
+      report.human_summary,
+      /^Delegation to runner failed: codex on local is not logged in .*hutctl codex login runner$/,
+    );
+    const key = 'sk-proj-hutctlTEST0123456789abcdefSECRET';
+    const login = await withStdin(['codex', 'login', 'runner', '--with-api-key'], `${key}\n`, dir);
+    assert.equal(login.code, 0, login.stderr);
+    assert.ok(!(login.stdout + login.stderr).includes(key), 'the key is never printed');
+    const after = JSON.parse(
+      (await runCli(['codex', 'status', 'runner', '--json'], { cwd: dir })).stdout,
+    );
+    assert.deepEqual([after.account, after.ready], ['apiKey', true]);
+    const empty = await withStdin(['codex', 'login', 'runner', '--with-api-key'], '\n', dir);
+    assert.equal(empty.code, 2);
+    assert.equal(empty.stderr, 'hutctl: --with-api-key: stdin held no key (one word expected)\n');
+  });
+
+  test('no codex on the host: status says so and how to install the pinned one', async () => {
+    const dir = workspace(
+      `${targets.local()}\n    codex:\n      command: [/nonexistent/codex, app-server]`,
+    );
+    const r = await runCli(['codex', 'status', 'runner', '--json'], { cwd: dir });
+    assert.equal(r.code, 1);
+    const s = JSON.parse(r.stdout);
+    assert.equal(s.installed, false);
+    assert.match(
+      s.problem,
+      /^codex is not installed on local: '\/nonexistent\/codex' was not found/,
+    );
+    assert.match(s.action, /npm install -g @openai\/codex@0\.169\.0/);
+  });
+
+  test('device login with the team documents: the operator gate is on record before the wait; a login that cannot finish is one line', async () => {
+    const { cpSync } = await import('node:fs');
+    const repo = join(tempDir(), 'repo');
+    cpSync(fileURLToPath(new URL('../fixtures/squeezelite', import.meta.url)), repo, {
+      recursive: true,
+    });
+    const dir = workspace(runnerWith('local', 'openai'));
+    // No network in the namespace: codex cannot reach the login service and says so.
+    const r = await runCli(['codex', 'login', 'runner', '--docs', repo], { cwd: dir });
+    const log = readFileSync(
+      join(repo, 'documentation/short-term/coordination/handoff_log.md'),
+      'utf8',
+    );
+    const entry = log.split('\n').find((l) => l.includes('codex device login'))!;
+    assert.match(
+      entry,
+      /\| arch:codex \| GOAL-001\/WS6 \| runner-live \| execute \| yes \| executor=ssh_direct codex device login on local for runner: waiting for the operator/,
+    );
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(
+      r.stderr,
+      /^hutctl: operator gate recorded in .*handoff_log\.md\nhutctl: codex login on local exited \d+: .+\n/,
+    );
+  });
+});
