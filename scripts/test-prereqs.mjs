@@ -33,6 +33,8 @@ const programs = {
   '/usr/sbin/ip': 'iproute2',
   xmllint: 'libxml2-utils',
   perl: 'perl-base',
+  lxd: 'lxd',
+  '/bin/busybox': 'busybox-static',
 };
 ensurePrograms(programs, 'test-prereqs');
 

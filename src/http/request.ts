@@ -25,6 +25,8 @@ export interface HttpRequest {
   expect?: 'json';
   /** GET only: redirects to follow (0: a 3xx is returned as it is). */
   redirects?: number;
+  /** A unix socket to talk HTTP over (LXD, Incus): the URL then only gives the path and Host. */
+  socketPath?: string;
 }
 
 export interface HttpResponse {
@@ -87,7 +89,7 @@ export async function exchange<T>(
   for (let hop = 0; ; hop++) {
     let sent: { req: ClientRequest; res: IncomingMessage };
     try {
-      sent = await send(url, method, headers, options.body, signal);
+      sent = await send(url, method, headers, options.body, signal, options.socketPath);
     } catch (error) {
       throw failure(error, options, timeout, undefined);
     }
@@ -162,6 +164,7 @@ async function send(
   headers: Record<string, string>,
   body: string | undefined,
   signal: AbortSignal,
+  socketPath?: string,
 ): Promise<{ req: ClientRequest; res: IncomingMessage }> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new HttpError('unreachable', `${url.protocol} is not http or https`);
@@ -172,7 +175,11 @@ async function send(
       ? headers
       : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: all, signal }, (res) => resolve({ req, res }));
+    const req = request(
+      url,
+      { method, headers: all, signal, ...(socketPath ? { socketPath } : {}) },
+      (res) => resolve({ req, res }),
+    );
     req.on('error', reject);
     req.end(body);
   });
