@@ -32,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   goal: () => import('./commands/docs.ts'),
   delegate: () => import('./commands/delegate.ts'),
   codex: () => import('./commands/codex.ts'),
+  vm: () => import('./commands/vm.ts'),
   threads: () => import('./commands/delegate.ts'),
 };
 

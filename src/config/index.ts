@@ -14,4 +14,5 @@ export {
   type Slot,
   type SlotPower,
   type Target,
+  type VmSpec,
 } from './types.ts';

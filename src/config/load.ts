@@ -48,6 +48,7 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
     },
     slots: {},
     profiles: {},
+    vms: {},
     artifacts: { store: path(parsed.artifacts?.store, './artifacts') },
     serial: { byIdDir: path(parsed.serial?.by_id_dir, '/dev/serial/by-id') },
     homeAssistant: null,
@@ -96,6 +97,7 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
       if (raw.user !== undefined) target.user = raw.user;
       if (raw.port !== undefined) target.port = raw.port;
       if (raw.identity_file !== undefined) target.identityFile = path(raw.identity_file, '');
+      if (raw.known_hosts !== undefined) target.knownHosts = path(raw.known_hosts, '');
       for (const [key, value] of Object.entries(raw.ssh_options ?? {})) {
         target.sshOptions[key] = String(value);
       }
@@ -123,6 +125,37 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
       bootTimeoutSec: raw.boot_timeout_sec ?? 20,
       baud: raw.baud ?? 115200,
       serialReset: raw.serial_reset ?? true,
+    };
+  }
+  for (const [name, raw] of Object.entries(parsed.vms ?? {})) {
+    const at = lineOf.get(`vms.${name}`);
+    const targetName = raw.target ?? 'runner';
+    const key = path(raw.ssh_public_key ?? `~/.ssh/${targetName}_ed25519.pub`, '');
+    config.vms[name] = {
+      name,
+      target: targetName,
+      image: raw.image ?? '24.04',
+      imageServer: raw.image_server ?? 'https://cloud-images.ubuntu.com/releases',
+      cpu: raw.cpu ?? 4,
+      memory: raw.memory ?? '8GiB',
+      disk: raw.disk ?? '40GiB',
+      pool: raw.pool ?? 'default',
+      network: raw.network ?? 'lxdbr0',
+      project: raw.project ?? 'default',
+      user: raw.user ?? 'runner',
+      sshPublicKey: key,
+      identityFile: key.replace(/\.pub$/, ''),
+      usb: Object.fromEntries(
+        Object.entries(raw.usb ?? {}).map(([slot, u]) => [
+          slot,
+          {
+            vendor: String(u.vendor).padStart(4, '0'),
+            product: String(u.product).padStart(4, '0'),
+            ...(u.serial !== undefined ? { serial: u.serial } : {}),
+          },
+        ]),
+      ),
+      source: at ? `${file}:${at.line}` : String(file),
     };
   }
   for (const [id, raw] of Object.entries(parsed.slots ?? {})) {

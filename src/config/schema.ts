@@ -51,6 +51,8 @@ const sshTarget = z.strictObject({
   user: z.optional(sshWord()),
   port: z.optional(z.int().check(z.gte(1), z.lte(65535))),
   identity_file: z.optional(text()),
+  /** A known_hosts file hutctl keeps (vm create pins the VM's host key there): checked strictly. */
+  known_hosts: z.optional(text()),
   ssh_options: z.optional(
     z.record(
       z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9]*$/, { error: 'an ssh_config option name' })),
@@ -121,7 +123,51 @@ const profileSchema = z.strictObject({
   serial_reset: z.optional(z.boolean()),
 });
 
+const hex4 = () =>
+  z.string().check(z.regex(/^[0-9a-f]{4}$/, { error: 'four lower-case hex digits, e.g. 10c4' }));
+/** Sizes as LXD takes them: 8GiB, 512MiB, 40GB. */
+const size = () =>
+  z.string().check(
+    z.regex(/^[1-9][0-9]{0,6}(B|kB|MB|GB|TB|KiB|MiB|GiB|TiB)$/, {
+      error: 'a size such as 8GiB or 40GiB',
+    }),
+  );
+
+const vmSchema = z.strictObject({
+  target: z.optional(text()),
+  image: z.optional(text()),
+  image_server: z.optional(
+    z.url({ protocol: /^https$/, error: 'an https URL of a simplestreams server' }),
+  ),
+  cpu: z.optional(z.int().check(z.positive(), z.lte(512))),
+  memory: z.optional(size()),
+  disk: z.optional(size()),
+  pool: z.optional(text()),
+  network: z.optional(text()),
+  project: z.optional(text()),
+  user: z.optional(sshWord()),
+  ssh_public_key: z.optional(text()),
+  usb: z.optional(
+    z.record(
+      slotId,
+      // `product: 7523` or `vendor: 0403` read as numbers in YAML: taken as the digits they are.
+      z.strictObject({
+        vendor: z.union([hex4(), z.int().check(z.gte(0), z.lte(9999))]),
+        product: z.union([hex4(), z.int().check(z.gte(0), z.lte(9999))]),
+        serial: z.optional(text()),
+      }),
+    ),
+  ),
+});
+const vmName = z.string().check(
+  z.regex(/^[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/, {
+    error:
+      'an instance name: a letter, then letters, digits and dashes (at most 63, no dash at the end)',
+  }),
+);
+
 export const configFileSchema = z.strictObject({
+  vms: z.optional(z.record(vmName, vmSchema)),
   artifacts: z.optional(z.strictObject({ store: z.optional(text()) })),
   profiles: z.optional(z.record(idSchema('profile'), profileSchema)),
   slots: z.optional(z.record(slotId, slotSchema)),

@@ -7,12 +7,36 @@ export interface Target {
   user?: string;
   port?: number;
   identityFile?: string;
+  /** A known_hosts file hutctl keeps; ssh then checks host keys against it strictly. */
+  knownHosts?: string;
   workdir?: string;
   sshOptions: Record<string, string>;
   loginShell: boolean;
   /** The role's Codex App Server: argv (default `codex app-server`) and CODEX_HOME on that host. */
   codex?: { command: string[]; codexHome?: string };
   /** Where this target was defined: `hutctl.yaml:12` or `.lxd.env`. */
+  source: string;
+}
+
+/** A runner VM `hutctl vm create` makes on the infra host (LXD or Incus). */
+export interface VmSpec {
+  name: string;
+  /** The target `vm create` writes (host, user, key, known_hosts). */
+  target: string;
+  image: string;
+  imageServer: string;
+  cpu: number;
+  memory: string;
+  disk: string;
+  pool: string;
+  network: string;
+  project: string;
+  user: string;
+  /** The public key the VM's user accepts (absolute path). */
+  sshPublicKey: string;
+  /** The private key beside it, for the target. */
+  identityFile: string;
+  usb: Record<string, { vendor: string; product: string; serial?: string }>;
   source: string;
 }
 
@@ -86,6 +110,8 @@ export interface HutConfig {
   };
   slots: Record<string, Slot>;
   profiles: Record<string, PlatformProfile>;
+  /** Runner VMs by instance name (`vms:`). */
+  vms: Record<string, VmSpec>;
   artifacts: { store: string };
   serial: { byIdDir: string };
   homeAssistant: HomeAssistantSettings | null;

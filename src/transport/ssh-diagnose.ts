@@ -29,10 +29,17 @@ const RULES: Array<[RegExp, (m: RegExpMatchArray) => SshDiagnosis]> = [
     () => ({ reason: 'no route to host', hint: 'check the network path to the host' }),
   ],
   [
-    /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/,
+    /REMOTE HOST IDENTIFICATION HAS CHANGED/,
     () => ({
-      reason: 'host key verification failed',
-      hint: 'add the host to known_hosts (ssh-keyscan), or set ssh_options: {StrictHostKeyChecking: accept-new} for a new host',
+      reason: "the host's key is not the one pinned for it",
+      hint: 'if the VM was re-created, pin its new key: hutctl vm create <name> (it reads the key through LXD); otherwise do not connect until you know why it changed',
+    }),
+  ],
+  [
+    /No \S+ host key is known for (\S+)|Host key verification failed/,
+    (m) => ({
+      reason: `the host's key is not known yet${m[1] ? ` (${m[1]})` : ''}`,
+      hint: "pin it: for a runner VM, hutctl vm create <name> reads its key through LXD into the target's known_hosts; else check its fingerprint on the host's console and add it to known_hosts",
     }),
   ],
   [

@@ -51,6 +51,9 @@ export class SshTransport implements Transport {
     if (t.port !== undefined) args.push('-p', String(t.port));
     if (t.user !== undefined) args.push('-l', t.user);
     if (t.identityFile !== undefined) args.push('-i', t.identityFile, '-o', 'IdentitiesOnly=yes');
+    // A known_hosts file hutctl keeps is the only one asked, and strictly: never accept-new.
+    if (t.knownHosts !== undefined)
+      args.push('-o', `UserKnownHostsFile=${t.knownHosts}`, '-o', 'StrictHostKeyChecking=yes');
     for (const [key, value] of Object.entries(t.sshOptions)) args.push('-o', `${key}=${value}`);
     if (this.controlPath) args.push('-o', `ControlPath=${this.controlPath}`);
     return args;
@@ -174,6 +177,7 @@ function connectionKey(target: Target): string {
     target.host,
     target.port ?? 22,
     target.identityFile ?? '',
+    target.knownHosts ?? '',
     target.sshOptions,
   ]);
   return `cm-${nameHash(identity)}`;

@@ -62,9 +62,9 @@ test('GitHub Actions: the hardware job of docs/ci/github-actions.yml, step by st
     const env: Record<string, string> = { GITHUB_SHA: SHA, SLOT: slot, PROFILE: profile };
     for (const step of job.steps as Array<{ run?: string; name: string }>) {
       if (!step.run?.includes('hutctl')) continue;
-      const line = step.run
-        .replaceAll('${{ matrix.slot }}', slot)
-        .replaceAll('${{ matrix.profile }}', profile);
+      // GitHub's expression syntax, built so it does not read as a JS template placeholder.
+      const matrix = (key: string) => `$\{{ matrix.${key} }}`;
+      const line = step.run.replaceAll(matrix('slot'), slot).replaceAll(matrix('profile'), profile);
       const r = await ciShell(line, workspace, env);
       assert.equal(r.code, 0, `${step.name}: ${r.out}`);
     }
