@@ -1,8 +1,9 @@
 /** `role init`: the minimum files of a remote role repository (GOAL-001 WS2 "Minimum Files"). */
+
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HutError } from '../errors/index.ts';
+import { makeDirs } from '../files/dirs.ts';
 import { writeFileAtomic } from '../files/index.ts';
 
 const BOUNDARY: Record<'infra' | 'runner', string[]> = {
@@ -81,7 +82,7 @@ export async function initRole(
       hint: 'role init only creates a new role repository',
     });
   }
-  await mkdir(dir, { recursive: true });
+  makeDirs(dir);
   for (const [rel, text] of Object.entries(files)) await writeFileAtomic(join(dir, rel), text);
   return Object.keys(files);
 }

@@ -1,7 +1,9 @@
 /** Small file helpers shared by every layer: atomic writes and home-directory expansion. */
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+
+import { open, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { makeDirs } from './dirs.ts';
 import { replaceFileSync, tempPathFor } from './replace.ts';
 
 export { type ReplaceOptions, randomHex, replaceFileSync, tempPathFor } from './replace.ts';
@@ -16,7 +18,7 @@ export async function writeFileAtomic(
   options: { mode?: number; durable?: boolean } = {},
 ): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  makeDirs(dir);
   const temp = tempPathFor(path);
   const handle = await open(temp, 'wx', options.mode ?? 0o644);
   try {

@@ -3,17 +3,11 @@
  * them, or shared with one team group (02750, setgid so what is made inside keeps the group).
  * Files inside keep ordinary modes; the directory is the gate.
  */
-import {
-  accessSync,
-  chmodSync,
-  chownSync,
-  constants,
-  mkdirSync,
-  readFileSync,
-  statSync,
-} from 'node:fs';
+
+import { accessSync, chmodSync, chownSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HutError, quoteValue } from '../errors/index.ts';
+import { makeDirs } from './dirs.ts';
 
 const made = new Set<string>();
 
@@ -22,7 +16,7 @@ export function privateDir(dir: string, group: number | null = null): string {
   const key = `${dir}\0${group}`;
   if (made.has(key)) return dir;
   const mode = group === null ? 0o700 : 0o2750;
-  const first = mkdirSync(dir, { recursive: true, mode });
+  const first = makeDirs(dir, mode);
   if (first !== undefined && group !== null) {
     // Each directory this call created gets the group (mkdir's mode is filtered by the umask).
     for (let d = dir; d.length >= first.length; d = d.slice(0, d.lastIndexOf('/')) || '/') {

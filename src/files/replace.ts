@@ -1,14 +1,8 @@
 /** The core of every synchronous atomic write: a temp file beside the target, renamed over it. */
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { makeDirs } from './dirs.ts';
 
 export interface ReplaceOptions {
   /** Mode of a new temp file (before the umask). */
@@ -34,7 +28,7 @@ export function replaceFileSync(
     fd = openSync(temp, 'wx', mode);
   } catch (error) {
     if (!options.mkdir || (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirs(dirname(path));
     fd = openSync(temp, 'wx', mode);
   }
   try {

@@ -4,13 +4,15 @@
  * flashes anything. The store is a directory any runner can read (local disk or a shared mount):
  * `<store>/<sha>/<profile>/{manifest.json, files…}`, each version written whole or not at all.
  */
+
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { copyFile, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { checkId, isValidId } from '../contract/ids.ts';
 import { HutError, quoteValue } from '../errors/index.ts';
 import { parseImage, readAppDescription } from '../esp32/index.ts';
+import { makeDirs } from '../files/dirs.ts';
 import { pathUnder, writeFileAtomic } from '../files/index.ts';
 import { isPrintableLine } from '../format/index.ts';
 import {
@@ -97,12 +99,12 @@ export async function putArtifact(
     }
   }
   const staging = `${dir}.staging-${process.pid}-${Date.now()}`;
-  await mkdir(staging, { recursive: true });
+  makeDirs(staging);
   try {
     const entries: ArtifactFile[] = [];
     for (const { name, path } of sources) {
       const target = pathUnder(staging, ...name.split('/'));
-      await mkdir(dirname(target), { recursive: true });
+      makeDirs(dirname(target));
       await copyFile(path, target);
       entries.push({
         name,
@@ -181,7 +183,7 @@ export async function getArtifact(
   to: string,
 ): Promise<ArtifactManifest> {
   const { dir, label, manifest, text } = await storedManifest(store, sha, profile);
-  await mkdir(to, { recursive: true });
+  makeDirs(to);
   const staged: Array<{ temp: string; target: string }> = [];
   let complete = false;
   try {

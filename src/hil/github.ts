@@ -6,9 +6,11 @@
  * Every answer is outside input: JSON through a schema, the zip streamed to disk under a cap and
  * unpacked by zip.ts, the token sent only to the API's own origin.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
+import { makeDirs } from '../files/dirs.ts';
 import '../contract/zod.ts';
 import { issuesOf } from '../contract/validate.ts';
 import { HutError } from '../errors/index.ts';
@@ -175,7 +177,7 @@ export async function fetchFromGithub(options: GithubFetchOptions): Promise<Arti
   progress(
     `GitHub: run ${run.id}${run.name ? ` (${oneLine(run.name, 80)})` : ''}: downloading ${oneLine(wanted)}${size}`,
   );
-  await mkdir(options.store, { recursive: true });
+  makeDirs(options.store);
   // Unpacked inside the store, so nothing of it lands anywhere else; `put` renames it in place.
   const work = await mkdtemp(join(options.store, '.fetch-'));
   try {

@@ -5,12 +5,14 @@
  * no encryption, no zip64, a bounded count and total size — then each file is inflated as a
  * stream, stopped the moment it grows past its declared size, and checked against its CRC-32.
  */
+
 import { createWriteStream } from 'node:fs';
-import { type FileHandle, mkdir, open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HutError } from '../errors/index.ts';
+import { makeDirs } from '../files/dirs.ts';
 import { pathUnder, relativePathProblem } from '../files/index.ts';
 import { formatBytes, oneLine } from '../format/index.ts';
 
@@ -56,7 +58,7 @@ export async function unzipInto(
     for (const entry of entries) {
       if (entry.directory) continue;
       const target = pathUnder(dir, ...entry.name.split('/'));
-      await mkdir(dirname(target), { recursive: true });
+      makeDirs(dirname(target));
       await extract(handle, entry, target, bad);
       names.push(entry.name);
     }

@@ -5,13 +5,13 @@
  * ends cat and with it the lock. hutctl writes the holder record itself, and removes it on
  * release while the lock is still held (so it never names a later holder).
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
   closeSync,
   constants,
   existsSync,
   lstatSync,
-  mkdirSync,
   openSync,
   readFileSync,
   unlinkSync,
@@ -20,6 +20,7 @@ import { hostname, constants as osConstants, userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HutError } from '../errors/index.ts';
+import { makeDirs } from '../files/dirs.ts';
 import { writeFileAtomic } from '../files/index.ts';
 import { localKeeper, lockFileError } from '../keeper/index.ts';
 import { heldLock, releaseByStdin } from './held.ts';
@@ -32,7 +33,7 @@ export async function acquireLocalLock(
   describeHolder: (holder: LockOwner | null) => string,
 ): Promise<HeldLock> {
   if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirs(dirname(path));
   const keeper = await localKeeper();
   let holder: { pid: number; release: () => Promise<void> } | null = null;
   // Who holds it is looked up alongside the wait, for the message only.

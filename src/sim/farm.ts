@@ -2,9 +2,11 @@
  * The simulated farm behind `hutctl sim up`: N boards on PTYs, a Home Assistant whose switches
  * power them, and a ready hutctl.yaml that points at both. Nothing leaves 127.0.0.1.
  */
+
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { makeDirs } from '../files/dirs.ts';
 import { privateDir, writeFileAtomic } from '../files/index.ts';
 import { BOARD_MODES, type BoardMode, READY_MARKER, SimBoard } from './board.ts';
 import { type EntityFailure, type SimHomeAssistant, startSimHomeAssistant } from './ha-server.ts';
@@ -44,7 +46,7 @@ export const linkNameOf = (n: number) =>
 export async function startSimFarm(options: SimFarmOptions): Promise<SimFarm> {
   const dir = resolve(options.dir);
   const byId = join(dir, 'by-id');
-  for (const sub of ['by-id', 'locks', 'flash']) mkdirSync(join(dir, sub), { recursive: true });
+  for (const sub of ['by-id', 'locks', 'flash']) makeDirs(join(dir, sub));
   // Evidence and state as hutctl keeps them anywhere: private to this user.
   for (const sub of ['state', 'evidence']) privateDir(join(dir, sub));
   const token = randomBytes(24).toString('hex');

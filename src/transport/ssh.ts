@@ -3,12 +3,14 @@
  * master connection per host (ControlMaster/ControlPersist), so each call costs a local socket
  * round trip instead of a handshake. Arguments are quoted so they arrive intact.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import type { HutConfig, Target } from '../config/index.ts';
 import { HutError } from '../errors/index.ts';
+import { makeDirs } from '../files/dirs.ts';
 import { nameHash } from '../files/index.ts';
 import { diagnoseSsh } from './ssh-diagnose.ts';
 import { type SpawnOptions, shellQuote, type Transport } from './transport.ts';
@@ -68,7 +70,7 @@ export class SshTransport implements Transport {
       return;
     }
     if (await socketAlive(this.controlPath)) return;
-    mkdirSync(this.settings.controlDir, { recursive: true, mode: 0o700 });
+    makeDirs(this.settings.controlDir, 0o700);
     // Serialize master start-up across hutctl processes; re-check under the lock.
     const master = [
       'ssh',
@@ -104,7 +106,7 @@ export class SshTransport implements Transport {
     signal: AbortSignal | undefined,
     argv: string[] = ['ssh', ...this.baseArgs(), ...(sshArgs ?? [])],
   ): Promise<void> {
-    mkdirSync(this.settings.controlDir, { recursive: true, mode: 0o700 });
+    makeDirs(this.settings.controlDir, 0o700);
     const errFile = join(this.settings.controlDir, `.err-${process.pid}-${Date.now()}`);
     const fd = openSync(errFile, 'w', 0o600);
     try {

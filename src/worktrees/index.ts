@@ -3,13 +3,14 @@
  * directories, and artifact names that carry the task id and the commit, so agents working in
  * parallel never share a build tree.
  */
+
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { checkId } from '../contract/index.ts';
 import { HutError, quoteValue } from '../errors/index.ts';
+import { makeDirs } from '../files/dirs.ts';
 import { pathUnder, writeFileAtomic } from '../files/index.ts';
 
 const exec = promisify(execFile);
@@ -54,7 +55,7 @@ export async function addWorktree(
     });
   if (existsSync(path))
     throw new HutError('INPUT', `${path} already exists and is not a worktree of this repository`);
-  await mkdir(root, { recursive: true });
+  makeDirs(root);
   await git(repo, ['worktree', 'add', '--detach', path, ref]);
   const sha = (await git(path, ['rev-parse', 'HEAD'])).trim();
   const tree: Worktree = {
@@ -66,8 +67,8 @@ export async function addWorktree(
     out_dir: join(path, 'out'),
     artifact_prefix: `${taskId}-${sha.slice(0, 12)}`,
   };
-  await mkdir(tree.build_dir, { recursive: true });
-  await mkdir(tree.out_dir, { recursive: true });
+  makeDirs(tree.build_dir);
+  makeDirs(tree.out_dir);
   await writeFileAtomic(join(path, '.hutctl-task.json'), `${JSON.stringify(tree, null, 2)}\n`);
   await git(path, ['update-index', '--refresh']).catch(() => '');
   return tree;

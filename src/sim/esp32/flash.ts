@@ -4,13 +4,13 @@
  * that is created atomically on the first change and then written in place, change by change,
  * so they survive power cycles, a `sim up` restart and a killed simulator.
  */
+
 import {
   closeSync,
   constants,
   fstatSync,
   fsyncSync,
   ftruncateSync,
-  mkdirSync,
   openSync,
   readSync,
   renameSync,
@@ -18,6 +18,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { makeDirs } from '../../files/dirs.ts';
 
 export const FLASH_SIZE = 4 * 1024 * 1024;
 export const SECTOR_SIZE = 0x1000;
@@ -135,7 +136,7 @@ const inRange = (offset: number, length: number) =>
 
 /** Writes the whole image beside `path`, syncs it, renames it into place, and keeps it open. */
 function createAtomically(path: string, bytes: Buffer): number {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirs(dirname(path));
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
   rmSync(temp, { force: true });
