@@ -151,6 +151,19 @@ export async function flashImages(options: FlashImagesOptions): Promise<FlashRes
         { hint: "flash a build for this board's chip, or check which board is on this port" },
       );
     }
+    // An image's header names its chip (esp_image_header_t.chip_id); esptool refuses another.
+    const chipId = (loader.chip as { IMAGE_CHIP_ID?: number }).IMAGE_CHIP_ID;
+    for (const image of images) {
+      const d = image.data;
+      if (chipId === undefined || d.length < 24 || d[0] !== 0xe9) continue;
+      const id = d[12]! | (d[13]! << 8);
+      if (id !== chipId)
+        throw new HutError(
+          'FLASH',
+          `${path}: ${image.path} is an image for chip id ${id}, and this ${found} is chip id ${chipId}; nothing was written`,
+          { hint: "flash a build for this board's chip (check the build's IDF_TARGET)" },
+        );
+    }
     const flashSize = await step('detecting the flash size', () =>
       resolveFlashSize(loader!, options.flashSize ?? 'keep', images),
     );

@@ -1,5 +1,5 @@
 /** The files to flash: read, checked (offsets, sizes, overlaps) and put in address order. */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { HutError, quoteValue } from '../errors/index.ts';
 
 export interface FlashFile {
@@ -31,8 +31,21 @@ export async function readImages(files: FlashFile[]): Promise<FlashImage[]> {
     }
     let data: Buffer;
     try {
+      // Only a regular file, and no larger than a flash: /dev/zero or a FIFO is refused, not read.
+      const info = await stat(path);
+      if (!info.isFile())
+        throw new HutError(
+          'INPUT',
+          `${quoteValue(path)} is not a regular file; nothing was flashed`,
+        );
+      if (info.size > MAX_FLASH)
+        throw new HutError(
+          'INPUT',
+          `${quoteValue(path)} is larger than 16 MiB, the most a flash holds`,
+        );
       data = await readFile(path);
     } catch (error) {
+      if (error instanceof HutError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
       throw new HutError('NOT_FOUND', `cannot read ${quoteValue(path)} (${code ?? 'error'})`);
     }

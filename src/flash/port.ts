@@ -67,12 +67,17 @@ export class NodeSerialPort {
     this.fd = fd;
     const input = new ReadStream(fd);
     this.input = input;
+    // What the board printed before we came (a boot loop left running fills the buffers) is
+    // not an answer: dropped, as esptool's reset_input_buffer() does before it syncs. (Through
+    // the stream: the stty child left the descriptor blocking; the tty stream made it not.)
+    await discardBacklog(input);
     this.readable = new ReadableStream<Uint8Array>({
       start: (controller) => {
         input.on('data', (chunk: Buffer) => {
           this.recent = (this.recent + chunk.toString('latin1')).slice(-1024);
           controller.enqueue(new Uint8Array(chunk));
         });
+        input.resume();
         input.once('close', () => {
           try {
             controller.close();
@@ -199,6 +204,25 @@ export function stty(fd: number, args: string[]): Promise<void> {
       code === 0 ? resolve() : reject(new Error(stderr.trim() || `stty exited ${code}`)),
     );
   });
+}
+
+/**
+ * Drops what `input` delivers until it has been quiet for 20 ms, for at most 2 s, then leaves
+ * it paused; returns how many bytes went.
+ */
+async function discardBacklog(input: ReadStream): Promise<number> {
+  let total = 0;
+  let last = Date.now();
+  const drop = (chunk: Buffer) => {
+    total += chunk.length;
+    last = Date.now();
+  };
+  input.on('data', drop);
+  const began = Date.now();
+  while (Date.now() - began < 2000 && Date.now() - last < 20) await sleep(5);
+  input.pause();
+  input.off('data', drop);
+  return total;
 }
 
 /** Linux's Unix 98 pty slaves (majors 136–143): no modem lines, no baud rate. */

@@ -200,3 +200,10 @@ test('hutctl flash write: the built CLI flashes a simulated board and reports JS
   assert.equal(odd.code, 2);
   assert.match(odd.stderr, /^hutctl: expected pairs of <offset> <file>/);
 });
+
+test('a device or a FIFO given as an image is refused before anything is read', async () => {
+  const { readImages } = await import('../../src/flash/images.ts');
+  await assert.rejects(readImages([{ offset: 0x10000, path: '/dev/zero' }]), {
+    message: '"/dev/zero" is not a regular file; nothing was flashed',
+  });
+});

@@ -162,3 +162,22 @@ test('a board that was sent garbage on its PTY still flashes', async () => {
   });
   assert.ok(result.files[0]!.verified);
 });
+
+test('a board whose output nobody read for a long time (a boot loop left running) still flashes', async () => {
+  // 1 MiB the host never read waits in the PTY and socat's buffers, as a reset loop left for
+  // minutes leaves it: the flasher drops it (esptool's reset_input_buffer) before it syncs.
+  const backlog = Buffer.from(
+    'rst:0xc (SW_CPU_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\ninvalid header: 0xffffffff\r\n'.repeat(
+      12_000,
+    ),
+  );
+  (board as unknown as { send(bytes: Buffer): void }).send(backlog);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const image = join(dir, 'app2.bin');
+  writeFileSync(image, randomBytes(64 * 1024));
+  const result = await flashImages({
+    port: board.linkPath,
+    files: [{ offset: 0x20000, path: image }],
+  });
+  assert.ok(result.files[0]!.verified);
+});
