@@ -195,8 +195,11 @@ export function formatHandoff(entry: NewHandoff, ownerOf: (goal: string) => stri
     problems.push(`action_type must be one of ${ACTION_TYPES.join(', ')}`);
   if (entry.operator_required !== 'yes' && entry.operator_required !== 'no')
     problems.push('operator_required must be yes or no');
-  if (!entry.goal.trim() || entry.goal.includes(' | '))
-    problems.push('goal/workstream must be given, e.g. GOAL-001/WS9');
+  // The team's goals: GOAL-001/WS9, GOAL-002, governance/ownership, GOAL-001/WS4-WS5 — one word.
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/+-]*$/.test(entry.goal))
+    problems.push(
+      `goal/workstream ${JSON.stringify(entry.goal)} must be one word of letters, digits and . _ / + -, e.g. GOAL-001/WS9`,
+    );
   const tags = { ...entry.tags };
   for (const [key, value] of Object.entries(tags)) {
     if (!/^[a-z_]+$/.test(key) || !/^\S+$/.test(value))

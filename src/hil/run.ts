@@ -15,7 +15,13 @@ import { HutError, isHutError } from '../errors/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
 import { ResetLine } from '../flash/reset-line.ts';
 import { EvidenceLog, prepareEvidenceDir } from '../jobs/index.ts';
-import { backendFor, coldBoot, type PowerBackend, PowerError } from '../power/index.ts';
+import {
+  backendFor,
+  coldBoot,
+  type PowerBackend,
+  PowerError,
+  powerSwitch,
+} from '../power/index.ts';
 import { redact } from '../secrets/index.ts';
 import { acquireSlot, candidateSlots, ttyOf } from '../slots/index.ts';
 import { checkSha, getArtifact } from './artifacts.ts';
@@ -206,9 +212,10 @@ async function runOnSlot(
   // `blocked` with its phase, never a firmware failure.
   let backend: PowerBackend | null = null;
   if (slot.power) {
+    let relay: string;
     try {
       backend = backendFor(config, slot);
-      await backend.get(options.signal ?? AbortSignal.timeout(60_000));
+      relay = await backend.get(options.signal ?? AbortSignal.timeout(60_000));
     } catch (error) {
       if (!(error instanceof PowerError) && !isHutError(error)) throw error;
       return finish(
@@ -216,6 +223,26 @@ async function runOnSlot(
         'power',
         `power control of ${slot.id} is not usable: ${(error as Error).message}; nothing was flashed`,
       );
+    }
+    if (relay !== 'on' && relay !== 'off')
+      return finish(
+        'blocked',
+        'power',
+        `the relay of ${slot.id} reads '${relay}' (${backend.describe()}); nothing was flashed`,
+      );
+    // A board left off (a run killed mid-cycle, a person) is switched on: it must be up to flash.
+    if (relay === 'off') {
+      say(`the relay of ${slot.id} is off: switching it on to flash`);
+      const on = await powerSwitch(
+        { config, slot, backend, ...(options.signal ? { signal: options.signal } : {}) },
+        'on',
+      );
+      if (on.status !== 'ok')
+        return finish(
+          'blocked',
+          'power',
+          `the relay of ${slot.id} was off and did not switch on (${on.status}: ${on.error}); nothing was flashed`,
+        );
     }
   }
   if (!(await waitForLink(slot.serial, LINK_WAIT_MS))) {

@@ -234,6 +234,20 @@ describe('HW-BOOT-001', () => {
     assert.equal(flashChanges(t, 'hut-03'), before, 'the flash was not touched');
   });
 
+  test("images whose headers name another chip than the build's flasher_args are refused before writing", async () => {
+    await putIdfBuild(t, 'c0ffee5301', { chipId: 9 }, ['squeezeamp']);
+    const before = flashChanges(t, 'hut-03');
+    const r = await t.hutctl(['hil', 'run', '--sha', 'c0ffee5301', '--slot', 'hut-03', '--json']);
+    const json = JSON.parse(r.stdout);
+    assert.equal(r.code, 3, r.stderr);
+    assert.deepEqual([json.status, json.phase], ['blocked', 'flash']);
+    assert.match(
+      json.reason,
+      /bootloader\/bootloader\.bin is an image for chip id 9, and this ESP32 is chip id 0; nothing was written$/,
+    );
+    assert.equal(flashChanges(t, 'hut-03'), before);
+  });
+
   test('a flash that did not take: the board boots the old build, fail in flash-verify', async () => {
     // A profile whose "flasher" does nothing, on a board that runs v2.1.0-hil.
     const config = readFileSync(t.farm.configPath, 'utf8').replace(

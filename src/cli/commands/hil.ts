@@ -1,7 +1,10 @@
 /** `hutctl hil run|surface`: the hardware lane's HW-BOOT-001, with CI outputs. */
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { HutConfig } from '../../config/index.ts';
 import { HutError } from '../../errors/index.ts';
+import { makeDirs } from '../../files/dirs.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
 import { note, printJson, printLine } from '../output.ts';
 
@@ -53,6 +56,7 @@ export function register(program: Command): void {
         if (!options.slot === !options.label)
           throw new HutError('USAGE', 'pass exactly one of --slot or --label');
         const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
+        await checkBeforeBoards(options, config, false);
         const { runHil } = await import('../../hil/index.ts');
         const result = await runHil({
           config,
@@ -97,6 +101,7 @@ export function register(program: Command): void {
           throw new HutError('CONFIG', 'no slots are configured', {
             hint: "see 'hutctl slot scan --propose'",
           });
+        const docsRoot = await checkBeforeBoards(options, config, true);
         const { surface } = await import('../../hil/index.ts');
         const results = await surface({
           config,
@@ -107,11 +112,9 @@ export function register(program: Command): void {
           const { recordSurface } = await import('../../hil/index.ts');
           const { collectSecrets } = await import('../../secrets/index.ts');
           collectSecrets(config);
-          const { findDocsRoot } = await import('../../docs/index.ts');
-          const root = findDocsRoot(options.docs ?? process.cwd());
-          const update = await recordSurface(root, results, {
+          const update = await recordSurface(docsRoot!, results, {
             agent: options.agent ?? 'runner:hutctl',
-            executor: options.executor ?? 'remote_codex',
+            executor: options.executor ?? 'ssh_direct',
             goal: options.goal ?? 'GOAL-002/WS3',
             slotSerial: (slot) =>
               Object.hasOwn(config.slots, slot) ? config.slots[slot]!.serial : '?',
@@ -123,6 +126,79 @@ export function register(program: Command): void {
         await report(results, options, false);
       }),
     );
+}
+
+/**
+ * Bad input is found before any board is touched (exit 2, nothing flashed): an unknown profile,
+ * an output file that cannot be written, and for --update-docs the repository and the handoff
+ * entry's agent, executor and goal. Returns the documents' root when --update-docs is given.
+ */
+async function checkBeforeBoards(
+  options: HilCliOptions,
+  config: HutConfig,
+  surface: boolean,
+): Promise<string | null> {
+  if (options.profile && !Object.hasOwn(config.profiles, options.profile))
+    throw new HutError(
+      'USAGE',
+      `--profile ${options.profile}: no such platform profile (profiles: ${Object.keys(config.profiles).join(', ') || 'none'})`,
+    );
+  for (const [flag, file] of [
+    ['--junit', options.junit],
+    ['--summary', options.summary],
+  ] as const) {
+    if (file) {
+      const problem = unwritable(file);
+      if (problem) throw new HutError('USAGE', `${flag} ${file}: ${problem}; nothing was run`);
+    }
+  }
+  if (!surface || !options.updateDocs) return null;
+  const docsLib = await import('../../docs/index.ts');
+  let root: string;
+  try {
+    root = docsLib.findDocsRoot(options.docs ?? process.cwd());
+  } catch (error) {
+    throw new HutError('USAGE', `--update-docs: ${(error as Error).message}; nothing was run`);
+  }
+  // The entry is formatted (and so checked) now, with the values the real one will have.
+  try {
+    docsLib.formatHandoff(
+      {
+        agent: options.agent ?? 'runner:hutctl',
+        goal: options.goal ?? 'GOAL-002/WS3',
+        context: 'runner-live',
+        action_type: 'execute',
+        operator_required: 'no',
+        summary: 'check',
+        next_action: 'check',
+        tags: { executor: options.executor ?? 'ssh_direct' },
+      },
+      () => null,
+    );
+  } catch (error) {
+    throw new HutError('USAGE', `${(error as Error).message}; nothing was run`);
+  }
+  return root;
+}
+
+/**
+ * Why `file` cannot be written, or null: its directory is made now (as the write would make it)
+ * and must be one this user may write; `file` itself may not be a directory.
+ */
+function unwritable(file: string): string | null {
+  const path = resolve(file);
+  try {
+    if (statSync(path).isDirectory()) return 'is a directory';
+  } catch {}
+  try {
+    makeDirs(dirname(path));
+    accessSync(dirname(path), constants.W_OK);
+    return null;
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === 'EEXIST' || e.code === 'ENOTDIR') return `${e.path} is not a directory`;
+    return `${e.path ?? dirname(path)} cannot be written (${e.code ?? e.message})`;
+  }
 }
 
 /**

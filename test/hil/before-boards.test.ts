@@ -1,0 +1,133 @@
+/**
+ * What is found before a board is touched: bad output options and handoff values are bad input
+ * (exit 2, nothing flashed), a relay that reads neither on nor off is blocked before flashing, a
+ * board left powered off is switched on to be flashed, and paths that can never be created end
+ * with one line instead of spinning.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { flashChanges, putIdfBuild, startTestFarm, type TestFarm } from '../support/farm.ts';
+
+let t: TestFarm;
+const SHA = 'b0a4d5eed001';
+before(async () => {
+  t = await startTestFarm(3);
+  await putIdfBuild(t, SHA, {}, ['i2s', 'muse', 'squeezeamp']);
+});
+after(() => t.stop());
+
+test('bad output options and handoff values: exit 2 before any board is flashed', async () => {
+  writeFileSync(join(t.dir, 'afile'), 'x');
+  const repo = join(t.dir, 'repo');
+  cpSync(fileURLToPath(new URL('../fixtures/squeezelite', import.meta.url)), repo, {
+    recursive: true,
+  });
+  const log = join(repo, 'documentation/short-term/coordination/handoff_log.md');
+  const before = [flashChanges(t), readFileSync(log, 'utf8')];
+  const cases: [string[], RegExp][] = [
+    [
+      ['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--junit', join(t.dir, 'afile', 'j.xml')],
+      /^hutctl: --junit .*afile\/j\.xml: .*afile is not a directory; nothing was run\n/,
+    ],
+    [
+      ['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--summary', t.dir],
+      /^hutctl: --summary .*: is a directory; nothing was run\n/,
+    ],
+    [
+      ['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--profile', 'nosuch'],
+      /^hutctl: --profile nosuch: no such platform profile \(profiles: i2s, muse, squeezeamp\)\n/,
+    ],
+    [
+      ['hil', 'surface', '--sha', SHA, '--update-docs', '--docs', join(t.dir, 'nowhere')],
+      /^hutctl: --update-docs: no documentation\/short-term\/coordination\/ .*; nothing was run\n/,
+    ],
+    [
+      ['hil', 'surface', '--sha', SHA, '--update-docs', '--docs', repo, '--executor', 'nope'],
+      /executor must be remote_codex or ssh_direct; nothing was run\n/,
+    ],
+    [
+      ['hil', 'surface', '--sha', SHA, '--update-docs', '--docs', repo, '--agent', 'x'],
+      /agent "x" must be <role>:<id>/,
+    ],
+    [
+      ['hil', 'surface', '--sha', SHA, '--update-docs', '--docs', repo, '--goal', 'GOAL-002/WS3|x'],
+      /goal\/workstream "GOAL-002\/WS3\|x" must be one word/,
+    ],
+    [
+      ['hil', 'surface', '--sha', SHA, '--update-docs', '--docs', repo, '--goal', 'bad goal'],
+      /goal\/workstream "bad goal" must be one word/,
+    ],
+  ];
+  for (const [args, message] of cases) {
+    const r = await t.hutctl(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+  assert.deepEqual(
+    [flashChanges(t), readFileSync(log, 'utf8')],
+    before,
+    'no board flashed, no entry written',
+  );
+});
+
+test('a relay that reads unavailable is blocked before flashing; a relay left off is switched on and the run passes', async () => {
+  const entity = t.farm.ha.entities.get('switch.hut_02_power')!;
+  entity.failure = 'unavailable';
+  entity.state = 'unavailable';
+  try {
+    const flashed = flashChanges(t, 'hut-02');
+    const r = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-02', '--json']);
+    assert.equal(r.code, 3, r.stderr);
+    const json = JSON.parse(r.stdout);
+    assert.deepEqual([json.status, json.phase], ['blocked', 'power']);
+    assert.match(
+      json.reason,
+      /^the relay of hut-02 reads 'unavailable' \(.*\); nothing was flashed$/,
+    );
+    assert.equal(flashChanges(t, 'hut-02'), flashed);
+  } finally {
+    entity.failure = 'none';
+    entity.state = 'on';
+  }
+  const off = await t.hutctl(['power', 'off', 'hut-02']);
+  assert.equal(off.code, 0, off.stderr);
+  const r = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-02', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    readFileSync(JSON.parse(r.stdout).evidence[0], 'utf8'),
+    /# the relay of hut-02 is off: switching it on to flash/,
+  );
+});
+
+test('an evidence directory or JUnit path that can never be created is one line, not a spin', async () => {
+  const evidence = await t.hutctl([
+    'hil',
+    'run',
+    '--sha',
+    SHA,
+    '--slot',
+    'hut-03',
+    '--evidence-dir',
+    '/proc/hutctl-nope',
+  ]);
+  assert.notEqual(evidence.code, 0);
+  assert.match(evidence.stderr, /^hutctl: .*\/proc\/hutctl-nope.*\n/);
+  const junit = await t.hutctl([
+    'hil',
+    'run',
+    '--sha',
+    SHA,
+    '--slot',
+    'hut-03',
+    '--junit',
+    '/proc/hutctl-nope/j.xml',
+  ]);
+  assert.equal(junit.code, 2);
+  assert.match(
+    junit.stderr,
+    /^hutctl: --junit \/proc\/hutctl-nope\/j\.xml: \/proc\/hutctl-nope cannot be written \(ENOENT\); nothing was run\n/,
+  );
+});
