@@ -131,3 +131,14 @@ test('an evidence directory or JUnit path that can never be created is one line,
     /^hutctl: --junit \/proc\/hutctl-nope\/j\.xml: \/proc\/hutctl-nope cannot be written \(ENOENT\); nothing was run\n/,
   );
 });
+
+test('a run refused before it starts (no --sha) still writes its JUnit file with the reason', async () => {
+  const junit = join(t.dir, 'no-sha.xml');
+  const r = await t.hutctl(['hil', 'run', '--slot', 'hut-01', '--junit', junit]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, "hutctl: required option '--sha <sha>' not specified\n");
+  assert.match(
+    readFileSync(junit, 'utf8'),
+    /<error message="required option '--sha &lt;sha&gt;' not specified" type="not-run"\/>/,
+  );
+});

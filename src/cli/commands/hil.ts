@@ -9,7 +9,7 @@ import { type GlobalOptions, loadFor } from '../context.ts';
 import { note, printJson, printLine } from '../output.ts';
 
 interface HilCliOptions {
-  sha: string;
+  sha?: string;
   slot?: string;
   label?: string;
   profile?: string;
@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .description(
       "take a slot, verify and flash the SHA's artifact, power-cycle, judge the boot log, recover once on a hang",
     )
-    .requiredOption('--sha <sha>', 'the commit whose artifact to test')
+    .option('--sha <sha>', 'the commit whose artifact to test (required)')
     .option('--slot <id>', 'the slot')
     .option('--label <label>', 'or the first free slot with this label')
     .option('--profile <name>', "platform profile (default: the slot's)")
@@ -53,6 +53,8 @@ export function register(program: Command): void {
     .addHelpText('after', OUTPUTS)
     .action((options: HilCliOptions, command: Command) =>
       junitOnError(options, async () => {
+        if (!options.sha)
+          throw new HutError('USAGE', "required option '--sha <sha>' not specified");
         if (!options.slot === !options.label)
           throw new HutError('USAGE', 'pass exactly one of --slot or --label');
         const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
@@ -72,7 +74,7 @@ export function register(program: Command): void {
     .description(
       'HW-BOOT-001 on every mapped slot at once (different slots in parallel, one table)',
     )
-    .requiredOption('--sha <sha>', 'the commit whose artifact to test')
+    .option('--sha <sha>', 'the commit whose artifact to test (required)')
     .option('--test <id>', 'the hardware test', 'HW-BOOT-001')
     .option('--junit <file>', 'write JUnit XML')
     .option('--summary <file>', 'append a Markdown summary')
@@ -138,6 +140,8 @@ async function checkBeforeBoards(
   config: HutConfig,
   surface: boolean,
 ): Promise<string | null> {
+  // Checked here rather than by the option parser, so the JUnit file still says why.
+  if (!options.sha) throw new HutError('USAGE', "required option '--sha <sha>' not specified");
   if (options.profile && !Object.hasOwn(config.profiles, options.profile))
     throw new HutError(
       'USAGE',
@@ -224,7 +228,7 @@ async function junitOnError(options: HilCliOptions, work: () => Promise<void>): 
 
 function pick(options: HilCliOptions) {
   return {
-    sha: options.sha,
+    sha: options.sha ?? '',
     ...(options.slot ? { slot: options.slot } : {}),
     ...(options.label ? { label: options.label } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
