@@ -149,8 +149,8 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
         Object.entries(raw.usb ?? {}).map(([slot, u]) => [
           slot,
           {
-            vendor: String(u.vendor).padStart(4, '0'),
-            product: String(u.product).padStart(4, '0'),
+            vendor: u.vendor,
+            product: u.product,
             ...(u.serial !== undefined ? { serial: u.serial } : {}),
           },
         ]),

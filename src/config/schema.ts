@@ -123,8 +123,6 @@ const profileSchema = z.strictObject({
   serial_reset: z.optional(z.boolean()),
 });
 
-const hex4 = () =>
-  z.string().check(z.regex(/^[0-9a-f]{4}$/, { error: 'four lower-case hex digits, e.g. 10c4' }));
 /** Sizes as LXD takes them: 8GiB, 512MiB, 40GB. */
 const size = () =>
   z.string().check(
@@ -133,8 +131,20 @@ const size = () =>
     }),
   );
 
+const usbId = () =>
+  z
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? undefined
+          : "a USB id in quotes, four lower-case hex digits ('7523', '10c4'): a bare number is read as another number",
+    })
+    .check(z.regex(/^[0-9a-f]{4}$/, { error: 'four lower-case hex digits, e.g. 10c4' }));
+
 const vmSchema = z.strictObject({
-  target: z.optional(text()),
+  target: z.optional(
+    z.string().check(z.regex(roleKey, { error: 'a target name is a role such as runner' })),
+  ),
   image: z.optional(text()),
   image_server: z.optional(
     z.url({ protocol: /^https$/, error: 'an https URL of a simplestreams server' }),
@@ -145,15 +155,21 @@ const vmSchema = z.strictObject({
   pool: z.optional(text()),
   network: z.optional(text()),
   project: z.optional(text()),
-  user: z.optional(sshWord()),
+  user: z.optional(
+    z.string().check(
+      z.regex(/^[a-z_][a-z0-9_-]{0,31}$/, {
+        error: 'a Linux user name: lower-case letters, digits, _ and -, at most 32',
+      }),
+    ),
+  ),
   ssh_public_key: z.optional(text()),
   usb: z.optional(
     z.record(
       slotId,
-      // `product: 7523` or `vendor: 0403` read as numbers in YAML: taken as the digits they are.
+      // A bare 7523 or 0x12 is a YAML number, whose digits are not the hex id: quotes required.
       z.strictObject({
-        vendor: z.union([hex4(), z.int().check(z.gte(0), z.lte(9999))]),
-        product: z.union([hex4(), z.int().check(z.gte(0), z.lte(9999))]),
+        vendor: usbId(),
+        product: usbId(),
         serial: z.optional(text()),
       }),
     ),

@@ -269,7 +269,9 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
     const stop = (why: 'timeout' | 'cancelled' | 'unreachable') => {
       if (stopped || !peer || !turnId) return;
       stopped = why;
-      progress(`${why}: turn/interrupt`);
+      progress(
+        `${why === 'unreachable' ? 'the model provider cannot be reached' : why}: interrupting the turn`,
+      );
       void peer.request('turn/interrupt', { threadId: threadRef, turnId }).catch(() => {});
     };
     const deadline = setTimeout(() => stop('timeout'), options.timeoutSec * 1000);

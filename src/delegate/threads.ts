@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkId } from '../contract/index.ts';
 import { pathUnder, writeFileAtomic } from '../files/index.ts';
+import { privateDir } from '../files/private.ts';
 
 export interface ThreadRecord {
   thread_ref: string;
@@ -19,6 +20,9 @@ export interface ThreadRecord {
 const dir = (stateDir: string) => join(stateDir, 'threads');
 
 export async function recordThread(stateDir: string, record: ThreadRecord): Promise<void> {
+  // What a thread said is the team's business only: private, as the state directory is.
+  privateDir(stateDir);
+  privateDir(dir(stateDir));
   await writeFileAtomic(
     pathUnder(dir(stateDir), `${checkId('thread_ref', record.thread_ref)}.json`),
     `${JSON.stringify(record, null, 2)}\n`,

@@ -55,7 +55,7 @@ export async function initRole(
       `Last updated: ${today}`,
       '',
       '| Goal ID | Workstream | Owner | Status | Blockers | Next Action |',
-      '|---|---|---|---|---|---|',
+      '| --- | --- | --- | --- | --- | --- |',
       '',
     ].join('\n'),
     'documentation/coordination/handoff_log.md': [

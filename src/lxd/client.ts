@@ -37,8 +37,8 @@ export interface ExecResult {
 export class LxdError extends HutError {
   readonly status: number | null;
 
-  constructor(message: string, status: number | null) {
-    super(status === null ? 'CONNECT' : 'FAILED', message);
+  constructor(message: string, status: number | null, hint?: string) {
+    super(status === null ? 'CONNECT' : 'FAILED', message, hint ? { hint } : {});
     this.status = status;
   }
 }
@@ -222,7 +222,11 @@ export class LxdClient {
       return response.body.toString('utf8');
     } catch (error) {
       if (!isHttpError(error)) throw error;
-      throw new LxdError(`LXD at ${this.socket}: ${method} ${path}: ${error.message}`, null);
+      throw new LxdError(
+        `LXD at ${this.socket}: ${method} ${path}: ${error.message}`,
+        null,
+        'is the LXD or Incus daemon running on this host, and may this user use its socket? LXD_SOCKET / INCUS_SOCKET name another one',
+      );
     }
   }
 }

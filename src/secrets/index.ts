@@ -68,9 +68,13 @@ export function collectSecrets(
       for (const name of GITLAB_SECRETS) addSecret(values.get(name)?.value);
     }
   }
-  const codexHome = env.CODEX_HOME || join(env.HOME ?? homedir(), '.codex');
-  const auth = readQuietly(join(codexHome, 'auth.json'));
-  if (auth !== null) {
+  // This user's codex, and the codex of every local target that names its own CODEX_HOME.
+  const homes = [env.CODEX_HOME || join(env.HOME ?? homedir(), '.codex')];
+  for (const target of Object.values(config?.targets ?? {}))
+    if (target.transport === 'local' && target.codex?.codexHome) homes.push(target.codex.codexHome);
+  for (const codexHome of homes) {
+    const auth = readQuietly(join(codexHome, 'auth.json'));
+    if (auth === null) continue;
     try {
       collectTokens(JSON.parse(auth));
     } catch {}

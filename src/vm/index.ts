@@ -14,6 +14,7 @@ import type { HutConfig, VmSpec } from '../config/index.ts';
 import { setMapStrings } from '../config/yaml-set.ts';
 import { HutError } from '../errors/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
+import { privateDir } from '../files/private.ts';
 import { findSocket, LxdClient, type LxdServer } from '../lxd/client.ts';
 
 /** The packages GOAL-001 names for the runner VM's baseline (Node comes from its snap). */
@@ -63,7 +64,7 @@ export interface VmCreated {
 export function vmSpec(config: HutConfig, name: string): VmSpec {
   const spec = config.vms[name];
   if (!spec)
-    throw new HutError('NOT_FOUND', `no VM '${name}' in hutctl.yaml`, {
+    throw new HutError('USAGE', `no VM '${name}' in hutctl.yaml`, {
       hint: `vms: ${Object.keys(config.vms).join(', ') || '(none: add a vms: entry)'}`,
     });
   return spec;
@@ -151,6 +152,19 @@ export function checkUsb(spec: VmSpec, server: LxdServer): void {
       throw new HutError(
         'INPUT',
         `${spec.source}: slots ${other} and ${slot} are both ${key}: give each its usb serial`,
+      );
+    const twin = Object.entries(spec.usb).find(
+      ([s, u]) =>
+        s !== slot &&
+        u.vendor === usb.vendor &&
+        u.product === usb.product &&
+        u.serial !== undefined &&
+        u.serial === usb.serial,
+    );
+    if (twin)
+      throw new HutError(
+        'INPUT',
+        `${spec.source}: slots ${slot} and ${twin[0]} are both ${key} serial ${usb.serial}: one board cannot be two slots`,
       );
     seen.set(key, slot);
   }
@@ -261,6 +275,20 @@ export async function createVm(options: CreateOptions): Promise<VmCreated> {
   }
   if (!/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$/.test(publicKey))
     throw new HutError('INPUT', `${spec.sshPublicKey} is not an SSH public key`);
+  // hutctl.yaml must take the target before anything is created (a flow map cannot).
+  if (options.configFile)
+    setMapStrings(
+      readFileSync(options.configFile, 'utf8'),
+      ['targets', spec.target],
+      {
+        transport: 'ssh',
+        host: '192.0.2.1',
+        user: spec.user,
+        identity_file: spec.identityFile,
+        known_hosts: join(config.paths.stateDir, 'known_hosts'),
+      },
+      options.configFile,
+    );
   const server = await client.server();
   checkUsb(spec, server);
   const body = instanceBody(spec, server, publicKey);
@@ -330,6 +358,7 @@ export async function createVm(options: CreateOptions): Promise<VmCreated> {
       'FAILED',
       `${spec.name} has no readable SSH host key (exit ${key.return}): ${oneLineOf(key.stderr)}`,
     );
+  privateDir(config.paths.stateDir, config.paths.shareGroup);
   const knownHosts = join(config.paths.stateDir, 'known_hosts');
   await pinHostKey(knownHosts, address, hostKey);
   let configChanged = false;

@@ -76,7 +76,7 @@ describe('the role’s Codex', {
     assert.deepEqual([after.account, after.ready], ['apiKey', true]);
     const empty = await withStdin(['codex', 'login', 'runner', '--with-api-key'], '\n', dir);
     assert.equal(empty.code, 2);
-    assert.equal(empty.stderr, 'hutctl: --with-api-key: stdin held no key (one word expected)\n');
+    assert.equal(empty.stderr, 'hutctl: --with-api-key: stdin held no key\n');
   });
 
   test('no codex on the host: status says so and how to install the pinned one', async () => {

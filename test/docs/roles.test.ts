@@ -131,6 +131,10 @@ test('role init scaffolds a role repository whose documents hutctl can read', as
   assert.equal(JSON.parse(listed.stdout).length, 1, listed.stderr);
   const board = await runCli(['board', 'show', '--json'], { cwd: dir });
   assert.equal(board.code, 0, board.stderr);
+  const fresh = join(tempDir(), 'fresh');
+  assert.equal((await runCli(['role', 'init', 'infra', fresh])).code, 0);
+  const clean = await runCli(['lint', 'docs'], { cwd: fresh });
+  assert.equal(clean.stdout, '0 finding(s) (baseline 0)\n', 'a new role repository lints clean');
   const lint = await runCli(['lint', 'docs', '--json'], { cwd: dir });
   assert.notEqual(lint.code, 2, lint.stderr);
   assert.ok(
@@ -185,5 +189,17 @@ test('creds check: modes and required variables by name, never a value', async (
       c.subject.endsWith('arch.env'),
     ).state,
     'missing',
+  );
+});
+
+test('role init into an empty path and creds check --role outside the contract are bad input', async () => {
+  const empty = await runCli(['role', 'init', 'runner', '']);
+  assert.equal(empty.code, 2);
+  assert.equal(empty.stderr, 'hutctl: role init: the directory may not be empty\n');
+  const outside = await runCli(['creds', 'check', '--role', '../../../../etc/passwd']);
+  assert.equal(outside.code, 2);
+  assert.match(
+    outside.stderr,
+    /^hutctl: --role \.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd: expected codex, arch, infra or runner\n/,
   );
 });

@@ -51,7 +51,7 @@ test('create on a 5.0.2-like server: created, started, ready, host key pinned, r
   const double = await LxdDouble.start({ agentPolls: 3 });
   t.after(() => double.close());
   const f = farm(
-    '{hut-01: {vendor: 10c4, product: ea60, serial: a4c1d2}, hut-02: {vendor: 1a86, product: 7523}}',
+    '{hut-01: {vendor: 10c4, product: ea60, serial: a4c1d2}, hut-02: {vendor: 1a86, product: "7523"}}',
   );
   const r = await run(double, f.config, 'vm', 'create', 'hil-runner', '--json');
   assert.equal(r.code, 0, r.stderr);
@@ -185,7 +185,9 @@ test('two identical boards: refused without device_usb_serial; passed by serial 
 test('usb detach and attach move one board; delete refuses a running VM without --force', async (t) => {
   const double = await LxdDouble.start();
   t.after(() => double.close());
-  const f = farm('{hut-01: {vendor: 10c4, product: ea60}, hut-02: {vendor: 1a86, product: 7523}}');
+  const f = farm(
+    '{hut-01: {vendor: 10c4, product: ea60}, hut-02: {vendor: 1a86, product: "7523"}}',
+  );
   assert.equal((await run(double, f.config, 'vm', 'create', 'hil-runner')).code, 0);
   const detached = await run(double, f.config, 'vm', 'usb', 'detach', 'hil-runner', 'hut-02');
   assert.equal(detached.stdout, 'hil-runner: hut-02 detached; USB now hut-01\n');
@@ -236,6 +238,38 @@ test('a cloud-init that failed, a daemon that is not there, a VM not in hutctl.y
   assert.equal(gone.code, 255);
   assert.match(gone.stderr, /^hutctl: LXD at .*nothing\.socket: GET \/1\.0: /);
   const unknown = await run(double, f.config, 'vm', 'create', 'other');
-  assert.equal(unknown.code, 1);
+  assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /^hutctl: no VM 'other' in hutctl.yaml\n/);
+});
+
+test('refused before anything is created: a bare-number USB id, one board as two slots, a flow-style targets map, an unknown VM', async (t) => {
+  const double = await LxdDouble.start({ extensions: INCUS_6_EXTENSIONS, server: 'incus' });
+  t.after(() => double.close());
+  const numeric = farm('{hut-01: {vendor: 10c4, product: 7523}}');
+  const n = await run(double, numeric.config, 'vm', 'create', 'hil-runner');
+  assert.notEqual(n.code, 0);
+  assert.match(n.stderr, /vms\.hil-runner\.usb\.hut-01\.product: a USB id in quotes/);
+  const twins = farm(
+    '{hut-01: {vendor: 10c4, product: ea60, serial: S1}, hut-02: {vendor: 10c4, product: ea60, serial: S1}}',
+  );
+  const tw = await run(double, twins.config, 'vm', 'create', 'hil-runner');
+  assert.equal(tw.code, 2);
+  assert.match(
+    tw.stderr,
+    /slots hut-01 and hut-02 are both 10c4:ea60 serial S1: one board cannot be two slots/,
+  );
+  const flow = farm('{}');
+  writeFileSync(
+    flow.config,
+    readFileSync(flow.config, 'utf8').replace(
+      'targets:\n  arch: {transport: local}\n',
+      'targets: {arch: {transport: local}}\n',
+    ),
+  );
+  const fl = await run(double, flow.config, 'vm', 'create', 'hil-runner');
+  assert.equal(fl.code, 1);
+  assert.match(fl.stderr, /targets is not a block map/);
+  assert.equal(double.instances.size, 0, 'nothing was created');
+  const unknown = await run(double, flow.config, 'vm', 'status', 'nope');
+  assert.equal(unknown.code, 2);
 });

@@ -86,10 +86,21 @@ Examples:
         if (o.withApiKey) {
           if (process.stdin.isTTY)
             throw new HutError('USAGE', '--with-api-key reads the key from stdin: pipe it in');
-          for await (const chunk of process.stdin) key += chunk;
+          for await (const chunk of process.stdin) {
+            key += chunk;
+            if (key.length > 4096)
+              throw new HutError(
+                'USAGE',
+                '--with-api-key: stdin held more than 4 KiB; an API key is one short word',
+              );
+          }
           key = key.trim();
-          if (!key || /\s/.test(key))
-            throw new HutError('USAGE', '--with-api-key: stdin held no key (one word expected)');
+          if (!key) throw new HutError('USAGE', '--with-api-key: stdin held no key');
+          if (!/^[\x21-\x7e]+$/.test(key))
+            throw new HutError(
+              'USAGE',
+              '--with-api-key: an API key is one word of printable characters (no spaces or control characters)',
+            );
           const { addSecret } = await import('../../secrets/index.ts');
           addSecret(key);
         }

@@ -526,6 +526,7 @@ export function register(program: Command): void {
     .action(async (role: string, dir: string, o: { json?: boolean }) => {
       if (role !== 'infra' && role !== 'runner')
         throw new HutError('USAGE', `role ${role}: expected infra or runner`);
+      if (!dir.trim()) throw new HutError('USAGE', 'role init: the directory may not be empty');
       const { initRole } = await import('../../docs/index.ts');
       const files = await initRole(role, dir);
       if (o.json) return printJson({ role, dir, files });
@@ -542,6 +543,8 @@ export function register(program: Command): void {
     .option('--role <role>', 'only this role file (codex, arch, infra, runner)')
     .option('--json', 'print as JSON')
     .action(async (o: { role?: string; json?: boolean }) => {
+      if (o.role !== undefined && !['codex', 'arch', 'infra', 'runner'].includes(o.role))
+        throw new HutError('USAGE', `--role ${o.role}: expected codex, arch, infra or runner`);
       const { checkCreds } = await import('../../docs/index.ts');
       const checks = checkCreds(o.role ? { role: o.role } : {});
       const ok = checks.every((c) => c.ok);
