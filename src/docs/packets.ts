@@ -26,7 +26,8 @@ export function parsePacket(file: string, text: string): Packet | null {
     ws: h1[2]!,
     title: h1[3]!,
     target: h1[4]!,
-    thread_ref: /^thread_ref=(\S+)\s*$/m.exec(text)?.[1] ?? null,
+    // The whole rest of the line: a value with spaces is checked (and refused), not cut short.
+    thread_ref: /^thread_ref=(.*?)\s*$/m.exec(text)?.[1] || null,
     blocker: /_blocker_/.test(file),
   };
 }

@@ -119,3 +119,20 @@ describe('the role’s Codex', {
     );
   });
 });
+
+test("a packet whose thread_ref= is not a thread's name is refused before anything runs", async () => {
+  const { writeFileSync } = await import('node:fs');
+  const dir = workspace(
+    `${targets.local()}\n    codex:\n      command: [/nonexistent/codex, app-server]`,
+  );
+  for (const value of ['../../x', '$(touch /tmp/pwned)']) {
+    const file = join(dir, 'GOAL-001_WS8_runner_x_packet.md');
+    writeFileSync(file, `# GOAL-001 / WS8 X Packet (runner:codex)\n\nthread_ref=${value}\n\nask\n`);
+    const r = await runCli(['delegate', 'runner', '--packet', file, '--timeout', '10'], {
+      cwd: dir,
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /thread_ref=/);
+    assert.equal(r.stdout, '');
+  }
+});

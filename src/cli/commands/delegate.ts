@@ -107,7 +107,10 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
         const { checkId } = await import('../../contract/index.ts');
         let threadRef = o.thread;
         let packetRef: string | undefined;
-        if (!threadRef && packet?.thread_ref && !/^[.<]/.test(packet.thread_ref)) {
+        // A template's placeholder (`thread_ref=...`, `thread_ref=<value>`) names no thread; any
+        // other value must be a thread_ref (a hostile one is refused, never silently dropped).
+        const placeholder = (v: string) => v === '...' || v.startsWith('<');
+        if (!threadRef && packet?.thread_ref && !placeholder(packet.thread_ref)) {
           packetRef = checkId('thread_ref', packet.thread_ref, `${o.packet}: thread_ref=`);
           threadRef = (await findThread(config.paths.stateDir, packetRef))?.thread_ref;
           if (threadRef)
