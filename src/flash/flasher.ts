@@ -7,6 +7,7 @@
  */
 import type { ESPLoader } from 'esptool-js';
 import { HutError } from '../errors/index.ts';
+import { parseImage } from '../esp32/image.ts';
 import { connectError, flashError } from './errors.ts';
 import { type FlashFile, type FlashImage, readImages } from './images.ts';
 import { NodeSerialPort } from './port.ts';
@@ -154,9 +155,10 @@ export async function flashImages(options: FlashImagesOptions): Promise<FlashRes
     // An image's header names its chip (esp_image_header_t.chip_id); esptool refuses another.
     const chipId = (loader.chip as { IMAGE_CHIP_ID?: number }).IMAGE_CHIP_ID;
     for (const image of images) {
-      const d = image.data;
-      if (chipId === undefined || d.length < 24 || d[0] !== 0xe9) continue;
-      const id = d[12]! | (d[13]! << 8);
+      // As esptool: only a file that reads as a firmware image (not data that starts with 0xE9).
+      const parsed = chipId === undefined ? null : parseImage(image.data);
+      if (!parsed) continue;
+      const id = parsed.chipId;
       if (id !== chipId)
         throw new HutError(
           'FLASH',
