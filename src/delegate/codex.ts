@@ -36,10 +36,15 @@ export function appServerArgv(target: Target): string[] {
     : codex.command;
 }
 
-/** The same codex with other arguments: the App Server's command without its `app-server`. */
+/** The codex an App Server command runs, without its `app-server` (and what follows it). */
+export function codexCommand(appServer: string[]): string[] {
+  const at = appServer.lastIndexOf('app-server');
+  return at >= 0 ? appServer.slice(0, at) : appServer;
+}
+
+/** The same codex with other arguments. */
 export function codexArgv(target: Target, args: string[]): string[] {
-  const argv = appServerArgv(target);
-  return [...(argv.at(-1) === 'app-server' ? argv.slice(0, -1) : argv), ...args];
+  return [...codexCommand(appServerArgv(target)), ...args];
 }
 
 /** The program the App Server command runs, for messages (`codex`, `/opt/codex/bin/codex`). */

@@ -5,6 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { Transport } from '../transport/index.ts';
+import { codexCommand } from './codex.ts';
 
 export interface ExecTurn {
   threadRef: string | null;
@@ -20,10 +21,8 @@ export interface ExecTurn {
  * The prompt goes on stdin (`-`), never in argv, where any user of the host could read it.
  */
 export function execArgv(appServer: string[], threadRef?: string): string[] {
-  const at = appServer.lastIndexOf('app-server');
-  const base = at >= 0 ? appServer.slice(0, at) : appServer;
   return [
-    ...base,
+    ...codexCommand(appServer),
     'exec',
     ...(threadRef ? ['resume'] : []),
     '--json',

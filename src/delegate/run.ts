@@ -68,7 +68,6 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
   checkId('job_id', options.jobId, '--job-id');
   if (options.threadRef !== undefined) checkId('thread_ref', options.threadRef, '--thread');
   const progress = options.progress ?? (() => {});
-  const codex = target.codex ?? { command: ['codex', 'app-server'] };
   const argv = appServerArgv(target);
   const transport = transportFor(target, config);
   const secrets = collectSecrets(config);
@@ -110,18 +109,13 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
       void log.line(
         `# ${options.breakGlass ? 'break-glass: ' : ''}codex exec --json on ${transport.describe()}${options.mechanismReason ? ` (${options.mechanismReason})` : ''}`,
       );
-      const turn = await runExecTurn(
-        transport,
-        execArgv(codex.codexHome ? argv : codex.command, options.threadRef),
-        options.prompt,
-        {
-          ...(target.workdir ? { cwd: target.workdir } : {}),
-          timeoutMs: options.timeoutSec * 1000,
-          ...(options.signal ? { signal: options.signal } : {}),
-          record: (line) => void log.line(redactText(line, secrets)),
-          progress,
-        },
-      );
+      const turn = await runExecTurn(transport, execArgv(argv, options.threadRef), options.prompt, {
+        ...(target.workdir ? { cwd: target.workdir } : {}),
+        timeoutMs: options.timeoutSec * 1000,
+        ...(options.signal ? { signal: options.signal } : {}),
+        record: (line) => void log.line(redactText(line, secrets)),
+        progress,
+      });
       threadRef = turn.threadRef ? fromServer(turn.threadRef) : threadRef;
       commands.push(...turn.commands);
       if (turn.tokens !== null) usage.turn = turn.tokens;
@@ -350,7 +344,7 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
     lock_key: `delegate-${options.role}`,
     // What ran, as observed: the mechanism used, over which connection, the codex it talked to.
     executor: {
-      hostname: target.transport === 'ssh' ? (target.host ?? hostname()) : hostname(),
+      hostname: target.host ?? hostname(),
       user: target.user ?? userInfo().username,
       transport: options.mechanism === 'exec' ? 'codex_exec' : 'remote_codex',
       target: target.name,

@@ -60,9 +60,14 @@ export async function recoverFromHang(
   return { judged, events };
 }
 
+/** The recoveries that did something (a serial reset on a port without DTR/RTS did not). */
+export function recoveriesDone(events: RecoveryEvent[]): RecoveryEvent[] {
+  return events.filter((e) => e.outcome !== 'unsupported');
+}
+
 /** ` (after a serial reset)`, ` (after a serial reset and a power cycle)`, or nothing. */
 export function recoveredBy(events: RecoveryEvent[]): string {
-  const done = events.filter((e) => e.outcome !== 'unsupported');
+  const done = recoveriesDone(events);
   if (done.length === 0) return '';
   const words = done.map((e) => (e.phase === 'serial-reset' ? 'a serial reset' : 'a power cycle'));
   return ` (after ${words.join(' and ')})`;

@@ -28,7 +28,13 @@ import { checkSha, getArtifact } from './artifacts.ts';
 import { bootedApp, bootMismatch } from './booted.ts';
 import { flashArgv, runBuiltinFlash, runFlashCommand } from './flash.ts';
 import type { ArtifactManifest } from './manifest.ts';
-import { type Judged, type RecoveryEvent, recoveredBy, recoverFromHang } from './recover.ts';
+import {
+  type Judged,
+  type RecoveryEvent,
+  recoveredBy,
+  recoverFromHang,
+  recoveriesDone,
+} from './recover.ts';
 import { captureBoot } from './serial.ts';
 
 export const TESTS = ['HW-BOOT-001'] as const;
@@ -334,7 +340,7 @@ async function runOnSlot(
   });
   const judged = recovered.judged;
   result.recoveries = recovered.events;
-  result.recovery_events = recovered.events.filter((e) => e.outcome !== 'unsupported').length;
+  result.recovery_events = recoveriesDone(recovered.events).length;
   if (judged.outcome === 'power')
     return finish('blocked', 'power', judged.detail ?? 'power control failed');
   result.reset_reason = judged.reset_reason;

@@ -96,19 +96,12 @@ export function cloudInit(spec: VmSpec, publicKey: string): string {
 
 /** The instance as hutctl.yaml describes it: what POST /1.0/instances gets. */
 export function instanceBody(spec: VmSpec, server: LxdServer, publicKey: string) {
-  const serial = server.extensions.has('device_usb_serial');
   const devices: Record<string, Record<string, string>> = {
     root: { type: 'disk', path: '/', pool: spec.pool, size: spec.disk },
     eth0: { type: 'nic', network: spec.network, name: 'eth0' },
   };
   for (const [slot, usb] of Object.entries(spec.usb))
-    devices[usbDevice(slot)] = {
-      type: 'usb',
-      vendorid: usb.vendor,
-      productid: usb.product,
-      ...(serial && usb.serial ? { serial: usb.serial } : {}),
-      required: 'false',
-    };
+    devices[usbDevice(slot)] = usbBody(usb, server);
   const userData = server.extensions.has('cloud_init') ? 'cloud-init.user-data' : 'user.user-data';
   return {
     name: spec.name,
@@ -132,6 +125,28 @@ export function instanceBody(spec: VmSpec, server: LxdServer, publicKey: string)
 }
 
 const usbDevice = (slot: string) => `usb-${slot}`;
+
+/** One board's LXD `usb` device: `serial` only where the server has `device_usb_serial`. */
+function usbBody(usb: VmSpec['usb'][string], server: LxdServer): Record<string, string> {
+  return {
+    type: 'usb',
+    vendorid: usb.vendor,
+    productid: usb.product,
+    ...(server.extensions.has('device_usb_serial') && usb.serial ? { serial: usb.serial } : {}),
+    required: 'false',
+  };
+}
+
+/** The target `vm create` writes into hutctl.yaml for a VM at `host`. */
+function targetValues(spec: VmSpec, host: string, knownHosts: string): Record<string, string> {
+  return {
+    transport: 'ssh',
+    host,
+    user: spec.user,
+    identity_file: spec.identityFile,
+    known_hosts: knownHosts,
+  };
+}
 
 /**
  * Two boards of the same vendor and product can only be told apart by serial, which needs the
@@ -280,13 +295,7 @@ export async function createVm(options: CreateOptions): Promise<VmCreated> {
     setMapStrings(
       readFileSync(options.configFile, 'utf8'),
       ['targets', spec.target],
-      {
-        transport: 'ssh',
-        host: '192.0.2.1',
-        user: spec.user,
-        identity_file: spec.identityFile,
-        known_hosts: join(config.paths.stateDir, 'known_hosts'),
-      },
+      targetValues(spec, '192.0.2.1', join(config.paths.stateDir, 'known_hosts')),
       options.configFile,
     );
   const server = await client.server();
@@ -367,13 +376,7 @@ export async function createVm(options: CreateOptions): Promise<VmCreated> {
     const next = setMapStrings(
       text,
       ['targets', spec.target],
-      {
-        transport: 'ssh',
-        host: address,
-        user: spec.user,
-        identity_file: spec.identityFile,
-        known_hosts: knownHosts,
-      },
+      targetValues(spec, address, knownHosts),
       options.configFile,
     );
     if (next !== null) {
@@ -461,13 +464,7 @@ export async function usbChange(
       },
       server,
     );
-    devices[usbDevice(slot)] = {
-      type: 'usb',
-      vendorid: usb.vendor,
-      productid: usb.product,
-      ...(server.extensions.has('device_usb_serial') && usb.serial ? { serial: usb.serial } : {}),
-      required: 'false',
-    };
+    devices[usbDevice(slot)] = usbBody(usb, server);
   } else {
     if (!devices[usbDevice(slot)])
       throw new HutError('INPUT', `${spec.name} has no USB device for ${slot}`);

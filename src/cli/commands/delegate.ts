@@ -119,8 +119,7 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
         const goal =
           o.goal ??
           (packet ? `${packet.goal}/${packet.ws}` : undefined) ??
-          (threadRef ? (await findThread(config.paths.stateDir, threadRef))?.goal : undefined) ??
-          undefined;
+          (threadRef ? (await findThread(config.paths.stateDir, threadRef))?.goal : undefined);
         // The transport lock record decides the mechanism: app-server unless it is locked to ssh.
         const docsLib = await import('../../docs/index.ts');
         let root: string | null = null;
