@@ -159,7 +159,7 @@ sub handle {
     @secrets = sort { length($b) <=> length($a) } map { pack('H*', $_) } grep { /^[0-9a-f]+$/ } split /,/, $arg // '';
   } elsif ($op eq 'K') {
     my %by_id = reverse %step;
-    kill $arg, -$by_id{$id} if $by_id{$id};
+    kill($arg, -$by_id{$id}) || kill($arg, $by_id{$id}) if $by_id{$id};
   }
 }
 # One loop for requests on stdin, the output of redacted steps, and the children that ended
@@ -181,7 +181,12 @@ while (1) {
   while ((my $nl = index($in, "\\n")) >= 0) { my $line = substr($in, 0, $nl); substr($in, 0, $nl + 1) = ''; handle($line) }
 }
 kill 'KILL', values %waiter;
+delete $step{$_->[0]} for @reaped;
 my %groups = map { $_ => 1 } keys %step;
+# A step forked a moment ago may not have reached setsid yet: it is then only its pid, in our
+# group, and its group does not exist. Killing the pid first ends it before it can start
+# anything; a step past setsid has its whole group killed next.
+kill 'KILL', keys %groups;
 kill 'KILL', -$_ for keys %groups;
 sub alive {
   opendir(my $proc, '/proc') or return 0;

@@ -174,6 +174,43 @@ test('when hutctl dies, the keeper ends its steps and then lets go of its locks'
   assert.equal(await processesMatching(marker), 0, 'no step may outlive the lock');
 });
 
+test('an owner killed the instant it asks for a step leaves no step behind (the step is ended before its setsid)', async () => {
+  const marker = `sleep 55${Math.floor(Math.random() * 1e5)}`;
+  const script = `
+    import { localKeeper } from ${JSON.stringify(new URL('../../src/keeper/index.ts', import.meta.url).href)};
+    const k = await localKeeper();
+    k.start({ command: process.env.STEP, workdir: '', loginShell: false, logPath: '/dev/null' });
+    console.log(k.pid);
+    setTimeout(() => process.kill(process.pid, 'SIGKILL'), Number(process.env.DELAY));`;
+  const keepers: number[] = [];
+  // Twelve owners, each SIGKILLed 0 to 3 ms after the request: some die before the keeper has
+  // forked, some between its fork and the step's setsid, some after.
+  for (let i = 0; i < 12; i += 1) {
+    const owner = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, STEP: `exec ${marker}`, DELAY: String(i % 4) },
+    });
+    let said = '';
+    owner.stdout!.on('data', (chunk) => {
+      said += chunk;
+    });
+    await finished(owner);
+    keepers.push(Number(said.trim()));
+  }
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await waitFor(() => !keepers.some(alive), 'every keeper to exit');
+  // A step that escaped would be orphaned on its way to exec: give it the moment it needs.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(await processesMatching(marker), 0, 'no step may outlive its owner');
+});
+
 test('a keeper that is killed leaves no step behind; the next request starts a new keeper', async () => {
   const k = await keeper();
   const marker = `sleep 54${Math.floor(Math.random() * 1e5)}`;
