@@ -47,8 +47,9 @@ const WARM_KEEPER = new Set([
   'power off',
 ]);
 
-export async function main(argv: string[]): Promise<number> {
-  const program = new Command('hutctl')
+/** The root command with its global options, before any command is registered. */
+function rootCommand(): Command {
+  return new Command('hutctl')
     .description(
       'Control plane for hardware-in-the-loop CI: run work on the arch, infra and runner hosts — locked, time-bounded, with evidence.',
     )
@@ -71,6 +72,19 @@ Start here:
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`hutctl: ${text}`) });
+}
+
+/** Every command, registered: what help, the man page and shell completion are made from. */
+export async function buildProgram(): Promise<Command> {
+  const program = rootCommand();
+  const modules = new Set<CommandModule>();
+  for (const load of Object.values(COMMANDS)) modules.add(await load());
+  for (const module of modules) module.register(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = rootCommand();
 
   const named = argv.slice(2).find((arg) => Object.hasOwn(COMMANDS, arg));
   // Commands that take locks or run steps on this host start the keeper now, so its start-up
