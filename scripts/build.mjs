@@ -62,8 +62,15 @@ await build({
 });
 // The entry answers --version before anything is loaded, and turns on V8's compile cache
 // before the bundle is parsed.
+// It also refuses a Node.js older than package.json's engines, in one line, before anything
+// else could fail in a less helpful way.
+const [needMajor, needMinor] = pkg.engines.node.replace(/^>=/, '').split('.').map(Number);
 const entry = `#!/usr/bin/env node
-if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-V')) {
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < ${needMajor} || (major === ${needMajor} && minor < ${needMinor})) {
+  process.stderr.write('hutctl: needs Node.js ${needMajor}.${needMinor} or later; this is Node.js ' + process.versions.node + ' (' + process.execPath + ')\\n  install Node.js 22 or 24 (docs/deployment.md says how), or use the hutctl single executable or .deb, which need no Node.js\\n');
+  process.exit(1);
+} else if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-V')) {
   process.stdout.write(${JSON.stringify(`${pkg.version}\n`)});
 } else {
   require('node:module').enableCompileCache?.();

@@ -34,6 +34,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   codex: () => import('./commands/codex.ts'),
   vm: () => import('./commands/vm.ts'),
   threads: () => import('./commands/delegate.ts'),
+  completion: () => import('./commands/completion.ts'),
+  __complete: () => import('./commands/completion.ts'),
 };
 
 const WARM_KEEPER = new Set([
@@ -66,7 +68,7 @@ Start here:
     .version(version(), '-V, --version')
     .option(
       '--config <file>',
-      'hutctl.yaml to use (default: $HUTCTL_CONFIG, or hutctl.yaml in this or a parent directory)',
+      'hutctl.yaml to use (default: $HUTCTL_CONFIG, else hutctl.yaml here or in a parent, else ~/.config/hutctl/, else /etc/hutctl/)',
     )
     .option('--debug', 'print stack traces for unexpected errors')
     .showHelpAfterError('(run with --help for usage)')

@@ -1,13 +1,13 @@
 /** Finds, parses and validates hutctl.yaml (plus .lxd.env) into a resolved HutConfig. */
 import { homedir } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { isDocument, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { expandHome, FileReadError, groupId, readTextFile } from '../files/index.ts';
 
 /** hutctl.yaml is a few KiB; anything past this is not a config file. */
 export const CONFIG_MAX_BYTES = 1024 * 1024;
 
-import { findConfigFile, type LoadOptions, lxdEnvPath } from './find.ts';
+import { type LoadOptions, locateConfig, lxdEnvPath, userStateDir } from './find.ts';
 import { readLxdEnv } from './lxd-env.ts';
 import { type ConfigFile, configFileSchema } from './schema.ts';
 import type { ConfigProblem, HutConfig, Slot, Target } from './types.ts';
@@ -22,7 +22,8 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const home = env.HOME ?? homedir();
-  const file = findConfigFile(options);
+  const found = locateConfig(options);
+  const file = found?.file ?? null;
   const problems: ConfigProblem[] = [];
   let parsed: ConfigFile = {};
   const lineOf = new Map<string, { line: number; column: number }>();
@@ -35,21 +36,27 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
   const path = (value: string | undefined, fallback: string) =>
     resolve(base, expandHome(value ?? fallback, home));
 
+  const stateDir = path(parsed.paths?.state_dir, userStateDir(env));
+  // A project's hutctl.yaml keeps evidence and artifacts beside it; a user's or the system's
+  // (a service account's) keeps them in the state directory, never in ~/.config or /etc.
+  const kept = (name: string) =>
+    found?.source === 'user' || found?.source === 'system' ? join(stateDir, name) : `./${name}`;
   const config: HutConfig = {
     file,
+    found: found && { source: found.source, why: found.why },
     targets: {},
     paths: {
       lockDir: path(parsed.paths?.lock_dir, '/tmp'),
       cancelDir: path(parsed.paths?.cancel_dir, '/tmp'),
-      evidenceDir: path(parsed.paths?.evidence_dir, './evidence'),
+      evidenceDir: path(parsed.paths?.evidence_dir, kept('evidence')),
       slotLockDir: path(parsed.paths?.slot_lock_dir, '/var/lock'),
-      stateDir: path(parsed.paths?.state_dir, '~/.local/state/hutctl'),
+      stateDir,
       shareGroup: null,
     },
     slots: {},
     profiles: {},
     vms: {},
-    artifacts: { store: path(parsed.artifacts?.store, './artifacts') },
+    artifacts: { store: path(parsed.artifacts?.store, kept('artifacts')) },
     serial: { byIdDir: path(parsed.serial?.by_id_dir, '/dev/serial/by-id') },
     homeAssistant: null,
     ssh: {

@@ -14,7 +14,7 @@ import type { LoadResult } from './load.ts';
 import { formatProblem, type HutConfig } from './types.ts';
 
 declare const HUTCTL_VERSION: string | undefined;
-const CACHE_FORMAT = `2-${typeof HUTCTL_VERSION === 'string' ? HUTCTL_VERSION : 'dev'}`;
+const CACHE_FORMAT = `3-${typeof HUTCTL_VERSION === 'string' ? HUTCTL_VERSION : 'dev'}`;
 
 /** Loads everything and collects every problem instead of stopping at the first. */
 export async function loadConfig(options: LoadOptions = {}): Promise<LoadResult> {
@@ -62,7 +62,8 @@ function cacheKey(file: string, cwd: string, env: NodeJS.ProcessEnv): string | n
   const own = stamp(file);
   if (own === null) return null;
   const lxd = lxdEnvPath(cwd, env);
-  return JSON.stringify([CACHE_FORMAT, file, own, lxd, stamp(lxd), env.HOME ?? homedir()]);
+  const xdg = [env.XDG_CONFIG_HOME, env.XDG_STATE_HOME];
+  return JSON.stringify([CACHE_FORMAT, file, own, lxd, stamp(lxd), env.HOME ?? homedir(), xdg]);
 }
 
 function cacheFile(file: string, env: NodeJS.ProcessEnv): string {

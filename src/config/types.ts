@@ -1,4 +1,5 @@
 /** The resolved configuration every other layer receives: absolute paths, defaults applied. */
+import type { ConfigSource } from './find.ts';
 
 export interface Target {
   name: string;
@@ -98,6 +99,8 @@ export interface PlatformProfile {
 export interface HutConfig {
   /** The hutctl.yaml that was read, or null when none was found. */
   file: string | null;
+  /** How the file was found (null: none found, defaults). */
+  found: { source: ConfigSource; why: string } | null;
   targets: Record<string, Target>;
   paths: {
     lockDir: string;

@@ -23,7 +23,11 @@ export function register(program: Command): void {
       if (options.json) {
         printJson({ valid: problems.length === 0, config: resolved, problems, warnings });
       } else {
-        printLine(`config: ${resolved.file ?? '(no hutctl.yaml found; defaults)'}`);
+        printLine(
+          resolved.file === null
+            ? 'config: none found (defaults); looked for --config, $HUTCTL_CONFIG, hutctl.yaml here and in parents, $XDG_CONFIG_HOME/hutctl/hutctl.yaml, /etc/hutctl/hutctl.yaml'
+            : `config: ${resolved.file} (${resolved.found?.why ?? 'given'})`,
+        );
         const names = Object.keys(resolved.targets);
         if (names.length === 0) printLine('targets: none (only --target local works)');
         for (const name of names) {

@@ -1,0 +1,203 @@
+/**
+ * Shell completion. The scripts `hutctl completion bash|zsh|fish` prints are small and the
+ * same for every version: on each Tab they ask `hutctl __complete -- <words…>`, which walks the
+ * command definitions (so completion never lags behind a new command or option) and reads the
+ * values a user means from where they live: slot ids, labels, targets, profiles and VM names
+ * from hutctl.yaml, goals and workstreams from the coordination documents.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command, Option } from 'commander';
+
+/** One answer: the word, and (for zsh and fish) what it is. */
+export interface Candidate {
+  value: string;
+  description?: string;
+}
+
+/** The answer meaning "complete a file name here". */
+export const FILES = ':files';
+
+/** Values hutctl reads from the config and documents, by what an argument or option names. */
+export interface ValueSources {
+  slots(): Candidate[];
+  labels(): Candidate[];
+  targets(): Candidate[];
+  profiles(): Candidate[];
+  vms(): Candidate[];
+  goals(): Candidate[];
+  workstreams(): Candidate[];
+}
+
+const ROLES: Candidate[] = [
+  { value: 'arch', description: 'engineering and coordination' },
+  { value: 'infra', description: 'hosts and VMs' },
+  { value: 'runner', description: 'CI and hardware execution' },
+];
+
+/** Arguments and options whose value is a file or directory. */
+const PATH_LIKE =
+  /^(file|files|dir|steps|invocation|config|build-dir|junit|summary|evidence-dir|docs|root|store|repo|to|packet|prompt|workdir|port|offset-and-file)$/;
+
+/** What to offer as the value of the argument or option called `name`. */
+function valuesFor(name: string, sources: ValueSources): Candidate[] | typeof FILES | null {
+  if (name === 'slot') return sources.slots();
+  if (name === 'label') return sources.labels();
+  if (name === 'target') return sources.targets();
+  if (name === 'profile') return sources.profiles();
+  if (name === 'name') return sources.vms();
+  if (name === 'role' || name === 'as') return ROLES;
+  if (name === 'GOAL-nnn' || name === 'goal') return sources.goals();
+  if (name === 'GOAL-nnn/WSn') return sources.workstreams();
+  if (PATH_LIKE.test(name)) return FILES;
+  return null;
+}
+
+/**
+ * The candidates for the last of `words` (the words after `hutctl`, the last one being the
+ * word under the cursor, possibly empty), or FILES.
+ */
+export function complete(
+  program: Command,
+  words: readonly string[],
+  sources: ValueSources,
+): Candidate[] | typeof FILES {
+  const current = words.at(-1) ?? '';
+  let command = program;
+  let positional = 0;
+  let afterDashes = false;
+  let wantsValueOf: Option | null = null;
+  for (const word of words.slice(0, -1)) {
+    if (wantsValueOf) {
+      wantsValueOf = null;
+      continue;
+    }
+    if (afterDashes) continue;
+    if (word === '--') {
+      afterDashes = true;
+      continue;
+    }
+    if (word.startsWith('-') && word !== '-') {
+      const option = findOption(command, word.split('=')[0]!);
+      if (option && (option.required || option.optional) && !word.includes('=')) {
+        wantsValueOf = option;
+      }
+      continue;
+    }
+    const sub = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (sub && positional === 0) command = sub;
+    else positional += 1;
+  }
+  // After `--` come a step's own words: nothing of hutctl's to offer.
+  if (afterDashes) return [];
+  if (wantsValueOf) return optionValues(wantsValueOf, current, sources);
+  if (current.startsWith('-')) {
+    const [flag, value] = splitAssignment(current);
+    const option = value === null ? null : findOption(command, flag);
+    if (option && value !== null) {
+      const values = optionValues(option, value, sources);
+      return values === FILES ? FILES : values.map((c) => ({ ...c, value: `${flag}=${c.value}` }));
+    }
+    return matching(
+      optionsOf(command).map((o) => ({ value: o.long ?? o.short!, description: o.description })),
+      current,
+    );
+  }
+  const subs = command.commands.filter((c) => !(c as unknown as { _hidden: boolean })._hidden);
+  if (subs.length > 0 && positional === 0) {
+    return matching(
+      subs.map((c) => ({ value: c.name(), description: c.description() })),
+      current,
+    );
+  }
+  const args = command.registeredArguments;
+  const argument = args[positional] ?? (args.at(-1)?.variadic ? args.at(-1) : undefined);
+  if (!argument) return [];
+  const values = valuesFor(argument.name(), sources);
+  if (values === FILES) return FILES;
+  return matching(values ?? [], current);
+}
+
+function optionValues(option: Option, current: string, sources: ValueSources) {
+  if (option.argChoices)
+    return matching(
+      option.argChoices.map((value) => ({ value })),
+      current,
+    );
+  const values = valuesFor(
+    option.attributeName().replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+    sources,
+  );
+  if (values === FILES) return FILES;
+  return matching(values ?? [], current);
+}
+
+function splitAssignment(word: string): [string, string | null] {
+  const at = word.indexOf('=');
+  return at < 0 ? [word, null] : [word.slice(0, at), word.slice(at + 1)];
+}
+
+/** The options a command accepts: its own, then the global ones of every command above it. */
+function optionsOf(command: Command): Option[] {
+  const all: Option[] = [];
+  for (let c: Command | null = command; c; c = c.parent) {
+    // --version belongs to hutctl itself, not to each command under it.
+    all.push(...c.options.filter((o) => !o.hidden && (c === command || o.long !== '--version')));
+  }
+  all.push({ long: '--help', description: 'show help' } as Option);
+  return all;
+}
+
+function findOption(command: Command, flag: string): Option | undefined {
+  return optionsOf(command).find((o) => o.long === flag || o.short === flag);
+}
+
+function matching(candidates: Candidate[], prefix: string): Candidate[] {
+  const seen = new Set<string>();
+  return candidates.filter((c) => {
+    if (!c.value.startsWith(prefix) || seen.has(c.value)) return false;
+    seen.add(c.value);
+    return true;
+  });
+}
+
+/** One line per candidate, `value<TAB>description` when there is one. */
+export function formatCandidates(answer: Candidate[] | typeof FILES): string {
+  if (answer === FILES) return `${FILES}\n`;
+  return answer
+    .map((c) =>
+      c.description ? `${c.value}\t${c.description.replace(/\s+/g, ' ').trim()}` : c.value,
+    )
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
+/** Goals (`GOAL-nnn`) and workstreams (`GOAL-nnn/WSn`) found in a repository's documents. */
+export function documentValues(root: string | null): Pick<ValueSources, 'goals' | 'workstreams'> {
+  const goals = (): Candidate[] => {
+    if (root === null) return [];
+    try {
+      return readdirSync(join(root, 'documentation/short-term/active'))
+        .map((f) => /^(GOAL-\d{3})-(.*)\.md$/.exec(f))
+        .filter((m) => m !== null)
+        .map((m) => ({ value: m[1]!, description: m[2]!.replace(/-/g, ' ') }));
+    } catch {
+      return [];
+    }
+  };
+  const workstreams = (): Candidate[] => {
+    if (root === null) return [];
+    const found = new Set<string>();
+    for (const board of [
+      'documentation/short-term/coordination/workstream_board.md',
+      'documentation/coordination/workstream_board.md',
+    ]) {
+      try {
+        for (const m of readFileSync(join(root, board), 'utf8').matchAll(/\bGOAL-\d{3}\/WS\d+\b/g))
+          found.add(m[0]);
+      } catch {}
+    }
+    return [...found].sort().map((value) => ({ value }));
+  };
+  return { goals, workstreams };
+}
