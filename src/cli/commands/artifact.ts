@@ -74,7 +74,7 @@ export function register(program: Command): void {
   artifact
     .command('get')
     .description("verify a commit's artifact against its manifest and copy it out")
-    .argument('<sha>')
+    .argument('<sha>', 'the commit, as the artifact was stored under it')
     .option('--profile <name>', 'build profile', 'default')
     .option('--to <dir>', 'where to copy the files', '.')
     .option('--store <dir>', 'the artifact store')
@@ -117,7 +117,7 @@ export function register(program: Command): void {
   artifact
     .command('verify')
     .description("check a commit's artifact: every file present with the recorded size and sha256")
-    .argument('<sha>')
+    .argument('<sha>', 'the commit, as the artifact was stored under it')
     .option('--profile <name>', 'build profile', 'default')
     .option('--store <dir>', 'the artifact store')
     .option('--json', 'print the verified manifest')

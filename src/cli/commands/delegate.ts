@@ -226,6 +226,7 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
     .description('which Codex thread works on what, and what it last said');
   threads
     .command('list')
+    .description('the threads: thread_ref, role, goal/workstream, status, job and last message')
     .option('--goal <GOAL-nnn/WSn>', 'only threads for this goal/workstream')
     .option('--json', 'print as JSON')
     .action(async (o: { goal?: string; json?: boolean }, command: Command) => {
@@ -242,7 +243,8 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
     });
   threads
     .command('show')
-    .argument('<thread_ref>')
+    .description('one thread: role, goal/workstream, status, job and its last message in full')
+    .argument('<thread_ref>', 'the thread, as threads list prints it')
     .option('--json', 'print as JSON')
     .action(async (ref: string, o: { json?: boolean }, command: Command) => {
       const { checkId } = await import('../../contract/index.ts');

@@ -172,11 +172,11 @@ export function register(program: Command): void {
     board
       .command(name)
       .description(description)
-      .argument('<GOAL-nnn/WSn>')
+      .argument('<GOAL-nnn/WSn>', 'the workstream, e.g. GOAL-001/WS9')
       .option('--docs <dir>', 'the repository')
       .option('--json', 'print the row as JSON');
   setter('claim', 'set the owner of a workstream')
-    .argument('<owner>', '<role>:<id>')
+    .argument('<owner>', 'the new owner, <role>:<id>, e.g. runner:codex')
     .action(async (ref: string, owner: string, o: { docs?: string; json?: boolean }) => {
       await changeRow(o.docs, ref, { owner }, o.json);
     });
@@ -261,11 +261,11 @@ export function register(program: Command): void {
   ticket
     .command('set')
     .description("change a ticket's status, owner, next action or evidence")
-    .argument('<id>')
+    .argument('<id>', 'the ticket, ADHOC-YYYYMMDD-NN')
     .option('--status <status>', 'open | in_progress | blocked | done | declined')
-    .option('--owner <role:id>')
-    .option('--next <text>')
-    .option('--evidence <text>')
+    .option('--owner <role:id>', 'the new owner')
+    .option('--next <text>', 'the next action')
+    .option('--evidence <text>', 'evidence pointers (log paths, commit SHAs)')
     .option('--docs <dir>', 'the repository')
     .option('--json', 'print the updated ticket as JSON')
     .action(
@@ -450,7 +450,7 @@ export function register(program: Command): void {
     .description(
       'write a packet from the template (target, thread_ref, tasks, completion criteria, report-back)',
     )
-    .argument('<GOAL-nnn/WSn>')
+    .argument('<GOAL-nnn/WSn>', 'the workstream the packet is for, e.g. GOAL-001/WS9')
     .requiredOption('--role <role>', 'infra or runner')
     .requiredOption('--title <text>', 'e.g. "Power Cycle Closeout Packet"')
     .requiredOption('--slug <slug>', 'file name part, e.g. power_closeout')
@@ -521,7 +521,7 @@ export function register(program: Command): void {
       'scaffold a role repository: AGENTS.md, workstream board, handoff log, evidence/, scripts/',
     )
     .argument('<role>', 'infra or runner')
-    .argument('<dir>')
+    .argument('<dir>', 'where the role repository goes (refused if it already has the files)')
     .option('--json', 'print the created files as JSON')
     .action(async (role: string, dir: string, o: { json?: boolean }) => {
       if (role !== 'infra' && role !== 'runner')
@@ -571,7 +571,11 @@ export function register(program: Command): void {
   };
   goal
     .command('show')
-    .argument('<GOAL-nnn>')
+    .description('a GOAL: title, status, owner, last update, workstreams and the checklist')
+    .argument(
+      '<GOAL-nnn>',
+      'the goal, e.g. GOAL-001 (documentation/short-term/active/GOAL-001-*.md)',
+    )
     .option('--docs <dir>', 'the repository')
     .option('--json', 'print as JSON')
     .action(async (id: string, o: { docs?: string; json?: boolean }) => {
@@ -588,8 +592,8 @@ export function register(program: Command): void {
   goal
     .command('tick')
     .description('tick (or --undo) the deliverables checklist item whose text contains <match>')
-    .argument('<GOAL-nnn>')
-    .argument('<match>')
+    .argument('<GOAL-nnn>', 'the goal, e.g. GOAL-001')
+    .argument('<match>', "part of the item's text, enough to match one item")
     .option('--undo', 'untick it')
     .option('--docs <dir>', 'the repository')
     .option('--json', 'print the checklist after the change as JSON')
@@ -617,7 +621,7 @@ export function register(program: Command): void {
     .description(
       'owner, activation state, first role-context handoff, operator gate, executor: each pass/fail; exit 1 when closed',
     )
-    .argument('<GOAL-nnn/WSn>')
+    .argument('<GOAL-nnn/WSn>', 'the workstream to delegate, e.g. GOAL-001/WS9')
     .option('--stateful', 'destructive or stateful work: needs activation state >= first_heartbeat')
     .option('--docs <dir>', 'the repository')
     .option('--json', 'print as JSON')

@@ -143,7 +143,7 @@ Example:
     .description(
       'ask a job to stop: before its next step, or with --now also ending the running step',
     )
-    .argument('<job_id>')
+    .argument('<job_id>', "the job to stop (its invocation's job_id)")
     .option('--now', 'also interrupt the running step (SIGTERM to its process group, then SIGKILL)')
     .option('--json', 'print the request as JSON')
     .action(async (jobId: string, options: { now?: boolean; json?: boolean }, command: Command) => {
@@ -178,7 +178,7 @@ Example:
   job
     .command('status')
     .description("a job's state from its evidence: running, interrupted, or the final report")
-    .argument('<job_id>')
+    .argument('<job_id>', "the job (its invocation's job_id)")
     .option('--evidence-dir <dir>', 'where to look (default: paths.evidence_dir)')
     .option('--json', 'print as JSON (the report itself when the job has ended)')
     .action(
@@ -223,7 +223,7 @@ Example:
   job
     .command('logs')
     .description("print a job's log (the newest run of that job_id)")
-    .argument('<job_id>')
+    .argument('<job_id>', "the job (its invocation's job_id)")
     .option('--evidence-dir <dir>', 'where to look (default: paths.evidence_dir)')
     .option('-f, --follow', 'keep printing until the job ends')
     .action(

@@ -24,7 +24,7 @@ Results: ok (exit 0), timeout (exit 124), ha_error (exit 1).`,
     power
       .command(action)
       .description(`switch the slot's relay ${action} and confirm it`)
-      .argument('<slot>')
+      .argument('<slot>', 'a slot of hutctl.yaml, e.g. hut-01')
       .option('--json', 'print as JSON')
       .action(async (slotId: string, options: { json?: boolean }, command: Command) => {
         const ctx = await contextFor(slotId, command);
@@ -43,7 +43,7 @@ Results: ok (exit 0), timeout (exit 124), ha_error (exit 1).`,
   power
     .command('status')
     .description("read the slot's relay")
-    .argument('<slot>')
+    .argument('<slot>', 'a slot of hutctl.yaml, e.g. hut-01')
     .option('--json', 'print as JSON')
     .action(async (slotId: string, options: { json?: boolean }, command: Command) => {
       const ctx = await contextFor(slotId, command);
@@ -65,7 +65,7 @@ Results: ok (exit 0), timeout (exit 124), ha_error (exit 1).`,
     .description(
       'off, confirm, wait, on, confirm, settle — with retries, cooldown and the power lock',
     )
-    .argument('<slot>')
+    .argument('<slot>', 'a slot of hutctl.yaml, e.g. hut-01')
     .option('--force', 'cycle even within the cooldown of the last cycle')
     .option('--json', 'print the structured result')
     .action(

@@ -65,7 +65,7 @@ export function register(program: Command): void {
   sim
     .command('board')
     .description('make a simulated board misbehave, or drop off USB and come back')
-    .argument('<slot>')
+    .argument('<slot>', 'a simulated slot, e.g. hut-01')
     .option(
       '--mode <mode>',
       'normal | panic | bootloop | hang | hang-once (applies from its next boot)',
@@ -100,7 +100,7 @@ export function register(program: Command): void {
   sim
     .command('relay')
     .description("inject a Home Assistant failure for a slot's relay")
-    .argument('<slot>')
+    .argument('<slot>', 'a simulated slot, e.g. hut-01')
     .requiredOption('--failure <kind>', 'none | error_text | error_json | stuck | unavailable')
     .option('--dir <dir>', 'the farm directory', DEFAULT_DIR)
     .action(async (slot: string, options: { failure: string; dir: string }) => {
@@ -115,7 +115,7 @@ export function register(program: Command): void {
   sim
     .command('latency')
     .description('delay every Home Assistant answer by <ms>')
-    .argument('<ms>')
+    .argument('<ms>', 'milliseconds, 0 to 60000 (0: answer at once)')
     .option('--dir <dir>', 'the farm directory', DEFAULT_DIR)
     .action(async (ms: string, options: { dir: string }) => {
       printJson(

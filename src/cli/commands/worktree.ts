@@ -27,7 +27,7 @@ export function register(program: Command): void {
     worktree
       .command('add')
       .description('check out <ref> (default HEAD) for a task')
-      .argument('<task-id>')
+      .argument('<task-id>', 'the task, e.g. TASK-42: the directory and artifact name prefix')
       .argument('[ref]', 'commit, tag or branch', 'HEAD'),
   ).action(
     async (
@@ -57,7 +57,7 @@ export function register(program: Command): void {
     worktree
       .command('rm')
       .description("remove a task's worktree (refused with uncommitted changes unless --force)")
-      .argument('<task-id>')
+      .argument('<task-id>', 'the task whose worktree goes')
       .option('--force', 'remove even with uncommitted changes'),
   ).action(
     async (
