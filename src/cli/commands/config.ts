@@ -1,60 +1,68 @@
 /** `hutctl config check`: the resolved configuration and every problem in it. */
 import type { Command } from 'commander';
 import type { GlobalOptions } from '../context.ts';
+import { withExamples } from '../help.ts';
 import { printJson, printLine } from '../output.ts';
 
 export function register(program: Command): void {
   const config = program.command('config').description('inspect the configuration');
-  config
-    .command('check')
-    .description(
-      'print the resolved config (hutctl.yaml + .lxd.env) and every error with file, key path and expectation',
-    )
-    .option('--json', 'print as JSON')
-    .action(async (options: { json?: boolean }, command: Command) => {
-      const { directoryWarnings, formatProblem, loadConfig } = await import(
-        '../../config/index.ts'
+  withExamples(
+    config
+      .command('check')
+      .description(
+        'print the resolved config (hutctl.yaml + .lxd.env) and every error with file, key path and expectation',
+      )
+      .option('--json', 'print as JSON'),
+    [
+      ['hutctl config check', 'what hutctl.yaml and .lxd.env resolve to, and every error'],
+      [
+        'hutctl config check --config .hutctl/sim/hutctl.yaml',
+        "check the simulated farm's configuration",
+      ],
+      ['hutctl config check --json', 'the resolved configuration as JSON'],
+    ],
+  ).action(async (options: { json?: boolean }, command: Command) => {
+    const { directoryWarnings, formatProblem, loadConfig } = await import('../../config/index.ts');
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    const { config: resolved, problems } = await loadConfig(
+      globals.config ? { configPath: globals.config } : {},
+    );
+    const warnings = directoryWarnings(resolved);
+    if (options.json) {
+      printJson({ valid: problems.length === 0, config: resolved, problems, warnings });
+    } else {
+      printLine(
+        resolved.file === null
+          ? 'config: none found (defaults); looked for --config, $HUTCTL_CONFIG, hutctl.yaml here and in parents, $XDG_CONFIG_HOME/hutctl/hutctl.yaml, /etc/hutctl/hutctl.yaml'
+          : `config: ${resolved.file} (${resolved.found?.why ?? 'given'})`,
       );
-      const globals = command.optsWithGlobals<GlobalOptions>();
-      const { config: resolved, problems } = await loadConfig(
-        globals.config ? { configPath: globals.config } : {},
-      );
-      const warnings = directoryWarnings(resolved);
-      if (options.json) {
-        printJson({ valid: problems.length === 0, config: resolved, problems, warnings });
-      } else {
+      const names = Object.keys(resolved.targets);
+      if (names.length === 0) printLine('targets: none (only --target local works)');
+      for (const name of names) {
+        const t = resolved.targets[name]!;
+        const where =
+          t.transport === 'ssh'
+            ? `ssh ${t.user ? `${t.user}@` : ''}${t.host}:${t.port ?? 22}${t.identityFile ? ` key ${t.identityFile}` : ''}`
+            : 'local';
         printLine(
-          resolved.file === null
-            ? 'config: none found (defaults); looked for --config, $HUTCTL_CONFIG, hutctl.yaml here and in parents, $XDG_CONFIG_HOME/hutctl/hutctl.yaml, /etc/hutctl/hutctl.yaml'
-            : `config: ${resolved.file} (${resolved.found?.why ?? 'given'})`,
+          `target ${name}: ${where}${t.workdir ? `, workdir ${t.workdir}` : ''}${t.loginShell ? ', login shell' : ''}  (from ${t.source})`,
         );
-        const names = Object.keys(resolved.targets);
-        if (names.length === 0) printLine('targets: none (only --target local works)');
-        for (const name of names) {
-          const t = resolved.targets[name]!;
-          const where =
-            t.transport === 'ssh'
-              ? `ssh ${t.user ? `${t.user}@` : ''}${t.host}:${t.port ?? 22}${t.identityFile ? ` key ${t.identityFile}` : ''}`
-              : 'local';
-          printLine(
-            `target ${name}: ${where}${t.workdir ? `, workdir ${t.workdir}` : ''}${t.loginShell ? ', login shell' : ''}  (from ${t.source})`,
-          );
-        }
-        const p = resolved.paths;
-        printLine(
-          `paths: locks ${p.lockDir}, cancel flags ${p.cancelDir}, evidence ${p.evidenceDir}`,
-        );
-        printLine(
-          `ssh: control sockets in ${resolved.ssh.controlDir}, persist ${resolved.ssh.controlPersistSec} s, connect timeout ${resolved.ssh.connectTimeoutSec} s`,
-        );
-        if (resolved.secretEnv.length)
-          printLine(`secrets redacted from logs: ${resolved.secretEnv.join(', ')}`);
-        if (resolved.paths.shareGroup !== null)
-          printLine(`evidence and state shared with group ${resolved.paths.shareGroup}`);
-        for (const warning of warnings) process.stderr.write(`warning: ${warning.message}\n`);
-        for (const problem of problems) process.stderr.write(`error: ${formatProblem(problem)}\n`);
-        printLine(problems.length === 0 ? 'ok' : `${problems.length} error(s)`);
       }
-      process.exitCode = problems.length === 0 ? 0 : 1;
-    });
+      const p = resolved.paths;
+      printLine(
+        `paths: locks ${p.lockDir}, cancel flags ${p.cancelDir}, evidence ${p.evidenceDir}`,
+      );
+      printLine(
+        `ssh: control sockets in ${resolved.ssh.controlDir}, persist ${resolved.ssh.controlPersistSec} s, connect timeout ${resolved.ssh.connectTimeoutSec} s`,
+      );
+      if (resolved.secretEnv.length)
+        printLine(`secrets redacted from logs: ${resolved.secretEnv.join(', ')}`);
+      if (resolved.paths.shareGroup !== null)
+        printLine(`evidence and state shared with group ${resolved.paths.shareGroup}`);
+      for (const warning of warnings) process.stderr.write(`warning: ${warning.message}\n`);
+      for (const problem of problems) process.stderr.write(`error: ${formatProblem(problem)}\n`);
+      printLine(problems.length === 0 ? 'ok' : `${problems.length} error(s)`);
+    }
+    process.exitCode = problems.length === 0 ? 0 : 1;
+  });
 }

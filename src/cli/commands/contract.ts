@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { ContractName } from '../../contract/index.ts';
 import { HutError } from '../../errors/index.ts';
+import { withExamples } from '../help.ts';
 import { printJson, printLine } from '../output.ts';
 import { readInput } from '../read-input.ts';
 
@@ -18,36 +19,55 @@ export function register(program: Command): void {
   const contract = program
     .command('contract')
     .description('the WS2 job contract (ws2.invocation.v1, ws2.report.v1)');
-  contract
-    .command('validate')
-    .description('check an invocation or report; every problem is printed at its JSON path')
-    .argument('[file]', 'the JSON document, or - for standard input', '-')
-    .option(
-      '--as <contract>',
-      'check against this contract instead of the one schema_version names',
-    )
-    .option('--json', 'print the result as JSON')
-    .action(async (file: string, options: { as?: string; json?: boolean }) => {
-      const expected = options.as === undefined ? undefined : contractName(options.as, '--as');
-      const { checkContract, parseJsonText } = await import('../../contract/index.ts');
-      const { text, source } = await readInput(file);
-      const result = checkContract(parseJsonText(text, source), expected);
-      if (options.json) printJson({ file: source, ...result });
-      else if (result.valid) printLine(`${source}: valid ${result.contract}`);
-      else {
-        for (const issue of result.issues) printLine(`${source}: ${issue.path}: ${issue.message}`);
-        printLine(
-          `${result.issues.length} problem(s)${result.contract ? ` against ${result.contract}` : ''}`,
-        );
-      }
-      process.exitCode = result.valid ? 0 : 1;
-    });
-  contract
-    .command('schema')
-    .description('print the JSON Schema of a contract (also in schemas/)')
-    .argument('<contract>', NAMES.join(' | '))
-    .action(async (name: string) => {
-      const { jsonSchemaOf } = await import('../../contract/index.ts');
-      printJson(jsonSchemaOf(contractName(name, 'contract')));
-    });
+  withExamples(
+    contract
+      .command('validate')
+      .description('check an invocation or report; every problem is printed at its JSON path')
+      .argument('[file]', 'the JSON document, or - for standard input', '-')
+      .option(
+        '--as <contract>',
+        'check against this contract instead of the one schema_version names',
+      )
+      .option('--json', 'print the result as JSON'),
+    [
+      [
+        'hutctl contract validate job.json',
+        'every problem of an invocation or report, at its JSON path',
+      ],
+      [
+        'hutctl contract validate --as ws2.report.v1 report.json',
+        'check it against the report contract',
+      ],
+    ],
+  ).action(async (file: string, options: { as?: string; json?: boolean }) => {
+    const expected = options.as === undefined ? undefined : contractName(options.as, '--as');
+    const { checkContract, parseJsonText } = await import('../../contract/index.ts');
+    const { text, source } = await readInput(file);
+    const result = checkContract(parseJsonText(text, source), expected);
+    if (options.json) printJson({ file: source, ...result });
+    else if (result.valid) printLine(`${source}: valid ${result.contract}`);
+    else {
+      for (const issue of result.issues) printLine(`${source}: ${issue.path}: ${issue.message}`);
+      printLine(
+        `${result.issues.length} problem(s)${result.contract ? ` against ${result.contract}` : ''}`,
+      );
+    }
+    process.exitCode = result.valid ? 0 : 1;
+  });
+  withExamples(
+    contract
+      .command('schema')
+      .description('print the JSON Schema of a contract (also in schemas/)')
+      .argument('<contract>', NAMES.join(' | ')),
+    [
+      ['hutctl contract schema ws2.report.v1', "the report's JSON Schema"],
+      [
+        'hutctl contract schema ws2.invocation.v1 > invocation.schema.json',
+        'save the invocation schema for an editor',
+      ],
+    ],
+  ).action(async (name: string) => {
+    const { jsonSchemaOf } = await import('../../contract/index.ts');
+    printJson(jsonSchemaOf(contractName(name, 'contract')));
+  });
 }

@@ -6,6 +6,7 @@ import type { HutConfig } from '../../config/index.ts';
 import { HutError } from '../../errors/index.ts';
 import { makeDirs } from '../../files/dirs.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
+import { withExamples } from '../help.ts';
 import { note, printJson, printLine } from '../output.ts';
 
 interface HilCliOptions {
@@ -36,98 +37,113 @@ export function register(program: Command): void {
     .command('hil')
     .description("the hardware lane: HW-BOOT-001 on slots for a commit's artifact");
 
-  hil
-    .command('run')
-    .description(
-      "take a slot, verify and flash the SHA's artifact, power-cycle, judge the boot log, recover once on a hang",
-    )
-    .option('--sha <sha>', 'the commit whose artifact to test (required)')
-    .option('--slot <id>', 'the slot')
-    .option('--label <label>', 'or the first free slot with this label')
-    .option('--profile <name>', "platform profile (default: the slot's)")
-    .option('--test <id>', 'the hardware test', 'HW-BOOT-001')
-    .option('--junit <file>', 'write JUnit XML')
-    .option('--summary <file>', 'append a Markdown summary')
-    .option('--evidence-dir <dir>', 'where the evidence goes')
-    .option('--json', 'print the result summary as JSON')
-    .addHelpText('after', OUTPUTS)
-    .action((options: HilCliOptions, command: Command) =>
-      junitOnError(options, async () => {
-        if (!options.sha)
-          throw new HutError('USAGE', "required option '--sha <sha>' not specified");
-        if (!options.slot === !options.label)
-          throw new HutError('USAGE', 'pass exactly one of --slot or --label');
-        const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
-        await checkBeforeBoards(options, config, false);
-        const { runHil } = await import('../../hil/index.ts');
-        const result = await runHil({
-          config,
-          ...pick(options),
-          progress: options.json ? undefined : (l) => note(`hutctl: ${l}`),
-        });
-        await report([result], options, true);
-      }),
-    );
+  withExamples(
+    hil
+      .command('run')
+      .description(
+        "take a slot, verify and flash the SHA's artifact, power-cycle, judge the boot log, recover once on a hang",
+      )
+      .option('--sha <sha>', 'the commit whose artifact to test (required)')
+      .option('--slot <id>', 'the slot')
+      .option('--label <label>', 'or the first free slot with this label')
+      .option('--profile <name>', "platform profile (default: the slot's)")
+      .option('--test <id>', 'the hardware test', 'HW-BOOT-001')
+      .option('--junit <file>', 'write JUnit XML')
+      .option('--summary <file>', 'append a Markdown summary')
+      .option('--evidence-dir <dir>', 'where the evidence goes')
+      .option('--json', 'print the result summary as JSON')
+      .addHelpText('after', OUTPUTS),
+    [
+      ['hutctl hil run --sha 3f2c1ab --slot hut-01', "HW-BOOT-001 of 3f2c1ab's artifact on hut-01"],
+      [
+        'hutctl hil run --sha 3f2c1ab --label esp32 --junit hil.xml',
+        'on the first free esp32 board, JUnit for CI',
+      ],
+    ],
+  ).action((options: HilCliOptions, command: Command) =>
+    junitOnError(options, async () => {
+      if (!options.sha) throw new HutError('USAGE', "required option '--sha <sha>' not specified");
+      if (!options.slot === !options.label)
+        throw new HutError('USAGE', 'pass exactly one of --slot or --label');
+      const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
+      await checkBeforeBoards(options, config, false);
+      const { runHil } = await import('../../hil/index.ts');
+      const result = await runHil({
+        config,
+        ...pick(options),
+        progress: options.json ? undefined : (l) => note(`hutctl: ${l}`),
+      });
+      await report([result], options, true);
+    }),
+  );
 
-  hil
-    .command('surface')
-    .description(
-      'HW-BOOT-001 on every mapped slot at once (different slots in parallel, one table)',
-    )
-    .option('--sha <sha>', 'the commit whose artifact to test (required)')
-    .option('--test <id>', 'the hardware test', 'HW-BOOT-001')
-    .option('--junit <file>', 'write JUnit XML')
-    .option('--summary <file>', 'append a Markdown summary')
-    .option('--evidence-dir <dir>', 'where the evidence goes')
-    .option(
-      '--update-docs',
-      'record the outcomes: a handoff-log entry and the slot rows of the HUT inventory table',
-    )
-    .option(
-      '--docs <dir>',
-      'the repository with documentation/short-term/ (default: found from here upward)',
-    )
-    .option('--agent <role:id>', "the handoff entry's agent", 'runner:hutctl')
-    .option(
-      '--executor <how>',
-      "the handoff entry's executor= tag: ssh_direct (hutctl ran it; the default) or remote_codex (a Codex turn did)",
-      'ssh_direct',
-    )
-    .option('--goal <goal/ws>', "the handoff entry's goal/workstream", 'GOAL-002/WS3')
-    .option('--json', 'print the results as JSON')
-    .addHelpText('after', OUTPUTS)
-    .action((options: HilCliOptions, command: Command) =>
-      junitOnError(options, async () => {
-        const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
-        if (Object.keys(config.slots).length === 0)
-          throw new HutError('CONFIG', 'no slots are configured', {
-            hint: "see 'hutctl slot scan --propose'",
-          });
-        const docsRoot = await checkBeforeBoards(options, config, true);
-        const { surface } = await import('../../hil/index.ts');
-        const results = await surface({
-          config,
-          ...pick(options),
-          progress: options.json ? undefined : (l) => note(`hutctl: ${l}`),
+  withExamples(
+    hil
+      .command('surface')
+      .description(
+        'HW-BOOT-001 on every mapped slot at once (different slots in parallel, one table)',
+      )
+      .option('--sha <sha>', 'the commit whose artifact to test (required)')
+      .option('--test <id>', 'the hardware test', 'HW-BOOT-001')
+      .option('--junit <file>', 'write JUnit XML')
+      .option('--summary <file>', 'append a Markdown summary')
+      .option('--evidence-dir <dir>', 'where the evidence goes')
+      .option(
+        '--update-docs',
+        'record the outcomes: a handoff-log entry and the slot rows of the HUT inventory table',
+      )
+      .option(
+        '--docs <dir>',
+        'the repository with documentation/short-term/ (default: found from here upward)',
+      )
+      .option('--agent <role:id>', "the handoff entry's agent", 'runner:hutctl')
+      .option(
+        '--executor <how>',
+        "the handoff entry's executor= tag: ssh_direct (hutctl ran it; the default) or remote_codex (a Codex turn did)",
+        'ssh_direct',
+      )
+      .option('--goal <goal/ws>', "the handoff entry's goal/workstream", 'GOAL-002/WS3')
+      .option('--json', 'print the results as JSON')
+      .addHelpText('after', OUTPUTS),
+    [
+      ['hutctl hil surface --sha 3f2c1ab', 'HW-BOOT-001 on every mapped slot, one table'],
+      [
+        'hutctl hil surface --sha 3f2c1ab --junit hil.xml --update-docs',
+        'also record the outcomes in the documents',
+      ],
+    ],
+  ).action((options: HilCliOptions, command: Command) =>
+    junitOnError(options, async () => {
+      const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
+      if (Object.keys(config.slots).length === 0)
+        throw new HutError('CONFIG', 'no slots are configured', {
+          hint: "see 'hutctl slot scan --propose'",
         });
-        if (options.updateDocs) {
-          const { recordSurface } = await import('../../hil/index.ts');
-          const { collectSecrets } = await import('../../secrets/index.ts');
-          collectSecrets(config);
-          const update = await recordSurface(docsRoot!, results, {
-            agent: options.agent ?? 'runner:hutctl',
-            executor: options.executor ?? 'ssh_direct',
-            goal: options.goal ?? 'GOAL-002/WS3',
-            slotSerial: (slot) =>
-              Object.hasOwn(config.slots, slot) ? config.slots[slot]!.serial : '?',
-          });
-          note(
-            `hutctl: handoff entry added to ${update.handoff_log}${update.inventory ? `; ${update.rows} slot row(s) in ${update.inventory}` : ' (no HUT inventory table found)'}${update.trackers.length ? `; in step: ${update.trackers.join(', ')}` : ''}`,
-          );
-        }
-        await report(results, options, false);
-      }),
-    );
+      const docsRoot = await checkBeforeBoards(options, config, true);
+      const { surface } = await import('../../hil/index.ts');
+      const results = await surface({
+        config,
+        ...pick(options),
+        progress: options.json ? undefined : (l) => note(`hutctl: ${l}`),
+      });
+      if (options.updateDocs) {
+        const { recordSurface } = await import('../../hil/index.ts');
+        const { collectSecrets } = await import('../../secrets/index.ts');
+        collectSecrets(config);
+        const update = await recordSurface(docsRoot!, results, {
+          agent: options.agent ?? 'runner:hutctl',
+          executor: options.executor ?? 'ssh_direct',
+          goal: options.goal ?? 'GOAL-002/WS3',
+          slotSerial: (slot) =>
+            Object.hasOwn(config.slots, slot) ? config.slots[slot]!.serial : '?',
+        });
+        note(
+          `hutctl: handoff entry added to ${update.handoff_log}${update.inventory ? `; ${update.rows} slot row(s) in ${update.inventory}` : ' (no HUT inventory table found)'}${update.trackers.length ? `; in step: ${update.trackers.join(', ')}` : ''}`,
+        );
+      }
+      await report(results, options, false);
+    }),
+  );
 }
 
 /**

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { HutError } from '../../errors/index.ts';
+import { withExamples } from '../help.ts';
 import { wholeNumber } from '../numbers.ts';
 import { note, printJson, printLine } from '../output.ts';
 
@@ -13,115 +14,132 @@ export function register(program: Command): void {
     .command('sim')
     .description('a simulated farm: boards on real PTYs, a simulated Home Assistant powering them');
 
-  sim
-    .command('up')
-    .description(
-      'start the farm and keep it running (Ctrl-C stops it); writes <dir>/hutctl.yaml for it',
-    )
-    .option(
-      '--dir <dir>',
-      'where the farm lives (by-id links, config, locks, evidence)',
-      DEFAULT_DIR,
-    )
-    .option('--slots <n>', 'number of boards', '2')
-    .option('--latency-ms <ms>', 'delay every Home Assistant answer', '0')
-    .option('--json', 'print the farm description as JSON once it is up')
-    .action(async (options: { dir: string; slots: string; latencyMs: string; json?: boolean }) => {
-      const slots = wholeNumber(options.slots, '--slots', 1, 64);
-      // The boards are PTYs made by socat: say so plainly rather than fail on a spawn.
-      const { spawnSync } = await import('node:child_process');
-      if (spawnSync('sh', ['-c', 'command -v socat'], { stdio: 'ignore' }).status !== 0)
-        throw new HutError(
-          'IO',
-          'socat is not installed: the simulated boards sit on PTYs it makes',
-          {
-            hint: 'sudo apt-get install -y socat',
-          },
-        );
-      const { startSimFarm } = await import('../../sim/index.ts');
-      const farm = await startSimFarm({
-        dir: options.dir,
-        slots,
-        latencyMs: wholeNumber(options.latencyMs, '--latency-ms', 0, 60_000),
-      });
-      const state = JSON.parse(readFileSync(join(farm.dir, 'sim.json'), 'utf8'));
-      if (options.json) printJson({ ...state, config: farm.configPath });
-      else {
-        printLine(`simulated farm up: ${slots} board(s), Home Assistant at ${farm.ha.url}`);
-        printLine(
-          `config: ${farm.configPath}   (use: HUTCTL_CONFIG=${farm.configPath} hutctl slot list)`,
-        );
-        printLine('Ctrl-C to stop');
-      }
-      await new Promise<void>((resolveStop) => {
-        const stop = () => resolveStop();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      await farm.stop();
-      note('hutctl: simulated farm stopped');
-    });
-
-  sim
-    .command('board')
-    .description('make a simulated board misbehave, or drop off USB and come back')
-    .argument('<slot>')
-    .option(
-      '--mode <mode>',
-      'normal | panic | bootloop | hang | hang-once (applies from its next boot)',
-    )
-    .option('--replug', 're-enumerate now: the by-id link goes away and comes back (new tty)')
-    .option(
-      '--corrupt-blocks <n>',
-      'the next <n> flash data blocks sent to it arrive corrupted (the ROM answers 0x07)',
-    )
-    .option('--dir <dir>', 'the farm directory', DEFAULT_DIR)
-    .action(
-      async (
-        slot: string,
-        options: { mode?: string; replug?: boolean; corruptBlocks?: string; dir: string },
-      ) => {
-        const { checkId } = await import('../../contract/index.ts');
-        checkId('slot', slot);
-        const body: Record<string, unknown> = options.mode ? { mode: options.mode } : {};
-        if (options.corruptBlocks !== undefined)
-          body.corrupt_blocks = wholeNumber(
-            options.corruptBlocks,
-            '--corrupt-blocks',
-            0,
-            1_000_000,
-          );
-        printJson(
-          await control(options.dir, `/sim/boards/${slot}${options.replug ? '/replug' : ''}`, body),
-        );
-      },
-    );
-
-  sim
-    .command('relay')
-    .description("inject a Home Assistant failure for a slot's relay")
-    .argument('<slot>')
-    .requiredOption('--failure <kind>', 'none | error_text | error_json | stuck | unavailable')
-    .option('--dir <dir>', 'the farm directory', DEFAULT_DIR)
-    .action(async (slot: string, options: { failure: string; dir: string }) => {
-      const state = readState(options.dir);
-      const entity = Object.hasOwn(state.slots, slot) ? state.slots[slot]?.entity : undefined;
-      if (!entity) throw new HutError('INPUT', `no simulated slot ${slot}`);
-      printJson(
-        await control(options.dir, `/sim/entities/${entity}`, { failure: options.failure }),
+  withExamples(
+    sim
+      .command('up')
+      .description(
+        'start the farm and keep it running (Ctrl-C stops it); writes <dir>/hutctl.yaml for it',
+      )
+      .option(
+        '--dir <dir>',
+        'where the farm lives (by-id links, config, locks, evidence)',
+        DEFAULT_DIR,
+      )
+      .option('--slots <n>', 'number of boards', '2')
+      .option('--latency-ms <ms>', 'delay every Home Assistant answer', '0')
+      .option('--json', 'print the farm description as JSON once it is up'),
+    [
+      ['hutctl sim up', 'two simulated boards in .hutctl/sim, until Ctrl-C'],
+      ['hutctl sim up --slots 4 --latency-ms 200', 'four boards and a slow Home Assistant'],
+      ['hutctl sim up --dir /tmp/farm --json', 'a farm elsewhere; print its description'],
+    ],
+  ).action(async (options: { dir: string; slots: string; latencyMs: string; json?: boolean }) => {
+    const slots = wholeNumber(options.slots, '--slots', 1, 64);
+    // The boards are PTYs made by socat: say so plainly rather than fail on a spawn.
+    const { spawnSync } = await import('node:child_process');
+    if (spawnSync('sh', ['-c', 'command -v socat'], { stdio: 'ignore' }).status !== 0)
+      throw new HutError(
+        'IO',
+        'socat is not installed: the simulated boards sit on PTYs it makes',
+        {
+          hint: 'sudo apt-get install -y socat',
+        },
       );
+    const { startSimFarm } = await import('../../sim/index.ts');
+    const farm = await startSimFarm({
+      dir: options.dir,
+      slots,
+      latencyMs: wholeNumber(options.latencyMs, '--latency-ms', 0, 60_000),
     });
-
-  sim
-    .command('latency')
-    .description('delay every Home Assistant answer by <ms>')
-    .argument('<ms>')
-    .option('--dir <dir>', 'the farm directory', DEFAULT_DIR)
-    .action(async (ms: string, options: { dir: string }) => {
-      printJson(
-        await control(options.dir, '/sim/latency', { ms: wholeNumber(ms, 'ms', 0, 60_000) }),
+    const state = JSON.parse(readFileSync(join(farm.dir, 'sim.json'), 'utf8'));
+    if (options.json) printJson({ ...state, config: farm.configPath });
+    else {
+      printLine(`simulated farm up: ${slots} board(s), Home Assistant at ${farm.ha.url}`);
+      printLine(
+        `config: ${farm.configPath}   (use: HUTCTL_CONFIG=${farm.configPath} hutctl slot list)`,
       );
+      printLine('Ctrl-C to stop');
+    }
+    await new Promise<void>((resolveStop) => {
+      const stop = () => resolveStop();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
     });
+    await farm.stop();
+    note('hutctl: simulated farm stopped');
+  });
+
+  withExamples(
+    sim
+      .command('board')
+      .description('make a simulated board misbehave, or drop off USB and come back')
+      .argument('<slot>', 'a simulated slot, e.g. hut-01')
+      .option(
+        '--mode <mode>',
+        'normal | panic | bootloop | hang | hang-once (applies from its next boot)',
+      )
+      .option('--replug', 're-enumerate now: the by-id link goes away and comes back (new tty)')
+      .option(
+        '--corrupt-blocks <n>',
+        'the next <n> flash data blocks sent to it arrive corrupted (the ROM answers 0x07)',
+      )
+      .option('--dir <dir>', 'the farm directory', DEFAULT_DIR),
+    [
+      ['hutctl sim board hut-02 --mode panic', 'its next boots crash and reboot'],
+      ['hutctl sim board hut-02 --replug', 'drop off USB and come back on another tty'],
+      ['hutctl sim board hut-01 --corrupt-blocks 2', 'the next two flash blocks arrive corrupted'],
+    ],
+  ).action(
+    async (
+      slot: string,
+      options: { mode?: string; replug?: boolean; corruptBlocks?: string; dir: string },
+    ) => {
+      const { checkId } = await import('../../contract/index.ts');
+      checkId('slot', slot);
+      const body: Record<string, unknown> = options.mode ? { mode: options.mode } : {};
+      if (options.corruptBlocks !== undefined)
+        body.corrupt_blocks = wholeNumber(options.corruptBlocks, '--corrupt-blocks', 0, 1_000_000);
+      printJson(
+        await control(options.dir, `/sim/boards/${slot}${options.replug ? '/replug' : ''}`, body),
+      );
+    },
+  );
+
+  withExamples(
+    sim
+      .command('relay')
+      .description("inject a Home Assistant failure for a slot's relay")
+      .argument('<slot>', 'a simulated slot, e.g. hut-01')
+      .requiredOption('--failure <kind>', 'none | error_text | error_json | stuck | unavailable')
+      .option('--dir <dir>', 'the farm directory', DEFAULT_DIR),
+    [
+      ['hutctl sim relay hut-01 --failure stuck', "hut-01's relay ignores every switch"],
+      [
+        'hutctl sim relay hut-01 --failure error_text',
+        'Home Assistant answers 500 with a text body',
+      ],
+      ['hutctl sim relay hut-01 --failure none', 'the relay works again'],
+    ],
+  ).action(async (slot: string, options: { failure: string; dir: string }) => {
+    const state = readState(options.dir);
+    const entity = Object.hasOwn(state.slots, slot) ? state.slots[slot]?.entity : undefined;
+    if (!entity) throw new HutError('INPUT', `no simulated slot ${slot}`);
+    printJson(await control(options.dir, `/sim/entities/${entity}`, { failure: options.failure }));
+  });
+
+  withExamples(
+    sim
+      .command('latency')
+      .description('delay every Home Assistant answer by <ms>')
+      .argument('<ms>', 'milliseconds, 0 to 60000 (0: answer at once)')
+      .option('--dir <dir>', 'the farm directory', DEFAULT_DIR),
+    [
+      ['hutctl sim latency 500', 'every Home Assistant answer half a second late'],
+      ['hutctl sim latency 0', 'answer at once again'],
+    ],
+  ).action(async (ms: string, options: { dir: string }) => {
+    printJson(await control(options.dir, '/sim/latency', { ms: wholeNumber(ms, 'ms', 0, 60_000) }));
+  });
 }
 
 interface SimStateFile {
