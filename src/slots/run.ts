@@ -21,6 +21,8 @@ export interface SlotRunOptions {
   slot?: string;
   label?: string;
   argv: string[];
+  /** Where the step runs (default: the current directory). */
+  workdir?: string;
   sha?: string;
   jobId?: string;
   timeoutSec?: number;
@@ -61,6 +63,8 @@ export async function runSlotJob(options: SlotRunOptions): Promise<JobOutcome> {
     command: [options.argv.map(shellQuote).join(' ')],
     timeout_sec: options.timeoutSec ?? ROLE_TIMEOUTS.runner.defaultSec,
     lock_key: subject,
+    // The step runs where it was typed, so relative paths (build/, ./flash.sh) mean what they say.
+    workdir: options.workdir ?? process.cwd(),
     ...(sha ? { commit_sha: sha } : {}),
   };
   let held: Slot | null = null;

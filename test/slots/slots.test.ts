@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { requireConfig } from '../../src/config/index.ts';
 import { acquireSlot, getSlot, runSlotJob } from '../../src/slots/index.ts';
-import { finished, startCli, waitFor } from '../support/cli.ts';
+import { finished, runCli, startCli, tempDir, waitFor } from '../support/cli.ts';
 import { startTestFarm, type TestFarm } from '../support/farm.ts';
 
 let t: TestFarm;
@@ -208,6 +208,21 @@ describe('slot locks and runs', () => {
       'the step to be ended',
       10_000,
     );
+  });
+
+  test('the step runs in the directory slot run was started from, so relative paths work', async () => {
+    const project = tempDir('hutctl-project-');
+    mkdirSync(join(project, 'build'));
+    writeFileSync(join(project, 'build', 'app.bin'), 'firmware');
+    const result = await runCli(
+      ['slot', 'run', 'hut-02', '--', 'sh', '-c', 'pwd; cat build/app.bin'],
+      {
+        cwd: project,
+        env: { HUTCTL_CONFIG: t.farm.configPath },
+      },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, new RegExp(`^${project}\\nfirmware`, 'm'));
   });
 
   test('--label takes a free matching slot; a label no slot has is refused at once', async () => {
