@@ -1,14 +1,13 @@
 /** Every file made from the sources, by path relative to the repository: what `npm run generate` writes. */
 import { readFileSync } from 'node:fs';
-import { CONTRACTS, type ContractName } from '../contract/schemas.ts';
-import { schemaFileName, schemaFileText } from '../contract/write-schemas.ts';
+import { schemaFileName, schemaFileText, schemaNames } from '../contract/write-schemas.ts';
 import { COMPLETION_FILES, COMPLETION_SCRIPTS } from './commands/completion.ts';
 import { buildProgram } from './main.ts';
 import { manPage } from './man.ts';
 
 export async function generatedFiles(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
-  for (const name of Object.keys(CONTRACTS) as ContractName[]) {
+  for (const name of schemaNames()) {
     files.set(`schemas/${schemaFileName(name)}`, schemaFileText(name));
   }
   for (const [shell, file] of Object.entries(COMPLETION_FILES)) {

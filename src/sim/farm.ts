@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { CONFIG_SCHEMA_COMMENT } from '../contract/schema-urls.ts';
 import { makeDirs } from '../files/dirs.ts';
 import { privateDir, writeFileAtomic } from '../files/index.ts';
 import { BOARD_MODES, type BoardMode, READY_MARKER, SimBoard } from './board.ts';
@@ -155,6 +156,7 @@ export async function startSimFarm(options: SimFarmOptions): Promise<SimFarm> {
 
 function farmConfig(dir: string, url: string, tokenFile: string, slots: number): string {
   const lines = [
+    CONFIG_SCHEMA_COMMENT,
     '# Written by `hutctl sim up`: a simulated farm on this machine (PTY boards, simulated Home Assistant).',
     'targets:',
     '  runner: {transport: local}',

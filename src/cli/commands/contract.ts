@@ -67,7 +67,8 @@ export function register(program: Command): void {
       ],
     ],
   ).action(async (name: string) => {
-    const { jsonSchemaOf } = await import('../../contract/index.ts');
-    printJson(jsonSchemaOf(contractName(name, 'contract')));
+    // The very file in schemas/, $id and title included.
+    const { schemaFileText } = await import('../../contract/write-schemas.ts');
+    process.stdout.write(schemaFileText(contractName(name, 'contract')));
   });
 }
