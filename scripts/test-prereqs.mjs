@@ -35,6 +35,8 @@ const programs = {
   perl: 'perl-base',
   lxd: 'lxd',
   '/bin/busybox': 'busybox-static',
+  groff: 'groff-base',
+  'dpkg-deb': 'dpkg',
 };
 ensurePrograms(programs, 'test-prereqs');
 
