@@ -71,6 +71,19 @@ const oldTarball = must('npm', ['pack', '--pack-destination', withDeps], join(wi
   .split('\n')
   .at(-1)!;
 
+// npm's own floor: a one-file package whose bin prints a line.
+const trivial = join(dir, 'trivial');
+mkdirSync(join(trivial, 'bin'), { recursive: true });
+writeFileSync(
+  join(trivial, 'package.json'),
+  JSON.stringify({ name: 'trivial', version: '1.0.0', bin: { hutctl: 'bin/t.js' } }),
+);
+writeFileSync(join(trivial, 'bin', 't.js'), '#!/usr/bin/env node\nconsole.log("1.0.0")\n', {
+  mode: 0o755,
+});
+const packedTrivial = must('npm', ['pack', '--pack-destination', trivial], trivial);
+const trivialTarball = join(trivial, packedTrivial.trim().split('\n').at(-1)!);
+
 async function npmExec(tgz: string): Promise<number> {
   const cache = tempDir('hutctl-bench-npmcache-');
   const r = await timed(
@@ -86,7 +99,9 @@ async function npmExec(tgz: string): Promise<number> {
 
 const cold: number[] = [];
 const coldDeps: number[] = [];
+const floor: number[] = [];
 for (let i = 0; i < NPM_ROUNDS; i += 1) {
+  floor.push(await npmExec(trivialTarball));
   cold.push(await npmExec(tarball!));
   coldDeps.push(await npmExec(join(withDeps, oldTarball)));
 }
@@ -129,10 +144,13 @@ for (let i = 0; i < ROUNDS + 1; i += 1) {
 const f = (ms: number) => `${ms.toFixed(0)} ms`;
 const ratio = (a: number[], b: number[]) => (median(a) / median(b)).toFixed(2);
 console.log(
-  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, npm ${must('npm', ['--version']).trim()}, ${new Date().toISOString().slice(0, 10)}`,
 );
 console.log(
   `cold npm exec --version: ${f(median(cold))} (target ≤ 1000 ms); with the 5 libraries as dependencies ${f(median(coldDeps))}: ${ratio(cold, coldDeps)}×`,
+);
+console.log(
+  `npm's floor (a one-file package, same npm exec): ${f(median(floor))}; hutctl's own share ${f(median(cold) - median(floor))}`,
 );
 console.log(
   `single executable --version: ${f(median(sea.version))} vs node dist/hutctl.cjs ${f(median(node.version))}: ${ratio(sea.version, node.version)}× (target ≤ 1.2×)`,
