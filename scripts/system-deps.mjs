@@ -1,14 +1,15 @@
 // The system programs hutctl's tests and demo start for real, and how each is had on Debian: as
 // root, missing packages are installed; otherwise the exact command to run is printed.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Makes sure every program is there (installing its Debian package as root); exits 1 if not. */
 export function ensurePrograms(programs, who) {
   const missing = new Set();
   for (const [program, pkg] of Object.entries(programs)) {
     const found = program.startsWith('/')
-      ? existsSync(program)
+      ? pathExists(program)
       : spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
     if (!found) missing.add(pkg);
   }
@@ -25,6 +26,21 @@ export function ensurePrograms(programs, who) {
   console.error(`${who}: needs these Debian packages: ${list}`);
   console.error(`  install them with: sudo apt-get install -y ${list}`);
   process.exit(1);
+}
+
+/** existsSync, where a `*` path segment stands for any one entry (a version directory). */
+function pathExists(path) {
+  const star = path.indexOf('/*/');
+  if (star < 0) return existsSync(path);
+  const parent = path.slice(0, star);
+  const rest = path.slice(star + 3);
+  let entries = [];
+  try {
+    entries = readdirSync(parent);
+  } catch {
+    return false;
+  }
+  return entries.some((entry) => pathExists(join(parent, entry, rest)));
 }
 
 function run(command, args, who, env = {}) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Makes sure this machine can run the whole test suite: npm packages (Node 24 among them) and
 // the system programs the tests start for real (sshd, ssh, flock, setsid, pgrep, perl for the
-// keeper). As root it installs missing Debian packages; otherwise it says exactly what to install.
+// keeper, a PostgreSQL server for the store). As root it installs missing Debian packages;
+// otherwise it says exactly what to install.
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { ensurePrograms } from './system-deps.mjs';
@@ -37,6 +38,8 @@ const programs = {
   '/bin/busybox': 'busybox-static',
   groff: 'groff-base',
   'dpkg-deb': 'dpkg',
+  // The server, not just the client (postgresql-client-* also makes /usr/lib/postgresql/<v>/bin).
+  '/usr/lib/postgresql/*/bin/initdb': 'postgresql',
 };
 ensurePrograms(programs, 'test-prereqs');
 
