@@ -34,6 +34,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   codex: () => import('./commands/codex.ts'),
   vm: () => import('./commands/vm.ts'),
   threads: () => import('./commands/delegate.ts'),
+  store: () => import('./commands/store.ts'),
   completion: () => import('./commands/completion.ts'),
   __complete: () => import('./commands/completion.ts'),
 };
@@ -106,6 +107,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     await knowSecretsQuietly(argv);
     return reportError(error, { json: argv.includes('--json'), debug: argv.includes('--debug') });
+  } finally {
+    // The evidence this command wrote goes into the ledger once the work is done.
+    const { flushLedger } = await import('../store/ledger.ts');
+    await flushLedger();
   }
 }
 

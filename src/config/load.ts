@@ -57,6 +57,16 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
     profiles: {},
     vms: {},
     artifacts: { store: path(parsed.artifacts?.store, kept('artifacts')) },
+    store:
+      parsed.store?.engine === 'off'
+        ? { engine: 'off' }
+        : parsed.store?.engine === 'postgres'
+          ? {
+              engine: 'postgres',
+              url: parsed.store.url ?? null,
+              urlEnv: parsed.store.url_env ?? null,
+            }
+          : { engine: 'sqlite', path: path(parsed.store?.path, join(stateDir, 'ledger.sqlite')) },
     serial: { byIdDir: path(parsed.serial?.by_id_dir, '/dev/serial/by-id') },
     homeAssistant: null,
     ssh: {

@@ -185,6 +185,23 @@ const vmName = z.string().check(
 export const configFileSchema = z.strictObject({
   vms: z.optional(z.record(vmName, vmSchema)),
   artifacts: z.optional(z.strictObject({ store: z.optional(text()) })),
+  /** The ledger: SQLite (default), PostgreSQL for several hosts, or off. */
+  store: z.optional(
+    z.strictObject({
+      engine: z.optional(z.enum(['sqlite', 'postgres', 'off'])),
+      path: z.optional(text()),
+      url: z.optional(
+        text().check(
+          z.regex(/^postgres(ql)?:\/\//, { error: 'expected a postgresql:// URL' }),
+          z.refine((url) => !/^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(url), {
+            error:
+              'a URL with a password does not belong in hutctl.yaml: put it in an environment variable and name it in store.url_env',
+          }),
+        ),
+      ),
+      url_env: z.optional(envName),
+    }),
+  ),
   profiles: z.optional(z.record(idSchema('profile'), profileSchema)),
   slots: z.optional(z.record(slotId, slotSchema)),
   serial: z.optional(z.strictObject({ by_id_dir: z.optional(text()) })),

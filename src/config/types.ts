@@ -116,6 +116,11 @@ export interface HutConfig {
   /** Runner VMs by instance name (`vms:`). */
   vms: Record<string, VmSpec>;
   artifacts: { store: string };
+  /** The ledger (docs/store.md). */
+  store:
+    | { engine: 'sqlite'; path: string }
+    | { engine: 'postgres'; url: string | null; urlEnv: string | null }
+    | { engine: 'off' };
   serial: { byIdDir: string };
   homeAssistant: HomeAssistantSettings | null;
   ssh: {

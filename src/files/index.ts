@@ -68,3 +68,4 @@ export * from './keep.ts';
 export { checkRelativePath, pathUnder, relativePathProblem } from './paths.ts';
 export { checkWritableDir, groupId, privateDir, unsafeDirMode } from './private.ts';
 export { FileReadError, readTextFile } from './read.ts';
+export { fsReason } from './reason.ts';

@@ -24,6 +24,7 @@ import {
 } from '../power/index.ts';
 import { redact } from '../secrets/index.ts';
 import { acquireSlot, candidateSlots, ttyOf } from '../slots/index.ts';
+import { noteEvidence } from '../store/ledger.ts';
 import { checkSha, getArtifact } from './artifacts.ts';
 import { bootedApp, bootMismatch } from './booted.ts';
 import { flashArgv, runBuiltinFlash, runFlashCommand } from './flash.ts';
@@ -171,6 +172,7 @@ async function runOnSlot(
         join(evidenceDir, `${base}.json`),
         `${JSON.stringify(result, null, 2)}\n`,
       );
+      noteEvidence(config, join(evidenceDir, `${base}.json`));
     } catch (error) {
       // The outcome is still the caller's to print: a full disk never loses it.
       result.evidence.pop();

@@ -17,12 +17,14 @@ import {
 import { HutError, isHutError } from '../errors/index.ts';
 import {
   checkWritableDir,
+  fsReason,
   privateDir,
   writeFileAtomic,
   writeMarkerAtomicSync,
 } from '../files/index.ts';
 import { acquireLock, describeHolder, type HeldLock, type LockOwner } from '../locks/index.ts';
 import { collectSecrets, redact as redactText } from '../secrets/index.ts';
+import { noteEvidence } from '../store/ledger.ts';
 import type { Transport } from '../transport/index.ts';
 import { cancelFlagPath, clearCancel, readCancel } from './cancel.ts';
 import { executorAlive, findJobEvidence, type RunningRecord, readRunning } from './evidence.ts';
@@ -283,6 +285,7 @@ async function runLocked(
   let reportError: string | null = null;
   try {
     await writeFileAtomic(reportPath, text);
+    noteEvidence(options.config, reportPath);
     rmSync(runningPath, { force: true });
   } catch (error) {
     reportError = `the report could not be written to ${reportPath}: ${fsReason(error)}`;
@@ -340,19 +343,6 @@ function overwriteInPlace(path: string, text: string): void {
   } finally {
     closeSync(fd);
   }
-}
-
-function fsReason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  const reasons: Record<string, string> = {
-    ENOSPC: 'no space left on the device',
-    EDQUOT: 'disk quota exceeded',
-    EACCES: 'permission denied',
-    EROFS: 'read-only file system',
-    ENOENT: 'the directory is gone',
-    EIO: 'input/output error',
-  };
-  return (code && reasons[code]) ?? (error as Error).message;
 }
 
 class CancelledWhileWaiting extends Error {}

@@ -13,6 +13,7 @@ import { acquireLock } from '../locks/index.ts';
 import { slotLockPath } from '../slots/paths.ts';
 import { LocalTransport } from '../transport/index.ts';
 import { type PowerBackend, PowerError, type RelayState } from './backend.ts';
+import { writePowerEvent } from './event.ts';
 import { readPowerRecord, recordChanging, recordObserved, writePowerRecord } from './state.ts';
 
 export type PowerStatus = 'ok' | 'timeout' | 'ha_error';
@@ -149,6 +150,22 @@ export async function powerCycle(
       last_cycle_status: result.status,
     }),
   );
+  notes.add(
+    await writePowerEvent(ctx.config, {
+      slot: result.slot,
+      action: 'cycle',
+      backend: result.backend,
+      status: result.status,
+      attempts,
+      total_ms: result.total_ms,
+      error: result.error,
+      last_state: last,
+      job_id: ctx.jobId ?? null,
+      phases,
+      started_utc: result.started_utc,
+      ended_utc: result.ended_utc,
+    }),
+  );
   return notes.into(result);
 }
 
@@ -161,6 +178,7 @@ export async function powerSwitch(
   const signal = ctx.signal ?? new AbortController().signal;
   await using _lock = await powerLock(ctx);
   const began = performance.now();
+  const started = new Date();
   let state: RelayState | null = null;
   let error: PowerError | null = null;
   const notes = recordNotes();
@@ -174,7 +192,7 @@ export async function powerSwitch(
     state = await readQuietly(ctx.backend, signal);
   }
   notes.add(await recordObserved(ctx.config.paths.stateDir, ctx.slot.id, state));
-  return notes.into({
+  const result: PowerSwitchResult = {
     slot: ctx.slot.id,
     backend: ctx.backend.describe(),
     action,
@@ -182,7 +200,24 @@ export async function powerSwitch(
     state,
     duration_ms: Math.round(performance.now() - began),
     error: error ? error.message : null,
-  });
+  };
+  notes.add(
+    await writePowerEvent(ctx.config, {
+      slot: result.slot,
+      action,
+      backend: result.backend,
+      status: result.status,
+      attempts: 1,
+      total_ms: result.duration_ms,
+      error: result.error,
+      last_state: state,
+      job_id: ctx.jobId ?? null,
+      phases: [{ attempt: 1, phase: action, duration_ms: result.duration_ms }],
+      started_utc: started.toISOString(),
+      ended_utc: new Date().toISOString(),
+    }),
+  );
+  return notes.into(result);
 }
 
 /**
@@ -196,22 +231,51 @@ export async function coldBoot(ctx: PowerContext): Promise<string | null> {
   await using _lock = await powerLock(ctx);
   let state: RelayState | null = null;
   const changing = recorder(ctx);
+  const started = new Date();
+  const phases: PhaseTiming[] = [];
+  const timed = async <T>(phase: PhaseTiming['phase'], work: () => Promise<T>): Promise<T> => {
+    const began = performance.now();
+    try {
+      return await work();
+    } finally {
+      phases.push({ attempt: 1, phase, duration_ms: Math.round(performance.now() - began) });
+    }
+  };
+  let failure: PowerError | null = null;
+  let succeeded = false;
   try {
     await changing('cycle', 'off');
-    await ctx.backend.set('off', signal);
-    state = await confirm(ctx, 'off', signal);
+    await timed('off', () => ctx.backend.set('off', signal));
+    state = await timed('confirm_off', () => confirm(ctx, 'off', signal));
     await changing('cycle', 'off_wait', state);
-    await sleep(power.offSec * 1000, undefined, { signal });
+    await timed('off_wait', () => sleep(power.offSec * 1000, undefined, { signal }));
     await changing('cycle', 'on', state);
-    await ctx.backend.set('on', signal);
-    state = await confirm(ctx, 'on', signal);
+    await timed('on', () => ctx.backend.set('on', signal));
+    state = await timed('confirm_on', () => confirm(ctx, 'on', signal));
+    succeeded = true;
     return null;
   } catch (error) {
     if (!(error instanceof PowerError)) throw error;
+    failure = error;
     state = await readQuietly(ctx.backend, signal);
     return `${error.kind}: ${error.message}`;
   } finally {
     await recordObserved(ctx.config.paths.stateDir, ctx.slot.id, state);
+    const ended = new Date();
+    await writePowerEvent(ctx.config, {
+      slot: ctx.slot.id,
+      action: 'boot',
+      backend: ctx.backend.describe(),
+      status: failure ? failure.kind : succeeded ? 'ok' : signal.aborted ? 'cancelled' : 'error',
+      attempts: 1,
+      total_ms: ended.getTime() - started.getTime(),
+      error: failure ? failure.message : null,
+      last_state: state,
+      job_id: ctx.jobId ?? null,
+      phases,
+      started_utc: started.toISOString(),
+      ended_utc: ended.toISOString(),
+    });
   }
 }
 

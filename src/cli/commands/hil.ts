@@ -8,6 +8,7 @@ import { makeDirs } from '../../files/dirs.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { note, printJson, printLine } from '../output.ts';
+import { addHilHistory } from './history.ts';
 
 interface HilCliOptions {
   sha?: string;
@@ -144,6 +145,7 @@ export function register(program: Command): void {
       await report(results, options, false);
     }),
   );
+  addHilHistory(hil);
 }
 
 /**

@@ -32,6 +32,7 @@ import { printOutcome, withCancelOnSignal } from '../job-outcome.ts';
 import { wholeNumber } from '../numbers.ts';
 import { note, printJson, printLine } from '../output.ts';
 import { readInput } from '../read-input.ts';
+import { addJobList } from './history.ts';
 
 export function register(program: Command): void {
   const job = program
@@ -310,6 +311,7 @@ Cancel: 'hutctl job cancel <job_id>' stops before the next step; --now also ends
       }
     },
   );
+  addJobList(job);
 }
 
 interface RunOptions {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { type GlobalOptions, loadFor } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { note, printJson, printLine } from '../output.ts';
+import { addPowerHistory } from './history.ts';
 
 const EXIT = { ok: 0, timeout: 124, ha_error: 1 } as const;
 
@@ -117,6 +118,7 @@ Results: ok (exit 0), timeout (exit 124), ha_error (exit 1).`,
       process.exitCode = EXIT[result.status];
     },
   );
+  addPowerHistory(power);
 }
 
 async function contextFor(slotId: string, command: Command) {

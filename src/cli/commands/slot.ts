@@ -6,6 +6,7 @@ import { withExamples } from '../help.ts';
 import { printOutcome, withCancelOnSignal } from '../job-outcome.ts';
 import { wholeNumber } from '../numbers.ts';
 import { note, printJson, printLine } from '../output.ts';
+import { addSlotHistory } from './history.ts';
 
 const globals = (command: Command) => command.optsWithGlobals<GlobalOptions>();
 
@@ -305,6 +306,7 @@ no configured slot has is refused at once (exit 2).`,
       process.exitCode = result.passed ? 0 : 1;
     },
   );
+  addSlotHistory(slot);
 }
 
 interface SlotRunCliOptions {

@@ -1,0 +1,88 @@
+/** `hutctl store …`: the ledger itself — where it is, what it holds, and back-filling it from evidence. */
+import type { Command } from 'commander';
+import { withExamples } from '../help.ts';
+import { withLedger } from '../history.ts';
+import { note, printJson, printLine } from '../output.ts';
+
+export function register(program: Command): void {
+  const store = program
+    .command('store')
+    .description('the ledger of jobs, hardware results and power events (SQLite or PostgreSQL)');
+
+  withExamples(
+    store
+      .command('import')
+      .description('record every evidence file of a directory in the ledger (idempotent)')
+      .argument(
+        '<evidence-dir>',
+        'a directory of hutctl evidence (reports, hil results, power events)',
+      )
+      .option('--json', 'print the counts as JSON'),
+    [
+      ['hutctl store import evidence/', 'back-fill the ledger from this checkout’s evidence'],
+      ['hutctl store import /srv/hutctl/evidence --json', 'rebuild a new ledger, counts as JSON'],
+    ],
+  ).action((dir: string, options: { json?: boolean }, command: Command) =>
+    withLedger(command, async (db) => {
+      const { importEvidence } = await import('../../store/import.ts');
+      const { HutError } = await import('../../errors/index.ts');
+      const { statSync } = await import('node:fs');
+      try {
+        if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+      } catch (error) {
+        throw new HutError(
+          'USAGE',
+          `${dir}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (error as Error).message}`,
+        );
+      }
+      const summary = await importEvidence(db, dir, (done, total) =>
+        note(`hutctl: ${done}/${total} files`),
+      );
+      if (options.json) return printJson(summary);
+      const r = summary.recorded;
+      printLine(
+        `recorded ${r.job} job(s), ${r.hil} hil result(s), ${r.power} power event(s) from ${dir}`,
+      );
+      for (const s of summary.skipped) printLine(`skipped ${s.file}: ${s.why}`);
+    }),
+  );
+
+  withExamples(
+    store
+      .command('status')
+      .description('which ledger this config uses, its schema version, and how much it holds')
+      .option('--json', 'print as JSON'),
+    [['hutctl store status', 'engine, location, schema version and row counts']],
+  ).action((options: { json?: boolean }, command: Command) =>
+    withLedger(command, async (db, config) => {
+      const count = async (table: string) =>
+        Number((await db.all(`SELECT COUNT(*) AS n FROM ${table}`))[0]?.n ?? 0);
+      const version = Number(
+        (await db.all('SELECT MAX(version) AS v FROM hutctl_schema'))[0]?.v ?? 0,
+      );
+      const s = config.store;
+      const where =
+        s.engine === 'sqlite'
+          ? s.path
+          : s.engine === 'postgres'
+            ? s.urlEnv
+              ? `$${s.urlEnv}`
+              : 'store.url'
+            : 'off';
+      const status = {
+        engine: db.engine,
+        location: where,
+        schema_version: version,
+        jobs: await count('jobs'),
+        hil_results: await count('hil_results'),
+        power_events: await count('power_events'),
+        recoveries: await count('recoveries'),
+      };
+      if (options.json) return printJson(status);
+      printLine(`ledger: ${status.engine} ${status.location} (schema ${status.schema_version})`);
+      printLine(
+        `${status.jobs} job(s), ${status.hil_results} hil result(s), ${status.power_events} power event(s), ${status.recoveries} recovery event(s)`,
+      );
+    }),
+  );
+}

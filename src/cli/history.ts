@@ -1,0 +1,115 @@
+/**
+ * The history commands (`job list`, `hil history`, `power history`, `slot history`): the same
+ * filters, the ledger opened the same way, a table for people and `--json` for tools.
+ */
+import type { Command } from 'commander';
+import type { HutConfig } from '../config/index.ts';
+import { checkId } from '../contract/ids.ts';
+import { HutError } from '../errors/index.ts';
+import type { Db, Row } from '../store/db.ts';
+import type { HistoryFilter } from '../store/queries.ts';
+import { loadFor } from './context.ts';
+import { wholeNumber } from './numbers.ts';
+import { printJson, printLine } from './output.ts';
+
+export interface HistoryOptions {
+  since?: string;
+  slot?: string;
+  sha?: string;
+  status?: string;
+  role?: string;
+  limit: string;
+  json?: boolean;
+}
+
+type Filter = 'slot' | 'sha' | 'status' | 'role';
+
+/** Adds --since, --limit, --json and the filters named. */
+export function historyOptions(command: Command, filters: readonly Filter[]): Command {
+  command.option('--since <when>', 'only since then: 7d, 24h, 90m, or a UTC date (2026-11-01)');
+  if (filters.includes('slot')) command.option('--slot <slot>', 'only this slot');
+  if (filters.includes('sha'))
+    command.option('--sha <sha>', 'only this commit (a prefix of 7+ hex digits)');
+  if (filters.includes('status')) command.option('--status <status>', 'only this status');
+  if (filters.includes('role')) command.option('--role <role>', 'only jobs of this role');
+  return command
+    .option('--limit <n>', 'at most this many, newest first', '50')
+    .option('--json', 'print as JSON');
+}
+
+export async function historyFilter(options: HistoryOptions): Promise<HistoryFilter> {
+  const { sinceInstant } = await import('../store/queries.ts');
+  const filter: HistoryFilter = { limit: wholeNumber(options.limit, '--limit', 1, 100_000) };
+  if (options.since !== undefined) filter.since = sinceInstant(options.since);
+  if (options.slot !== undefined) filter.slot = checkId('slot', options.slot, '--slot');
+  if (options.sha !== undefined) {
+    if (!/^[0-9a-fA-F]{7,64}$/.test(options.sha))
+      throw new HutError('USAGE', `--sha ${options.sha}: expected 7 to 64 hex digits`);
+    filter.sha = options.sha.toLowerCase();
+  }
+  if (options.status !== undefined) {
+    if (!/^[a-z_-]{1,32}$/.test(options.status))
+      throw new HutError(
+        'USAGE',
+        `--status ${options.status}: expected a status such as success, failed, pass, fail, blocked`,
+      );
+    filter.status = options.status;
+  }
+  if (options.role !== undefined) {
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(options.role))
+      throw new HutError(
+        'USAGE',
+        `--role ${options.role}: expected a role such as runner or infra`,
+      );
+    filter.role = options.role;
+  }
+  return filter;
+}
+
+/** Opens the ledger for a command, or says why there is none. */
+export async function withLedger<T>(
+  command: Command,
+  work: (db: Db, config: HutConfig) => Promise<T>,
+): Promise<T> {
+  const config = await loadFor(command.optsWithGlobals());
+  const { openStore } = await import('../store/ledger.ts');
+  const db = await openStore(config);
+  if (db === null) {
+    throw new HutError('CONFIG', 'the ledger is off (store.engine: off in hutctl.yaml)', {
+      hint: 'set store.engine to sqlite (the default) or postgres to keep history',
+    });
+  }
+  try {
+    return await work(db, config);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Rows as JSON, or as aligned columns (the last column left unpadded). */
+export function printRows<T extends Row>(
+  rows: T[],
+  json: boolean | undefined,
+  columns: Array<[header: string, cell: (row: T) => string]>,
+  empty: string,
+): void {
+  if (json) {
+    printJson(rows);
+    return;
+  }
+  if (rows.length === 0) {
+    printLine(empty);
+    return;
+  }
+  const cells = rows.map((row) => columns.map(([, cell]) => cell(row)));
+  const widths = columns.map(([header], i) =>
+    Math.max(header.length, ...cells.map((line) => line[i]!.length)),
+  );
+  const line = (values: string[]) =>
+    values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!))).join('  ');
+  printLine(line(columns.map(([header]) => header)));
+  for (const values of cells) printLine(line(values));
+}
+
+/** An ISO instant as people read it in a table: `2026-11-28 15:30:00`. */
+export const when = (iso: string) => iso.replace('T', ' ').replace(/(\.\d+)?Z$/, '');

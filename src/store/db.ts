@@ -1,0 +1,132 @@
+/**
+ * The two engines under one small interface: SQLite through Node's built-in `node:sqlite` (a
+ * file, zero set-up) and PostgreSQL through `pg` (several hosts, one ledger). Queries are written
+ * once, with `?` placeholders, in the SQL both engines speak (INSERT … ON CONFLICT, window
+ * functions, ISO-8601 text times that sort as they read); the PostgreSQL engine numbers the
+ * placeholders. A few words differ by engine in the schema only (see schema.ts).
+ */
+import { HutError } from '../errors/index.ts';
+
+export type Value = string | number | null;
+export type Row = Record<string, Value>;
+
+export interface Db {
+  readonly engine: 'sqlite' | 'postgres';
+  /** Runs statements with no parameters and no result (schema changes). */
+  exec(sql: string): Promise<void>;
+  run(sql: string, params?: readonly Value[]): Promise<void>;
+  all<T extends Row = Row>(sql: string, params?: readonly Value[]): Promise<T[]>;
+  /** Runs `work` in one transaction. */
+  transaction<T>(work: () => Promise<T>): Promise<T>;
+  /** Runs `work` in one transaction that only one writer at a time gets (the migrations' lock). */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** `?` placeholders as `$1`, `$2`… (none are in quoted text: queries never quote values). */
+export function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+export async function openSqlite(path: string): Promise<Db> {
+  const { DatabaseSync } = await import('node:sqlite');
+  let db: InstanceType<typeof DatabaseSync>;
+  try {
+    db = new DatabaseSync(path, { timeout: 10_000 });
+    // WAL: readers never wait for a writer; NORMAL: a commit is not an fsync (the evidence files
+    // are the durable record, the ledger can be rebuilt from them).
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+  } catch (error) {
+    throw new HutError('IO', `cannot open the ledger ${path}: ${(error as Error).message}`, {
+      hint: 'check store.path in hutctl.yaml and that this user may write its directory',
+    });
+  }
+  const statements = new Map<string, ReturnType<typeof db.prepare>>();
+  const prepared = (sql: string) => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+  return {
+    engine: 'sqlite',
+    exec: async (sql) => {
+      db.exec(sql);
+    },
+    run: async (sql, params = []) => {
+      prepared(sql).run(...params);
+    },
+    all: async <T extends Row>(sql: string, params: readonly Value[] = []) =>
+      prepared(sql).all(...params) as unknown as T[],
+    transaction: (work) => sqliteTransaction(work),
+    exclusive: (work) => sqliteTransaction(work),
+    close: async () => {
+      db.close();
+    },
+  };
+
+  async function sqliteTransaction<T>(work: () => Promise<T>): Promise<T> {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = await work();
+      db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}
+
+export async function openPostgres(url: string): Promise<Db> {
+  const { default: pg } = await import('pg');
+  // BIGINT and NUMERIC come back as numbers (counts and sums here stay far below 2^53).
+  const types = {
+    getTypeParser: (oid: number, format?: string) =>
+      oid === 20 || oid === 1700
+        ? (value: string) => Number(value)
+        : pg.types.getTypeParser(oid, format as 'text'),
+  };
+  const client = new pg.Client({ connectionString: url, types });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new HutError('IO', `cannot reach the ledger's PostgreSQL: ${(error as Error).message}`, {
+      hint: 'check store.url (or the variable store.url_env names) and that the server is up',
+    });
+  }
+  return {
+    engine: 'postgres',
+    exec: async (sql) => {
+      await client.query(sql);
+    },
+    run: async (sql, params = []) => {
+      await client.query(numbered(sql), params as Value[]);
+    },
+    all: async <T extends Row>(sql: string, params: readonly Value[] = []) =>
+      (await client.query(numbered(sql), params as Value[])).rows as T[],
+    transaction: (work) => pgTransaction(work, false),
+    exclusive: (work) => pgTransaction(work, true),
+    close: async () => {
+      await client.end().catch(() => {});
+    },
+  };
+
+  async function pgTransaction<T>(work: () => Promise<T>, alone: boolean): Promise<T> {
+    await client.query('BEGIN');
+    try {
+      // One migrator at a time across every host sharing the database.
+      if (alone) await client.query('SELECT pg_advisory_xact_lock(7411)');
+      const result = await work();
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Recording into the ledger as a command goes. Whatever writes evidence notes the file here;
+ * when the command is done, `flushLedger` records every noted file in one go. The evidence
+ * stays the source of truth: recording happens after the work, never delays or fails it, and a
+ * ledger that cannot be written costs one warning (`store import` back-fills it later).
+ */
+import type { HutConfig } from '../config/index.ts';
+import type { Db } from './db.ts';
+
+let pending: { config: HutConfig; paths: string[] } | null = null;
+
+/** Notes an evidence file hutctl has just written, to be recorded when the command ends. */
+export function noteEvidence(config: HutConfig, path: string): void {
+  if (config.store.engine === 'off') return;
+  if (pending === null) pending = { config, paths: [] };
+  pending.paths.push(path);
+}
+
+/** Opens the configured ledger, migrated to the current schema; null when it is off. */
+export async function openStore(config: HutConfig, env = process.env): Promise<Db | null> {
+  const { store } = config;
+  if (store.engine === 'off') return null;
+  const [{ openPostgres, openSqlite }, { migrate }] = await Promise.all([
+    import('./db.ts'),
+    import('./schema.ts'),
+  ]);
+  let db: Db;
+  if (store.engine === 'sqlite') {
+    const { dirname } = await import('node:path');
+    const { privateDir } = await import('../files/index.ts');
+    privateDir(dirname(store.path), config.paths.shareGroup);
+    db = await openSqlite(store.path);
+  } else {
+    const url = store.urlEnv ? env[store.urlEnv] : store.url;
+    if (!url) {
+      const { HutError } = await import('../errors/index.ts');
+      throw new HutError('CONFIG', `store.url_env names ${store.urlEnv}, which is not set`, {
+        hint: `export ${store.urlEnv}=postgresql://user@host/db (or set store.url)`,
+      });
+    }
+    db = await openPostgres(url);
+  }
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return db;
+}
+
+/** Records every noted evidence file; a failure is one warning line on stderr. */
+export async function flushLedger(): Promise<void> {
+  const batch = pending;
+  pending = null;
+  if (batch === null || batch.paths.length === 0) return;
+  let db: Db | null = null;
+  try {
+    db = await openStore(batch.config);
+    if (db === null) return;
+    const { recordFile } = await import('./record.ts');
+    for (const path of batch.paths) await recordFile(db, path);
+  } catch (error) {
+    process.stderr.write(
+      `hutctl: warning: the ledger was not updated (${(error as Error).message}); the evidence is complete, and 'hutctl store import' records it later\n`,
+    );
+  } finally {
+    await db?.close();
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The ledger's schema, one list of versioned migrations for both engines. A migration is SQL in
+ * the words both engines share; `{real}` is the one word that differs (SQLite's REAL is a
+ * double, PostgreSQL's is single precision). Applied in order, each once, inside the engine's
+ * exclusive transaction, so hosts sharing one PostgreSQL never migrate twice.
+ *
+ * Times are ISO-8601 UTC text (`2026-11-28T15:30:00.000Z`): they sort and compare as they read,
+ * in both engines. Every row comes from an evidence file (its path is the row's key), so the
+ * ledger can always be rebuilt from the evidence, and recording the same file twice changes
+ * nothing.
+ */
+import type { Db } from './db.ts';
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: jobs (and the slot leases they held), hil results, power events, recoveries.
+  `
+CREATE TABLE jobs (
+  job_id TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  status TEXT NOT NULL,
+  exit_code INTEGER,
+  lock_key TEXT NOT NULL,
+  slot TEXT,
+  port TEXT,
+  sha TEXT,
+  executor TEXT,
+  thread_ref TEXT,
+  host TEXT NOT NULL,
+  start_utc TEXT NOT NULL,
+  end_utc TEXT NOT NULL,
+  duration_sec {real} NOT NULL,
+  recovery_events INTEGER NOT NULL,
+  summary TEXT NOT NULL,
+  log_path TEXT,
+  report_path TEXT NOT NULL,
+  report TEXT NOT NULL
+);
+CREATE INDEX jobs_by_start ON jobs (start_utc);
+CREATE INDEX jobs_by_slot ON jobs (slot, start_utc);
+CREATE TABLE hil_results (
+  evidence_path TEXT PRIMARY KEY,
+  sha TEXT NOT NULL,
+  slot TEXT NOT NULL,
+  test_id TEXT NOT NULL,
+  platform TEXT,
+  status TEXT NOT NULL,
+  phase TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  power_cycles INTEGER NOT NULL,
+  recovery_events INTEGER NOT NULL,
+  app_version TEXT,
+  expected_version TEXT,
+  flash_ms {real},
+  boot_ms {real},
+  host TEXT NOT NULL,
+  started_utc TEXT NOT NULL,
+  ended_utc TEXT NOT NULL,
+  duration_sec {real} NOT NULL,
+  result TEXT NOT NULL
+);
+CREATE INDEX hil_by_sha ON hil_results (sha, slot, test_id);
+CREATE INDEX hil_by_slot ON hil_results (slot, started_utc);
+CREATE INDEX hil_by_start ON hil_results (started_utc);
+CREATE TABLE power_events (
+  evidence_path TEXT PRIMARY KEY,
+  slot TEXT NOT NULL,
+  action TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  total_ms {real} NOT NULL,
+  error TEXT,
+  job_id TEXT,
+  host TEXT NOT NULL,
+  started_utc TEXT NOT NULL,
+  ended_utc TEXT NOT NULL,
+  event TEXT NOT NULL
+);
+CREATE INDEX power_by_slot ON power_events (slot, started_utc);
+CREATE TABLE recoveries (
+  source TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  slot TEXT,
+  phase TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  detail TEXT,
+  at_utc TEXT NOT NULL,
+  PRIMARY KEY (source, seq)
+);
+CREATE INDEX recoveries_by_slot ON recoveries (slot, at_utc);
+`,
+];
+
+/** Brings the schema up to date; returns the version it is at. */
+export async function migrate(db: Db): Promise<number> {
+  const words = { real: db.engine === 'postgres' ? 'DOUBLE PRECISION' : 'REAL' };
+  const current = async () =>
+    Number((await db.all('SELECT MAX(version) AS v FROM hutctl_schema'))[0]?.v ?? 0);
+  // The common case, an up-to-date ledger, costs one read and no lock.
+  try {
+    if ((await current()) >= MIGRATIONS.length) return MIGRATIONS.length;
+  } catch {
+    // A new database: no schema table yet.
+  }
+  return db.exclusive(async () => {
+    // Created under the lock: two hosts creating it at once would collide in PostgreSQL.
+    await db.exec(
+      'CREATE TABLE IF NOT EXISTS hutctl_schema (version INTEGER PRIMARY KEY, applied_utc TEXT NOT NULL)',
+    );
+    const at = await current();
+    for (let version = at + 1; version <= MIGRATIONS.length; version += 1) {
+      const sql = MIGRATIONS[version - 1]!.replace(
+        /\{(\w+)\}/g,
+        (_, w: keyof typeof words) => words[w],
+      );
+      await db.exec(sql);
+      await db.run('INSERT INTO hutctl_schema (version, applied_utc) VALUES (?, ?)', [
+        version,
+        new Date().toISOString(),
+      ]);
+    }
+    return MIGRATIONS.length;
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * The ledger as a farm uses it: jobs, hil runs and power cycles on the simulated farm are
+ * recorded live; `store import` of the same evidence into an empty ledger gives the same
+ * answers; a ledger that cannot be written costs a warning, never the job.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { putIdfBuild, startTestFarm, type TestFarm } from '../support/farm.ts';
+
+let t: TestFarm;
+const SHA = '5e6f7a8b9c0d';
+before(async () => {
+  t = await startTestFarm(2);
+  await putIdfBuild(t, SHA, { version: 'v4.0.0' }, ['i2s', 'muse']);
+});
+after(async () => {
+  await t.stop();
+});
+
+/** The farm's config with a different `store:`, as another file. */
+function configWith(store: string): string {
+  const path = join(t.dir, `hutctl-${Math.random().toString(36).slice(2, 8)}.yaml`);
+  writeFileSync(path, `${readFileSync(t.farm.configPath, 'utf8')}\nstore:\n${store}\n`);
+  return path;
+}
+
+const json = async (args: string[], config?: string) => {
+  const r = await t.hutctl([...args, '--json'], config ? { env: { HUTCTL_CONFIG: config } } : {});
+  assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+};
+
+test('jobs, hil results and power events are recorded as they happen, and store import rebuilds the same ledger', async () => {
+  assert.equal((await t.hutctl(['slot', 'run', 'hut-01', '--', 'true'])).code, 0);
+  assert.equal((await t.hutctl(['slot', 'run', 'hut-01', '--', 'sh', '-c', 'exit 3'])).code, 1);
+  const hil = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-02', '--json']);
+  assert.equal(hil.code, 0, hil.stderr);
+  assert.equal((await t.hutctl(['power', 'cycle', 'hut-01', '--force'])).code, 0);
+
+  const status = await json(['store', 'status']);
+  assert.equal(status.engine, 'sqlite');
+  assert.equal(status.jobs, 2);
+  assert.equal(status.hil_results, 1);
+  // hil's cold boot of hut-02 and the cycle of hut-01.
+  assert.ok(status.power_events >= 2, JSON.stringify(status));
+
+  const queries = [
+    ['job', 'list'],
+    ['job', 'list', '--slot', 'hut-01', '--status', 'failed'],
+    ['hil', 'history', '--sha', SHA.slice(0, 7)],
+    ['power', 'history', 'hut-01'],
+    ['power', 'history', 'hut-02'],
+    ['slot', 'history', 'hut-02'],
+  ];
+  const live = [];
+  for (const q of queries) live.push(await json(q));
+  assert.equal(live[1].length, 1);
+  assert.equal(live[1][0].exit_code, 3);
+  assert.equal(live[2][0].app_version, 'v4.0.0');
+  assert.deepEqual(
+    live[4].map((e: { action: string }) => e.action),
+    ['boot'],
+  );
+  assert.ok(live[5].some((e: { kind: string }) => e.kind === 'hil'));
+
+  // A new, empty ledger filled only from the evidence answers every query the same way.
+  const rebuilt = configWith(`  path: ${join(t.dir, 'rebuilt.sqlite')}`);
+  const imported = await json(['store', 'import', join(t.dir, 'evidence')], rebuilt);
+  assert.deepEqual(imported.recorded, {
+    job: status.jobs,
+    hil: status.hil_results,
+    power: status.power_events,
+  });
+  for (const [i, q] of queries.entries())
+    assert.deepEqual(await json(q, rebuilt), live[i], q.join(' '));
+  // Importing again changes nothing.
+  await json(['store', 'import', join(t.dir, 'evidence')], rebuilt);
+  for (const [i, q] of queries.entries())
+    assert.deepEqual(await json(q, rebuilt), live[i], q.join(' '));
+});
+
+test('a ledger that cannot be written is a warning: the job, its exit code and its evidence are intact', async () => {
+  const blocked = join(t.dir, 'no-ledger-here');
+  mkdirSync(blocked);
+  writeFileSync(join(blocked, 'ledger.sqlite'), 'this is not a database');
+  chmodSync(join(blocked, 'ledger.sqlite'), 0o444);
+  const config = configWith(`  path: ${join(blocked, 'ledger.sqlite')}`);
+  const r = await t.hutctl(['slot', 'run', 'hut-02', '--json', '--', 'sh', '-c', 'exit 4'], {
+    env: { HUTCTL_CONFIG: config },
+  });
+  assert.equal(r.code, 1);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.status, 'failed');
+  assert.equal(report.exit_code, 4);
+  assert.match(
+    r.stderr,
+    /^hutctl: warning: the ledger was not updated \(.+\); the evidence is complete, and 'hutctl store import' records it later$/m,
+  );
+  assert.equal(
+    JSON.parse(readFileSync(report.log_path.replace(/\.log$/, '.json'), 'utf8')).job_id,
+    report.job_id,
+  );
+});
+
+test('history commands refuse bad filters in one line and change nothing', async () => {
+  for (const [args, message] of [
+    [['job', 'list', '--since', 'last week'], /--since last week: expected a duration such as 7d/],
+    [['job', 'list', '--limit', '0'], /--limit/],
+    [['hil', 'history', '--sha', "3f2c1ab' OR 1=1"], /--sha .*: expected 7 to 64 hex digits/],
+    [['power', 'history', '../etc'], /slot/],
+    [['job', 'list', '--status', 'a b'], /--status a b: expected a status/],
+    [['store', 'import', join(t.dir, 'missing')], /missing: no such directory/],
+  ] as const) {
+    const r = await t.hutctl([...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split('\n').length <= 2, true, r.stderr);
+  }
+  const off = configWith('  engine: off');
+  const r = await t.hutctl(['job', 'list'], { env: { HUTCTL_CONFIG: off } });
+  assert.match(r.stderr, /the ledger is off/);
+});

@@ -1,0 +1,353 @@
+/**
+ * The ledger's contract, run against both engines: a node:sqlite file and a real PostgreSQL
+ * cluster the harness starts. The same evidence recorded in each must answer every query the
+ * same way, and hostile or broken evidence is skipped with a reason, never recorded.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type Db, openPostgres, openSqlite } from '../../src/store/db.ts';
+import { importEvidence } from '../../src/store/import.ts';
+import {
+  hilHistory,
+  listJobs,
+  powerHistory,
+  sinceInstant,
+  slotHistory,
+} from '../../src/store/queries.ts';
+import { recordFile } from '../../src/store/record.ts';
+import { MIGRATIONS, migrate } from '../../src/store/schema.ts';
+import { tempDir } from '../support/cli.ts';
+import { startPostgres, type TestPostgres } from '../support/postgres.ts';
+
+let pg: TestPostgres;
+before(async () => {
+  pg = await startPostgres();
+});
+after(async () => {
+  await pg?.stop();
+});
+
+/** A fresh database of each engine. */
+const engines: Record<string, () => Promise<Db>> = {
+  sqlite: () => openSqlite(join(tempDir('hutctl-ledger-'), 'ledger.sqlite')),
+  postgres: async () => {
+    // One schema per test keeps tests apart in one cluster.
+    const admin = await openPostgres(pg.url);
+    const schema = `t${Math.random().toString(36).slice(2, 10)}`;
+    await admin.exec(`CREATE SCHEMA ${schema}`);
+    await admin.close();
+    const options = encodeURIComponent(`-c search_path=${schema}`);
+    return openPostgres(`${pg.url}${pg.url.includes('?') ? '&' : '?'}options=${options}`);
+  },
+};
+
+function report(fields: Record<string, unknown> = {}) {
+  return {
+    schema_version: 'ws2.report.v1',
+    job_id: 'slot-hut-02-20261128-101500-ab12',
+    agent_role: 'runner',
+    status: 'success',
+    start_utc: '2026-11-28T10:15:00Z',
+    end_utc: '2026-11-28T10:15:04Z',
+    duration_sec: 4.2,
+    exit_code: 0,
+    lock_key: 'hut-02',
+    executor: { hostname: 'runner-vm', user: 'codexsvc', transport: 'local' },
+    commit_sha: '3f2c1ab9d8e7',
+    human_summary: 'step 1/1 `esptool.py flash_id` exited 0',
+    slot: 'hut-02',
+    port: '/dev/serial/by-id/usb-1a86_USB_Single_Serial_5434-if00',
+    log_path: '/srv/evidence/runner_slot-hut-02_20261128_101500_utc.log',
+    recovery_events: 1,
+    recoveries: ['power-cycled hut-02 after a reset loop'],
+    ...fields,
+  };
+}
+
+function hilResult(fields: Record<string, unknown> = {}) {
+  return {
+    schema_version: 'hutctl.hil-result.v1',
+    commit_sha: '3f2c1ab9d8e7',
+    lane: 'local-hil',
+    slot: 'hut-02',
+    platform: 'muse',
+    test_id: 'HW-BOOT-001',
+    status: 'blocked',
+    phase: 'flash',
+    reason: 'the ROM did not answer SYNC',
+    power_cycles: 2,
+    recovery_events: 1,
+    recoveries: [{ phase: 'power-cycle', outcome: 'hang', detail: 'no output for 10 s' }],
+    reset_reason: null,
+    app_version: null,
+    expected_version: 'v2.1.0',
+    flash_ms: null,
+    boot_ms: null,
+    evidence: [],
+    started_utc: '2026-11-28T10:20:00Z',
+    ended_utc: '2026-11-28T10:20:31Z',
+    duration_sec: 31,
+    ...fields,
+  };
+}
+
+function powerEvent(fields: Record<string, unknown> = {}) {
+  return {
+    schema_version: 'hutctl.power-event.v1',
+    slot: 'hut-02',
+    action: 'cycle',
+    backend: 'homeassistant switch.hut_02_power',
+    status: 'ok',
+    attempts: 1,
+    total_ms: 3120,
+    error: null,
+    last_state: 'on',
+    job_id: null,
+    phases: [{ attempt: 1, phase: 'off', duration_ms: 40 }],
+    started_utc: '2026-11-28T10:19:00.000Z',
+    ended_utc: '2026-11-28T10:19:03.120Z',
+    ...fields,
+  };
+}
+
+/** An evidence directory as hutctl leaves it, plus what a broken or hostile machine adds. */
+function evidence(): string {
+  const dir = tempDir('hutctl-evidence-');
+  const put = (name: string, value: unknown) =>
+    writeFileSync(join(dir, name), typeof value === 'string' ? value : JSON.stringify(value));
+  put('runner_a_20261128_101500_utc.json', report());
+  put(
+    'runner_b_20261127_090000_utc.json',
+    report({
+      job_id: 'b',
+      status: 'failed',
+      exit_code: 2,
+      slot: undefined,
+      port: undefined,
+      commit_sha: 'none',
+      start_utc: '2026-11-27T09:00:00Z',
+      end_utc: '2026-11-27T09:00:01Z',
+      agent_role: 'infra',
+      recoveries: undefined,
+      recovery_events: undefined,
+    }),
+  );
+  put('runner_hil_a_utc.json', hilResult());
+  put(
+    'runner_hil_b_utc.json',
+    hilResult({
+      status: 'pass',
+      phase: 'boot',
+      reason: 'booted v2.1.0',
+      app_version: 'v2.1.0',
+      commit_sha: '9c1e2f3a4b5d',
+      started_utc: '2026-11-28T11:00:00Z',
+      ended_utc: '2026-11-28T11:00:12Z',
+      recoveries: [],
+      recovery_events: 0,
+    }),
+  );
+  put('runner_power_cycle_hut-02_utc.json', powerEvent());
+  put(
+    'runner_power_boot_hut-02_utc.json',
+    powerEvent({
+      action: 'boot',
+      status: 'ha_error',
+      error: 'Home Assistant answered 500',
+      started_utc: '2026-11-28T10:20:01.000Z',
+      ended_utc: '2026-11-28T10:20:02.000Z',
+    }),
+  );
+  // What is not ours, or not valid, is skipped with a reason.
+  put('notes.json', { hello: 'world' });
+  put('truncated_utc.json', '{"schema_version": "ws2.report.v1", "job_');
+  put('bad-status_utc.json', report({ job_id: 'bad', status: 'exploded' }));
+  put('hostile-id_utc.json', report({ job_id: "x'; DROP TABLE jobs; --" }));
+  put('not-a-result_utc.json', hilResult({ status: 'ok' }));
+  writeFileSync(join(dir, 'big_utc.json'), Buffer.alloc(5 * 1024 * 1024, 0x20));
+  mkdirSync(join(dir, 'dir.json'));
+  symlinkSync('/dev/zero', join(dir, 'zero.json'));
+  spawnSync('mkfifo', [join(dir, 'fifo.json')]);
+  put('runner_a_20261128_101500_utc.log', 'not json, not looked at');
+  return dir;
+}
+
+const all = { limit: 1000 };
+
+for (const [engine, open] of Object.entries(engines)) {
+  describe(`the ledger on ${engine}`, () => {
+    test('migrations: applied once, in order, and again is a no-op, even two at once', async () => {
+      const [a, b] = await Promise.all([open(), open()]);
+      try {
+        assert.deepEqual(await Promise.all([migrate(a), migrate(b)]), [
+          MIGRATIONS.length,
+          MIGRATIONS.length,
+        ]);
+        assert.equal(await migrate(a), MIGRATIONS.length);
+        const rows = await a.all('SELECT version FROM hutctl_schema ORDER BY version');
+        assert.deepEqual(
+          rows.map((r) => Number(r.version)),
+          MIGRATIONS.map((_, i) => i + 1),
+        );
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
+    test('import records reports, hil results and power events, skips the rest with a reason, and again changes nothing', async () => {
+      const db = await open();
+      try {
+        await migrate(db);
+        const dir = evidence();
+        const first = await importEvidence(db, dir);
+        assert.deepEqual(first.recorded, { job: 2, hil: 2, power: 2 });
+        const why = Object.fromEntries(first.skipped.map((s) => [s.file, s.why]));
+        assert.equal(why['notes.json'], 'not a hutctl evidence file');
+        assert.equal(why['truncated_utc.json'], 'not JSON');
+        assert.match(why['bad-status_utc.json']!, /^not a valid ws2\.report\.v1: status: /);
+        assert.match(why['hostile-id_utc.json']!, /^not a valid ws2\.report\.v1: job_id: /);
+        assert.match(why['not-a-result_utc.json']!, /^not a valid hutctl\.hil-result\.v1: status/);
+        assert.equal(why['big_utc.json'], 'larger than any evidence file');
+        assert.equal(why['dir.json'], 'not a regular file');
+        assert.equal(why['zero.json'], 'not a regular file');
+        assert.equal(why['fifo.json'], 'not a regular file');
+        const before = await listJobs(db, all);
+        const again = await importEvidence(db, dir);
+        assert.deepEqual(again.recorded, first.recorded);
+        assert.deepEqual(await listJobs(db, all), before);
+        assert.equal(Number((await db.all('SELECT COUNT(*) AS n FROM recoveries'))[0]!.n), 2);
+      } finally {
+        await db.close();
+      }
+    });
+
+    test('a report written again (--replace) replaces its row and its recoveries', async () => {
+      const db = await open();
+      try {
+        await migrate(db);
+        const dir = tempDir('hutctl-evidence-');
+        const path = join(dir, 'runner_a_utc.json');
+        writeFileSync(path, JSON.stringify(report()));
+        assert.deepEqual(await recordFile(db, path), { kind: 'job' });
+        writeFileSync(
+          path,
+          JSON.stringify(
+            report({ status: 'failed', exit_code: 1, recoveries: [], recovery_events: 0 }),
+          ),
+        );
+        await recordFile(db, path);
+        const [row] = await listJobs(db, all);
+        assert.equal(row!.status, 'failed');
+        assert.equal(row!.exit_code, 1);
+        assert.equal(Number((await db.all('SELECT COUNT(*) AS n FROM recoveries'))[0]!.n), 0);
+      } finally {
+        await db.close();
+      }
+    });
+
+    test('filters: since, slot, sha prefix, status, role, limit; newest first', async () => {
+      const db = await open();
+      try {
+        await migrate(db);
+        await importEvidence(db, evidence());
+        const ids = async (f: object) =>
+          (await listJobs(db, { ...all, ...f })).map((r) => r.job_id);
+        assert.deepEqual(await ids({}), ['slot-hut-02-20261128-101500-ab12', 'b']);
+        assert.deepEqual(await ids({ since: '2026-11-28T00:00:00.000Z' }), [
+          'slot-hut-02-20261128-101500-ab12',
+        ]);
+        assert.deepEqual(await ids({ slot: 'hut-02' }), ['slot-hut-02-20261128-101500-ab12']);
+        assert.deepEqual(await ids({ sha: '3f2c1ab' }), ['slot-hut-02-20261128-101500-ab12']);
+        assert.deepEqual(await ids({ sha: '3f2c1ac' }), []);
+        assert.deepEqual(await ids({ status: 'failed' }), ['b']);
+        assert.deepEqual(await ids({ role: 'infra' }), ['b']);
+        assert.deepEqual(await ids({ limit: 1 }), ['slot-hut-02-20261128-101500-ab12']);
+        // Values are parameters, never SQL.
+        assert.deepEqual(await ids({ slot: "hut-02' OR '1'='1" }), []);
+        const [job] = await listJobs(db, all);
+        assert.equal(job!.host, 'runner-vm');
+        assert.equal(job!.duration_sec, 4.2);
+        assert.equal(job!.sha, '3f2c1ab9d8e7');
+        const hil = await hilHistory(db, { ...all, status: 'pass' });
+        assert.deepEqual(
+          hil.map((r) => [r.slot, r.sha, r.app_version]),
+          [['hut-02', '9c1e2f3a4b5d', 'v2.1.0']],
+        );
+        const power = await powerHistory(db, { ...all, slot: 'hut-02' });
+        assert.deepEqual(
+          power.map((r) => [r.action, r.status]),
+          [
+            ['boot', 'ha_error'],
+            ['cycle', 'ok'],
+          ],
+        );
+      } finally {
+        await db.close();
+      }
+    });
+
+    test('slot history merges jobs, tests, power events and recoveries by time', async () => {
+      const db = await open();
+      try {
+        await migrate(db);
+        await importEvidence(db, evidence());
+        const events = await slotHistory(db, { ...all, slot: 'hut-02' });
+        assert.deepEqual(
+          events.map((e) => [e.at_utc.slice(0, 19), e.kind, e.status]),
+          [
+            ['2026-11-28T11:00:00', 'hil', 'pass'],
+            ['2026-11-28T10:20:31', 'recovery', 'hang'],
+            ['2026-11-28T10:20:01', 'power', 'ha_error'],
+            ['2026-11-28T10:20:00', 'hil', 'blocked'],
+            ['2026-11-28T10:19:00', 'power', 'ok'],
+            ['2026-11-28T10:15:04', 'recovery', 'done'],
+            ['2026-11-28T10:15:00', 'job', 'success'],
+          ],
+        );
+        assert.equal(
+          events.find((e) => e.kind === 'power' && e.status === 'ok')!.what,
+          'cycle, 1 attempt(s), 3120 ms',
+        );
+      } finally {
+        await db.close();
+      }
+    });
+  });
+}
+
+test('both engines answer every query the same way', async () => {
+  const dir = evidence();
+  const answers = [];
+  for (const open of Object.values(engines)) {
+    const db = await open();
+    try {
+      await migrate(db);
+      await importEvidence(db, dir);
+      answers.push({
+        jobs: await listJobs(db, all),
+        hil: await hilHistory(db, all),
+        power: await powerHistory(db, all),
+        slot: await slotHistory(db, { ...all, slot: 'hut-02' }),
+      });
+    } finally {
+      await db.close();
+    }
+  }
+  const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
+  assert.deepEqual(plain(answers[0]), plain(answers[1]));
+});
+
+test('--since takes durations and UTC dates, and refuses anything else in one line', () => {
+  const now = new Date('2026-11-28T12:00:00Z');
+  assert.equal(sinceInstant('7d', now), '2026-11-21T12:00:00.000Z');
+  assert.equal(sinceInstant('90m', now), '2026-11-28T10:30:00.000Z');
+  assert.equal(sinceInstant('2026-11-01', now), '2026-11-01T00:00:00.000Z');
+  assert.equal(sinceInstant('2026-11-01T08:00:00Z', now), '2026-11-01T08:00:00.000Z');
+  for (const bad of ['yesterday', '7 d', '-1d', '2026-13-01', "1d' OR 1=1", '9999999d']) {
+    assert.throws(() => sinceInstant(bad, now), /--since .*: expected a duration such as 7d/);
+  }
+});
