@@ -46,6 +46,8 @@ test('npm run demo: an ESP-IDF build flashed through the ROM on two boards, both
     handoff,
     /\| runner-live \| execute \| no \| executor=ssh_direct HW-BOOT-001 surfacing for `3f9c2a7d41b0`.*hut-01 pass, hut-02 pass/,
   );
-  const results = readdirSync(join(dir, 'evidence')).filter((n) => n.endsWith('_utc.json'));
+  const results = readdirSync(join(dir, 'evidence')).filter((n) =>
+    /^runner_hil_.*_utc\.json$/.test(n),
+  );
   assert.equal(results.length, 2);
 });
