@@ -1,5 +1,6 @@
 # fish completion for hutctl
-# Install: hutctl completion fish > ~/.config/fish/completions/hutctl.fish
+# Install: mkdir -p ~/.config/fish/completions &&
+#          hutctl completion fish > ~/.config/fish/completions/hutctl.fish
 function __hutctl_complete
     set -l words (commandline -opc)
     set -e words[1]

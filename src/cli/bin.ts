@@ -1,11 +1,18 @@
 /** The `hutctl` executable: the only place that sets the process's exit status. */
+import { fsReason } from '../files/reason.ts';
 import { main } from './main.ts';
 
-// A reader that went away (`hutctl … | head`) is not an error.
+// A reader that went away (`hutctl … | head`) is not an error; a full disk or a closed
+// terminal is one line (on stderr if it can still be written) and exit 1, never a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
+    const which = stream === process.stdout ? 'output' : 'error';
+    try {
+      if (which === 'output')
+        process.stderr.write(`hutctl: cannot write to standard output: ${fsReason(error)}\n`);
+    } catch {}
+    process.exit(1);
   });
 }
 

@@ -43,10 +43,14 @@ const PATH_LIKE =
 function valuesFor(name: string, sources: ValueSources): Candidate[] | typeof FILES | null {
   if (name === 'slot') return sources.slots();
   if (name === 'label') return sources.labels();
-  if (name === 'target') return sources.targets();
+  if (name === 'target')
+    return [{ value: 'local', description: 'this host' }, ...sources.targets()];
   if (name === 'profile') return sources.profiles();
   if (name === 'name') return sources.vms();
-  if (name === 'role' || name === 'as') return ROLES;
+  if (name === 'role') return ROLES;
+  if (name === 'as' || name === 'contract')
+    return ['ws2.invocation.v1', 'ws2.report.v1'].map((value) => ({ value }));
+  if (name === 'shell') return ['bash', 'zsh', 'fish'].map((value) => ({ value }));
   if (name === 'GOAL-nnn' || name === 'goal') return sources.goals();
   if (name === 'GOAL-nnn/WSn') return sources.workstreams();
   if (PATH_LIKE.test(name)) return FILES;

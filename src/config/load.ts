@@ -1,13 +1,12 @@
 /** Finds, parses and validates hutctl.yaml (plus .lxd.env) into a resolved HutConfig. */
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { isDocument, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
-import { expandHome, FileReadError, groupId, readTextFile } from '../files/index.ts';
+import { expandHome, FileReadError, groupId, homeOf, readTextFile } from '../files/index.ts';
 
 /** hutctl.yaml is a few KiB; anything past this is not a config file. */
 export const CONFIG_MAX_BYTES = 1024 * 1024;
 
-import { type LoadOptions, locateConfig, lxdEnvPath, userStateDir } from './find.ts';
+import { inConfigHome, type LoadOptions, locateConfig, lxdEnvPath, userStateDir } from './find.ts';
 import { readLxdEnv } from './lxd-env.ts';
 import { type ConfigFile, configFileSchema } from './schema.ts';
 import type { ConfigProblem, HutConfig, Slot, Target } from './types.ts';
@@ -21,7 +20,7 @@ export interface LoadResult {
 export function loadConfig(options: LoadOptions = {}): LoadResult {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
-  const home = env.HOME ?? homedir();
+  const home = homeOf(env);
   const found = locateConfig(options);
   const file = found?.file ?? null;
   const problems: ConfigProblem[] = [];
@@ -37,10 +36,13 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
     resolve(base, expandHome(value ?? fallback, home));
 
   const stateDir = path(parsed.paths?.state_dir, userStateDir(env));
-  // A project's hutctl.yaml keeps evidence and artifacts beside it; a user's or the system's
-  // (a service account's) keeps them in the state directory, never in ~/.config or /etc.
+  // A project's hutctl.yaml keeps evidence and artifacts beside it; one in the user's or the
+  // system's config directory (a service account's, however it was named) keeps them in the
+  // state directory, never in ~/.config or /etc.
   const kept = (name: string) =>
-    found?.source === 'user' || found?.source === 'system' ? join(stateDir, name) : `./${name}`;
+    file !== null && inConfigHome(file, env, options.systemDir)
+      ? join(stateDir, name)
+      : `./${name}`;
   const config: HutConfig = {
     file,
     found: found && { source: found.source, why: found.why },

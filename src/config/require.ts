@@ -5,10 +5,9 @@
  * on every call; any change to those files misses the cache and is read afresh.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { HutError } from '../errors/index.ts';
-import { nameHash, writeFileAtomic } from '../files/index.ts';
+import { homeOf, nameHash, writeFileAtomic, xdgDir } from '../files/index.ts';
 import { findConfigFile, type LoadOptions, lxdEnvPath } from './find.ts';
 import type { LoadResult } from './load.ts';
 import { formatProblem, type HutConfig } from './types.ts';
@@ -63,11 +62,11 @@ function cacheKey(file: string, cwd: string, env: NodeJS.ProcessEnv): string | n
   if (own === null) return null;
   const lxd = lxdEnvPath(cwd, env);
   const xdg = [env.XDG_CONFIG_HOME, env.XDG_STATE_HOME];
-  return JSON.stringify([CACHE_FORMAT, file, own, lxd, stamp(lxd), env.HOME ?? homedir(), xdg]);
+  return JSON.stringify([CACHE_FORMAT, file, own, lxd, stamp(lxd), homeOf(env), xdg]);
 }
 
 function cacheFile(file: string, env: NodeJS.ProcessEnv): string {
-  const root = env.XDG_CACHE_HOME || join(env.HOME ?? homedir(), '.cache');
+  const root = xdgDir(env, 'XDG_CACHE_HOME', '.cache');
   const name = nameHash(file);
   return join(root, 'hutctl', 'config', `${name}.json`);
 }

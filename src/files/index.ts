@@ -1,7 +1,7 @@
 /** Small file helpers shared by every layer: atomic writes and home-directory expansion. */
 
 import { open, rename, unlink } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { makeDirs } from './dirs.ts';
 import { replaceFileSync, tempPathFor } from './replace.ts';
@@ -18,7 +18,9 @@ export async function writeFileAtomic(
   options: { mode?: number; durable?: boolean } = {},
 ): Promise<void> {
   const dir = dirname(path);
-  makeDirs(dir);
+  // A directory made on the way is private: one meant to be shared is prepared by its owner
+  // (privateDir with the team's group) before anything is written into it.
+  makeDirs(dir, 0o700);
   const temp = tempPathFor(path);
   const handle = await open(temp, 'wx', options.mode ?? 0o644);
   try {
@@ -57,8 +59,27 @@ export function nameHash(text: string): string {
   return hash.toString(16).padStart(16, '0');
 }
 
+/**
+ * The user's home: $HOME when it is an absolute path, else the password database's (an empty or
+ * relative $HOME would put hutctl's files somewhere relative to wherever it runs).
+ */
+export function homeOf(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.HOME?.startsWith('/')) return env.HOME;
+  try {
+    return userInfo().homedir || '/';
+  } catch {
+    return '/';
+  }
+}
+
+/** An XDG base directory: the variable when it is absolute (the spec ignores relative ones), else `~/<fallback>`. */
+export function xdgDir(env: NodeJS.ProcessEnv, variable: string, fallback: string): string {
+  const value = env[variable];
+  return value?.startsWith('/') ? value : join(homeOf(env), fallback);
+}
+
 /** Expands a leading `~` or `~/` the way a shell would for the current user. */
-export function expandHome(path: string, home: string = homedir()): string {
+export function expandHome(path: string, home: string = homeOf()): string {
   if (path === '~') return home;
   if (path.startsWith('~/')) return join(home, path.slice(2));
   return path;

@@ -28,7 +28,7 @@ export function replaceFileSync(
     fd = openSync(temp, 'wx', mode);
   } catch (error) {
     if (!options.mkdir || (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    makeDirs(dirname(path));
+    makeDirs(dirname(path), 0o700);
     fd = openSync(temp, 'wx', mode);
   }
   try {

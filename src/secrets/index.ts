@@ -4,10 +4,10 @@
  * place so that every log, report, error message and handoff entry is redacted the same way.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { HutConfig } from '../config/index.ts';
 import { parseEnvText } from '../config/lxd-env.ts';
+import { homeOf, xdgDir } from '../files/index.ts';
 
 export const REDACTED = '[REDACTED]';
 
@@ -35,12 +35,7 @@ export function redact(text: string, secrets: readonly string[] = knownSecrets()
 
 /** The GitLab credential contract's root: `${XDG_CONFIG_HOME:-~/.config}/codex/credentials/gitlab`. */
 export function credsRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return join(
-    env.XDG_CONFIG_HOME || join(env.HOME ?? homedir(), '.config'),
-    'codex',
-    'credentials',
-    'gitlab',
-  );
+  return join(xdgDir(env, 'XDG_CONFIG_HOME', '.config'), 'codex', 'credentials', 'gitlab');
 }
 
 const GITLAB_SECRETS = ['GITLAB_PAT', 'GITLAB_PASSWORD', 'GITLAB_TOKEN'];
@@ -69,7 +64,7 @@ export function collectSecrets(
     }
   }
   // This user's codex, and the codex of every local target that names its own CODEX_HOME.
-  const homes = [env.CODEX_HOME || join(env.HOME ?? homedir(), '.codex')];
+  const homes = [env.CODEX_HOME || join(homeOf(env), '.codex')];
   for (const target of Object.values(config?.targets ?? {}))
     if (target.transport === 'local' && target.codex?.codexHome) homes.push(target.codex.codexHome);
   for (const codexHome of homes) {

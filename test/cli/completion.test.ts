@@ -62,6 +62,8 @@ function bashComplete(words: string[], cwd: string): string[] {
 source ${JSON.stringify(join(repo, 'completions/hutctl.bash'))}
 COMP_WORDS=(hutctl "$@")
 COMP_CWORD=$#
+COMP_LINE="hutctl $*"
+COMP_POINT=\${#COMP_LINE}
 _hutctl
 printf '%s\\n' "\${COMPREPLY[@]}"
 `;
@@ -135,13 +137,18 @@ test('bash completes slot ids, labels and targets from hutctl.yaml, goals from t
     'muse',
     'squeezeamp',
   ]);
-  assert.deepEqual(bashComplete(['heartbeat', ''], dir), ['runner']);
+  assert.deepEqual(bashComplete(['heartbeat', ''], dir), ['local', 'runner']);
   assert.deepEqual(bashComplete(['goal', 'show', ''], dir), ['GOAL-001', 'GOAL-002']);
   assert.deepEqual(bashComplete(['board', 'claim', 'GOAL-001/'], dir), [
     'GOAL-001/WS4',
     'GOAL-001/WS5',
   ]);
   assert.deepEqual(bashComplete(['delegate', '--role', 'r'], dir), ['runner']);
+  // --opt=value: bash splits the word at =, so each answer is what follows it.
+  assert.deepEqual(bashComplete(['slot', 'run', '--label=mu'], dir), ['muse']);
+  assert.deepEqual(bashComplete(['heartbeat', 'l'], dir), ['local']);
+  assert.deepEqual(bashComplete(['contract', 'validate', '--as', 'ws2.r'], dir), ['ws2.report.v1']);
+  assert.deepEqual(bashComplete(['completion', 'z'], dir), ['zsh']);
   // --config typed earlier is the config read.
   const other = tempDir('hutctl-other-');
   writeFileSync(
@@ -149,6 +156,9 @@ test('bash completes slot ids, labels and targets from hutctl.yaml, goals from t
     'slots:\n  bench-9:\n    serial: usb-FTDI_FT232R_A10K-if00-port0\n',
   );
   assert.deepEqual(bashComplete(['--config', join(other, 'farm.yaml'), 'slot', 'run', ''], dir), [
+    'bench-9',
+  ]);
+  assert.deepEqual(bashComplete([`--config=${join(other, 'farm.yaml')}`, 'slot', 'run', ''], dir), [
     'bench-9',
   ]);
 });

@@ -1,6 +1,16 @@
 /** Where hutctl.yaml is found, in order, and what `config check` says about it. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lchownSync,
+  mkdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { locateConfig } from '../../src/config/find.ts';
@@ -98,5 +108,77 @@ test('config check says which file was used and why, and where it looked when no
   assert.match(
     none.stdout,
     /^config: none found \(defaults\); looked for --config, \$HUTCTL_CONFIG/m,
+  );
+});
+
+test('a hutctl.yaml someone else could have planted or can change is passed over, with a warning', () => {
+  const l = layout();
+  const shared = join(l.root, 'shared');
+  const work = join(shared, 'work');
+  mkdirSync(work, { recursive: true });
+  chmodSync(shared, 0o1777);
+  const planted = join(shared, 'hutctl.yaml');
+  writeFileSync(planted, 'targets: {}\n');
+  chownSync(planted, 65534, 65534); // nobody's, as another user on the host would leave it
+  const warnings: string[] = [];
+  const env = { HOME: l.home, XDG_CONFIG_HOME: l.xdg };
+  const found = locateConfig({ cwd: work, env, systemDir: l.system }, (w) => warnings.push(w));
+  assert.equal(found?.source, 'user', 'the planted file is not used');
+  assert.deepEqual(warnings, [
+    `ignoring ${planted}: it is owned by uid 65534, not by you or root (pass --config to use it anyway)`,
+  ]);
+  // Ours but writable by every user: the same.
+  chownSync(planted, process.getuid!(), process.getgid!());
+  chmodSync(planted, 0o666);
+  warnings.length = 0;
+  locateConfig({ cwd: work, env, systemDir: l.system }, (w) => warnings.push(w));
+  assert.match(warnings[0]!, /it is writable by every user/);
+  // A link we own to it is judged by what it points at, and a link someone else owns by itself.
+  chmodSync(planted, 0o644);
+  rmSync(planted);
+  symlinkSync(join(l.project, 'hutctl.yaml'), planted);
+  lchownSync(planted, 65534, 65534);
+  warnings.length = 0;
+  locateConfig({ cwd: work, env, systemDir: l.system }, (w) => warnings.push(w));
+  assert.match(warnings[0]!, /the link is owned by uid 65534/);
+  // Named explicitly, it is the user's choice.
+  assert.equal(locateConfig({ cwd: work, env, configPath: planted })?.file, planted);
+});
+
+test('a config in a config directory keeps evidence in the state directory however it is named; an empty HOME is the passwd one', () => {
+  const l = layout();
+  const state = join(l.root, 'state');
+  for (const options of [
+    { configPath: join(l.system, 'hutctl.yaml') },
+    { env: { HUTCTL_CONFIG: join(l.system, 'hutctl.yaml') } },
+  ]) {
+    const config = loadConfig({
+      cwd: l.project,
+      systemDir: l.system,
+      ...options,
+      env: { HOME: l.home, XDG_STATE_HOME: state, ...(options.env ?? {}) },
+    }).config;
+    assert.equal(config.paths.evidenceDir, join(state, 'hutctl', 'evidence'));
+  }
+  for (const home of ['', 'relative/home']) {
+    const config = loadConfig({ cwd: l.home, env: { HOME: home }, systemDir: l.system }).config;
+    assert.equal(config.paths.stateDir, join(userInfo().homedir, '.local', 'state', 'hutctl'));
+  }
+});
+
+test('output that cannot be written (a full disk) is one line and exit 1', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { CLI } = await import('../support/cli.ts');
+  const result = spawnSync(
+    'sh',
+    ['-c', `"${process.execPath}" "${CLI}" completion bash > /dev/full`],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(result.status, 1);
+  assert.equal(
+    result.stderr,
+    'hutctl: cannot write to standard output: no space left on the device\n',
   );
 });

@@ -1,25 +1,34 @@
 /** `hutctl completion bash|zsh|fish`, and the `__complete` it calls on every Tab. */
 import type { Command } from 'commander';
 import { HutError } from '../../errors/index.ts';
+import { homeOf } from '../../files/index.ts';
 import type { Candidate, ValueSources } from '../completion.ts';
 import { withExamples } from '../help.ts';
 
 /** The scripts, by shell: each asks `hutctl __complete -- <words…>` for its candidates. */
 export const COMPLETION_SCRIPTS = {
   bash: `# bash completion for hutctl                              -*- shell-script -*-
-# Install: hutctl completion bash > ~/.local/share/bash-completion/completions/hutctl
+# Install: mkdir -p ~/.local/share/bash-completion/completions &&
+#          hutctl completion bash > ~/.local/share/bash-completion/completions/hutctl
 _hutctl() {
-  local cur=\${COMP_WORDS[COMP_CWORD]} out line
-  local -a words=("\${COMP_WORDS[@]:1:COMP_CWORD}")
+  local line=\${COMP_LINE:0:COMP_POINT} out item cur prefix
+  local -a words
+  # The words as typed: bash splits COMP_WORDS at = and :, which --opt=value and role:agent have.
+  read -ra words <<<"$line"
+  [[ \${#words[@]} -le 1 || $line == *[[:space:]] ]] && words+=("")
+  words=("\${words[@]:1}")
+  cur=\${words[\${#words[@]}-1]}
+  # bash replaces only what follows the last = or :, so that part is what each answer keeps.
+  prefix=\${cur%"\${cur##*[=:]}"}
   out=$(hutctl __complete -- "\${words[@]}" 2>/dev/null) || return 0
+  COMPREPLY=()
   if [[ $out == :files ]]; then
     compopt -o default 2>/dev/null
-    COMPREPLY=()
     return 0
   fi
-  COMPREPLY=()
-  while IFS= read -r line; do
-    [[ -n $line ]] && COMPREPLY+=("\${line%%$'\\t'*}")
+  while IFS= read -r item; do
+    item=\${item%%$'\\t'*}
+    [[ -n $item ]] && COMPREPLY+=("\${item#"$prefix"}")
   done <<<"$out"
 }
 complete -F _hutctl hutctl
@@ -52,7 +61,8 @@ else
 fi
 `,
   fish: `# fish completion for hutctl
-# Install: hutctl completion fish > ~/.config/fish/completions/hutctl.fish
+# Install: mkdir -p ~/.config/fish/completions &&
+#          hutctl completion fish > ~/.config/fish/completions/hutctl.fish
 function __hutctl_complete
     set -l words (commandline -opc)
     set -e words[1]
@@ -123,11 +133,16 @@ three; from npm, write the one for your shell where it looks:
     });
 }
 
-/** The value of `--flag` among the words typed so far. */
+/** The value of `--flag` among the words typed so far, with `~` and `$HOME` as the shell would expand them. */
 function typed(words: string[], flag: string): string | undefined {
   for (let i = 0; i < words.length - 1; i += 1) {
-    if (words[i] === flag) return words[i + 1];
-    if (words[i]!.startsWith(`${flag}=`)) return words[i]!.slice(flag.length + 1);
+    const value =
+      words[i] === flag
+        ? words[i + 1]
+        : words[i]!.startsWith(`${flag}=`)
+          ? words[i]!.slice(flag.length + 1)
+          : undefined;
+    if (value !== undefined) return value.replace(/^(~|\$HOME|\$\{HOME\})(?=\/|$)/, homeOf());
   }
   return undefined;
 }
