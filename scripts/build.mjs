@@ -68,7 +68,7 @@ const [needMajor, needMinor] = pkg.engines.node.replace(/^>=/, '').split('.').ma
 const entry = `#!/usr/bin/env node
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < ${needMajor} || (major === ${needMajor} && minor < ${needMinor})) {
-  process.stderr.write('hutctl: needs Node.js ${needMajor}.${needMinor} or later; this is Node.js ' + process.versions.node + ' (' + process.execPath + ')\\n  install Node.js 22 or 24 (docs/deployment.md says how), or use the hutctl single executable or .deb, which need no Node.js\\n');
+  process.stderr.write('hutctl: needs Node.js ${needMajor}.${needMinor} or later; this is Node.js ' + process.versions.node + ' (' + process.execPath + ')\\n  install Node.js 22 or 24 (see https://github.com/hutctl/hutctl/blob/main/docs/install.md), or use the hutctl single executable or .deb, which need no Node.js\\n');
   process.exit(1);
 } else if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-V')) {
   process.stdout.write(${JSON.stringify(`${pkg.version}\n`)});
