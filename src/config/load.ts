@@ -59,6 +59,13 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
     profiles: {},
     vms: {},
     artifacts: { store: path(parsed.artifacts?.store, kept('artifacts')) },
+    health: {
+      everyJobs: parsed.health?.every_jobs ?? null,
+      everyHours: parsed.health?.every_hours ?? null,
+      golden: parsed.health?.golden
+        ? { sha: parsed.health.golden.sha, profile: parsed.health.golden.profile ?? null }
+        : null,
+    },
     store:
       parsed.store?.engine === 'off'
         ? { engine: 'off' }

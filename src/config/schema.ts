@@ -185,6 +185,20 @@ const vmName = z.string().check(
 export const configFileSchema = z.strictObject({
   vms: z.optional(z.record(vmName, vmSchema)),
   artifacts: z.optional(z.strictObject({ store: z.optional(text()) })),
+  /** Slot health: when a health check is due besides after an infrastructure error. */
+  health: z.optional(
+    z.strictObject({
+      every_jobs: z.optional(z.int().check(z.positive(), z.lte(1_000_000))),
+      every_hours: z.optional(z.number().check(z.positive(), z.lte(24 * 365))),
+      /** The artifact a health check flashes (else the slot's last passing one). */
+      golden: z.optional(
+        z.strictObject({
+          sha: z.string().check(z.regex(/^[0-9a-f]{7,64}$/, { error: 'expected a commit SHA' })),
+          profile: z.optional(idSchema('profile')),
+        }),
+      ),
+    }),
+  ),
   /** The ledger: SQLite (default), PostgreSQL for several hosts, or off. */
   store: z.optional(
     z.strictObject({

@@ -116,6 +116,12 @@ export interface HutConfig {
   /** Runner VMs by instance name (`vms:`). */
   vms: Record<string, VmSpec>;
   artifacts: { store: string };
+  /** Slot health (docs/store.md): periodic checks (null: none) and the golden artifact. */
+  health: {
+    everyJobs: number | null;
+    everyHours: number | null;
+    golden: { sha: string; profile: string | null } | null;
+  };
   /** The ledger (docs/store.md). */
   store:
     | { engine: 'sqlite'; path: string }

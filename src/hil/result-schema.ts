@@ -36,6 +36,8 @@ export const hilResultSchema = z.strictObject({
   boot_ms: millis(),
   evidence: z.array(z.string()),
   evidence_error: z.optional(z.string()),
+  /** A health check (slot health check, or before a job on a slot whose health is Unknown). */
+  health_check: z.optional(z.boolean()),
   started_utc: instant,
   ended_utc: instant,
   duration_sec: z.number().check(z.gte(0)),

@@ -23,6 +23,7 @@ import {
   powerSwitch,
 } from '../power/index.ts';
 import { redact } from '../secrets/index.ts';
+import { routableSlots } from '../slots/health.ts';
 import { acquireSlot, candidateSlots, ttyOf } from '../slots/index.ts';
 import { noteEvidence } from '../store/ledger.ts';
 import { checkSha, getArtifact } from './artifacts.ts';
@@ -65,6 +66,8 @@ export interface HilResult {
   evidence: string[];
   /** Set when the result file could not be written (the result itself is complete). */
   evidence_error?: string;
+  /** A health check (slot health check, or before a job on a slot whose health is Unknown). */
+  health_check?: boolean;
   started_utc: string;
   ended_utc: string;
   duration_sec: number;
@@ -80,6 +83,8 @@ export interface HilRunOptions {
   evidenceDir?: string;
   progress?: (line: string) => void;
   signal?: AbortSignal;
+  /** Run as a health check: marked so in the result, and allowed on a slot that is not healthy. */
+  healthCheck?: boolean;
 }
 
 const LINK_WAIT_MS = 10_000;
@@ -92,11 +97,13 @@ export async function runHil(options: HilRunOptions): Promise<HilResult> {
   const test = options.test ?? 'HW-BOOT-001';
   if (!(TESTS as readonly string[]).includes(test))
     throw new HutError('USAGE', `unknown test ${test} (known: ${TESTS.join(', ')})`);
-  const candidates = candidateSlots(config, {
+  const progress = options.progress ?? (() => {});
+  const named = candidateSlots(config, {
     ...(options.slot ? { slot: options.slot } : {}),
     ...(options.label ? { label: options.label } : {}),
   });
-  const progress = options.progress ?? (() => {});
+  // A health check may go where normal tests may not (an Unknown, Bad or Looping slot).
+  const candidates = options.healthCheck ? named : await routableSlots(config, named, progress);
   const evidenceDir = options.evidenceDir ?? config.paths.evidenceDir;
   // Evidence that cannot be written stops the run before it takes a slot.
   prepareEvidenceDir(evidenceDir, config.paths.shareGroup, true);
@@ -138,6 +145,7 @@ async function runOnSlot(
   const profileName = options.profile ?? slot.profile ?? null;
   const result: HilResult = {
     schema_version: 'hutctl.hil-result.v1',
+    ...(options.healthCheck ? { health_check: true } : {}),
     commit_sha: sha,
     lane: 'local-hil',
     slot: slot.id,

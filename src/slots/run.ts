@@ -11,6 +11,7 @@ import { randomHex } from '../files/index.ts';
 import { type JobOutcome, type JobProgress, ROLE_TIMEOUTS, runJob } from '../jobs/index.ts';
 import { backendFor, powerCycle } from '../power/index.ts';
 import { LocalTransport, shellQuote } from '../transport/index.ts';
+import { routableSlots } from './health.ts';
 import { acquireSlot } from './lock.ts';
 import { readBootLog } from './recovery.ts';
 import { candidateSlots, recordSeen } from './slots.ts';
@@ -41,10 +42,14 @@ const LINK_WAIT_MS = 5000;
 
 export async function runSlotJob(options: SlotRunOptions): Promise<JobOutcome> {
   const { config } = options;
-  const candidates = candidateSlots(config, {
-    ...(options.slot ? { slot: options.slot } : {}),
-    ...(options.label ? { label: options.label } : {}),
-  });
+  const candidates = await routableSlots(
+    config,
+    candidateSlots(config, {
+      ...(options.slot ? { slot: options.slot } : {}),
+      ...(options.label ? { label: options.label } : {}),
+    }),
+    options.progress,
+  );
   if (options.recover) for (const slot of candidates) backendFor(config, slot, options.env); // fail early
   if (options.argv.some((arg) => arg.includes('{sha}')) && !options.sha) {
     throw new HutError('USAGE', 'the command uses {sha}; pass --sha <commit>');

@@ -12,11 +12,12 @@ import { reportSchema } from '../contract/schemas.ts';
 import { hilResultSchema } from '../hil/result-schema.ts';
 import { powerEventSchema } from '../power/event.ts';
 import type { Db, Value } from './db.ts';
+import { healthEventSchema } from './health.ts';
 
 /** Evidence files are a few KiB; anything far larger is not one of ours. */
 const MAX_EVIDENCE_BYTES = 4 * 1024 * 1024;
 
-export type Recorded = 'job' | 'hil' | 'power';
+export type Recorded = 'job' | 'hil' | 'power' | 'health';
 
 /** Why a file was not recorded (not evidence of ours, or not valid), or what it was. */
 export type RecordOutcome = { kind: Recorded } | { skipped: string };
@@ -45,6 +46,7 @@ const kinds = {
   'ws2.report.v1': ['job', reportSchema],
   'hutctl.hil-result.v1': ['hil', hilResultSchema],
   'hutctl.power-event.v1': ['power', powerEventSchema],
+  'hutctl.health-event.v1': ['health', healthEventSchema],
 } as const;
 
 export async function recordDocument(db: Db, path: string, data: unknown): Promise<RecordOutcome> {
@@ -66,7 +68,19 @@ export async function recordDocument(db: Db, path: string, data: unknown): Promi
       await recordJob(db, path, parsed.data as z.output<typeof reportSchema>, host);
     else if (kind === 'hil')
       await recordHil(db, path, parsed.data as z.output<typeof hilResultSchema>, host);
-    else await recordPower(db, path, parsed.data as z.output<typeof powerEventSchema>, host);
+    else if (kind === 'power')
+      await recordPower(db, path, parsed.data as z.output<typeof powerEventSchema>, host);
+    else {
+      const e = parsed.data as z.output<typeof healthEventSchema>;
+      await upsert(db, 'health_events', 'evidence_path', {
+        evidence_path: path,
+        slot: e.slot,
+        state: e.state,
+        reason: e.reason,
+        by_user: e.by,
+        at_utc: e.at_utc,
+      });
+    }
   });
   return { kind };
 }
@@ -133,6 +147,7 @@ async function recordHil(db: Db, path: string, r: z.output<typeof hilResultSchem
     ended_utc: r.ended_utc,
     duration_sec: r.duration_sec,
     result: JSON.stringify(r),
+    health_check: r.health_check ? 1 : 0,
   });
   await replaceRecoveries(db, path, r.slot, r.recoveries, r.ended_utc);
 }

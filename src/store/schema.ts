@@ -7,7 +7,7 @@
  * Times are ISO-8601 UTC text (`2026-11-28T15:30:00.000Z`): they sort and compare as they read,
  * in both engines. Every row comes from an evidence file (its path is the row's key), so the
  * ledger can always be rebuilt from the evidence, and recording the same file twice changes
- * nothing.
+ * nothing. A person's health decision is evidence too (`runner_health_…_utc.json`).
  */
 import type { Db } from './db.ts';
 
@@ -87,6 +87,19 @@ CREATE TABLE recoveries (
   PRIMARY KEY (source, seq)
 );
 CREATE INDEX recoveries_by_slot ON recoveries (slot, at_utc);
+`,
+  // 2: slot health — the decisions people make (health events), and which results were checks.
+  `
+ALTER TABLE hil_results ADD COLUMN health_check INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE health_events (
+  evidence_path TEXT PRIMARY KEY,
+  slot TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  by_user TEXT NOT NULL,
+  at_utc TEXT NOT NULL
+);
+CREATE INDEX health_by_slot ON health_events (slot, at_utc);
 `,
 ];
 

@@ -25,6 +25,7 @@ interface HilCliOptions {
   executor?: string;
   goal?: string;
   json?: boolean;
+  healthCheck?: boolean;
 }
 
 const OUTPUTS = `
@@ -52,6 +53,10 @@ export function register(program: Command): void {
       .option('--junit <file>', 'write JUnit XML')
       .option('--summary <file>', 'append a Markdown summary')
       .option('--evidence-dir <dir>', 'where the evidence goes')
+      .option(
+        '--health-check',
+        "run as the slot's health check: allowed on an Unknown, Bad or Looping slot; a pass makes it Good, anything else Bad",
+      )
       .option('--json', 'print the result summary as JSON')
       .addHelpText('after', OUTPUTS),
     [
@@ -72,6 +77,7 @@ export function register(program: Command): void {
       const result = await runHil({
         config,
         ...pick(options),
+        ...(options.healthCheck ? { healthCheck: true } : {}),
         progress: options.json ? undefined : (l) => note(`hutctl: ${l}`),
       });
       await report([result], options, true);

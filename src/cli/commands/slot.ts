@@ -6,7 +6,7 @@ import { withExamples } from '../help.ts';
 import { printOutcome, withCancelOnSignal } from '../job-outcome.ts';
 import { wholeNumber } from '../numbers.ts';
 import { note, printJson, printLine } from '../output.ts';
-import { addSlotHistory } from './history.ts';
+import { addSlotHealth, addSlotHistory } from './history.ts';
 
 const globals = (command: Command) => command.optsWithGlobals<GlobalOptions>();
 
@@ -307,6 +307,7 @@ no configured slot has is refused at once (exit 2).`,
     },
   );
   addSlotHistory(slot);
+  addSlotHealth(slot);
 }
 
 interface SlotRunCliOptions {

@@ -1,0 +1,51 @@
+/**
+ * Routing by health: normal jobs go to slots that are Good or Unknown. A slot that is not is
+ * passed over with its reason; when none of the candidates is, the request is refused at once
+ * with every reason (it would otherwise wait for a slot nobody will hand it). Without a ledger
+ * (off, or unreachable) every candidate stays: health needs history, and a farm must still work.
+ */
+import type { HutConfig, Slot } from '../config/index.ts';
+import { HutError } from '../errors/index.ts';
+
+export async function routableSlots(
+  config: HutConfig,
+  candidates: Slot[],
+  say: (line: string) => void = () => {},
+): Promise<Slot[]> {
+  if (config.store.engine === 'off') return candidates;
+  const [{ openStore }, { ROUTABLE, slotHealth }] = await Promise.all([
+    import('../store/ledger.ts'),
+    import('../store/health.ts'),
+  ]);
+  let db: Awaited<ReturnType<typeof openStore>>;
+  try {
+    db = await openStore(config);
+  } catch (error) {
+    say(
+      `health unknown (the ledger cannot be read: ${(error as Error).message}); every slot may be used`,
+    );
+    return candidates;
+  }
+  if (db === null) return candidates;
+  try {
+    const kept: Slot[] = [];
+    const refused: string[] = [];
+    for (const slot of candidates) {
+      const health = await slotHealth(db, slot.id, config);
+      if (ROUTABLE.includes(health.state)) kept.push(slot);
+      else
+        refused.push(
+          `${slot.id} is ${health.state}${health.since ? ` since ${health.since}` : ''}: ${health.reason}`,
+        );
+    }
+    if (kept.length === 0) {
+      throw new HutError('UNSATISFIABLE', `no healthy slot can run this: ${refused.join('; ')}`, {
+        hint: "a person returns a slot with 'hutctl slot health set <slot> good --reason …' (after 'hutctl slot health check <slot>')",
+      });
+    }
+    for (const line of refused) say(`skipping ${line}`);
+    return kept;
+  } finally {
+    await db.close();
+  }
+}

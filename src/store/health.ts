@@ -1,0 +1,228 @@
+/**
+ * Slot health, after LAVA's device health: Good, Unknown, Bad, Maintenance, Retired, Looping.
+ *
+ *  - A slot is Good until something says otherwise.
+ *  - An infrastructure error in a normal run — a hil result blocked in a farm phase (the device
+ *    vanished, the flash failed, the power failed) or a power event that failed — makes a Good
+ *    slot Unknown, and a health check is then due before its next normal job.
+ *  - A health check (HW-BOOT-001 marked as one) that passes makes the slot Good; one that does
+ *    not makes it Bad.
+ *  - Only a person leaves Bad, Maintenance, Retired or Looping (`slot health set`), and that
+ *    decision is evidence of its own, so the ledger rebuilt from evidence has it too.
+ *  - Looping is a person's choice: health checks keep running, normal jobs do not.
+ *
+ * The state is worked out from the ledger when asked (the person's last decision, then what
+ * happened since), so it never drifts from the evidence. Normal jobs go to Good or Unknown slots.
+ */
+import { join } from 'node:path';
+import * as z from 'zod/mini';
+import type { HutConfig } from '../config/index.ts';
+import { utcStamp } from '../contract/ids.ts';
+import '../contract/zod.ts';
+import { checkWritableDir, privateDir, randomHex, writeFileAtomic } from '../files/index.ts';
+import type { Db } from './db.ts';
+
+export const HEALTH_STATES = [
+  'good',
+  'unknown',
+  'bad',
+  'maintenance',
+  'retired',
+  'looping',
+] as const;
+export type HealthState = (typeof HEALTH_STATES)[number];
+/** What a person may set. Unknown and Bad come from what happens on the slot. */
+export const SETTABLE: readonly HealthState[] = ['good', 'maintenance', 'retired', 'looping'];
+/** Where normal jobs may go. */
+export const ROUTABLE: readonly HealthState[] = ['good', 'unknown'];
+/** hil phases that are the farm's, not the firmware's. */
+const FARM_PHASES = ['device', 'flash', 'power'];
+
+export const healthEventSchema = z.strictObject({
+  schema_version: z.literal('hutctl.health-event.v1'),
+  slot: z.string().check(z.minLength(1)),
+  state: z.enum(SETTABLE as unknown as ['good', 'maintenance', 'retired', 'looping']),
+  reason: z.string().check(z.minLength(1)),
+  by: z.string().check(z.minLength(1)),
+  at_utc: z.iso.datetime({ offset: true }),
+});
+
+export interface SlotHealth {
+  slot: string;
+  state: HealthState;
+  since: string | null;
+  reason: string;
+  /** Who set it, for a person's decision. */
+  by: string | null;
+  last_check: { at: string; status: string } | null;
+  check_due: boolean;
+  counters: {
+    jobs: number;
+    hil_runs: number;
+    flash_failures: number;
+    boot_failures: number;
+    flash_failure_rate: number | null;
+    boot_failure_rate: number | null;
+    recovery_events: number;
+    power_cycles: number;
+    power_failures: number;
+  };
+}
+
+/** Writes a person's decision as evidence; returns its path. */
+export async function writeHealthEvent(
+  config: HutConfig,
+  event: { slot: string; state: HealthState; reason: string; by: string },
+): Promise<string> {
+  const dir = config.paths.evidenceDir;
+  privateDir(dir, config.paths.shareGroup);
+  checkWritableDir(dir);
+  const at = new Date();
+  const path = join(dir, `runner_health_${event.slot}_${utcStamp(at)}_${randomHex(6)}_utc.json`);
+  await writeFileAtomic(
+    path,
+    `${JSON.stringify({ schema_version: 'hutctl.health-event.v1', ...event, at_utc: at.toISOString() }, null, 2)}\n`,
+  );
+  return path;
+}
+
+interface Happening {
+  at: string;
+  kind: 'hil' | 'power';
+  status: string;
+  phase: string;
+  reason: string;
+  check: boolean;
+}
+
+/** The health of `slot` now, from the ledger. */
+export async function slotHealth(
+  db: Db,
+  slot: string,
+  config: HutConfig,
+  now = new Date(),
+): Promise<SlotHealth> {
+  const [decision] = await db.all<{
+    state: string;
+    reason: string;
+    by_user: string;
+    at_utc: string;
+  }>(
+    'SELECT state, reason, by_user, at_utc FROM health_events WHERE slot = ? ORDER BY at_utc DESC LIMIT 1',
+    [slot],
+  );
+  const after = decision?.at_utc ?? '';
+  const happenings = [
+    ...(
+      await db.all<{ at: string; status: string; phase: string; reason: string; check: number }>(
+        'SELECT ended_utc AS at, status, phase, reason, health_check AS "check" FROM hil_results WHERE slot = ? AND ended_utc > ?',
+        [slot, after],
+      )
+    ).map((r): Happening => ({ ...r, kind: 'hil', check: Number(r.check) === 1 })),
+    ...(
+      await db.all<{ at: string; status: string; phase: string; reason: string }>(
+        `SELECT ended_utc AS at, status, action AS phase, COALESCE(error, status) AS reason FROM power_events
+         WHERE slot = ? AND ended_utc > ? AND status <> 'ok' AND status <> 'cancelled'`,
+        [slot, after],
+      )
+    ).map((r): Happening => ({ ...r, kind: 'power', check: false })),
+  ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+
+  let state: HealthState = (decision?.state as HealthState | undefined) ?? 'good';
+  let since = decision?.at_utc ?? null;
+  let reason = decision?.reason ?? 'nothing has gone wrong on it';
+  let by: string | null = decision?.by_user ?? null;
+  let lastCheck: SlotHealth['last_check'] = null;
+  const change = (to: HealthState, at: string, why: string) => {
+    if (to !== state) since = at;
+    state = to;
+    reason = why;
+    by = null;
+  };
+  for (const h of happenings) {
+    if (h.check) {
+      lastCheck = { at: h.at, status: h.status };
+      if (state === 'looping' || state === 'maintenance' || state === 'retired') continue;
+      if (h.status === 'pass') change('good', h.at, 'its health check passed');
+      else change('bad', h.at, `its health check did not pass (${h.phase}: ${h.reason})`);
+    } else if (
+      (h.kind === 'power' || (h.status === 'blocked' && FARM_PHASES.includes(h.phase))) &&
+      (state === 'good' || state === 'unknown')
+    ) {
+      change(
+        'unknown',
+        h.at,
+        h.kind === 'power' ? `a power ${h.phase} failed: ${h.reason}` : `${h.phase}: ${h.reason}`,
+      );
+    }
+  }
+  if (lastCheck === null) {
+    const [check] = await db.all<{ at: string; status: string }>(
+      'SELECT ended_utc AS at, status FROM hil_results WHERE slot = ? AND health_check = 1 ORDER BY ended_utc DESC LIMIT 1',
+      [slot],
+    );
+    if (check) lastCheck = { at: check.at, status: check.status };
+  }
+  const counters = await countersOf(db, slot);
+  const every = config.health;
+  const jobsSinceCheck = lastCheck
+    ? Number(
+        (
+          await db.all('SELECT COUNT(*) AS n FROM jobs WHERE slot = ? AND start_utc > ?', [
+            slot,
+            lastCheck.at,
+          ])
+        )[0]?.n ?? 0,
+      )
+    : counters.jobs;
+  const periodic =
+    state === 'good' &&
+    ((every.everyJobs !== null && jobsSinceCheck >= every.everyJobs) ||
+      (every.everyHours !== null &&
+        (lastCheck === null ||
+          now.getTime() - Date.parse(lastCheck.at) >= every.everyHours * 3600_000)));
+  return {
+    slot,
+    state,
+    since,
+    reason,
+    by,
+    last_check: lastCheck,
+    check_due: state === 'unknown' || state === 'looping' || periodic,
+    counters,
+  };
+}
+
+async function countersOf(db: Db, slot: string): Promise<SlotHealth['counters']> {
+  const [hil] = await db.all<Record<string, number>>(
+    `SELECT COUNT(*) AS runs,
+            SUM(CASE WHEN phase = 'flash' AND status <> 'pass' THEN 1 ELSE 0 END) AS flash,
+            SUM(CASE WHEN phase = 'boot' AND status <> 'pass' THEN 1 ELSE 0 END) AS boot,
+            SUM(recovery_events) AS recoveries
+     FROM hil_results WHERE slot = ?`,
+    [slot],
+  );
+  const [jobs] = await db.all<Record<string, number>>(
+    'SELECT COUNT(*) AS n, SUM(recovery_events) AS recoveries FROM jobs WHERE slot = ?',
+    [slot],
+  );
+  const [power] = await db.all<Record<string, number>>(
+    `SELECT SUM(CASE WHEN action IN ('cycle', 'boot') THEN 1 ELSE 0 END) AS cycles,
+            SUM(CASE WHEN status NOT IN ('ok', 'cancelled') THEN 1 ELSE 0 END) AS failures
+     FROM power_events WHERE slot = ?`,
+    [slot],
+  );
+  const runs = Number(hil?.runs ?? 0);
+  const rate = (n: number) => (runs === 0 ? null : Math.round((n / runs) * 1000) / 1000);
+  return {
+    jobs: Number(jobs?.n ?? 0),
+    hil_runs: runs,
+    flash_failures: Number(hil?.flash ?? 0),
+    boot_failures: Number(hil?.boot ?? 0),
+    flash_failure_rate: rate(Number(hil?.flash ?? 0)),
+    boot_failure_rate: rate(Number(hil?.boot ?? 0)),
+    recovery_events: Number(hil?.recoveries ?? 0) + Number(jobs?.recoveries ?? 0),
+    power_cycles: Number(power?.cycles ?? 0),
+    power_failures: Number(power?.failures ?? 0),
+  };
+}
