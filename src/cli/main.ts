@@ -69,7 +69,7 @@ Start here:
     .version(version(), '-V, --version')
     .option(
       '--config <file>',
-      'hutctl.yaml to use (default: $HUTCTL_CONFIG, else hutctl.yaml here or in a parent, else ${XDG_CONFIG_HOME:-~/.config}/hutctl/, else /etc/hutctl/)',
+      'hutctl.yaml to use (default: $HUTCTL_CONFIG, else hutctl.yaml here or in a parent, else $XDG_CONFIG_HOME/hutctl/ (~/.config/hutctl/), else /etc/hutctl/)',
     )
     .option('--debug', 'print stack traces for unexpected errors')
     .showHelpAfterError('(run with --help for usage)')

@@ -110,7 +110,7 @@ three; from npm, write the one for your shell where it looks:
       }),
     [
       ['hutctl completion bash > ~/.local/share/bash-completion/completions/hutctl', 'bash'],
-      ['hutctl completion zsh > "${fpath[1]}/_hutctl"', 'zsh (then start a new shell)'],
+      ['hutctl completion zsh > "$fpath[1]/_hutctl"', 'zsh (then start a new shell)'],
       ['hutctl completion fish > ~/.config/fish/completions/hutctl.fish', 'fish'],
     ],
   );
