@@ -180,7 +180,7 @@ async function runOnSlot(
         join(evidenceDir, `${base}.json`),
         `${JSON.stringify(result, null, 2)}\n`,
       );
-      noteEvidence(config, join(evidenceDir, `${base}.json`));
+      noteEvidence(config, join(evidenceDir, `${base}.json`), result);
     } catch (error) {
       // The outcome is still the caller's to print: a full disk never loses it.
       result.evidence.pop();

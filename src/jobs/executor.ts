@@ -285,7 +285,7 @@ async function runLocked(
   let reportError: string | null = null;
   try {
     await writeFileAtomic(reportPath, text);
-    noteEvidence(options.config, reportPath);
+    noteEvidence(options.config, reportPath, report);
     rmSync(runningPath, { force: true });
   } catch (error) {
     reportError = `the report could not be written to ${reportPath}: ${fsReason(error)}`;

@@ -5,10 +5,8 @@
  * comes back as a note for the caller's result.
  */
 import { join } from 'node:path';
-import * as z from 'zod/mini';
 import type { HutConfig } from '../config/index.ts';
 import { utcStamp } from '../contract/ids.ts';
-import '../contract/zod.ts';
 import {
   checkWritableDir,
   fsReason,
@@ -18,33 +16,24 @@ import {
 } from '../files/index.ts';
 import { noteEvidence } from '../store/ledger.ts';
 
-const instant = z.iso.datetime({ offset: true });
-
-export const powerEventSchema = z.strictObject({
-  schema_version: z.literal('hutctl.power-event.v1'),
-  slot: z.string().check(z.minLength(1)),
+/** `hutctl.power-event.v1` (its schema, for `store import`, is in store/evidence-schemas.ts). */
+export interface PowerEvent {
+  schema_version: 'hutctl.power-event.v1';
+  slot: string;
   /** `boot`: hil's cold boot (off, wait, on, then the test reads the serial log). */
-  action: z.enum(['cycle', 'on', 'off', 'boot']),
-  backend: z.string(),
-  status: z.string().check(z.minLength(1)),
-  attempts: z.int().check(z.gte(0)),
-  total_ms: z.number().check(z.gte(0)),
-  error: z.nullable(z.string()),
-  last_state: z.nullable(z.string()),
+  action: 'cycle' | 'on' | 'off' | 'boot';
+  backend: string;
+  status: string;
+  attempts: number;
+  total_ms: number;
+  error: string | null;
+  last_state: string | null;
   /** The job (slot run, hil) it was part of, when it was part of one. */
-  job_id: z.nullable(z.string()),
-  phases: z.array(
-    z.strictObject({
-      attempt: z.int(),
-      phase: z.string(),
-      duration_ms: z.number().check(z.gte(0)),
-    }),
-  ),
-  started_utc: instant,
-  ended_utc: instant,
-});
-
-export type PowerEvent = z.output<typeof powerEventSchema>;
+  job_id: string | null;
+  phases: Array<{ attempt: number; phase: string; duration_ms: number }>;
+  started_utc: string;
+  ended_utc: string;
+}
 
 /** Writes the event into the evidence directory; returns why it could not, or null. */
 export async function writePowerEvent(
@@ -55,16 +44,14 @@ export async function writePowerEvent(
   const ended = new Date(event.ended_utc);
   const name = `runner_power_${event.action}_${event.slot}_${utcStamp(ended)}_${randomHex(6)}_utc.json`;
   const path = join(dir, name);
+  const document: PowerEvent = { schema_version: 'hutctl.power-event.v1', ...event };
   try {
     privateDir(dir, config.paths.shareGroup);
     checkWritableDir(dir);
-    await writeFileAtomic(
-      path,
-      `${JSON.stringify({ schema_version: 'hutctl.power-event.v1', ...event }, null, 2)}\n`,
-    );
+    await writeFileAtomic(path, `${JSON.stringify(document, null, 2)}\n`);
   } catch (error) {
     return `the power event could not be written to ${path}: ${fsReason(error)}`;
   }
-  noteEvidence(config, path);
+  noteEvidence(config, path, document);
   return null;
 }

@@ -15,10 +15,8 @@
  * happened since), so it never drifts from the evidence. Normal jobs go to Good or Unknown slots.
  */
 import { join } from 'node:path';
-import * as z from 'zod/mini';
 import type { HutConfig } from '../config/index.ts';
 import { utcStamp } from '../contract/ids.ts';
-import '../contract/zod.ts';
 import { checkWritableDir, privateDir, randomHex, writeFileAtomic } from '../files/index.ts';
 import type { Db } from './db.ts';
 
@@ -38,14 +36,15 @@ export const ROUTABLE: readonly HealthState[] = ['good', 'unknown'];
 /** hil phases that are the farm's, not the firmware's. */
 const FARM_PHASES = ['device', 'flash', 'power'];
 
-export const healthEventSchema = z.strictObject({
-  schema_version: z.literal('hutctl.health-event.v1'),
-  slot: z.string().check(z.minLength(1)),
-  state: z.enum(SETTABLE as unknown as ['good', 'maintenance', 'retired', 'looping']),
-  reason: z.string().check(z.minLength(1)),
-  by: z.string().check(z.minLength(1)),
-  at_utc: z.iso.datetime({ offset: true }),
-});
+/** `hutctl.health-event.v1`: a person's decision (its schema is in evidence-schemas.ts). */
+export interface HealthEvent {
+  schema_version: 'hutctl.health-event.v1';
+  slot: string;
+  state: 'good' | 'maintenance' | 'retired' | 'looping';
+  reason: string;
+  by: string;
+  at_utc: string;
+}
 
 export interface SlotHealth {
   slot: string;

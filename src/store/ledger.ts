@@ -7,13 +7,19 @@
 import type { HutConfig } from '../config/index.ts';
 import type { Db } from './db.ts';
 
-let pending: { config: HutConfig; paths: string[] } | null = null;
+let pending: { config: HutConfig; files: Array<{ path: string; document?: unknown }> } | null =
+  null;
 
-/** Notes an evidence file hutctl has just written, to be recorded when the command ends. */
-export function noteEvidence(config: HutConfig, path: string): void {
+/**
+ * Notes an evidence file hutctl has just written, to be recorded when the command ends. With the
+ * document itself, recording neither reads the file back nor checks it (hutctl wrote it).
+ */
+export function noteEvidence(config: HutConfig, path: string, document?: unknown): void {
   if (config.store.engine === 'off') return;
-  if (pending === null) pending = { config, paths: [] };
-  pending.paths.push(path);
+  if (pending === null) pending = { config, files: [] };
+  // A copy as it is now: the caller's object may change after the file was written.
+  const copy = document === undefined ? undefined : JSON.parse(JSON.stringify(document));
+  pending.files.push(copy === undefined ? { path } : { path, document: copy });
 }
 
 /** Opens the configured ledger, migrated to the current schema; null when it is off. */
@@ -53,18 +59,26 @@ export async function openStore(config: HutConfig, env = process.env): Promise<D
 export async function flushLedger(): Promise<void> {
   const batch = pending;
   pending = null;
-  if (batch === null || batch.paths.length === 0) return;
+  if (batch === null || batch.files.length === 0) return;
   let db: Db | null = null;
   try {
     db = await openStore(batch.config);
     if (db === null) return;
-    const { recordFile } = await import('./record.ts');
-    for (const path of batch.paths) await recordFile(db, path);
+    const { KINDS, recordTrusted } = await import('./rows.ts');
+    for (const { path, document } of batch.files) {
+      const kind =
+        KINDS[(document as { schema_version?: string } | undefined)?.schema_version ?? ''];
+      if (kind) await recordTrusted(db, path, kind, document);
+      else await (await import('./record.ts')).recordFile(db, path);
+    }
   } catch (error) {
     process.stderr.write(
       `hutctl: warning: the ledger was not updated (${(error as Error).message}); the evidence is complete, and 'hutctl store import' records it later\n`,
     );
   } finally {
-    await db?.close();
+    // SQLite: the process ends next, and closing would checkpoint the WAL into the database on
+    // every command (a millisecond or two each time); a later commit or open does it instead,
+    // and what was committed is in the WAL either way. PostgreSQL's socket must be closed.
+    if (db?.engine === 'postgres') await db.close();
   }
 }

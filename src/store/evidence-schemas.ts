@@ -1,0 +1,49 @@
+/**
+ * The schemas of the evidence kinds hutctl defines beside the contracts and the hil result: a
+ * power event and a person's health decision. `store import` checks every file against them;
+ * hutctl's own writers use the matching types, which these are held to.
+ */
+import * as z from 'zod/mini';
+import '../contract/zod.ts';
+import type { PowerEvent } from '../power/event.ts';
+import type { HealthEvent } from './health.ts';
+
+const instant = z.iso.datetime({ offset: true });
+
+export const powerEventSchema = z.strictObject({
+  schema_version: z.literal('hutctl.power-event.v1'),
+  slot: z.string().check(z.minLength(1)),
+  action: z.enum(['cycle', 'on', 'off', 'boot']),
+  backend: z.string(),
+  status: z.string().check(z.minLength(1)),
+  attempts: z.int().check(z.gte(0)),
+  total_ms: z.number().check(z.gte(0)),
+  error: z.nullable(z.string()),
+  last_state: z.nullable(z.string()),
+  job_id: z.nullable(z.string()),
+  phases: z.array(
+    z.strictObject({
+      attempt: z.int(),
+      phase: z.string(),
+      duration_ms: z.number().check(z.gte(0)),
+    }),
+  ),
+  started_utc: instant,
+  ended_utc: instant,
+});
+
+export const healthEventSchema = z.strictObject({
+  schema_version: z.literal('hutctl.health-event.v1'),
+  slot: z.string().check(z.minLength(1)),
+  state: z.enum(['good', 'maintenance', 'retired', 'looping']),
+  reason: z.string().check(z.minLength(1)),
+  by: z.string().check(z.minLength(1)),
+  at_utc: instant,
+});
+
+// Each schema and its type say the same thing: either changing alone fails to compile.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _power: Same<z.output<typeof powerEventSchema>, PowerEvent> = true;
+const _health: Same<z.output<typeof healthEventSchema>, HealthEvent> = true;
+void _power;
+void _health;
