@@ -66,12 +66,18 @@ export async function historyFilter(options: HistoryOptions): Promise<HistoryFil
   return filter;
 }
 
-/** Opens the ledger for a command, or says why there is none. */
+/**
+ * Opens the ledger for a command, or says why there is none. `check` sees the config first and
+ * refuses bad input before the ledger is opened (opening creates it), so bad input changes
+ * nothing.
+ */
 export async function withLedger<T>(
   command: Command,
   work: (db: Db, config: HutConfig) => Promise<T>,
+  check: (config: HutConfig) => unknown = () => {},
 ): Promise<T> {
   const config = await loadFor(command.optsWithGlobals());
+  await check(config);
   const { openStore } = await import('../store/ledger.ts');
   const db = await openStore(config);
   if (db === null) {

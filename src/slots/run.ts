@@ -42,21 +42,19 @@ const LINK_WAIT_MS = 5000;
 
 export async function runSlotJob(options: SlotRunOptions): Promise<JobOutcome> {
   const { config } = options;
-  const candidates = await routableSlots(
-    config,
-    candidateSlots(config, {
-      ...(options.slot ? { slot: options.slot } : {}),
-      ...(options.label ? { label: options.label } : {}),
-    }),
-    options.progress,
-  );
-  if (options.recover) for (const slot of candidates) backendFor(config, slot, options.env); // fail early
+  const named = candidateSlots(config, {
+    ...(options.slot ? { slot: options.slot } : {}),
+    ...(options.label ? { label: options.label } : {}),
+  });
+  if (options.recover) for (const slot of named) backendFor(config, slot, options.env); // fail early
   if (options.argv.some((arg) => arg.includes('{sha}')) && !options.sha) {
     throw new HutError('USAGE', 'the command uses {sha}; pass --sha <commit>');
   }
   // {sha} is filled into the command, so only a real SHA may reach it.
   const sha = options.sha === undefined ? undefined : checkId('sha', options.sha, '--sha');
   if (options.jobId !== undefined) checkId('job_id', options.jobId, '--job-id');
+  // Health needs the ledger: asked only once the input is known to be good.
+  const candidates = await routableSlots(config, named, options.progress);
   const now = new Date();
   const subject = options.slot ?? options.label!;
   const invocation: Invocation = {

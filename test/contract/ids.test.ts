@@ -104,6 +104,13 @@ const SURFACES: Record<string, (id: string) => string[]> = {
   'artifact verify': (id) => ['artifact', 'verify', '--', id],
   'worktree add': (id) => ['worktree', 'add', '--repo=.', '--', id],
   'sim board': (id) => ['sim', 'board', '--', id],
+  'power history': (id) => ['power', 'history', '--', id],
+  'slot history': (id) => ['slot', 'history', '--', id],
+  'slot health show': (id) => ['slot', 'health', 'show', '--', id],
+  'slot health set': (id) => ['slot', 'health', 'set', '--reason=x', '--', id, 'good'],
+  'slot health check': (id) => ['slot', 'health', 'check', '--', id],
+  'job list --slot': (id) => ['job', 'list', `--slot=${id}`],
+  'hil history --sha': (id) => ['hil', 'history', `--sha=${id}`],
 };
 
 test('hostile ids through every command: exit 2, one line, nothing written anywhere', async () => {

@@ -1,6 +1,7 @@
 /** The ledger's history commands, each added to the command group it belongs to. */
 import type { Command } from 'commander';
 import { checkId } from '../../contract/ids.ts';
+import type { HistoryFilter } from '../../store/queries.ts';
 import { withExamples } from '../help.ts';
 import {
   type HistoryOptions,
@@ -28,27 +29,34 @@ export function addJobList(job: Command): void {
       ['hutctl job list --slot hut-02 --since 7d', 'what ran on hut-02 this week'],
       ['hutctl job list --status failed --role runner --json', "the runner's failures, as JSON"],
     ],
-  ).action((options: HistoryOptions, command: Command) =>
-    withLedger(command, async (db) => {
-      const { listJobs } = await import('../../store/queries.ts');
-      const rows = await listJobs(db, await historyFilter(options));
-      printRows(
-        rows,
-        options.json,
-        [
-          ['STARTED (UTC)', (r) => when(r.start_utc)],
-          ['JOB', (r) => r.job_id],
-          ['ROLE', (r) => r.role],
-          ['STATUS', (r) => `${r.status}${r.exit_code === null ? '' : ` (${r.exit_code})`}`],
-          ['SLOT', (r) => r.slot ?? '-'],
-          ['SHA', (r) => short(r.sha)],
-          ['TIME', (r) => `${r.duration_sec.toFixed(1)} s`],
-          ['SUMMARY', (r) => r.summary],
-        ],
-        'no jobs in the ledger match',
-      );
-    }),
-  );
+  ).action((options: HistoryOptions, command: Command) => {
+    let filter: HistoryFilter;
+    return withLedger(
+      command,
+      async (db) => {
+        const { listJobs } = await import('../../store/queries.ts');
+        const rows = await listJobs(db, filter);
+        printRows(
+          rows,
+          options.json,
+          [
+            ['STARTED (UTC)', (r) => when(r.start_utc)],
+            ['JOB', (r) => r.job_id],
+            ['ROLE', (r) => r.role],
+            ['STATUS', (r) => `${r.status}${r.exit_code === null ? '' : ` (${r.exit_code})`}`],
+            ['SLOT', (r) => r.slot ?? '-'],
+            ['SHA', (r) => short(r.sha)],
+            ['TIME', (r) => `${r.duration_sec.toFixed(1)} s`],
+            ['SUMMARY', (r) => r.summary],
+          ],
+          'no jobs in the ledger match',
+        );
+      },
+      async () => {
+        filter = await historyFilter(options);
+      },
+    );
+  });
 }
 
 /** `hil history`: hardware results newest first. */
@@ -62,26 +70,33 @@ export function addHilHistory(hil: Command): void {
       ['hutctl hil history --sha 3f2c1ab', 'every result for one commit'],
       ['hutctl hil history --slot hut-03 --status blocked', "hut-03's farm problems"],
     ],
-  ).action((options: HistoryOptions, command: Command) =>
-    withLedger(command, async (db) => {
-      const { hilHistory } = await import('../../store/queries.ts');
-      const rows = await hilHistory(db, await historyFilter(options));
-      printRows(
-        rows,
-        options.json,
-        [
-          ['STARTED (UTC)', (r) => when(r.started_utc)],
-          ['SHA', (r) => short(r.sha)],
-          ['SLOT', (r) => r.slot],
-          ['TEST', (r) => r.test_id],
-          ['STATUS', (r) => `${r.status} (${r.phase})`],
-          ['BOOTED', (r) => r.app_version ?? '-'],
-          ['REASON', (r) => r.reason],
-        ],
-        'no hardware results in the ledger match',
-      );
-    }),
-  );
+  ).action((options: HistoryOptions, command: Command) => {
+    let filter: HistoryFilter;
+    return withLedger(
+      command,
+      async (db) => {
+        const { hilHistory } = await import('../../store/queries.ts');
+        const rows = await hilHistory(db, filter);
+        printRows(
+          rows,
+          options.json,
+          [
+            ['STARTED (UTC)', (r) => when(r.started_utc)],
+            ['SHA', (r) => short(r.sha)],
+            ['SLOT', (r) => r.slot],
+            ['TEST', (r) => r.test_id],
+            ['STATUS', (r) => `${r.status} (${r.phase})`],
+            ['BOOTED', (r) => r.app_version ?? '-'],
+            ['REASON', (r) => r.reason],
+          ],
+          'no hardware results in the ledger match',
+        );
+      },
+      async () => {
+        filter = await historyFilter(options);
+      },
+    );
+  });
 }
 
 /** `power history <slot>`: every cycle, switch and cold boot of a slot's relay. */
@@ -98,27 +113,33 @@ export function addPowerHistory(power: Command): void {
       ['hutctl power history hut-01', "hut-01's last 50 power events"],
       ['hutctl power history hut-01 --status ha_error --since 30d', 'relay failures this month'],
     ],
-  ).action((slot: string, options: HistoryOptions, command: Command) =>
-    withLedger(command, async (db) => {
-      const { powerHistory } = await import('../../store/queries.ts');
-      const filter = await historyFilter(options);
-      const rows = await powerHistory(db, { ...filter, slot: checkId('slot', slot) });
-      printRows(
-        rows,
-        options.json,
-        [
-          ['STARTED (UTC)', (r) => when(r.started_utc)],
-          ['ACTION', (r) => r.action],
-          ['STATUS', (r) => r.status],
-          ['ATTEMPTS', (r) => String(r.attempts)],
-          ['TIME', (r) => `${Math.round(r.total_ms)} ms`],
-          ['JOB', (r) => r.job_id ?? '-'],
-          ['ERROR', (r) => r.error ?? ''],
-        ],
-        `no power events for ${slot} in the ledger match`,
-      );
-    }),
-  );
+  ).action((slot: string, options: HistoryOptions, command: Command) => {
+    let filter: HistoryFilter;
+    return withLedger(
+      command,
+      async (db) => {
+        const { powerHistory } = await import('../../store/queries.ts');
+        const rows = await powerHistory(db, filter);
+        printRows(
+          rows,
+          options.json,
+          [
+            ['STARTED (UTC)', (r) => when(r.started_utc)],
+            ['ACTION', (r) => r.action],
+            ['STATUS', (r) => r.status],
+            ['ATTEMPTS', (r) => String(r.attempts)],
+            ['TIME', (r) => `${Math.round(r.total_ms)} ms`],
+            ['JOB', (r) => r.job_id ?? '-'],
+            ['ERROR', (r) => r.error ?? ''],
+          ],
+          `no power events for ${slot} in the ledger match`,
+        );
+      },
+      async () => {
+        filter = { ...(await historyFilter(options)), slot: checkId('slot', slot) };
+      },
+    );
+  });
 }
 
 /** `slot history <slot>`: leases (jobs), tests, power and recoveries, merged by time. */
@@ -135,24 +156,30 @@ export function addSlotHistory(slotGroup: Command): void {
       ['hutctl slot history hut-02', 'what happened on hut-02, newest first'],
       ['hutctl slot history hut-02 --since 24h --json', 'the last day, as JSON'],
     ],
-  ).action((slot: string, options: HistoryOptions, command: Command) =>
-    withLedger(command, async (db) => {
-      const { slotHistory } = await import('../../store/queries.ts');
-      const filter = await historyFilter(options);
-      const rows = await slotHistory(db, { ...filter, slot: checkId('slot', slot) });
-      printRows(
-        rows,
-        options.json,
-        [
-          ['AT (UTC)', (r) => when(r.at_utc)],
-          ['KIND', (r) => r.kind],
-          ['STATUS', (r) => r.status],
-          ['WHAT', (r) => r.what],
-        ],
-        `nothing recorded for ${slot} in the ledger`,
-      );
-    }),
-  );
+  ).action((slot: string, options: HistoryOptions, command: Command) => {
+    let filter: HistoryFilter & { slot: string };
+    return withLedger(
+      command,
+      async (db) => {
+        const { slotHistory } = await import('../../store/queries.ts');
+        const rows = await slotHistory(db, filter);
+        printRows(
+          rows,
+          options.json,
+          [
+            ['AT (UTC)', (r) => when(r.at_utc)],
+            ['KIND', (r) => r.kind],
+            ['STATUS', (r) => r.status],
+            ['WHAT', (r) => r.what],
+          ],
+          `nothing recorded for ${slot} in the ledger`,
+        );
+      },
+      async () => {
+        filter = { ...(await historyFilter(options)), slot: checkId('slot', slot) };
+      },
+    );
+  });
 }
 
 /** `slot health [<slot>]`, `slot health set`, `slot health check`. */
@@ -176,43 +203,49 @@ export function addSlotHealth(slotGroup: Command): void {
       ['hutctl slot health show hut-03 --json', "hut-03's health with its counters, as JSON"],
     ],
   ).action((slot: string | undefined, options: { json?: boolean }, command: Command) =>
-    withLedger(command, async (db, config) => {
-      const { slotHealth } = await import('../../store/health.ts');
-      const { getSlot } = await import('../../slots/index.ts');
-      const ids = slot ? [getSlot(config, slot).id] : Object.keys(config.slots).sort();
-      const all = [];
-      for (const id of ids) all.push(await slotHealth(db, id, config));
-      if (options.json) {
-        printJson(slot ? all[0] : all);
-        return;
-      }
-      printRows(
-        all as unknown as Array<Record<string, string | number | null>>,
-        false,
-        [
-          ['SLOT', (h) => String(h.slot)],
+    withLedger(
+      command,
+      async (db, config) => {
+        const { slotHealth } = await import('../../store/health.ts');
+        const { getSlot } = await import('../../slots/index.ts');
+        const ids = slot ? [getSlot(config, slot).id] : Object.keys(config.slots).sort();
+        const all = [];
+        for (const id of ids) all.push(await slotHealth(db, id, config));
+        if (options.json) {
+          printJson(slot ? all[0] : all);
+          return;
+        }
+        printRows(
+          all as unknown as Array<Record<string, string | number | null>>,
+          false,
           [
-            'STATE',
-            (h) =>
-              `${h.state}${(h as unknown as { check_due: boolean }).check_due ? ' (check due)' : ''}`,
+            ['SLOT', (h) => String(h.slot)],
+            [
+              'STATE',
+              (h) =>
+                `${h.state}${(h as unknown as { check_due: boolean }).check_due ? ' (check due)' : ''}`,
+            ],
+            ['SINCE (UTC)', (h) => (h.since ? when(String(h.since)) : '-')],
+            [
+              'FLASH/BOOT FAIL',
+              (h) => {
+                const c = (
+                  h as unknown as {
+                    counters: { flash_failures: number; boot_failures: number; hil_runs: number };
+                  }
+                ).counters;
+                return `${c.flash_failures}/${c.boot_failures} of ${c.hil_runs}`;
+              },
+            ],
+            ['REASON', (h) => `${h.reason}${h.by ? ` (by ${h.by})` : ''}`],
           ],
-          ['SINCE (UTC)', (h) => (h.since ? when(String(h.since)) : '-')],
-          [
-            'FLASH/BOOT FAIL',
-            (h) => {
-              const c = (
-                h as unknown as {
-                  counters: { flash_failures: number; boot_failures: number; hil_runs: number };
-                }
-              ).counters;
-              return `${c.flash_failures}/${c.boot_failures} of ${c.hil_runs}`;
-            },
-          ],
-          ['REASON', (h) => `${h.reason}${h.by ? ` (by ${h.by})` : ''}`],
-        ],
-        'no slots are configured',
-      );
-    }),
+          'no slots are configured',
+        );
+      },
+      async (config) => {
+        if (slot !== undefined) (await import('../../slots/index.ts')).getSlot(config, slot);
+      },
+    ),
   );
   addSlotHealthCheck(health);
   withExamples(
@@ -237,46 +270,54 @@ export function addSlotHealth(slotGroup: Command): void {
     ],
   ).action(
     (slot: string, state: string, options: { reason: string; json?: boolean }, command: Command) =>
-      withLedger(command, async (db, config) => {
-        const [
-          { SETTABLE, slotHealth, writeHealthEvent },
-          { getSlot },
-          { HutError },
-          { recordFile },
-        ] = await Promise.all([
-          import('../../store/health.ts'),
-          import('../../slots/index.ts'),
-          import('../../errors/index.ts'),
-          import('../../store/record.ts'),
-        ]);
-        const id = getSlot(config, slot).id;
-        if (!(SETTABLE as readonly string[]).includes(state)) {
-          throw new HutError('USAGE', `${state}: a person sets ${SETTABLE.join(', ')}`, {
-            hint: 'Unknown and Bad come from what happens on the slot (a farm error, a failed health check)',
+      withLedger(
+        command,
+        async (db, config) => {
+          const [{ slotHealth, writeHealthEvent }, { getSlot }, { recordFile }] = await Promise.all(
+            [
+              import('../../store/health.ts'),
+              import('../../slots/index.ts'),
+              import('../../store/record.ts'),
+            ],
+          );
+          const id = getSlot(config, slot).id;
+          const reason = options.reason.trim();
+          const { userInfo, hostname } = await import('node:os');
+          const by = `${process.env.SUDO_USER || userInfo().username}@${hostname()}`;
+          const path = await writeHealthEvent(config, {
+            slot: id,
+            state: state as 'good',
+            reason,
+            by,
           });
-        }
-        const reason = options.reason.trim();
-        if (reason === '' || reason.length > 500 || /[\u0000-\u001f\u007f]/.test(reason)) {
-          throw new HutError('USAGE', '--reason: one line of 1 to 500 characters');
-        }
-        const { userInfo, hostname } = await import('node:os');
-        const by = `${process.env.SUDO_USER || userInfo().username}@${hostname()}`;
-        const path = await writeHealthEvent(config, {
-          slot: id,
-          state: state as 'good',
-          reason,
-          by,
-        });
-        await recordFile(db, path);
-        const now = await slotHealth(db, id, config);
-        if (options.json) {
-          printJson(now);
-          return;
-        }
-        printLine(
-          `${id}: ${now.state} since ${now.since ? when(now.since) : '-'}: ${now.reason} (by ${by})`,
-        );
-      }),
+          await recordFile(db, path);
+          const now = await slotHealth(db, id, config);
+          if (options.json) {
+            printJson(now);
+            return;
+          }
+          printLine(
+            `${id}: ${now.state} since ${now.since ? when(now.since) : '-'}: ${now.reason} (by ${by})`,
+          );
+        },
+        async (config) => {
+          const [{ SETTABLE }, { getSlot }, { HutError }] = await Promise.all([
+            import('../../store/health.ts'),
+            import('../../slots/index.ts'),
+            import('../../errors/index.ts'),
+          ]);
+          getSlot(config, slot);
+          if (!(SETTABLE as readonly string[]).includes(state)) {
+            throw new HutError('USAGE', `${state}: a person sets ${SETTABLE.join(', ')}`, {
+              hint: 'Unknown and Bad come from what happens on the slot (a farm error, a failed health check)',
+            });
+          }
+          const reason = options.reason.trim();
+          if (reason === '' || reason.length > 500 || /[\u0000-\u001f\u007f]/.test(reason)) {
+            throw new HutError('USAGE', '--reason: one line of 1 to 500 characters');
+          }
+        },
+      ),
   );
 }
 
@@ -296,52 +337,62 @@ export function addSlotHealthCheck(health: Command): void {
       ['hutctl slot health check hut-03 --sha 3f2c1ab', 'check with a chosen artifact'],
     ],
   ).action((slot: string, options: { sha?: string; json?: boolean }, command: Command) =>
-    withLedger(command, async (db, config) => {
-      const [{ slotHealth }, { getSlot }, { HutError }, { runHil }, { note }] = await Promise.all([
-        import('../../store/health.ts'),
-        import('../../slots/index.ts'),
-        import('../../errors/index.ts'),
-        import('../../hil/index.ts'),
-        import('../output.ts'),
-      ]);
-      const id = getSlot(config, slot).id;
-      let sha = options.sha ?? config.health.golden?.sha;
-      let profile = options.sha ? undefined : (config.health.golden?.profile ?? undefined);
-      if (sha === undefined) {
-        const [last] = await db.all<{ sha: string; platform: string | null }>(
-          "SELECT sha, platform FROM hil_results WHERE slot = ? AND status = 'pass' ORDER BY ended_utc DESC LIMIT 1",
-          [id],
+    withLedger(
+      command,
+      async (db, config) => {
+        const [{ slotHealth }, { getSlot }, { HutError }, { runHil }, { note }] = await Promise.all(
+          [
+            import('../../store/health.ts'),
+            import('../../slots/index.ts'),
+            import('../../errors/index.ts'),
+            import('../../hil/index.ts'),
+            import('../output.ts'),
+          ],
         );
-        if (!last) {
-          throw new HutError(
-            'USAGE',
-            `no artifact to check ${id} with: it has never passed a test`,
-            {
-              hint: 'pass --sha <commit>, or set health.golden in hutctl.yaml',
-            },
+        const id = getSlot(config, slot).id;
+        let sha = options.sha ?? config.health.golden?.sha;
+        let profile = options.sha ? undefined : (config.health.golden?.profile ?? undefined);
+        if (sha === undefined) {
+          const [last] = await db.all<{ sha: string; platform: string | null }>(
+            "SELECT sha, platform FROM hil_results WHERE slot = ? AND status = 'pass' ORDER BY ended_utc DESC LIMIT 1",
+            [id],
           );
+          if (!last) {
+            throw new HutError(
+              'USAGE',
+              `no artifact to check ${id} with: it has never passed a test`,
+              {
+                hint: 'pass --sha <commit>, or set health.golden in hutctl.yaml',
+              },
+            );
+          }
+          sha = last.sha;
+          profile = last.platform ?? undefined;
         }
-        sha = last.sha;
-        profile = last.platform ?? undefined;
-      }
-      const result = await runHil({
-        config,
-        sha,
-        slot: id,
-        ...(profile ? { profile } : {}),
-        healthCheck: true,
-        progress: options.json ? undefined : (line) => note(`hutctl: ${line}`),
-      });
-      const { recordFile } = await import('../../store/record.ts');
-      const file = result.evidence.find((path) => path.endsWith('.json'));
-      if (file) await recordFile(db, file);
-      const health = await slotHealth(db, id, config);
-      if (options.json) printJson({ result, health });
-      else
-        printLine(
-          `${id}: health check ${result.status} (${result.phase}: ${result.reason}); now ${health.state}`,
-        );
-      process.exitCode = result.status === 'pass' ? 0 : result.status === 'fail' ? 1 : 3;
-    }),
+        const result = await runHil({
+          config,
+          sha,
+          slot: id,
+          ...(profile ? { profile } : {}),
+          healthCheck: true,
+          progress: options.json ? undefined : (line) => note(`hutctl: ${line}`),
+        });
+        const { recordFile } = await import('../../store/record.ts');
+        const file = result.evidence.find((path) => path.endsWith('.json'));
+        if (file) await recordFile(db, file);
+        const health = await slotHealth(db, id, config);
+        if (options.json) printJson({ result, health });
+        else
+          printLine(
+            `${id}: health check ${result.status} (${result.phase}: ${result.reason}); now ${health.state}`,
+          );
+        process.exitCode = result.status === 'pass' ? 0 : result.status === 'fail' ? 1 : 3;
+      },
+      async (config) => {
+        (await import('../../slots/index.ts')).getSlot(config, slot);
+        if (options.sha !== undefined)
+          (await import('../../contract/ids.ts')).checkId('sha', options.sha, '--sha');
+      },
+    ),
   );
 }

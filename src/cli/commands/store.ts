@@ -23,28 +23,38 @@ export function register(program: Command): void {
       ['hutctl store import /srv/hutctl/evidence --json', 'rebuild a new ledger, counts as JSON'],
     ],
   ).action((dir: string, options: { json?: boolean }, command: Command) =>
-    withLedger(command, async (db) => {
-      const { importEvidence } = await import('../../store/import.ts');
-      const { HutError } = await import('../../errors/index.ts');
-      const { statSync } = await import('node:fs');
-      try {
-        if (!statSync(dir).isDirectory()) throw new Error('not a directory');
-      } catch (error) {
-        throw new HutError(
-          'USAGE',
-          `${dir}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (error as Error).message}`,
+    withLedger(
+      command,
+      async (db) => {
+        const { importEvidence } = await import('../../store/import.ts');
+        const summary = await importEvidence(db, dir, (done, total) =>
+          note(`hutctl: ${done}/${total} files`),
         );
-      }
-      const summary = await importEvidence(db, dir, (done, total) =>
-        note(`hutctl: ${done}/${total} files`),
-      );
-      if (options.json) return printJson(summary);
-      const r = summary.recorded;
-      printLine(
-        `recorded ${r.job} job(s), ${r.hil} hil result(s), ${r.power} power event(s) from ${dir}`,
-      );
-      for (const s of summary.skipped) printLine(`skipped ${s.file}: ${s.why}`);
-    }),
+        if (options.json) {
+          printJson(summary);
+          return;
+        }
+        const r = summary.recorded;
+        printLine(
+          `recorded ${r.job} job(s), ${r.hil} hil result(s), ${r.power} power event(s), ${r.health} health decision(s) from ${dir}`,
+        );
+        for (const s of summary.skipped) printLine(`skipped ${s.file}: ${s.why}`);
+      },
+      async () => {
+        const [{ HutError }, { statSync }] = await Promise.all([
+          import('../../errors/index.ts'),
+          import('node:fs'),
+        ]);
+        let problem: string | null = null;
+        try {
+          if (!statSync(dir).isDirectory()) problem = 'not a directory';
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          problem = code === 'ENOENT' ? 'no such directory' : (code ?? String(error));
+        }
+        if (problem) throw new HutError('USAGE', `${dir}: ${problem}`);
+      },
+    ),
   );
 
   withExamples(
