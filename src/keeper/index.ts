@@ -29,7 +29,7 @@ export const RUN_FROM_ENV = 'c=$HUTCTL_STEP; unset HUTCTL_STEP; eval "$c"';
 // Requests, one line each:
 //   T <id> <path>   take the lock if it is free now      A <id> <path>   take it, waiting if need be
 //   U <id>          let go of it (or stop waiting)
-//   S <id> <dir> <log> <login> <command>   start a step (strings hex-encoded, "-" for empty)
+//   S <id> <dir> <log> <login|plain> <command>   start a step (strings hex-encoded, "-" for empty)
 //   K <id> <signal> signal the step's process group
 //   Z 0 <hex>,<hex>…  the secrets to redact from the output of steps started from now on
 // Answers: R 0 ready (once, first) · L <id> locked · B <id> busy (for A: now waiting) · U <id> let go
@@ -130,7 +130,8 @@ sub handle {
     close $fh if $fh;
     print "U $id\\n";
   } elsif ($op eq 'S') {
-    my ($dir, $log, $login, $command) = map { text($_) } split / /, $arg;
+    my ($dir, $log, $login, $command) = split / /, $arg;
+    ($dir, $log, $command) = map { text($_) } $dir, $log, $command;
     my ($r, $w, $logfh);
     if (@secrets) {
       if (!open($logfh, '>>', $log)) { print "E $id log: $!\\n"; return }
