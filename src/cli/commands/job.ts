@@ -77,7 +77,6 @@ Example:
       const invocation = parseInvocation(text, source);
       const config = await loadFor(globals);
       const target = targetFor(config, invocation, options.target);
-      const quietOutput = options.json || options.quiet;
       const outcome = await withCancelOnSignal((signal) =>
         runJob({
           invocation,
@@ -88,7 +87,7 @@ Example:
           evidenceDir: options.evidenceDir ?? config.paths.evidenceDir,
           noWait: options.wait === false,
           replace: options.replace === true,
-          liveFd: quietOutput ? null : 1,
+          live: !(options.json || options.quiet),
           progress: options.json ? () => {} : (line) => note(`hutctl: ${line}`),
           signal,
         }),
