@@ -46,7 +46,7 @@ export const RUN_FROM_ENV = 'c=$HUTCTL_STEP; unset HUTCTL_STEP; eval "$c"';
 // killed group is left that is not a zombie (an init that reaps slowly keeps zombies in the
 // group), so the next holder of a lock never overlaps with what the last one started.
 const KEEPER_SCRIPT = `
-my ($run, $open_existing, $open_new, $ENOENT, $EEXIST) = @ARGV;
+my ($run, $open_existing, $open_new, $nonblock, $ENOENT, $EEXIST) = @ARGV;
 my @quiet = qw(HUP INT TERM QUIT PIPE);
 $SIG{$_} = 'IGNORE' for @quiet;
 # hutctl's stdout and stderr, as fds 3 and 4 when it passed them: opened before anything else,
@@ -80,15 +80,17 @@ sub ended {
   for (keys %waiter) { if ($waiter{$_} == $pid) { delete $waiter{$_}; return } }
 }
 sub text { $_[0] eq '-' ? '' : pack('H*', $_[0]) }
-sub put { my ($fh, $data) = @_; while (length $data) { my $n = syswrite($fh, $data) // return; substr($data, 0, $n) = '' } }
+# put and show write $_[1] in place (step output can be large: no copies).
+sub put { my $fh = $_[0]; my $at = 0; while ($at < length $_[1]) { $at += syswrite($fh, $_[1], length($_[1]) - $at, $at) // return } }
 # Shown output waits while hutctl's stdout or stderr is full (EAGAIN, 11: it may be
 # non-blocking); a reader that went away (EPIPE) ends the showing, never the step.
 sub show {
-  my ($n, $data) = @_;
-  while (length $data) {
+  my $n = $_[0];
+  my $at = 0;
+  while ($at < length $_[1]) {
     my $fh = $shown[$n] // return;
-    my $wrote = syswrite($fh, $data);
-    if (defined $wrote) { substr($data, 0, $wrote) = ''; next }
+    my $wrote = syswrite($fh, $_[1], length($_[1]) - $at, $at);
+    if (defined $wrote) { $at += $wrote; next }
     next if $! == 4;
     if ($! == 11) { my $bits = ''; vec($bits, fileno($fh), 1) = 1; select(undef, $bits, undef, undef); next }
     $shown[$n] = undef;
@@ -109,23 +111,26 @@ sub held {
   }
   $most;
 }
-sub readable { my ($fh, $wait) = @_; my $bits = ''; vec($bits, fileno($fh), 1) = 1; select($bits, undef, undef, $wait) > 0 }
-# One pipe of a step ("<id>:0" both streams, ":1" its stdout, ":2" its stderr): up to $reads
-# chunks of what is there are read, every secret is replaced, and all but what could be the start
-# of a secret split across reads goes to the log, and to hutctl's stdout or stderr when shown (so
-# output waits only when it ends like a secret begins). The log is closed with its last pipe.
+# One pipe of a step ("<id>:0" both streams, ":1" its stdout, ":2" its stderr; its read end is
+# non-blocking): up to $reads chunks of what is there are read, every secret is replaced, and all
+# but what could be the start of a secret split across reads goes to the log, and to hutctl's
+# stdout or stderr when shown (so output waits only when it ends like a secret begins). The log
+# is closed with its last pipe. EAGAIN (11): nothing more there now; EINTR (4): a signal.
+my $chunk = '';
 sub drain {
   my ($key, $reads) = @_;
   my $o = $out{$key};
-  while ($reads-- > 0 && readable($o->{r}, 0)) {
-    my $n = sysread($o->{r}, $o->{buf}, 65536, length $o->{buf});
-    next if !defined $n && $! == 4;
-    $o->{buf} = redacted($o->{buf}) if @secrets;
-    my $cut = $n && @secrets ? length($o->{buf}) - held($o->{buf}) : length $o->{buf};
-    if ($cut > 0) {
-      my $data = substr($o->{buf}, 0, $cut, '');
+  while ($reads-- > 0) {
+    my $n = sysread($o->{r}, $chunk, 262144);
+    if (!defined $n) { return if $! == 11; redo if $! == 4; $n = 0 }
+    if (@secrets) {
+      $o->{buf} = redacted($o->{buf} . $chunk);
+      my $data = substr($o->{buf}, 0, length($o->{buf}) - ($n ? held($o->{buf}) : 0), '');
       put($o->{log}, $data);
       show($o->{show}, $data) if $o->{show};
+    } else {
+      put($o->{log}, $chunk);
+      show($o->{show}, $chunk) if $o->{show};
     }
     if (!$n) { close $o->{r}; delete $out{$key}; return }
   }
@@ -181,6 +186,8 @@ sub handle {
       for my $n (@pipes) {
         my $r;
         if (!pipe($r, $w{$n})) { delete $out{"$id:$_"} for @pipes; print "E $id pipe: $!\\n"; return }
+        fcntl($r, 4, $nonblock); # F_SETFL
+        fcntl($r, 1031, 1 << 20); # F_SETPIPE_SZ: larger, fewer reads (as the system allows)
         $out{"$id:$n"} = { r => $r, log => $logfh, buf => '', show => $n };
       }
     }
@@ -306,7 +313,7 @@ function startKeeper(): Promise<Keeper | null> {
   const openExisting = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
   const openNew = O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK;
   const { ENOENT, EEXIST } = constants.errno;
-  const args = [RUN_FROM_ENV, openExisting, openNew, ENOENT, EEXIST].map(String);
+  const args = [RUN_FROM_ENV, openExisting, openNew, O_NONBLOCK, ENOENT, EEXIST].map(String);
   // Our stdout and stderr go along as its fds 3 and 4, for the steps shown live.
   const shown = [1, 2].map((fd) => (isOpen(fd) ? fd : 'ignore'));
   const child = spawn('perl', ['-e', KEEPER_SCRIPT, '--', ...args], {
