@@ -80,33 +80,30 @@ sub ended {
   for (keys %waiter) { if ($waiter{$_} == $pid) { delete $waiter{$_}; return } }
 }
 sub text { $_[0] eq '-' ? '' : pack('H*', $_[0]) }
-# put and show write $_[1] in place (step output can be large: no copies).
-sub put { my $fh = $_[0]; my $at = 0; while ($at < length $_[1]) { $at += syswrite($fh, $_[1], length($_[1]) - $at, $at) // return } }
+# put and show write the first $_[2] bytes of $_[1] where they are (step output can be large).
+sub put { my ($fh, $len, $at) = ($_[0], $_[2], 0); while ($at < $len) { $at += syswrite($fh, $_[1], $len - $at, $at) // return } }
 # Shown output waits while hutctl's stdout or stderr is full (EAGAIN, 11: it may be
 # non-blocking); a reader that went away (EPIPE) ends the showing, never the step.
 sub show {
-  my $n = $_[0];
-  my $at = 0;
-  while ($at < length $_[1]) {
+  my ($n, $len, $at) = ($_[0], $_[2], 0);
+  while ($at < $len) {
     my $fh = $shown[$n] // return;
-    my $wrote = syswrite($fh, $_[1], length($_[1]) - $at, $at);
+    my $wrote = syswrite($fh, $_[1], $len - $at, $at);
     if (defined $wrote) { $at += $wrote; next }
     next if $! == 4;
     if ($! == 11) { my $bits = ''; vec($bits, fileno($fh), 1) = 1; select(undef, $bits, undef, undef); next }
     $shown[$n] = undef;
   }
 }
-sub redacted { my ($text) = @_; $text =~ s/\\Q$_\\E/[REDACTED]/g for @secrets; $text }
-# How much of the end of $text could be the start of a secret that the next read completes.
+# How much of the end of $_[0] could be the start of a secret that the next read completes.
 sub held {
-  my ($text) = @_;
-  my $most = 0;
+  my ($most, $length) = (0, length $_[0]);
   for my $secret (@secrets) {
     my $first = substr($secret, 0, 1);
-    my $from = length($text) - length($secret) + 1;
-    for (my $at = index($text, $first, $from < 0 ? 0 : $from); $at >= 0; $at = index($text, $first, $at + 1)) {
-      last if length($text) - $at <= $most;
-      if (substr($secret, 0, length($text) - $at) eq substr($text, $at)) { $most = length($text) - $at; last }
+    my $from = $length - length($secret) + 1;
+    for (my $at = index($_[0], $first, $from < 0 ? 0 : $from); $at >= 0; $at = index($_[0], $first, $at + 1)) {
+      last if $length - $at <= $most;
+      if (substr($secret, 0, $length - $at) eq substr($_[0], $at)) { $most = $length - $at; last }
     }
   }
   $most;
@@ -116,22 +113,17 @@ sub held {
 # but what could be the start of a secret split across reads goes to the log, and to hutctl's
 # stdout or stderr when shown (so output waits only when it ends like a secret begins). The log
 # is closed with its last pipe. EAGAIN (11): nothing more there now; EINTR (4): a signal.
-my $chunk = '';
 sub drain {
   my ($key, $reads) = @_;
   my $o = $out{$key};
   while ($reads-- > 0) {
-    my $n = sysread($o->{r}, $chunk, 262144);
+    my $n = sysread($o->{r}, $o->{buf}, 262144, length $o->{buf});
     if (!defined $n) { return if $! == 11; redo if $! == 4; $n = 0 }
-    if (@secrets) {
-      $o->{buf} = redacted($o->{buf} . $chunk);
-      my $data = substr($o->{buf}, 0, length($o->{buf}) - ($n ? held($o->{buf}) : 0), '');
-      put($o->{log}, $data);
-      show($o->{show}, $data) if $o->{show};
-    } else {
-      put($o->{log}, $chunk);
-      show($o->{show}, $chunk) if $o->{show};
-    }
+    $o->{buf} =~ s/\\Q$_\\E/[REDACTED]/g for @secrets;
+    my $len = length($o->{buf}) - ($n && @secrets ? held($o->{buf}) : 0);
+    put($o->{log}, $o->{buf}, $len);
+    show($o->{show}, $o->{buf}, $len) if $o->{show};
+    substr($o->{buf}, 0, $len, '');
     if (!$n) { close $o->{r}; delete $out{$key}; return }
   }
 }
