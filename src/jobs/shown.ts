@@ -18,7 +18,7 @@ export class ShownOutput extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    this.show(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    this.show(chunk);
     callback();
   }
 

@@ -97,7 +97,7 @@ export async function startStep(options: StepOptions): Promise<RunningStep> {
   });
 }
 
-/** On this host, with output straight into the log: started by the keeper, no wrapper. */
+/** On this host, with output into the log (and shown): started by the keeper, no wrapper. */
 function startKeptStep(
   options: StepOptions,
   output: { fd: number; path: string; redact?: readonly string[]; live?: boolean },

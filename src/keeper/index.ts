@@ -30,12 +30,13 @@ export const RUN_FROM_ENV = 'c=$HUTCTL_STEP; unset HUTCTL_STEP; eval "$c"';
 // Requests, one line each:
 //   T <id> <path>   take the lock if it is free now      A <id> <path>   take it, waiting if need be
 //   U <id>          let go of it (or stop waiting)
-//   S <id> <dir> <log> <login|plain> <command>   start a step (strings hex-encoded, "-" for empty)
+//   S <id> <dir> <log> <login|plain> <live|log> <command>   start a step (strings hex-encoded, "-"
+//                   for empty); live: its stdout and stderr are also shown on hutctl's own
 //   K <id> <signal> signal the step's process group
 //   Z 0 <hex>,<hex>…  the secrets to redact from the output of steps started from now on
 // Answers: R 0 ready (once, first) · L <id> locked · B <id> busy (for A: now waiting) · U <id> let go
 // · P <id> <pid> the step started · X <id> <wait status> the step ended (its output, redacted or
-// not, in its log) · E <id> <why>.
+// not, in its log, and shown if live) · E <id> <why>.
 // flock constants are the same everywhere (LOCK_EX 2, LOCK_NB 4, WNOHANG 1); a lock file is
 // opened as flock(1) opens it (read-only, created when missing), so one we cannot write works.
 // Errno is loaded only when a lock is busy: it costs start-up time that a free lock never needs.
