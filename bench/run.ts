@@ -2,7 +2,7 @@
  * Benchmarks for the foundation, each measured side by side with its baseline in the same run
  * and reported as a ratio. Results go to docs/benchmarks.md (by hand, with machine and date).
  *   npm run bench            all
- *   npm run bench -- lock    only the named ones (startup, job, exec, lock, stream)
+ *   npm run bench -- lock    only the named ones (startup, job, live, exec, lock, stream)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -84,6 +84,29 @@ if (want('job')) {
     `${ms(r.job!)} vs node -e 0 ${ms(r.node!)}`,
     `${(r.job! / r.node!).toFixed(2)}×`,
     '≤ 3×',
+  );
+}
+
+if (want('live')) {
+  // The step's output shown as it comes: stdout and stderr each through the keeper to hutctl's.
+  const dir = workspace('  runner:\n    transport: local');
+  let n = 0;
+  const live = () => {
+    const file = join(dir, `live-${n++}.json`);
+    writeFileSync(file, invocation({ job_id: `live-${n}`, command: ['echo out; echo err >&2'] }));
+    return timeOnce([NODE, CLI, 'job', 'run', file], dir);
+  };
+  const quiet = () => {
+    const file = join(dir, `quiet-${n++}.json`);
+    writeFileSync(file, invocation({ job_id: `quiet-${n}`, command: ['echo out; echo err >&2'] }));
+    return timeOnce([NODE, CLI, 'job', 'run', '--quiet', file], dir);
+  };
+  const r = compare(20, { quiet, live });
+  record(
+    '`hutctl job run` one step, output shown vs `--quiet`',
+    `${ms(r.live!)} vs ${ms(r.quiet!)}`,
+    `${(r.live! / r.quiet!).toFixed(2)}×`,
+    '≈ 1×',
   );
 }
 

@@ -123,7 +123,7 @@ export function manPage(program: Command, version: string): string {
     '\\fI.lxd.env\\fR',
     'The infra target (host, user, key) as the team keeps it.',
     '.SH EXIT STATUS',
-    '0 success; 1 the work failed (a step, a test, a check); 2 bad input or usage, nothing changed; 3 blocked by the farm (device, power, flash); 75 busy (\\fB\\-\\-no\\-wait\\fR); 124 timed out; 127 a program could not be started; 130 interrupted. A step\\(aqs own exit status is passed on by \\fBjob run\\fR and \\fBslot run\\fR. The full table is in docs/exit\\-codes.md.',
+    '0 success; 1 the work failed (a step, a test, a check) or a problem of this host or its configuration; 2 bad input or usage, nothing done; 3 blocked by the farm (hil: artifact, device, flash or power); 75 busy (\\fB\\-\\-no\\-wait\\fR, cooldown); 124 timed out; 126 and 127 \\fBexec\\fR could not run or find the program; 130 interrupted or cancelled; 255 a host could not be reached. \\fBjob run\\fR and \\fBslot run\\fR exit 1 when a step fails, with its own status in the report\\(aqs exit_code; \\fBexec\\fR exits with the program\\(aqs. The full table is docs/exit\\-codes.md.',
     '.SH SEE ALSO',
     '\\fBssh\\fR(1), \\fBflock\\fR(1), \\fBesptool\\fR(1), \\fBidf.py\\fR(1)',
     '',

@@ -13,7 +13,9 @@ export type HutErrorCode =
   | 'ARTIFACT'
   | 'FLASH'
   | 'FAILED'
-  | 'IO';
+  | 'IO'
+  | 'COMMAND_NOT_FOUND'
+  | 'NOT_EXECUTABLE';
 
 /** Exit status for each code; job outcomes (0/1/124/130) are reported, not thrown. */
 export const EXIT_STATUS: Record<HutErrorCode, number> = {
@@ -31,6 +33,9 @@ export const EXIT_STATUS: Record<HutErrorCode, number> = {
   /** A command that ran on a host and failed there (its own message says how). */
   FAILED: 1,
   IO: 1,
+  /** A program to run on this host is not there, or cannot be run: as a shell says it. */
+  COMMAND_NOT_FOUND: 127,
+  NOT_EXECUTABLE: 126,
 };
 
 /** Marks hutctl's errors across bundles (dist/flash.cjs has its own copy of this class). */

@@ -79,7 +79,7 @@ export async function runFlashCommand(
     command: argv.map(shellQuote).join(' '),
     workdir: artifactDir,
     loginShell: false,
-    output: { fd: log.fd, path: log.path },
+    output: { fd: log.fd, path: log.path, sink: () => log.sink() },
   });
   const timer = setTimeout(() => step.signal('KILL'), FLASH_TIMEOUT_MS);
   const { exitCode } = await step.done;

@@ -62,7 +62,7 @@ export async function captureBoot(
     command: `stty -F ${shellQuote(port)} ${options.baud} raw -echo 2>/dev/null; exec cat ${shellQuote(port)}`,
     workdir: undefined,
     loginShell: false,
-    output: { sinks: [reader] },
+    output: { stdout: [reader], stderr: [reader] },
   });
   let stop: (outcome: BootJudgement['outcome'], detail: string | null) => void = () => {};
   const judged = new Promise<BootJudgement>((resolve) => {

@@ -29,7 +29,6 @@ import type { Transport } from '../transport/index.ts';
 import { cancelFlagPath, clearCancel, readCancel } from './cancel.ts';
 import { executorAlive, findJobEvidence, type RunningRecord, readRunning } from './evidence.ts';
 import { EvidenceLog } from './evidence-log.ts';
-import { LogFollower } from './follow.ts';
 import { checkTimeout, jobLockPath } from './policy.ts';
 import { type StepOutput, startStep, WORKDIR_MISSING } from './step.ts';
 
@@ -45,8 +44,11 @@ export interface RunJobOptions {
   evidenceDir: string;
   noWait?: boolean;
   replace?: boolean;
-  /** A file descriptor (e.g. 1, the terminal) that shows step output live; null for none. */
-  liveFd?: number | null;
+  /**
+   * Shows the steps' output as it comes: their stdout on this process's stdout, their stderr on
+   * its stderr (it is in the log either way).
+   */
+  live?: boolean;
   progress?: JobProgress;
   /** Aborting it cancels the job now (SIGINT/SIGTERM of hutctl itself). */
   signal?: AbortSignal;
@@ -483,17 +485,17 @@ async function runStep(
   ctx: StepContext,
 ): Promise<StepRun> {
   const graceMs = options.config.jobs.killGraceSec * 1000;
-  // Output goes straight into the log, through a redacting filter when there are secrets.
+  // Output goes into the log, through a redacting filter when there are secrets.
   const output: StepOutput = {
     fd: ctx.log.fd,
     path: ctx.log.path,
-    ...(ctx.secrets.length > 0 ? { redact: ctx.secrets, sink: () => ctx.log.sink() } : {}),
+    sink: () => ctx.log.sink(),
+    ...(ctx.secrets.length > 0 ? { redact: ctx.secrets } : {}),
+    ...(options.live ? { live: true } : {}),
   };
   ctx.say(`# ${label} started ${new Date().toISOString()}`);
   ctx.progress(label);
   const from = await ctx.log.size();
-  const liveFd = options.liveFd ?? null;
-  const follower = liveFd === null ? null : new LogFollower(ctx.log.path, from, liveFd);
   const began = Date.now();
   const step = await startStep({
     transport: options.transport,
@@ -531,7 +533,6 @@ async function runStep(
   stopWatch();
   for (const timer of timers) clearTimeout(timer);
   const to = await ctx.log.size();
-  follower?.stop(to);
   const duration = (Date.now() - began) / 1000;
   ctx.say(
     `# ${label} ended: ${exitCode === null ? `signal ${signal}` : `exit ${exitCode}`} after ${duration.toFixed(3)} s`,

@@ -15,6 +15,7 @@ import { quoteValue } from '../errors/index.ts';
 import { type Keeper, localKeeper, RUN_FROM_ENV } from '../keeper/index.ts';
 import type { Transport } from '../transport/index.ts';
 import { RedactStream } from './redact.ts';
+import { ShownOutput } from './shown.ts';
 
 export const WORKDIR_MISSING = 97;
 
@@ -44,13 +45,20 @@ exit "$status"`;
 
 export type StepOutput =
   /**
-   * Output goes into the log (open as `fd`, at `path`): straight from the step, or through the
-   * keeper's filter when there are secrets to `redact`; without the keeper, secrets are redacted
-   * by a stream in hutctl into `sink()`.
+   * Output goes into the log (open as `fd`, at `path`), and with `live` the step's stdout is
+   * also shown on hutctl's stdout and its stderr on hutctl's stderr as they come. It goes
+   * straight into the log, or through the keeper when there are secrets to `redact` or it is
+   * shown; without the keeper, through hutctl, into `sink()`.
    */
-  | { fd: number; path: string; redact?: readonly string[]; sink?: () => Writable }
-  /** Output is copied through hutctl (to the terminal, or through secret redaction). */
-  | { sinks: Writable[]; filter?: () => NodeJS.ReadWriteStream };
+  | {
+      fd: number;
+      path: string;
+      sink: () => Writable;
+      redact?: readonly string[];
+      live?: boolean;
+    }
+  /** Output is copied through hutctl, each stream to its own sinks (through `filter`, if any). */
+  | { stdout: Writable[]; stderr: Writable[]; filter?: () => NodeJS.ReadWriteStream };
 
 export interface StepOptions {
   transport: Transport;
@@ -72,31 +80,37 @@ type Done = { exitCode: number | null; signal: NodeJS.Signals | null };
 
 export async function startStep(options: StepOptions): Promise<RunningStep> {
   const { output } = options;
-  const keeper =
-    options.transport.target.transport === 'local' && 'path' in output ? await localKeeper() : null;
-  if (keeper && 'path' in output) return startKeptStep(options, output, keeper);
-  if ('path' in output && output.redact?.length) {
-    const { redact, sink } = output;
-    return startWrappedStep({
-      ...options,
-      output: { sinks: [sink!()], filter: () => new RedactStream(redact) },
-    });
-  }
-  return startWrappedStep(options);
+  if (!('fd' in output)) return startWrappedStep(options);
+  const keeper = options.transport.target.transport === 'local' ? await localKeeper() : null;
+  if (keeper) return startKeptStep(options, output, keeper);
+  const { redact, live } = output;
+  if (!redact?.length && !live) return startWrappedStep(options);
+  // Through hutctl: each stream into the log (redacted, if need be), and shown on its own.
+  const log = output.sink();
+  return startWrappedStep({
+    ...options,
+    output: {
+      stdout: live ? [log, new ShownOutput(1)] : [log],
+      stderr: live ? [log, new ShownOutput(2)] : [log],
+      ...(redact?.length ? { filter: () => new RedactStream(redact) } : {}),
+    },
+  });
 }
 
-/** On this host, with output straight into the log: started by the keeper, no wrapper. */
+/** On this host, with output into the log (and shown): started by the keeper, no wrapper. */
 function startKeptStep(
   options: StepOptions,
-  output: { fd: number; path: string; redact?: readonly string[] },
+  output: { fd: number; path: string; redact?: readonly string[]; live?: boolean },
   keeper: Keeper,
 ): RunningStep {
+  // What hutctl says in the step's place goes where its stderr would.
+  const sayInstead = (line: string) => {
+    writeSync(output.fd, line);
+    if (output.live) new ShownOutput(2).write(line);
+  };
   const workdir = options.workdir ?? '';
   if (workdir && !isDirectory(workdir)) {
-    writeSync(
-      output.fd,
-      `hutctl: workdir ${quoteValue(workdir)} does not exist on ${hostname()}\n`,
-    );
+    sayInstead(`hutctl: workdir ${quoteValue(workdir)} does not exist on ${hostname()}\n`);
     return {
       signal() {},
       abandon() {},
@@ -109,6 +123,7 @@ function startKeptStep(
     loginShell: options.loginShell,
     logPath: output.path,
     ...(output.redact?.length ? { redact: output.redact } : {}),
+    ...(output.live ? { live: true } : {}),
   });
   let settle: (done: Done) => void = () => {};
   const abandoned = new Promise<Done>((resolve) => {
@@ -122,7 +137,7 @@ function startKeptStep(
     },
     done: Promise.race([
       step.done.then(({ exitCode, signal, lost }) => {
-        if (lost) writeSync(output.fd, `hutctl: ${lost}\n`);
+        if (lost) sayInstead(`hutctl: ${lost}\n`);
         return { exitCode, signal };
       }),
       abandoned,
@@ -165,9 +180,13 @@ function startWrappedStep(options: StepOptions): RunningStep {
 function collect(child: ChildProcess, output: StepOutput): Promise<Done> {
   const drained: Promise<void>[] = [];
   if (!('fd' in output)) {
-    for (const source of [child.stdout!, child.stderr!]) {
+    const routes = [
+      [child.stdout!, output.stdout],
+      [child.stderr!, output.stderr],
+    ] as const;
+    for (const [source, sinks] of routes) {
       const stream = output.filter ? source.pipe(output.filter()) : source;
-      for (const sink of output.sinks) stream.pipe(sink, { end: false });
+      for (const sink of sinks) stream.pipe(sink, { end: false });
       drained.push(
         new Promise((resolve) => {
           stream.once('end', resolve);

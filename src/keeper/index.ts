@@ -4,7 +4,8 @@
  *    way on a pipe, and a wait is a forked copy of the keeper blocked in flock(2) on the
  *    keeper's own open file, so the hand-off needs no new process either;
  *  - starts steps (its children, each in a session of its own, output appended to the job's
- *    log), so hutctl's own, much larger process is never forked on the hot path, and reports
+ *    log, and when shown live also copied to hutctl's stdout and stderr, each stream to its
+ *    own), so hutctl's own, much larger process is never forked on the hot path, and reports
  *    how each ended;
  *  - never lets either outlive hutctl: when our end of its stdin closes (hutctl exited or was
  *    killed) it kills every step's process group, waits for them to go, and exits, which
@@ -16,7 +17,7 @@
  * per step, which behave the same and cost a few milliseconds more each.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, fstatSync } from 'node:fs';
 import { constants } from 'node:os';
 import { HutError } from '../errors/index.ts';
 
@@ -29,12 +30,13 @@ export const RUN_FROM_ENV = 'c=$HUTCTL_STEP; unset HUTCTL_STEP; eval "$c"';
 // Requests, one line each:
 //   T <id> <path>   take the lock if it is free now      A <id> <path>   take it, waiting if need be
 //   U <id>          let go of it (or stop waiting)
-//   S <id> <dir> <log> <login> <command>   start a step (strings hex-encoded, "-" for empty)
+//   S <id> <dir> <log> <login|plain> <live|log> <command>   start a step (strings hex-encoded, "-"
+//                   for empty); live: its stdout and stderr are also shown on hutctl's own
 //   K <id> <signal> signal the step's process group
 //   Z 0 <hex>,<hex>…  the secrets to redact from the output of steps started from now on
 // Answers: R 0 ready (once, first) · L <id> locked · B <id> busy (for A: now waiting) · U <id> let go
 // · P <id> <pid> the step started · X <id> <wait status> the step ended (its output, redacted or
-// not, in its log) · E <id> <why>.
+// not, in its log, and shown if live) · E <id> <why>.
 // flock constants are the same everywhere (LOCK_EX 2, LOCK_NB 4, WNOHANG 1); a lock file is
 // opened as flock(1) opens it (read-only, created when missing), so one we cannot write works.
 // Errno is loaded only when a lock is busy: it costs start-up time that a free lock never needs.
@@ -45,9 +47,13 @@ export const RUN_FROM_ENV = 'c=$HUTCTL_STEP; unset HUTCTL_STEP; eval "$c"';
 // killed group is left that is not a zombie (an init that reaps slowly keeps zombies in the
 // group), so the next holder of a lock never overlaps with what the last one started.
 const KEEPER_SCRIPT = `
-my ($run, $open_existing, $open_new, $ENOENT, $EEXIST) = @ARGV;
+my ($run, $open_existing, $open_new, $nonblock, $ENOENT, $EEXIST) = @ARGV;
 my @quiet = qw(HUP INT TERM QUIT PIPE);
 $SIG{$_} = 'IGNORE' for @quiet;
+# hutctl's stdout and stderr, as fds 3 and 4 when it passed them: opened before anything else,
+# so they are those or nothing, and close-on-exec (F_SETFD 2, FD_CLOEXEC 1) so no step has them.
+my @shown = (undef, map { my $fh; open($fh, '>&=', $_) ? $fh : undef } 3, 4);
+fcntl($_, 2, 1) for grep { defined } @shown;
 $| = 1;
 print "R 0\\n";
 my (%lock, %waiter, %step, %out, @secrets, @reaped);
@@ -63,33 +69,63 @@ sub ended {
   my ($pid, $status) = @_;
   if (defined(my $id = delete $step{$pid})) {
     kill 'TERM', -$pid;
-    drain($id) if $out{$id};
+    # All the step wrote is in its pipes by now; what a process it left in another session
+    # writes later is read by the main loop, into the log only.
+    for my $key (grep { $out{$_} } map { "$id:$_" } 0 .. 2) {
+      drain($key, 64);
+      $out{$key}{show} = 0 if $out{$key};
+    }
     print "X $id $status\\n";
     return;
   }
   for (keys %waiter) { if ($waiter{$_} == $pid) { delete $waiter{$_}; return } }
 }
 sub text { $_[0] eq '-' ? '' : pack('H*', $_[0]) }
-sub put { my ($fh, $data) = @_; while (length $data) { my $n = syswrite($fh, $data) // return; substr($data, 0, $n) = '' } }
-sub redacted { my ($text) = @_; $text =~ s/\\Q$_\\E/[REDACTED]/g for @secrets; $text }
-sub readable { my ($fh, $wait) = @_; my $bits = ''; vec($bits, fileno($fh), 1) = 1; select($bits, undef, undef, $wait) > 0 }
-# A redacted step's output comes through a pipe: whatever is there is read, every secret is
-# replaced, and all but what could be the start of a secret split across reads goes to its log.
-sub drain {
-  my ($id) = @_;
-  my $o = $out{$id};
-  while (readable($o->{r}, 0)) {
-    my $n = sysread($o->{r}, $o->{buf}, 65536, length $o->{buf});
-    next if !defined $n && $! == 4;
-    if (!$n) {
-      put($o->{log}, redacted($o->{buf}));
-      close $o->{r}; close $o->{log};
-      delete $out{$id};
-      return;
+# put and show write the first $_[2] bytes of $_[1] where they are (step output can be large).
+sub put { my ($fh, $len, $at) = ($_[0], $_[2], 0); while ($at < $len) { $at += syswrite($fh, $_[1], $len - $at, $at) // return } }
+# Shown output waits while hutctl's stdout or stderr is full (EAGAIN, 11: it may be
+# non-blocking); a reader that went away (EPIPE) ends the showing, never the step.
+sub show {
+  my ($n, $len, $at) = ($_[0], $_[2], 0);
+  while ($at < $len) {
+    my $fh = $shown[$n] // return;
+    my $wrote = syswrite($fh, $_[1], $len - $at, $at);
+    if (defined $wrote) { $at += $wrote; next }
+    next if $! == 4;
+    if ($! == 11) { my $bits = ''; vec($bits, fileno($fh), 1) = 1; select(undef, $bits, undef, undef); next }
+    $shown[$n] = undef;
+  }
+}
+# How much of the end of $_[0] could be the start of a secret that the next read completes.
+sub held {
+  my ($most, $length) = (0, length $_[0]);
+  for my $secret (@secrets) {
+    my $first = substr($secret, 0, 1);
+    my $from = $length - length($secret) + 1;
+    for (my $at = index($_[0], $first, $from < 0 ? 0 : $from); $at >= 0; $at = index($_[0], $first, $at + 1)) {
+      last if $length - $at <= $most;
+      if (substr($secret, 0, $length - $at) eq substr($_[0], $at)) { $most = $length - $at; last }
     }
-    $o->{buf} = redacted($o->{buf});
-    my $cut = length($o->{buf}) - $o->{hold};
-    if ($cut > 0) { put($o->{log}, substr($o->{buf}, 0, $cut)); substr($o->{buf}, 0, $cut) = '' }
+  }
+  $most;
+}
+# One pipe of a step ("<id>:0" both streams, ":1" its stdout, ":2" its stderr; its read end is
+# non-blocking): up to $reads chunks of what is there are read, every secret is replaced, and all
+# but what could be the start of a secret split across reads goes to the log, and to hutctl's
+# stdout or stderr when shown (so output waits only when it ends like a secret begins). The log
+# is closed with its last pipe. EAGAIN (11): nothing more there now; EINTR (4): a signal.
+sub drain {
+  my ($key, $reads) = @_;
+  my $o = $out{$key};
+  while ($reads-- > 0) {
+    my $n = sysread($o->{r}, $o->{buf}, 262144, length $o->{buf});
+    if (!defined $n) { return if $! == 11; redo if $! == 4; $n = 0 }
+    $o->{buf} =~ s/\\Q$_\\E/[REDACTED]/g for @secrets;
+    my $len = length($o->{buf}) - ($n && @secrets ? held($o->{buf}) : 0);
+    put($o->{log}, $o->{buf}, $len);
+    show($o->{show}, $o->{buf}, $len) if $o->{show};
+    substr($o->{buf}, 0, $len, '');
+    if (!$n) { close $o->{r}; delete $out{$key}; return }
   }
 }
 sub lockfile {
@@ -119,6 +155,7 @@ sub handle {
     if (!defined $pid) { delete $lock{$id}; print "E $id fork: $!\\n"; return }
     if ($pid == 0) {
       close $lock{$_} for grep { $_ ne $id } keys %lock;
+      close $_ for grep { defined } @shown;
       close STDIN;
       print flock($fh, 2) ? "L $id\\n" : "E $id flock: $!\\n";
       exit 0;
@@ -130,29 +167,37 @@ sub handle {
     close $fh if $fh;
     print "U $id\\n";
   } elsif ($op eq 'S') {
-    my ($dir, $log, $login, $command) = map { text($_) } split / /, $arg;
-    my ($r, $w, $logfh);
-    if (@secrets) {
+    my ($dir, $log, $login, $live, $command) = split / /, $arg;
+    ($dir, $log, $command) = map { text($_) } $dir, $log, $command;
+    # Its stdout and stderr go straight into the log, or through one pipe (to be redacted), or
+    # when shown live through one pipe each (so that each reaches hutctl's own).
+    my @pipes = $live eq 'live' ? (1, 2) : @secrets ? (0) : ();
+    my %w;
+    if (@pipes) {
+      my $logfh;
       if (!open($logfh, '>>', $log)) { print "E $id log: $!\\n"; return }
-      if (!pipe($r, $w)) { print "E $id pipe: $!\\n"; return }
-      my $hold = 0;
-      for (@secrets) { $hold = length($_) - 1 if length($_) - 1 > $hold }
-      $out{$id} = { r => $r, log => $logfh, buf => '', hold => $hold };
+      for my $n (@pipes) {
+        my $r;
+        if (!pipe($r, $w{$n})) { delete $out{"$id:$_"} for @pipes; print "E $id pipe: $!\\n"; return }
+        fcntl($r, 4, $nonblock); # F_SETFL
+        fcntl($r, 1031, 1 << 20); # F_SETPIPE_SZ: larger, fewer reads (as the system allows)
+        $out{"$id:$n"} = { r => $r, log => $logfh, buf => '', show => $n };
+      }
     }
     my $pid = fork;
-    if (!defined $pid) { delete $out{$id}; print "E $id fork: $!\\n"; return }
+    if (!defined $pid) { delete $out{"$id:$_"} for @pipes; print "E $id fork: $!\\n"; return }
     if ($pid == 0) {
       $SIG{$_} = 'DEFAULT' for @quiet, 'CHLD';
       open(STDIN, '<', '/dev/null');
-      if ($w) { open(STDOUT, '>&', $w) or exit 126 } else { open(STDOUT, '>>', $log) or exit 126 }
-      open(STDERR, '>&', \\*STDOUT);
+      if (@pipes) { open(STDOUT, '>&', $w{$pipes[0]}) or exit 126 } else { open(STDOUT, '>>', $log) or exit 126 }
+      open(STDERR, '>&', @pipes ? $w{$pipes[-1]} : \\*STDOUT) or exit 126;
       chdir($dir eq '' ? '/' : $dir) or exit 97;
       $ENV{HUTCTL_STEP} = $command;
       exec('setsid', $login eq 'login' ? ('bash', '-lc') : ('sh', '-c'), $run);
       print STDERR "hutctl: cannot start the step: $!\\n";
       exit 127;
     }
-    close $w if $w;
+    close $_ for values %w;
     $step{$pid} = $id;
     print "P $id $pid\\n";
   } elsif ($op eq 'Z') {
@@ -162,8 +207,9 @@ sub handle {
     kill($arg, -$by_id{$id}) || kill($arg, $by_id{$id}) if $by_id{$id};
   }
 }
-# One loop for requests on stdin, the output of redacted steps, and the children that ended
-# (EINTR, 4, is a signal arriving).
+# One loop for requests on stdin, the output of steps that come through pipes (a chunk per pipe
+# and turn, so a step that never stops writing cannot hold up the requests), and the children
+# that ended (EINTR, 4, is a signal arriving).
 my $in = '';
 while (1) {
   while (my $end = shift @reaped) { ended(@$end) }
@@ -173,7 +219,8 @@ while (1) {
   vec($bits, fileno($out{$_}{r}), 1) = 1 for keys %out;
   next if select(my $ready = $bits, undef, undef, undef) < 0;
   if (vec($ready, fileno($wake_r), 1)) { sysread($wake_r, my $junk, 4096); $woken = 0; next }
-  for my $id (keys %out) { drain($id) if $out{$id} && vec($ready, fileno($out{$id}{r}), 1) }
+  # Both of a step's pipes ready at once: their order is lost, stdout goes first.
+  for my $key (sort keys %out) { drain($key, 1) if $out{$key} && vec($ready, fileno($out{$key}{r}), 1) }
   next unless vec($ready, 0, 1);
   my $n = sysread(STDIN, $in, 65536, length $in);
   next if !defined $n && $! == 4;
@@ -198,7 +245,8 @@ sub alive {
   return 0;
 }
 for (1 .. 200) { last unless alive(); select(undef, undef, undef, 0.005) }
-drain($_) for keys %out;
+$_->{show} = 0 for values %out;
+drain($_, 64) for keys %out;
 `;
 
 export interface LockRequest {
@@ -219,6 +267,11 @@ export interface StepRequest {
   logPath: string;
   /** Secrets replaced by [REDACTED] on the way to the log (by a filter in the keeper). */
   redact?: readonly string[];
+  /**
+   * Also show its stdout on hutctl's stdout and its stderr on hutctl's stderr as they come (the
+   * log gets both, in the order the keeper reads them).
+   */
+  live?: boolean;
 }
 
 export interface KeptStep {
@@ -253,9 +306,11 @@ function startKeeper(): Promise<Keeper | null> {
   const openExisting = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
   const openNew = O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK;
   const { ENOENT, EEXIST } = constants.errno;
-  const args = [RUN_FROM_ENV, openExisting, openNew, ENOENT, EEXIST].map(String);
+  const args = [RUN_FROM_ENV, openExisting, openNew, O_NONBLOCK, ENOENT, EEXIST].map(String);
+  // Our stdout and stderr go along as its fds 3 and 4, for the steps shown live.
+  const shown = [1, 2].map((fd) => (isOpen(fd) ? fd : 'ignore'));
   const child = spawn('perl', ['-e', KEEPER_SCRIPT, '--', ...args], {
-    stdio: ['pipe', 'pipe', 'ignore'],
+    stdio: ['pipe', 'pipe', 'ignore', ...shown],
     detached: true,
   });
   // Ready once it says so: a perl that cannot run the script counts as no keeper.
@@ -277,6 +332,15 @@ function startKeeper(): Promise<Keeper | null> {
     out.on('data', onData);
     child.once('error', fail).once('exit', fail);
   });
+}
+
+function isOpen(fd: number): boolean {
+  try {
+    fstatSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const hex = (text: string) => (text === '' ? '-' : Buffer.from(text, 'utf8').toString('hex'));
@@ -394,7 +458,10 @@ class PerlKeeper implements Keeper {
         });
       });
     });
-    this.send(`S ${id} ${hex(step.workdir)} ${hex(step.logPath)} ${login} ${hex(step.command)}`);
+    const shown = step.live ? 'live' : 'log';
+    this.send(
+      `S ${id} ${hex(step.workdir)} ${hex(step.logPath)} ${login} ${shown} ${hex(step.command)}`,
+    );
     return {
       signal: (name) => this.send(`K ${id} ${name.replace(/^SIG/, '')}`),
       done,

@@ -31,7 +31,8 @@ export interface SlotRunOptions {
   noWait?: boolean;
   replace?: boolean;
   evidenceDir?: string;
-  liveFd?: number | null;
+  /** Shows the step's stdout and stderr on this process's own, as they come. */
+  live?: boolean;
   progress?: JobProgress;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
@@ -91,7 +92,7 @@ export async function runSlotJob(options: SlotRunOptions): Promise<JobOutcome> {
       evidenceDir: options.evidenceDir ?? config.paths.evidenceDir,
       noWait: options.noWait === true,
       replace: options.replace === true,
-      liveFd: options.liveFd ?? null,
+      live: options.live === true,
       progress,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.env ? { env: options.env } : {}),

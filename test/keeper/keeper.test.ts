@@ -106,6 +106,19 @@ test('steps: exit status, signals as 128 + n, a session of their own, default si
   assert.match(log, /SigBlk: 0+\n/);
   assert.match(log, /SigIgn: 0+\n/);
 
+  // A target with login_shell gets a login bash (it was plain sh: the word was read as hex).
+  const login = join(dir, 'login.log');
+  const shell = (loginShell: boolean) =>
+    k.start({
+      command: 'shopt -q login_shell 2>/dev/null && echo login || echo plain',
+      workdir: '',
+      loginShell,
+      logPath: login,
+    }).done;
+  await shell(true);
+  await shell(false);
+  assert.equal(readFileSync(login, 'utf8'), 'login\nplain\n');
+
   // Steps that end at once are all reported, however soon they end.
   const quick = await Promise.all(Array.from({ length: 40 }, (_, i) => run(`exit ${i % 5}`)));
   assert.deepEqual(

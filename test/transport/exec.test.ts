@@ -50,6 +50,19 @@ for (const [kind, targetYaml] of Object.entries(TRANSPORTS)) {
       assert.equal(result.stderr, 'err\n');
     });
 
+    test('a program that is not there exits 127, one that cannot run 126, as in a shell', async () => {
+      const dir = workspace(targetYaml());
+      const missing = await runCli(['exec', 'runner', '--', 'no-such-program-hutctl'], {
+        cwd: dir,
+      });
+      assert.equal(missing.code, 127, missing.stderr);
+      assert.match(missing.stderr, /no-such-program-hutctl"?: (command )?not found/);
+      const notExecutable = join(dir, 'hutctl.yaml');
+      const refused = await runCli(['exec', 'runner', '--', notExecutable], { cwd: dir });
+      assert.equal(refused.code, 126, refused.stderr);
+      assert.match(refused.stderr, /[Pp]ermission denied/);
+    });
+
     test('runs in the given workdir, even one with a space in its name', async () => {
       const dir = workspace(targetYaml());
       const work = join(tempDir(), 'my dir');

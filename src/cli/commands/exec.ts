@@ -1,7 +1,8 @@
 /** `hutctl exec <target> -- <argv...>`: run one command on a role's host, arguments intact. */
 import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import type { Command } from 'commander';
-import { HutError } from '../../errors/index.ts';
+import { HutError, quoteValue } from '../../errors/index.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
 import { withExamples } from '../help.ts';
 
@@ -10,7 +11,7 @@ export function register(program: Command): void {
     program
       .command('exec')
       .description(
-        "run a command on a target's host; exits with its status (255: could not connect)",
+        "run a command on a target's host; exits with its status (127: not found, 255: could not connect)",
       )
       .argument('<target>', 'a configured target (arch, infra, runner, ...) or local')
       .argument('<argv...>', 'the program and its arguments, after --; each arrives as written')
@@ -52,23 +53,43 @@ argument. The connection is shared between calls (OpenSSH ControlMaster) for spe
       const child = transport.spawn(argv, { stdio: 'inherit', ...(cwd ? { cwd } : {}) });
       const code = await new Promise<number>((resolve, reject) => {
         child.on('error', (error: NodeJS.ErrnoException) =>
-          error.code === 'ENOENT'
-            ? reject(new HutError('INPUT', `${argv[0]}: command not found`))
-            : reject(error),
+          reject(notRunnable(argv[0]!, error) ?? error),
         );
-        child.on('exit', (exitCode, signal) => resolve(exitCode ?? 128 + signalNumber(signal)));
+        child.on('exit', (exitCode, signal) =>
+          resolve(exitCode ?? 128 + (signal ? constants.signals[signal] : 0)),
+        );
       });
       process.exitCode = code;
     },
   );
 }
 
-function signalNumber(signal: NodeJS.Signals | null): number {
-  const numbers: Partial<Record<NodeJS.Signals, number>> = {
-    SIGHUP: 1,
-    SIGINT: 2,
-    SIGKILL: 9,
-    SIGTERM: 15,
+/**
+ * A program this host could not start, as a shell says it and with its status (127: there is no
+ * such program, 126: it cannot be run); over SSH the remote shell says the same.
+ */
+function notRunnable(program: string, error: NodeJS.ErrnoException): HutError | null {
+  const name = quoteValue(program);
+  if (error.code === 'ENOENT')
+    return new HutError(
+      'COMMAND_NOT_FOUND',
+      `${name}: ${program.includes('/') ? 'not found (no such file)' : 'command not found'}`,
+      {
+        hint: program.includes('/')
+          ? 'check the path'
+          : "it is not on this host's PATH: install it, or give its full path",
+      },
+    );
+  const reasons: Record<string, string> = {
+    EACCES: 'permission denied',
+    EISDIR: 'it is a directory',
+    ENOEXEC: 'not an executable format',
+    ENOTDIR: 'a part of its path is not a directory',
   };
-  return (signal && numbers[signal]) || 0;
+  const reason = reasons[error.code ?? ''];
+  return reason
+    ? new HutError('NOT_EXECUTABLE', `${name}: cannot run it: ${reason}`, {
+        hint: 'it must be an executable file (chmod +x), or run it through its interpreter',
+      })
+    : null;
 }

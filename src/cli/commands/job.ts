@@ -98,7 +98,7 @@ Cancel: 'hutctl job cancel <job_id>' stops before the next step; --now also ends
         evidenceDir: options.evidenceDir ?? config.paths.evidenceDir,
         noWait: options.wait === false,
         replace: options.replace === true,
-        liveFd: quietOutput ? null : 1,
+        live: !(options.json || options.quiet),
         progress: options.json ? () => {} : (line) => note(`hutctl: ${line}`),
         signal,
       }),
