@@ -87,7 +87,6 @@ Cancel: 'hutctl job cancel <job_id>' stops before the next step; --now also ends
     const invocation = parseInvocation(text, source);
     const config = await loadFor(globals);
     const target = targetFor(config, invocation, options.target);
-    const quietOutput = options.json || options.quiet;
     const outcome = await withCancelOnSignal((signal) =>
       runJob({
         invocation,
