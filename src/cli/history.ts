@@ -37,7 +37,17 @@ export function historyOptions(command: Command, filters: readonly Filter[]): Co
     .option('--json', 'print as JSON');
 }
 
-export async function historyFilter(options: HistoryOptions): Promise<HistoryFilter> {
+/** The statuses each history command knows. */
+export const STATUSES = {
+  job: ['success', 'failed', 'timeout', 'cancelled'],
+  hil: ['pass', 'fail', 'blocked'],
+  power: ['ok', 'ha_error', 'timeout', 'cancelled', 'error'],
+} as const;
+
+export async function historyFilter(
+  options: HistoryOptions,
+  statuses: readonly string[] = [],
+): Promise<HistoryFilter> {
   const { sinceInstant } = await import('../store/queries.ts');
   const filter: HistoryFilter = { limit: wholeNumber(options.limit, '--limit', 1, 100_000) };
   if (options.since !== undefined) filter.since = sinceInstant(options.since);
@@ -48,10 +58,10 @@ export async function historyFilter(options: HistoryOptions): Promise<HistoryFil
     filter.sha = options.sha.toLowerCase();
   }
   if (options.status !== undefined) {
-    if (!/^[a-z_-]{1,32}$/.test(options.status))
+    if (!statuses.includes(options.status))
       throw new HutError(
         'USAGE',
-        `--status ${options.status}: expected a status such as success, failed, pass, fail, blocked`,
+        `--status ${options.status}: expected one of ${statuses.join(', ')}`,
       );
     filter.status = options.status;
   }
@@ -107,7 +117,7 @@ export function printRows<T extends Row>(
     printLine(empty);
     return;
   }
-  const cells = rows.map((row) => columns.map(([, cell]) => cell(row)));
+  const cells = rows.map((row) => columns.map(([, cell]) => printable(cell(row))));
   const widths = columns.map(([header], i) =>
     Math.max(header.length, ...cells.map((line) => line[i]!.length)),
   );
@@ -115,6 +125,14 @@ export function printRows<T extends Row>(
     values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!))).join('  ');
   printLine(line(columns.map(([header]) => header)));
   for (const values of cells) printLine(line(values));
+}
+
+/**
+ * Text from evidence as a terminal may show it: control characters (an escape sequence in a
+ * board's output, a line break in a reason) and bidirectional overrides become `?`.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
 }
 
 /** An ISO instant as people read it in a table: `2026-11-28 15:30:00`. */

@@ -85,6 +85,8 @@ export interface HilRunOptions {
   signal?: AbortSignal;
   /** Run as a health check: marked so in the result, and allowed on a slot that is not healthy. */
   healthCheck?: boolean;
+  /** The caller has already passed over slots that are not healthy (hil surface). */
+  healthChecked?: boolean;
 }
 
 const LINK_WAIT_MS = 10_000;
@@ -103,7 +105,10 @@ export async function runHil(options: HilRunOptions): Promise<HilResult> {
     ...(options.label ? { label: options.label } : {}),
   });
   // A health check may go where normal tests may not (an Unknown, Bad or Looping slot).
-  const candidates = options.healthCheck ? named : await routableSlots(config, named, progress);
+  const candidates =
+    options.healthCheck || options.healthChecked
+      ? named
+      : await routableSlots(config, named, progress);
   const evidenceDir = options.evidenceDir ?? config.paths.evidenceDir;
   // Evidence that cannot be written stops the run before it takes a slot.
   prepareEvidenceDir(evidenceDir, config.paths.shareGroup, true);

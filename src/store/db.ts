@@ -33,7 +33,9 @@ export async function openSqlite(path: string): Promise<Db> {
   const { DatabaseSync } = await import('node:sqlite');
   let db: InstanceType<typeof DatabaseSync>;
   try {
-    db = new DatabaseSync(path, { timeout: 10_000 });
+    // Writes take milliseconds; a ledger locked for longer (a stuck reader, a person's sqlite3
+    // shell) is reported rather than waited for: the evidence is complete either way.
+    db = new DatabaseSync(path, { timeout: 2000 });
     // WAL: readers never wait for a writer; NORMAL: a commit is not an fsync (the evidence files
     // are the durable record, the ledger can be rebuilt from them).
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');

@@ -140,6 +140,9 @@ export async function slotHealth(
   };
   for (const h of happenings) {
     if (h.check) {
+      // A check that could not start (no such artifact, the slot's lock) says nothing of the
+      // board: a configuration problem must not condemn every slot it is run on.
+      if (h.status === 'blocked' && !FARM_PHASES.includes(h.phase)) continue;
       lastCheck = { at: h.at, status: h.status };
       if (state === 'looping' || state === 'maintenance' || state === 'retired') continue;
       if (h.status === 'pass') change('good', h.at, 'its health check passed');

@@ -5,6 +5,7 @@
  * command wrote costs a job only the database's own time.
  */
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import type { Report } from '../contract/schemas.ts';
 import type { HilResult } from '../hil/run.ts';
 import type { PowerEvent } from '../power/event.ts';
@@ -35,6 +36,19 @@ export async function recordTrusted(
     else if (kind === 'power') await recordPower(db, path, data as PowerEvent, host);
     else await recordHealth(db, path, data as HealthEvent);
   });
+}
+
+/** Every `*_utc` field of a document as `Date#toISOString` writes it (milliseconds, `Z`). */
+function withCanonicalTimes(data: unknown): unknown {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return data;
+  const copy: Record<string, unknown> = { ...(data as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(copy)) {
+    if (key.endsWith('_utc') && typeof value === 'string') {
+      const at = Date.parse(value);
+      if (!Number.isNaN(at)) copy[key] = new Date(at).toISOString();
+    }
+  }
+  return copy;
 }
 
 export async function recordHealth(db: Db, path: string, e: HealthEvent) {

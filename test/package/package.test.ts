@@ -90,6 +90,13 @@ function exercise(hutctl: string, env: NodeJS.ProcessEnv): void {
   assert.match(readFileSync(report.log_path, 'utf8'), /packaged-42/);
 }
 
+/** The tarball installed offline into an empty prefix, as `npm i -g` on a fresh machine. */
+function installTarball(): { prefix: string; installed: Run } {
+  const prefix = tempDir('hutctl-prefix-');
+  const args = ['install', '--global', '--prefix', prefix, '--offline', '--no-audit', '--no-fund'];
+  return { prefix, installed: run('npm', [...args, tarball]) };
+}
+
 describe('packages', { concurrency: false }, () => {
   before(() => {
     // dist/ is built by the test command before any test runs; never rebuild it under other tests.
@@ -132,17 +139,7 @@ describe('packages', { concurrency: false }, () => {
     assert.match(manifest.engines.node, /^>=22\.13/);
     assert.ok(manifest.repository && manifest.homepage && manifest.bugs);
 
-    const prefix = tempDir('hutctl-prefix-');
-    const installed = run('npm', [
-      'install',
-      '--global',
-      '--prefix',
-      prefix,
-      '--offline',
-      '--no-audit',
-      '--no-fund',
-      tarball,
-    ]);
+    const { prefix, installed } = installTarball();
     assert.equal(installed.code, 0, installed.stderr);
     const hutctl = join(prefix, 'bin', 'hutctl');
     // Node 24 first on PATH, as the README tells a user to have.
@@ -154,20 +151,8 @@ describe('packages', { concurrency: false }, () => {
     const older =
       system && Number(run(system, ['-p', 'process.versions.node.split(".")[0]']).stdout) < 22;
     if (!older) return; // this machine has no older Node to try
-    const prefix = tempDir('hutctl-prefix-');
-    assert.equal(
-      run('npm', [
-        'install',
-        '--global',
-        '--prefix',
-        prefix,
-        '--offline',
-        '--no-audit',
-        '--no-fund',
-        tarball,
-      ]).code,
-      0,
-    );
+    const { prefix, installed } = installTarball();
+    assert.equal(installed.code, 0, installed.stderr);
     const result = run(join(prefix, 'bin', 'hutctl'), ['--version'], {
       env: { ...process.env, PATH: `${dirname(system)}:/bin` },
     });

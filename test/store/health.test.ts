@@ -98,6 +98,20 @@ test('a health check on a board in a boot loop makes it Bad; routing then passes
   assert.equal((await t.hutctl(['slot', 'run', 'hut-03', '--', 'true'])).code, 0);
 });
 
+test('hil surface passes over a slot that is not healthy and tests the others', async () => {
+  const set = await t.hutctl(['slot', 'health', 'set', 'hut-02', 'retired', '--reason', 'gone']);
+  assert.equal(set.code, 0, set.stderr);
+  const r = await t.hutctl(['hil', 'surface', '--sha', SHA, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(
+    JSON.parse(r.stdout).map((x: { slot: string }) => x.slot),
+    ['hut-01', 'hut-03'],
+  );
+  // A person's decision made in the same second as a check still comes after it.
+  const back = await t.hutctl(['slot', 'health', 'set', 'hut-02', 'good', '--reason', 'back']);
+  assert.match(back.stdout, /^hut-02: good /);
+});
+
 test('maintenance takes slots out of routing; when no candidate is healthy the request is refused at once with every reason', async () => {
   for (const slot of ['hut-01', 'hut-02', 'hut-03']) {
     const r = await t.hutctl([

@@ -76,8 +76,10 @@ test('jobs, hil results and power events are recorded as they happen, and store 
   });
   for (const [i, q] of queries.entries())
     assert.deepEqual(await json(q, rebuilt), live[i], q.join(' '));
-  // Importing again changes nothing.
+  // Importing again changes nothing, however the directory is spelt.
   await json(['store', 'import', join(t.dir, 'evidence')], rebuilt);
+  await json(['store', 'import', `${join(t.dir, 'evidence')}/`], rebuilt);
+  await json(['store', 'import', join(t.dir, 'evidence', '..', 'evidence')], rebuilt);
   for (const [i, q] of queries.entries())
     assert.deepEqual(await json(q, rebuilt), live[i], q.join(' '));
 });
@@ -111,7 +113,12 @@ test('history commands refuse bad filters in one line and change nothing', async
     [['job', 'list', '--limit', '0'], /--limit/],
     [['hil', 'history', '--sha', "3f2c1ab' OR 1=1"], /--sha .*: expected 7 to 64 hex digits/],
     [['power', 'history', '../etc'], /slot/],
-    [['job', 'list', '--status', 'a b'], /--status a b: expected a status/],
+    [['job', 'list', '--status', 'a b'], /--status a b: expected one of success, failed/],
+    [['job', 'list', '--status', 'faild'], /--status faild: expected one of/],
+    [
+      ['hil', 'history', '--status', 'success'],
+      /--status success: expected one of pass, fail, blocked/,
+    ],
     [['store', 'import', join(t.dir, 'missing')], /missing: no such directory/],
   ] as const) {
     const r = await t.hutctl([...args]);

@@ -7,7 +7,9 @@ import {
   type HistoryOptions,
   historyFilter,
   historyOptions,
+  printable,
   printRows,
+  STATUSES,
   when,
   withLedger,
 } from '../history.ts';
@@ -53,7 +55,7 @@ export function addJobList(job: Command): void {
         );
       },
       async () => {
-        filter = await historyFilter(options);
+        filter = await historyFilter(options, STATUSES.job);
       },
     );
   });
@@ -93,7 +95,7 @@ export function addHilHistory(hil: Command): void {
         );
       },
       async () => {
-        filter = await historyFilter(options);
+        filter = await historyFilter(options, STATUSES.hil);
       },
     );
   });
@@ -136,7 +138,7 @@ export function addPowerHistory(power: Command): void {
         );
       },
       async () => {
-        filter = { ...(await historyFilter(options)), slot: checkId('slot', slot) };
+        filter = { ...(await historyFilter(options, STATUSES.power)), slot: checkId('slot', slot) };
       },
     );
   });
@@ -283,7 +285,11 @@ export function addSlotHealth(slotGroup: Command): void {
           const id = getSlot(config, slot).id;
           const reason = options.reason.trim();
           const { userInfo, hostname } = await import('node:os');
-          const by = `${process.env.SUDO_USER || userInfo().username}@${hostname()}`;
+          // $SUDO_USER names the person only when sudo made this process root.
+          const sudo = process.getuid?.() === 0 ? process.env.SUDO_USER : undefined;
+          const person =
+            sudo && /^[a-z_][a-z0-9_.-]{0,31}$/.test(sudo) ? sudo : userInfo().username;
+          const by = `${person}@${hostname()}`;
           const path = await writeHealthEvent(config, {
             slot: id,
             state: state as 'good',
@@ -297,7 +303,9 @@ export function addSlotHealth(slotGroup: Command): void {
             return;
           }
           printLine(
-            `${id}: ${now.state} since ${now.since ? when(now.since) : '-'}: ${now.reason} (by ${by})`,
+            printable(
+              `${id}: ${now.state} since ${now.since ? when(now.since) : '-'}: ${now.reason} (by ${by})`,
+            ),
           );
         },
         async (config) => {
@@ -313,7 +321,11 @@ export function addSlotHealth(slotGroup: Command): void {
             });
           }
           const reason = options.reason.trim();
-          if (reason === '' || reason.length > 500 || /[\u0000-\u001f\u007f]/.test(reason)) {
+          if (
+            reason === '' ||
+            reason.length > 500 ||
+            /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(reason)
+          ) {
             throw new HutError('USAGE', '--reason: one line of 1 to 500 characters');
           }
         },
@@ -384,7 +396,9 @@ export function addSlotHealthCheck(health: Command): void {
         if (options.json) printJson({ result, health });
         else
           printLine(
-            `${id}: health check ${result.status} (${result.phase}: ${result.reason}); now ${health.state}`,
+            printable(
+              `${id}: health check ${result.status} (${result.phase}: ${result.reason}); now ${health.state}`,
+            ),
           );
         process.exitCode = result.status === 'pass' ? 0 : result.status === 'fail' ? 1 : 3;
       },
