@@ -25,11 +25,15 @@ export const KINDS: Record<string, Recorded> = {
 /** Records a document hutctl wrote itself (no schema check), in one transaction. */
 export async function recordTrusted(
   db: Db,
-  path: string,
+  file: string,
   kind: Recorded,
-  data: unknown,
+  document: unknown,
 ): Promise<void> {
   const host = hostname();
+  // One spelling per file (the rows' key) and per instant (times compare as text: `…:44Z` would
+  // sort after `…:44.675Z`), however the path was typed or the time was written.
+  const path = resolve(file);
+  const data = withCanonicalTimes(document);
   await db.transaction(async () => {
     if (kind === 'job') await recordJob(db, path, data as Report, host);
     else if (kind === 'hil') await recordHil(db, path, data as HilResult, host);

@@ -80,6 +80,7 @@ test('jobs, hil results and power events are recorded as they happen, and store 
   await json(['store', 'import', join(t.dir, 'evidence')], rebuilt);
   await json(['store', 'import', `${join(t.dir, 'evidence')}/`], rebuilt);
   await json(['store', 'import', join(t.dir, 'evidence', '..', 'evidence')], rebuilt);
+  await json(['store', 'import', 'evidence'], rebuilt); // relative to the farm directory
   for (const [i, q] of queries.entries())
     assert.deepEqual(await json(q, rebuilt), live[i], q.join(' '));
 });
