@@ -6,7 +6,8 @@ import { withExamples } from '../help.ts';
 import { printOutcome, withCancelOnSignal } from '../job-outcome.ts';
 import { wholeNumber } from '../numbers.ts';
 import { note, printJson, printLine } from '../output.ts';
-import { addSlotHealth, addSlotHistory } from './history.ts';
+import { addSlotHealth } from './health.ts';
+import { addSlotHistory } from './history.ts';
 
 const globals = (command: Command) => command.optsWithGlobals<GlobalOptions>();
 

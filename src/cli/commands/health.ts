@@ -1,0 +1,232 @@
+/** `hutctl slot health …`: show a slot's health, set it (a person's decision), run its check. */
+import type { Command } from 'commander';
+import { withExamples } from '../help.ts';
+import { printable, printRows, when, withLedger } from '../history.ts';
+import { printJson, printLine } from '../output.ts';
+
+/** `slot health [<slot>]`, `slot health set`, `slot health check`. */
+export function addSlotHealth(slotGroup: Command): void {
+  const health = slotGroup
+    .command('health')
+    .description(
+      'slot health (Good, Unknown, Bad, Maintenance, Retired, Looping): show, set, check',
+    );
+  withExamples(
+    health
+      .command('show', { isDefault: true })
+      .description('state, since, reason, last check and failure counters of each slot (or one)')
+      .argument('[slot]', 'one slot (default: every slot)')
+      .option('--json', 'print as JSON'),
+    [
+      [
+        'hutctl slot health show',
+        'every slot: state, since, reason, last check (show is the default)',
+      ],
+      ['hutctl slot health show hut-03 --json', "hut-03's health with its counters, as JSON"],
+    ],
+  ).action((slot: string | undefined, options: { json?: boolean }, command: Command) =>
+    withLedger(
+      command,
+      async (db, config) => {
+        const { slotHealth } = await import('../../store/health.ts');
+        const { getSlot } = await import('../../slots/index.ts');
+        const ids = slot ? [getSlot(config, slot).id] : Object.keys(config.slots).sort();
+        const all = [];
+        for (const id of ids) all.push(await slotHealth(db, id, config));
+        if (options.json) {
+          printJson(slot ? all[0] : all);
+          return;
+        }
+        printRows(
+          all as unknown as Array<Record<string, string | number | null>>,
+          false,
+          [
+            ['SLOT', (h) => String(h.slot)],
+            [
+              'STATE',
+              (h) =>
+                `${h.state}${(h as unknown as { check_due: boolean }).check_due ? ' (check due)' : ''}`,
+            ],
+            ['SINCE (UTC)', (h) => (h.since ? when(String(h.since)) : '-')],
+            [
+              'FLASH/BOOT FAIL',
+              (h) => {
+                const c = (
+                  h as unknown as {
+                    counters: { flash_failures: number; boot_failures: number; hil_runs: number };
+                  }
+                ).counters;
+                return `${c.flash_failures}/${c.boot_failures} of ${c.hil_runs}`;
+              },
+            ],
+            ['REASON', (h) => `${h.reason}${h.by ? ` (by ${h.by})` : ''}`],
+          ],
+          'no slots are configured',
+        );
+      },
+      async (config) => {
+        if (slot !== undefined) (await import('../../slots/index.ts')).getSlot(config, slot);
+      },
+    ),
+  );
+  addSlotHealthCheck(health);
+  withExamples(
+    health
+      .command('set')
+      .description(
+        "a person's decision: take a slot out of use, or put it back (recorded with who and why)",
+      )
+      .argument('<slot>', 'the slot id')
+      .argument('<state>', 'good | maintenance | retired | looping')
+      .requiredOption(
+        '--reason <text>',
+        'why, in a few words (kept in the ledger and the evidence)',
+      )
+      .option('--json', 'print the new health as JSON'),
+    [
+      [
+        'hutctl slot health set hut-03 maintenance --reason "USB hub swap"',
+        'take hut-03 out of use',
+      ],
+      ['hutctl slot health set hut-03 good --reason "hub replaced, check passed"', 'put it back'],
+    ],
+  ).action(
+    (slot: string, state: string, options: { reason: string; json?: boolean }, command: Command) =>
+      withLedger(
+        command,
+        async (db, config) => {
+          const [{ slotHealth, writeHealthEvent }, { getSlot }, { recordFile }] = await Promise.all(
+            [
+              import('../../store/health.ts'),
+              import('../../slots/index.ts'),
+              import('../../store/record.ts'),
+            ],
+          );
+          const id = getSlot(config, slot).id;
+          const reason = options.reason.trim();
+          const { userInfo, hostname } = await import('node:os');
+          // $SUDO_USER names the person only when sudo made this process root.
+          const sudo = process.getuid?.() === 0 ? process.env.SUDO_USER : undefined;
+          const person =
+            sudo && /^[a-z_][a-z0-9_.-]{0,31}$/.test(sudo) ? sudo : userInfo().username;
+          const by = `${person}@${hostname()}`;
+          const path = await writeHealthEvent(config, {
+            slot: id,
+            state: state as 'good',
+            reason,
+            by,
+          });
+          await recordFile(db, path);
+          const now = await slotHealth(db, id, config);
+          if (options.json) {
+            printJson(now);
+            return;
+          }
+          printLine(
+            printable(
+              `${id}: ${now.state} since ${now.since ? when(now.since) : '-'}: ${now.reason} (by ${by})`,
+            ),
+          );
+        },
+        async (config) => {
+          const [{ SETTABLE }, { getSlot }, { HutError }] = await Promise.all([
+            import('../../store/health.ts'),
+            import('../../slots/index.ts'),
+            import('../../errors/index.ts'),
+          ]);
+          getSlot(config, slot);
+          if (!(SETTABLE as readonly string[]).includes(state)) {
+            throw new HutError('USAGE', `${state}: a person sets ${SETTABLE.join(', ')}`, {
+              hint: 'Unknown and Bad come from what happens on the slot (a farm error, a failed health check)',
+            });
+          }
+          const reason = options.reason.trim();
+          if (
+            reason === '' ||
+            reason.length > 500 ||
+            /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(reason)
+          ) {
+            throw new HutError('USAGE', '--reason: one line of 1 to 500 characters');
+          }
+        },
+      ),
+  );
+}
+
+/** `slot health check <slot>`: HW-BOOT-001 as the slot's health check, with a known-good artifact. */
+export function addSlotHealthCheck(health: Command): void {
+  withExamples(
+    health
+      .command('check')
+      .description(
+        "run the slot's health check now: HW-BOOT-001 with the golden artifact (health.golden) or the slot's last passing one",
+      )
+      .argument('<slot>', 'the slot id')
+      .option('--sha <sha>', 'check with this commit’s artifact instead')
+      .option('--json', 'print the result and the new health as JSON'),
+    [
+      ['hutctl slot health check hut-03', 'flash a known-good build on hut-03 and boot it'],
+      ['hutctl slot health check hut-03 --sha 3f2c1ab', 'check with a chosen artifact'],
+    ],
+  ).action((slot: string, options: { sha?: string; json?: boolean }, command: Command) =>
+    withLedger(
+      command,
+      async (db, config) => {
+        const [{ slotHealth }, { getSlot }, { HutError }, { runHil }, { note }] = await Promise.all(
+          [
+            import('../../store/health.ts'),
+            import('../../slots/index.ts'),
+            import('../../errors/index.ts'),
+            import('../../hil/index.ts'),
+            import('../output.ts'),
+          ],
+        );
+        const id = getSlot(config, slot).id;
+        let sha = options.sha ?? config.health.golden?.sha;
+        let profile = options.sha ? undefined : (config.health.golden?.profile ?? undefined);
+        if (sha === undefined) {
+          const [last] = await db.all<{ sha: string; platform: string | null }>(
+            "SELECT sha, platform FROM hil_results WHERE slot = ? AND status = 'pass' ORDER BY ended_utc DESC LIMIT 1",
+            [id],
+          );
+          if (!last) {
+            throw new HutError(
+              'USAGE',
+              `no artifact to check ${id} with: it has never passed a test`,
+              {
+                hint: 'pass --sha <commit>, or set health.golden in hutctl.yaml',
+              },
+            );
+          }
+          sha = last.sha;
+          profile = last.platform ?? undefined;
+        }
+        const result = await runHil({
+          config,
+          sha,
+          slot: id,
+          ...(profile ? { profile } : {}),
+          healthCheck: true,
+          progress: options.json ? undefined : (line) => note(`hutctl: ${line}`),
+        });
+        const { recordFile } = await import('../../store/record.ts');
+        const file = result.evidence.find((path) => path.endsWith('.json'));
+        if (file) await recordFile(db, file);
+        const health = await slotHealth(db, id, config);
+        if (options.json) printJson({ result, health });
+        else
+          printLine(
+            printable(
+              `${id}: health check ${result.status} (${result.phase}: ${result.reason}); now ${health.state}`,
+            ),
+          );
+        process.exitCode = result.status === 'pass' ? 0 : result.status === 'fail' ? 1 : 3;
+      },
+      async (config) => {
+        (await import('../../slots/index.ts')).getSlot(config, slot);
+        if (options.sha !== undefined)
+          (await import('../../contract/ids.ts')).checkId('sha', options.sha, '--sha');
+      },
+    ),
+  );
+}
