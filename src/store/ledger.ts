@@ -35,7 +35,11 @@ export async function openStore(config: HutConfig, env = process.env): Promise<D
     const { dirname } = await import('node:path');
     const { privateDir } = await import('../files/index.ts');
     privateDir(dirname(store.path), config.paths.shareGroup);
+    const { existsSync, chmodSync } = await import('node:fs');
+    const created = !existsSync(store.path);
     db = await openSqlite(store.path);
+    // A new ledger holds whole reports: readable by this user (and the team's group) only.
+    if (created) chmodSync(store.path, config.paths.shareGroup === null ? 0o600 : 0o660);
   } else {
     const url = store.urlEnv ? env[store.urlEnv] : store.url;
     if (!url) {

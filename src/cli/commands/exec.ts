@@ -41,6 +41,10 @@ argument. The connection is shared between calls (OpenSSH ControlMaster) for spe
       const { resolveTarget } = await import('../../config/index.ts');
       const { transportFor } = await import('../../transport/index.ts');
       const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
+      if (argv[0] === '')
+        throw new HutError('USAGE', 'the program to run is empty', {
+          hint: 'name it after --, e.g. hutctl exec runner -- idf.py --version',
+        });
       const target = resolveTarget(config, name);
       const transport = transportFor(target, config);
       const cwd = options.workdir ?? target.workdir;
