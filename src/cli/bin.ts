@@ -7,9 +7,8 @@ import { main } from './main.ts';
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    const which = stream === process.stdout ? 'output' : 'error';
     try {
-      if (which === 'output')
+      if (stream === process.stdout)
         process.stderr.write(`hutctl: cannot write to standard output: ${fsReason(error)}\n`);
     } catch {}
     process.exit(1);

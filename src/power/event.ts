@@ -7,13 +7,7 @@
 import { join } from 'node:path';
 import type { HutConfig } from '../config/index.ts';
 import { utcStamp } from '../contract/ids.ts';
-import {
-  checkWritableDir,
-  fsReason,
-  privateDir,
-  randomHex,
-  writeFileAtomic,
-} from '../files/index.ts';
+import { fsReason, privateDir, randomHex, writeFileAtomic } from '../files/index.ts';
 import { noteEvidence } from '../store/ledger.ts';
 
 /** `hutctl.power-event.v1` (its schema, for `store import`, is in store/evidence-schemas.ts). */
@@ -46,8 +40,8 @@ export async function writePowerEvent(
   const path = join(dir, name);
   const document: PowerEvent = { schema_version: 'hutctl.power-event.v1', ...event };
   try {
+    // A directory that cannot be written fails the write itself, with its reason.
     privateDir(dir, config.paths.shareGroup);
-    checkWritableDir(dir);
     await writeFileAtomic(path, `${JSON.stringify(document, null, 2)}\n`);
   } catch (error) {
     return `the power event could not be written to ${path}: ${fsReason(error)}`;
