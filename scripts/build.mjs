@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
+import { pageModule, pagePlugin } from './page.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
@@ -27,6 +28,16 @@ const flashApart = {
     }));
   },
 };
+// `serve` and `mcp` (the HTTP server and the MCP SDK, ~1 MB) likewise.
+const serveApart = {
+  name: 'serve-apart',
+  setup(b) {
+    b.onResolve({ filter: /[/\\]serve[/\\]index\.ts$/ }, () => ({
+      path: './serve.cjs',
+      external: true,
+    }));
+  },
+};
 const common = {
   bundle: true,
   platform: 'node',
@@ -38,12 +49,23 @@ const common = {
 };
 await build({
   ...common,
+  plugins: [flashApart, pagePlugin('./page.cjs')],
+  entryPoints: { serve: 'src/serve/index.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  define: { HUTCTL_VERSION: JSON.stringify(pkg.version) },
+});
+await build({
+  ...common,
   entryPoints: { flash: 'src/flash/index.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
 });
+// The dashboard (HTML, CSS and the bundled page script with xterm.js, ~400 KB of strings) is
+// loaded only by `serve`.
+writeFileSync('dist/page.cjs', await pageModule());
 await build({
-  plugins: [flashApart],
+  plugins: [flashApart, serveApart],
   entryPoints: { main: 'src/cli/bin.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },

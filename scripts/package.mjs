@@ -27,6 +27,7 @@ import { parseArgs } from 'node:util';
 import vm from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { pagePlugin } from './page.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
@@ -80,6 +81,7 @@ async function singleExecutable() {
   await build({
     entryPoints: [join(root, 'src/cli/bin.ts')],
     outfile: bundle,
+    plugins: [pagePlugin(null)],
     bundle: true,
     platform: 'node',
     format: 'cjs',

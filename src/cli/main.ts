@@ -35,6 +35,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   vm: () => import('./commands/vm.ts'),
   threads: () => import('./commands/delegate.ts'),
   store: () => import('./commands/store.ts'),
+  serve: () => import('./commands/serve.ts'),
+  mcp: () => import('./commands/serve.ts'),
   completion: () => import('./commands/completion.ts'),
   __complete: () => import('./commands/completion.ts'),
 };

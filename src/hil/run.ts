@@ -24,7 +24,7 @@ import {
 } from '../power/index.ts';
 import { redact } from '../secrets/index.ts';
 import { routableSlots } from '../slots/health.ts';
-import { acquireSlot, candidateSlots, ttyOf } from '../slots/index.ts';
+import { acquireSlot, candidateSlots, type HeldSlot, ttyOf } from '../slots/index.ts';
 import { noteEvidence } from '../store/ledger.ts';
 import { checkSha, getArtifact } from './artifacts.ts';
 import { bootedApp, bootMismatch } from './booted.ts';
@@ -87,6 +87,8 @@ export interface HilRunOptions {
   healthCheck?: boolean;
   /** The caller has already passed over slots that are not healthy (hil surface). */
   healthChecked?: boolean;
+  /** A slot already held (an MCP lease): run under that lock and leave it held. */
+  held?: HeldSlot;
 }
 
 const LINK_WAIT_MS = 10_000;
@@ -100,6 +102,11 @@ export async function runHil(options: HilRunOptions): Promise<HilResult> {
   if (!(TESTS as readonly string[]).includes(test))
     throw new HutError('USAGE', `unknown test ${test} (known: ${TESTS.join(', ')})`);
   const progress = options.progress ?? (() => {});
+  if (options.held) {
+    const evidenceDir = options.evidenceDir ?? config.paths.evidenceDir;
+    prepareEvidenceDir(evidenceDir, config.paths.shareGroup, true);
+    return runOnSlot(options, options.held.slot, sha, test, evidenceDir, progress);
+  }
   const named = candidateSlots(config, {
     ...(options.slot ? { slot: options.slot } : {}),
     ...(options.label ? { label: options.label } : {}),

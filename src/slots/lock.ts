@@ -25,14 +25,47 @@ export async function acquireSlot(
   },
 ): Promise<HeldSlot> {
   const transport = new LocalTransport(localTarget());
+  // While it waits, the job is in the queue `serve` shows (with why it is not running).
+  let queued: Promise<() => Promise<void>> | null = null;
+  const enqueue = (why: string) => {
+    queued = import('./waiting.ts').then(({ noteWaiting }) =>
+      noteWaiting(config.paths.stateDir, {
+        job_id: options.owner.job_id ?? null,
+        wants: candidates.map((s) => s.id),
+        why,
+      }),
+    );
+  };
+  try {
+    return await take(config, candidates, options, transport, enqueue);
+  } finally {
+    if (queued) await (await (queued as Promise<() => Promise<void>>))();
+  }
+}
+
+async function take(
+  config: HutConfig,
+  candidates: Slot[],
+  options: {
+    owner: LockOwner;
+    noWait?: boolean;
+    signal?: AbortSignal;
+    onWait?: (message: string) => void;
+  },
+  transport: LocalTransport,
+  enqueue: (why: string) => void,
+): Promise<HeldSlot> {
   if (candidates.length === 1) {
     const slot = candidates[0]!;
     try {
       const lock = await acquireLock(transport, slotLockPath(config, slot.id), {
         owner: options.owner,
         noWait: options.noWait === true,
-        onWait: (holder) =>
-          options.onWait?.(`waiting for ${slot.id} (held ${describeHolder(holder)})`),
+        onWait: (holder) => {
+          const why = `${slot.id} is held ${describeHolder(holder)}`;
+          enqueue(why);
+          options.onWait?.(`waiting for ${slot.id} (held ${describeHolder(holder)})`);
+        },
         ...(options.signal ? { signal: options.signal } : {}),
       });
       return { slot, lock };
@@ -72,6 +105,7 @@ export async function acquireSlot(
       },
     );
   }
+  enqueue(`every matching slot is busy: ${busy.join('; ')}`);
   options.onWait?.(`waiting for ${candidates.map((s) => s.id).join(' or ')} (${busy.join('; ')})`);
   // Wait on every candidate; the first to free wins, the others give up (or let go at once).
   const race = new AbortController();

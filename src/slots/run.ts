@@ -9,10 +9,11 @@ import { checkId, type Invocation, utcIso, utcStamp } from '../contract/index.ts
 import { HutError } from '../errors/index.ts';
 import { randomHex } from '../files/index.ts';
 import { type JobOutcome, type JobProgress, ROLE_TIMEOUTS, runJob } from '../jobs/index.ts';
+import type { HeldLock } from '../locks/index.ts';
 import { backendFor, powerCycle } from '../power/index.ts';
 import { LocalTransport, shellQuote } from '../transport/index.ts';
 import { routableSlots } from './health.ts';
-import { acquireSlot } from './lock.ts';
+import { acquireSlot, type HeldSlot } from './lock.ts';
 import { readBootLog } from './recovery.ts';
 import { candidateSlots, recordSeen } from './slots.ts';
 import { type LinkWatch, ttyOf, watchLink } from './watch.ts';
@@ -36,6 +37,11 @@ export interface SlotRunOptions {
   progress?: JobProgress;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
+  /**
+   * A slot already held (an MCP lease): the job runs under that lock, takes no other, and leaves
+   * it held when it ends. Its health was checked when it was taken.
+   */
+  held?: HeldSlot;
 }
 
 /** How long a slot's serial link may take to (re)appear before the step runs anyway. */
@@ -43,10 +49,12 @@ const LINK_WAIT_MS = 5000;
 
 export async function runSlotJob(options: SlotRunOptions): Promise<JobOutcome> {
   const { config } = options;
-  const named = candidateSlots(config, {
-    ...(options.slot ? { slot: options.slot } : {}),
-    ...(options.label ? { label: options.label } : {}),
-  });
+  const named = options.held
+    ? [options.held.slot]
+    : candidateSlots(config, {
+        ...(options.slot ? { slot: options.slot } : {}),
+        ...(options.label ? { label: options.label } : {}),
+      });
   if (options.recover) for (const slot of named) backendFor(config, slot, options.env); // fail early
   if (options.argv.some((arg) => arg.includes('{sha}')) && !options.sha) {
     throw new HutError('USAGE', 'the command uses {sha}; pass --sha <commit>');
@@ -55,9 +63,9 @@ export async function runSlotJob(options: SlotRunOptions): Promise<JobOutcome> {
   const sha = options.sha === undefined ? undefined : checkId('sha', options.sha, '--sha');
   if (options.jobId !== undefined) checkId('job_id', options.jobId, '--job-id');
   // Health needs the ledger: asked only once the input is known to be good.
-  const candidates = await routableSlots(config, named, options.progress);
+  const candidates = options.held ? named : await routableSlots(config, named, options.progress);
   const now = new Date();
-  const subject = options.slot ?? options.label!;
+  const subject = options.held?.slot.id ?? options.slot ?? options.label!;
   const invocation: Invocation = {
     schema_version: 'ws2.invocation.v1',
     job_id: options.jobId ?? `slot-${subject}-${utcStamp(now).replace('_', '-')}-${randomHex(4)}`,
@@ -97,12 +105,9 @@ export async function runSlotJob(options: SlotRunOptions): Promise<JobOutcome> {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.env ? { env: options.env } : {}),
       acquire: async ({ owner, noWait, signal }) => {
-        const { slot, lock } = await acquireSlot(config, candidates, {
-          owner,
-          noWait,
-          signal,
-          onWait: progress,
-        });
+        const { slot, lock } = options.held
+          ? { slot: options.held.slot, lock: keptOpen(options.held.lock) }
+          : await acquireSlot(config, candidates, { owner, noWait, signal, onWait: progress });
         try {
           held = slot;
           progress(`slot ${slot.id} (${slot.serial})`);
@@ -183,4 +188,15 @@ export async function runSlotJob(options: SlotRunOptions): Promise<JobOutcome> {
       },
     });
   }
+}
+
+/** A lock the job uses but does not own: releasing it leaves it held (a lease lets go itself). */
+function keptOpen(lock: HeldLock): HeldLock {
+  return {
+    path: lock.path,
+    host: lock.host,
+    user: lock.user,
+    release: async () => {},
+    [Symbol.asyncDispose]: async () => {},
+  };
 }

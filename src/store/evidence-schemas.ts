@@ -6,6 +6,7 @@
 import * as z from 'zod/mini';
 import '../contract/zod.ts';
 import type { PowerEvent } from '../power/event.ts';
+import type { ActionRecord } from '../serve/actions.ts';
 import type { HealthEvent } from './health.ts';
 
 const instant = z.iso.datetime({ offset: true });
@@ -41,9 +42,35 @@ export const healthEventSchema = z.strictObject({
   at_utc: instant,
 });
 
+export const actionSchema = z.strictObject({
+  schema_version: z.literal('hutctl.action.v1'),
+  action: z.enum([
+    'power-cycle',
+    'power-on',
+    'power-off',
+    'health',
+    'cancel',
+    'lease',
+    'release',
+    'run',
+    'hil-run',
+    'handoff',
+  ]),
+  slot: z.nullable(z.string().check(z.minLength(1))),
+  job_id: z.nullable(z.string().check(z.minLength(1))),
+  by: z.string().check(z.minLength(1)),
+  via: z.enum(['http', 'mcp']),
+  reason: z.string(),
+  outcome: z.enum(['done', 'failed', 'refused']),
+  detail: z.nullable(z.string()),
+  at_utc: instant,
+});
+
 // Each schema and its type say the same thing: either changing alone fails to compile.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _power: Same<z.output<typeof powerEventSchema>, PowerEvent> = true;
 const _health: Same<z.output<typeof healthEventSchema>, HealthEvent> = true;
 void _power;
 void _health;
+const _action: Same<z.output<typeof actionSchema>, ActionRecord> = true;
+void _action;

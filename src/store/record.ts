@@ -10,7 +10,7 @@ import * as z from 'zod/mini';
 import { reportSchema } from '../contract/schemas.ts';
 import { hilResultSchema } from '../hil/result-schema.ts';
 import type { Db } from './db.ts';
-import { healthEventSchema, powerEventSchema } from './evidence-schemas.ts';
+import { actionSchema, healthEventSchema, powerEventSchema } from './evidence-schemas.ts';
 import { KINDS, type Recorded, recordTrusted } from './rows.ts';
 
 /** Evidence files are a few KiB; anything far larger is not one of ours. */
@@ -46,6 +46,7 @@ const SCHEMAS = {
   'hutctl.hil-result.v1': hilResultSchema,
   'hutctl.power-event.v1': powerEventSchema,
   'hutctl.health-event.v1': healthEventSchema,
+  'hutctl.action.v1': actionSchema,
 } as const;
 
 export async function recordDocument(db: Db, path: string, data: unknown): Promise<RecordOutcome> {

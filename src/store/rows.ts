@@ -9,10 +9,11 @@ import { resolve } from 'node:path';
 import type { Report } from '../contract/schemas.ts';
 import type { HilResult } from '../hil/run.ts';
 import type { PowerEvent } from '../power/event.ts';
+import type { ActionRecord } from '../serve/actions.ts';
 import type { Db, Value } from './db.ts';
 import type { HealthEvent } from './health.ts';
 
-export type Recorded = 'job' | 'hil' | 'power' | 'health';
+export type Recorded = 'job' | 'hil' | 'power' | 'health' | 'action';
 
 /** The kind of evidence a document is, by its schema_version. */
 export const KINDS: Record<string, Recorded> = {
@@ -20,6 +21,7 @@ export const KINDS: Record<string, Recorded> = {
   'hutctl.hil-result.v1': 'hil',
   'hutctl.power-event.v1': 'power',
   'hutctl.health-event.v1': 'health',
+  'hutctl.action.v1': 'action',
 };
 
 /** Records a document hutctl wrote itself (no schema check), in one transaction. */
@@ -38,7 +40,8 @@ export async function recordTrusted(
     if (kind === 'job') await recordJob(db, path, data as Report, host);
     else if (kind === 'hil') await recordHil(db, path, data as HilResult, host);
     else if (kind === 'power') await recordPower(db, path, data as PowerEvent, host);
-    else await recordHealth(db, path, data as HealthEvent);
+    else if (kind === 'health') await recordHealth(db, path, data as HealthEvent);
+    else await recordAction(db, path, data as ActionRecord);
   });
 }
 
@@ -63,6 +66,21 @@ export async function recordHealth(db: Db, path: string, e: HealthEvent) {
     reason: e.reason,
     by_user: e.by,
     at_utc: e.at_utc,
+  });
+}
+
+export async function recordAction(db: Db, path: string, a: ActionRecord) {
+  await upsert(db, 'actions', 'evidence_path', {
+    evidence_path: path,
+    action: a.action,
+    slot: a.slot,
+    job_id: a.job_id,
+    by_user: a.by,
+    via: a.via,
+    reason: a.reason,
+    outcome: a.outcome,
+    detail: a.detail,
+    at_utc: a.at_utc,
   });
 }
 

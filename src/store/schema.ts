@@ -101,6 +101,22 @@ CREATE TABLE health_events (
 );
 CREATE INDEX health_by_slot ON health_events (slot, at_utc);
 `,
+  // 3: the action log — what people and agents did through `serve` and MCP, who, and why.
+  `
+CREATE TABLE actions (
+  evidence_path TEXT PRIMARY KEY,
+  action TEXT NOT NULL,
+  slot TEXT,
+  job_id TEXT,
+  by_user TEXT NOT NULL,
+  via TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  detail TEXT,
+  at_utc TEXT NOT NULL
+);
+CREATE INDEX actions_by_time ON actions (at_utc);
+`,
 ];
 
 /** Brings the schema up to date; returns the version it is at. */

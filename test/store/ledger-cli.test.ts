@@ -70,6 +70,7 @@ test('jobs, hil results and power events are recorded as they happen, and store 
   const imported = await json(['store', 'import', join(t.dir, 'evidence')], rebuilt);
   assert.deepEqual(imported.recorded, {
     health: 0,
+    action: 0,
     job: status.jobs,
     hil: status.hil_results,
     power: status.power_events,

@@ -204,7 +204,7 @@ for (const [engine, open] of Object.entries(engines)) {
         await migrate(db);
         const dir = evidence();
         const first = await importEvidence(db, dir);
-        assert.deepEqual(first.recorded, { job: 2, hil: 2, power: 2, health: 0 });
+        assert.deepEqual(first.recorded, { job: 2, hil: 2, power: 2, health: 0, action: 0 });
         const why = Object.fromEntries(first.skipped.map((s) => [s.file, s.why]));
         assert.equal(why['notes.json'], 'not a hutctl evidence file');
         assert.equal(why['truncated_utc.json'], 'not JSON');

@@ -82,11 +82,7 @@ export function register(program: Command): void {
       ],
     ],
   ).action(async (o: AddOptions) => {
-    const { lib, logPath, read } = await docs(o.docs);
-    let board: ReturnType<typeof lib.parseBoard> | null = null;
-    try {
-      board = lib.parseBoard(read(lib.BOARD), lib.BOARD);
-    } catch {}
+    const { lib, root, read } = await docs(o.docs);
     const tags: Record<string, string> = {};
     if (o.executor) tags.executor = o.executor;
     for (const tag of o.tag ?? []) {
@@ -95,27 +91,18 @@ export function register(program: Command): void {
         throw new HutError('USAGE', `--tag ${tag}: expected key=value`);
       tags[key] = rest.join('=');
     }
-    const line = lib.formatHandoff(
-      {
-        agent: o.agent,
-        goal: o.goal,
-        context: o.context,
-        action_type: o.action,
-        operator_required: o.operatorRequired,
-        summary: o.summary,
-        next_action: o.next,
-        blocker: o.blocker,
-        tags,
-      },
-      (goal) => {
-        try {
-          return board ? lib.findRow(board, goal).owner : null;
-        } catch {
-          return null;
-        }
-      },
-    );
-    await lib.editDocument(logPath, (text) => lib.insertHandoff(text, line, lib.HANDOFF_LOG));
+    const { addHandoff } = await import('../../docs/add-handoff.ts');
+    const { path: logPath, line } = await addHandoff(root, {
+      agent: o.agent,
+      goal: o.goal,
+      context: o.context,
+      action_type: o.action,
+      operator_required: o.operatorRequired,
+      summary: o.summary,
+      next_action: o.next,
+      blocker: o.blocker,
+      tags,
+    });
     if (o.json) printJson(lib.parseHandoffLog(read(lib.HANDOFF_LOG), lib.HANDOFF_LOG)[0]);
     else printLine(`added to ${logPath}:\n${line}`);
   });

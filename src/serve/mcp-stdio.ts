@@ -1,0 +1,70 @@
+/**
+ * `hutctl mcp`: the same MCP tools on stdin/stdout, for an agent that starts hutctl itself (a
+ * Codex or Claude MCP server entry). The process is the session: its leases end when the agent
+ * closes stdin or the process ends, and, as flocks, with the process whatever kills it.
+ */
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { HutConfig } from '../config/index.ts';
+import { logAction } from './actions.ts';
+import { Leases } from './leases.ts';
+import { createMcpServer } from './mcp.ts';
+import { HostProbe, type ServeContext } from './views.ts';
+import { FarmWatch } from './watch.ts';
+
+export async function serveStdio(
+  config: HutConfig,
+  options: { docsRoot: string | null; as?: string },
+): Promise<void> {
+  const { openStore } = await import('../store/ledger.ts');
+  let db: ServeContext['db'] = null;
+  try {
+    db = await openStore(config);
+  } catch (error) {
+    process.stderr.write(
+      `hutctl mcp: the ledger cannot be opened (${(error as Error).message}): health is not checked\n`,
+    );
+  }
+  const watch = new FarmWatch({
+    evidence: config.paths.evidenceDir,
+    locks: config.paths.slotLockDir,
+    state: config.paths.stateDir,
+    ledger: config.store.engine === 'sqlite' ? config.store.path : null,
+  });
+  const leases = new Leases(config, (lease, event, why) => {
+    void logAction(config, {
+      action: event === 'taken' ? 'lease' : 'release',
+      slot: lease.slot.id,
+      job_id: null,
+      by: lease.holder,
+      via: 'mcp',
+      reason: why,
+      outcome: 'done',
+      detail: event === 'taken' ? `${lease.id}, ttl ${lease.ttlMs / 1000} s` : lease.id,
+    }).catch(() => {});
+  });
+  const ctx: ServeContext = {
+    config,
+    db,
+    watch,
+    leases,
+    hosts: new HostProbe(config),
+    docsRoot: options.docsRoot,
+  };
+  let who = options.as ?? 'agent';
+  const server = createMcpServer(ctx, () => who);
+  const transport = new StdioServerTransport();
+  const closed = new Promise<void>((resolve) => {
+    transport.onclose = () => resolve();
+    process.stdin.once('end', () => resolve());
+  });
+  server.server.oninitialized = () => {
+    const client = server.server.getClientVersion();
+    if (!options.as)
+      who = `${client?.name ?? 'agent'}${client?.version ? `/${client.version}` : ''} (mcp stdio pid ${process.pid})`;
+  };
+  await server.connect(transport);
+  await closed;
+  await leases.closeAll();
+  await server.close();
+  await db?.close();
+}

@@ -1,0 +1,589 @@
+/**
+ * `hutctl serve`: the HTTP API over the ledger and the live farm, its change stream (Server-Sent
+ * Events), `/metrics`, the dashboard page, and MCP at `/mcp`. Node's own http server: the API is
+ * a few dozen routes of JSON, and nothing here needs a framework.
+ */
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HutConfig } from '../config/index.ts';
+import { checkId } from '../contract/ids.ts';
+import { HutError, isHutError } from '../errors/index.ts';
+import { type ActionRecord, checkReason, logAction, powerAction } from './actions.ts';
+import { COOKIE, Gate, isLoopback, readToken } from './auth.ts';
+import { Leases } from './leases.ts';
+import { metricsText } from './metrics.ts';
+import {
+  actionsView,
+  HostProbe,
+  healthView,
+  hilView,
+  jobsView,
+  jobView,
+  logBaseOf,
+  logPath,
+  matrixView,
+  powerView,
+  queueView,
+  readLogFrom,
+  runningJobs,
+  type ServeContext,
+  slotsView,
+  threadsView,
+} from './views.ts';
+import { type Change, FarmWatch } from './watch.ts';
+
+export interface ServeOptions {
+  config: HutConfig;
+  host: string;
+  port: number;
+  tokenFile: string;
+  /** The team's repository, for the MCP add_handoff tool. */
+  docsRoot?: string | null;
+  /** One line per write action, refusal and server error (never a token). */
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  ctx: ServeContext;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 64 * 1024;
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const { config } = options;
+  const log = options.log ?? (() => {});
+  const token = readToken(options.tokenFile);
+  if (token === null && !isLoopback(options.host))
+    throw new HutError(
+      'CONFIG',
+      `refusing to serve on ${options.host} without a token: anyone who can reach it could power the farm`,
+      {
+        hint: `make one with 'hutctl serve --new-token' (written to ${options.tokenFile}, 0600), or bind to 127.0.0.1`,
+      },
+    );
+  const { openStore } = await import('../store/ledger.ts');
+  let db: ServeContext['db'] = null;
+  try {
+    db = await openStore(config);
+  } catch (error) {
+    log(`the ledger cannot be opened (${(error as Error).message}): history and health are empty`);
+  }
+  const watch = new FarmWatch({
+    evidence: config.paths.evidenceDir,
+    locks: config.paths.slotLockDir,
+    state: config.paths.stateDir,
+    ledger: config.store.engine === 'sqlite' ? config.store.path : null,
+  });
+  await watch.start();
+  const leases = new Leases(config, (lease, event, why) => {
+    watch.note({ kind: 'slots' });
+    watch.note({ kind: 'leases' });
+    void logAction(config, {
+      action: event === 'taken' ? 'lease' : 'release',
+      slot: lease.slot.id,
+      job_id: null,
+      by: lease.holder,
+      via: 'mcp',
+      reason: why,
+      outcome: 'done',
+      detail: event === 'taken' ? `${lease.id}, ttl ${lease.ttlMs / 1000} s` : lease.id,
+    }).catch((error) => log(`the action log could not be written: ${(error as Error).message}`));
+  });
+  // A PostgreSQL ledger is written by other hosts too: asked every 2 s whether it moved on.
+  const poll =
+    db?.engine === 'postgres' ? pollLedger(db, () => watch.note({ kind: 'ledger' })) : null;
+  const hosts = new HostProbe(config);
+  hosts.start();
+  const ctx: ServeContext = {
+    config,
+    db,
+    watch,
+    leases,
+    hosts,
+    docsRoot: options.docsRoot ?? null,
+  };
+  const clients = new Set<ServerResponse>();
+  watch.on('change', (change: Change) => {
+    const data = `event: change\ndata: ${JSON.stringify(change)}\n\n`;
+    for (const client of clients) client.write(data);
+  });
+  // Made once listening: the Host header names the port really bound (with --port 0, any).
+  let gate = new Gate(token, options.host, options.port);
+  const { mcpHttp } = await import('./mcp-http.ts');
+  const mcp = mcpHttp(ctx, log);
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error) => fail(response, error));
+  });
+  // Slow clients must not hold sockets for ever; SSE responses are kept open on purpose.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    response.setHeader('X-Content-Type-Options', 'nosniff');
+    response.setHeader('Referrer-Policy', 'no-referrer');
+    if (!gate.hostAllowed(request))
+      return send(response, 421, {
+        error: `this server does not answer for ${request.headers.host}`,
+      });
+    const url = new URL(request.url ?? '/', 'http://serve');
+    const path = url.pathname;
+    const method = request.method ?? 'GET';
+    if (method === 'GET' && path === '/favicon.ico') {
+      response.writeHead(204).end();
+      return;
+    }
+    if (method === 'GET' && (path === '/' || path.startsWith('/assets/')))
+      return page(response, path);
+    const access = gate.access(request);
+    if (path === '/api/session') return session(request, response, method);
+    if (path === '/mcp') {
+      // MCP is for agents that act: the token, in the header, always.
+      if (!access.header)
+        return unauthorized(response, 'MCP needs the token (Authorization: Bearer …)');
+      return mcp.handle(request, response);
+    }
+    if (method === 'GET') {
+      if (!access.token && !gate.loopback)
+        return unauthorized(
+          response,
+          'this server needs the token to read (it is not bound to loopback)',
+        );
+      return read(response, path, url.searchParams);
+    }
+    if (method === 'POST') {
+      if (!gate.hasToken)
+        return send(response, 403, {
+          error: 'this server has no token, so nothing can be changed through it',
+          hint: "restart it after 'hutctl serve --new-token'",
+        });
+      if (!access.header)
+        return unauthorized(
+          response,
+          'changing the farm needs the token (Authorization: Bearer …)',
+        );
+      return act(request, response, path);
+    }
+    return send(response, 405, { error: `${method} is not used here` });
+  }
+
+  async function read(
+    response: ServerResponse,
+    path: string,
+    query: URLSearchParams,
+  ): Promise<void> {
+    const parts = path.split('/').filter(Boolean);
+    if (path === '/metrics') {
+      response.writeHead(200, {
+        'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+        'Cache-Control': 'no-store',
+      });
+      response.end(await metricsText(ctx));
+      return;
+    }
+    if (path === '/api/events') return events(response);
+    if (parts[0] === 'files' && parts.length === 2)
+      return evidenceFile(response, decoded(parts[1]!));
+    if (parts[0] !== 'api') return send(response, 404, { error: `no such page: ${path}` });
+    const { historyFilter, STATUSES } = await import('../cli/history.ts');
+    const filter = (statuses: readonly string[]) =>
+      historyFilter(
+        {
+          limit: query.get('limit') ?? '50',
+          ...Object.fromEntries(
+            ['since', 'slot', 'sha', 'status', 'role'].flatMap((k) =>
+              query.has(k) ? [[k, query.get(k)!]] : [],
+            ),
+          ),
+        },
+        statuses,
+      );
+    switch (parts[1]) {
+      case 'overview':
+        return send(response, 200, await overview());
+      case 'slots':
+        return send(response, 200, await slotsView(ctx));
+      case 'health':
+        return send(response, 200, await healthView(ctx));
+      case 'hil':
+        return send(response, 200, await hilView(ctx, await filter(STATUSES.hil)));
+      case 'matrix':
+        return send(response, 200, await matrixView(ctx));
+      case 'power':
+        return send(response, 200, await powerView(ctx, await filter(STATUSES.power)));
+      case 'actions':
+        return send(response, 200, await actionsView(ctx));
+      case 'threads':
+        return send(response, 200, await threadsView(ctx));
+      case 'queue':
+        return send(response, 200, await queueView(ctx));
+      case 'hosts':
+        return send(response, 200, hosts.view());
+      case 'logs':
+        if (parts.length !== 3) break;
+        return logFrom(response, decoded(parts[2]!), query);
+      case 'timeline': {
+        if (parts.length !== 3) break;
+        const { timelineOf } = await import('./timeline.ts');
+        const found = await timelineOf(ctx, decoded(parts[2]!));
+        return found
+          ? send(response, 200, found)
+          : send(response, 404, { error: `no evidence ${parts[2]} here` });
+      }
+      case 'jobs':
+        if (parts.length === 2)
+          return send(response, 200, {
+            running: runningJobs(ctx),
+            jobs: await jobsView(ctx, await filter(STATUSES.job)),
+          });
+        return job(response, checkId('job_id', decoded(parts[2]!)), parts[3], query);
+    }
+    return send(response, 404, { error: `no such API: ${path}` });
+  }
+
+  async function overview() {
+    const [slots, jobs, matrix, actions, threads, queue] = await Promise.all([
+      slotsView(ctx),
+      jobsView(ctx, { limit: 50 }),
+      matrixView(ctx),
+      actionsView(ctx),
+      threadsView(ctx),
+      queueView(ctx),
+    ]);
+    return {
+      farm: {
+        host: (await import('node:os')).hostname(),
+        store: config.store.engine,
+        token: gate.hasToken,
+      },
+      slots,
+      running: runningJobs(ctx),
+      queue,
+      hosts: hosts.view(),
+      jobs,
+      matrix,
+      actions,
+      threads,
+    };
+  }
+
+  async function job(
+    response: ServerResponse,
+    jobId: string,
+    sub: string | undefined,
+    query: URLSearchParams,
+  ) {
+    if (sub === undefined) {
+      const found = await jobView(ctx, jobId);
+      return found
+        ? send(response, 200, found)
+        : send(response, 404, { error: `no job ${jobId} here` });
+    }
+    if (sub === 'log') {
+      const base = await logBaseOf(ctx, jobId);
+      if (!base) return send(response, 404, { error: `no log for job ${jobId} here` });
+      return logFrom(response, base, query);
+    }
+    return send(response, 404, { error: `no such API: /api/jobs/${jobId}/${sub}` });
+  }
+
+  async function logFrom(response: ServerResponse, base: string, query: URLSearchParams) {
+    const path = await logPath(ctx, base);
+    if (!path) return send(response, 404, { error: `no log ${base} here` });
+    const offset = Number(query.get('offset') ?? '0');
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw new HutError('USAGE', 'offset must be a whole number of bytes, 0 or more');
+    // Live while its job runs: a running record, or (a hil run) no result written yet.
+    const live =
+      runningJobs(ctx).some((r) => r.log === base) ||
+      (base.startsWith('runner_hil_') && !existsSync(path.replace(/\.log$/, '.json')));
+    return send(response, 200, { log: base, live, ...(await readLogFrom(path, offset)) });
+  }
+
+  /** An evidence file (a log, a result, a JUnit file), as plain text: never run as a page. */
+  async function evidenceFile(response: ServerResponse, name: string) {
+    const { evidenceFilePath } = await import('./views.ts');
+    const path = await evidenceFilePath(ctx, name);
+    if (!path) return send(response, 404, { error: `no evidence file ${name} here` });
+    response.writeHead(200, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Security-Policy': 'sandbox',
+      'Cache-Control': 'no-store',
+    });
+    (await import('node:fs')).createReadStream(path).pipe(response);
+  }
+
+  function events(response: ServerResponse): void {
+    response.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+    });
+    response.write('retry: 2000\n: hutctl change stream\n\n');
+    clients.add(response);
+    const beat = setInterval(() => response.write(': keep-alive\n\n'), 15_000);
+    response.on('close', () => {
+      clearInterval(beat);
+      clients.delete(response);
+    });
+  }
+
+  async function session(request: IncomingMessage, response: ServerResponse, method: string) {
+    if (method === 'DELETE') {
+      response.setHeader('Set-Cookie', `${COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
+      return send(response, 200, { signed_in: false });
+    }
+    if (method === 'GET')
+      return send(response, 200, {
+        signed_in: gate.access(request).token,
+        token_exists: gate.hasToken,
+      });
+    if (method !== 'POST') return send(response, 405, { error: `${method} is not used here` });
+    const body = await readJson(request);
+    const given = typeof body.token === 'string' ? body.token : '';
+    if (!gate.matches(given)) {
+      log(`sign-in refused from ${request.socket.remoteAddress}`);
+      return send(response, 401, { error: 'that is not the token' });
+    }
+    response.setHeader('Set-Cookie', `${COOKIE}=${given}; Path=/; HttpOnly; SameSite=Strict`);
+    return send(response, 200, { signed_in: true });
+  }
+
+  async function act(request: IncomingMessage, response: ServerResponse, path: string) {
+    const parts = path.split('/').filter(Boolean);
+    const body = await readJson(request);
+    const by = `${typeof body.by === 'string' && /^[\w.@ -]{1,64}$/.test(body.by) ? body.by : 'someone'} via ${request.socket.remoteAddress}`;
+    const base = { by, via: 'http' as const };
+    let record: ActionRecord;
+    if (parts[0] === 'api' && parts[1] === 'slots' && parts.length === 4) {
+      const { getSlot } = await import('../slots/index.ts');
+      const slot = getSlot(config, checkId('slot', decoded(parts[2]!)));
+      const reason = checkReason(body.reason);
+      if (parts[3] === 'power') {
+        const action = body.action;
+        if (action !== 'cycle' && action !== 'on' && action !== 'off')
+          throw new HutError('USAGE', 'action must be cycle, on or off');
+        const busy = (await slotsView(ctx)).find((s) => s.slot === slot.id)?.holder;
+        if (busy && body.force !== true) {
+          record = await logAction(config, {
+            ...base,
+            action: `power-${action}`,
+            slot: slot.id,
+            job_id: busy.job_id,
+            reason,
+            outcome: 'refused',
+            detail: `${slot.id} is held by ${busy.job_id ?? `pid ${busy.pid}`}; pass force to power it anyway`,
+          });
+          return send(response, 409, { error: record.detail, action: record });
+        }
+        const result = await powerAction(config, slot, action, { force: body.force === true });
+        record = await logAction(config, {
+          ...base,
+          action: `power-${action}`,
+          slot: slot.id,
+          job_id: null,
+          reason,
+          outcome: result.status === 'ok' ? 'done' : 'failed',
+          detail: result.detail,
+        });
+        log(`${by}: power ${action} ${slot.id}: ${result.detail} (${reason})`);
+        return send(response, result.status === 'ok' ? 200 : 502, {
+          action: record,
+          result: result.result,
+        });
+      }
+      if (parts[3] === 'health' || parts[3] === 'maintenance') {
+        const { SETTABLE, writeHealthEvent } = await import('../store/health.ts');
+        const state = (
+          parts[3] === 'maintenance' ? (body.on === false ? 'good' : 'maintenance') : body.state
+        ) as (typeof SETTABLE)[number];
+        if (!SETTABLE.includes(state))
+          throw new HutError('USAGE', `state must be one of ${SETTABLE.join(', ')}`);
+        const evidence = await writeHealthEvent(config, { slot: slot.id, state, reason, by });
+        const { noteEvidence, flushLedger } = await import('../store/ledger.ts');
+        noteEvidence(config, evidence);
+        await flushLedger();
+        record = await logAction(config, {
+          ...base,
+          action: 'health',
+          slot: slot.id,
+          job_id: null,
+          reason,
+          outcome: 'done',
+          detail: `set ${state}`,
+        });
+        log(`${by}: ${slot.id} set ${state} (${reason})`);
+        watch.note({ kind: 'health' });
+        return send(response, 200, { action: record, evidence });
+      }
+    }
+    if (parts[0] === 'api' && parts[1] === 'jobs' && parts[3] === 'cancel' && parts.length === 4) {
+      const jobId = checkId('job_id', decoded(parts[2]!));
+      const reason = checkReason(body.reason);
+      if (!runningJobs(ctx).some((r) => r.job_id === jobId))
+        return send(response, 409, {
+          error: `job ${jobId} is not running here: nothing to cancel`,
+        });
+      const { requestCancel } = await import('../jobs/cancel.ts');
+      const flag = await requestCancel(config.paths.cancelDir, jobId, body.now === true);
+      record = await logAction(config, {
+        ...base,
+        action: 'cancel',
+        slot: null,
+        job_id: jobId,
+        reason,
+        outcome: 'done',
+        detail: body.now === true ? 'now (the running step ends)' : 'before its next step',
+      });
+      log(`${by}: cancel ${jobId} (${reason})`);
+      return send(response, 200, { action: record, flag });
+    }
+    return send(response, 404, { error: `no such action: POST ${path}` });
+  }
+
+  function fail(response: ServerResponse, error: unknown): void {
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    if (isHutError(error)) {
+      const status =
+        error.code === 'USAGE' || error.code === 'INPUT'
+          ? 400
+          : error.code === 'NOT_FOUND'
+            ? 404
+            : error.code === 'LOCK_HELD' || error.code === 'UNSATISFIABLE'
+              ? 409
+              : 500;
+      if (status === 500) log(`error: ${error.message}`);
+      send(response, status, { error: error.message, ...(error.hint ? { hint: error.hint } : {}) });
+      return;
+    }
+    log(`error: ${(error as Error).message}`);
+    send(response, 500, { error: (error as Error).message });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new HutError(
+          'IO',
+          `cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`,
+          {
+            hint:
+              error.code === 'EADDRINUSE'
+                ? 'another server is there: stop it, or pick --port'
+                : 'check --host and --port',
+          },
+        ),
+      ),
+    );
+    server.listen(options.port, options.host, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  gate = new Gate(token, options.host, address.port);
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shown}:${address.port}`,
+    ctx,
+    async close() {
+      for (const client of clients) client.end();
+      await mcp.close();
+      await leases.closeAll();
+      watch.close();
+      hosts.close();
+      if (poll) clearInterval(poll);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await db?.close();
+    },
+  };
+}
+
+function send(response: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  response.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  response.end(body);
+}
+
+function unauthorized(response: ServerResponse, why: string): void {
+  response.setHeader('WWW-Authenticate', 'Bearer realm="hutctl"');
+  send(response, 401, {
+    error: why,
+    hint: 'the token is in the file serve was started with (--token-file)',
+  });
+}
+
+async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY)
+      throw new HutError('USAGE', `the request body is larger than ${MAX_BODY} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HutError('USAGE', 'the request body is not JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new HutError('USAGE', 'the request body must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+async function page(response: ServerResponse, path: string): Promise<void> {
+  const { pageAssets } = await import('./page/assets.ts');
+  const assets = await pageAssets();
+  const files: Record<string, [string, string]> = {
+    '/': ['text/html; charset=utf-8', assets.html],
+    '/assets/app.js': ['text/javascript; charset=utf-8', assets.js],
+    '/assets/app.css': ['text/css; charset=utf-8', assets.css],
+  };
+  const file = files[path];
+  if (!file) return send(response, 404, { error: `no such file: ${path}` });
+  response.writeHead(200, {
+    'Content-Type': file[0],
+    'Cache-Control': 'no-cache',
+    'Content-Security-Policy':
+      "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+    'X-Frame-Options': 'DENY',
+  });
+  response.end(file[1]);
+}
+
+/** Calls `moved` whenever the ledger's newest rows change (another host recorded something). */
+function pollLedger(db: NonNullable<ServeContext['db']>, moved: () => void): NodeJS.Timeout {
+  let last = '';
+  const timer = setInterval(async () => {
+    try {
+      const [row] = await db.all(
+        'SELECT (SELECT MAX(end_utc) FROM jobs) AS j, (SELECT MAX(ended_utc) FROM hil_results) AS h, (SELECT MAX(started_utc) FROM power_events) AS p, (SELECT MAX(at_utc) FROM actions) AS a, (SELECT MAX(at_utc) FROM health_events) AS e',
+      );
+      const now = JSON.stringify(row);
+      if (last && now !== last) moved();
+      last = now;
+    } catch {}
+  }, 2000);
+  timer.unref();
+  return timer;
+}
+
+/** A path segment, unescaped; a malformed escape is the client's mistake, not a server error. */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HutError('USAGE', `the path has a malformed %-escape: ${segment.slice(0, 80)}`);
+  }
+}
