@@ -206,3 +206,21 @@ export function slotHistory(
     [slot, since, slot, since, slot, since, slot, since, filter.limit],
   );
 }
+
+/**
+ * The newest result of `test_id` that passed on `slot` for exactly this commit, platform and
+ * artifact digest (`hil run --skip-passed`); a result recorded without a digest never matches.
+ */
+export async function passedBefore(
+  db: Db,
+  want: { sha: string; slot: string; test_id: string; platform: string | null; digest: string },
+): Promise<{ evidence_path: string; ended_utc: string } | null> {
+  const [row] = await db.all<{ evidence_path: string; ended_utc: string } & Row>(
+    `SELECT evidence_path, ended_utc FROM hil_results
+     WHERE sha = ? AND slot = ? AND test_id = ? AND status = 'pass' AND artifact_digest = ?
+       AND COALESCE(platform, '') = ?
+     ORDER BY ended_utc DESC, evidence_path DESC LIMIT 1`,
+    [want.sha, want.slot, want.test_id, want.digest, want.platform ?? ''],
+  );
+  return row ?? null;
+}

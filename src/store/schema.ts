@@ -101,6 +101,10 @@ CREATE TABLE health_events (
 );
 CREATE INDEX health_by_slot ON health_events (slot, at_utc);
 `,
+  // 3: which artifact a hil result flashed, for `hil run --skip-passed` (null: not recorded).
+  `
+ALTER TABLE hil_results ADD COLUMN artifact_digest TEXT;
+`,
 ];
 
 /** Brings the schema up to date; returns the version it is at. */
