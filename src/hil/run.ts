@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { HutConfig, Slot } from '../config/index.ts';
 import { checkId, utcIso, utcStamp } from '../contract/index.ts';
 import { HutError, isHutError } from '../errors/index.ts';
-import { writeFileAtomic } from '../files/index.ts';
+import { pathUnder, writeFileAtomic } from '../files/index.ts';
 import { ResetLine } from '../flash/reset-line.ts';
 import { EvidenceLog, prepareEvidenceDir } from '../jobs/index.ts';
 import {
@@ -99,6 +99,11 @@ export interface HilRunOptions {
   skipPassed?: boolean;
   /** What the caller must hear even when quiet (--json): why --skip-passed could not skip. */
   notice?: (line: string) => void;
+}
+
+/** Where a run keeps its copy of what it flashes, `<sha>-<slot>/` (`store gc` removes old ones). */
+export function firmwareCopiesDir(config: HutConfig): string {
+  return join(config.paths.stateDir, 'hil');
 }
 
 const LINK_WAIT_MS = 10_000;
@@ -241,7 +246,7 @@ async function runOnSlot(
   let artifactDir: string;
   let expected: ArtifactManifest['app'];
   try {
-    artifactDir = join(config.paths.stateDir, 'hil', `${sha}-${slot.id}`);
+    artifactDir = pathUnder(firmwareCopiesDir(config), `${sha}-${slot.id}`);
     // A fresh copy: nothing left from an earlier run may reach the flasher.
     await rm(artifactDir, { recursive: true, force: true });
     const manifest = await getArtifact(config.artifacts.store, sha, profile.artifact, artifactDir);
