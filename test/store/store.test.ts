@@ -167,6 +167,7 @@ function evidence(): string {
   put('bad-status_utc.json', report({ job_id: 'bad', status: 'exploded' }));
   put('hostile-id_utc.json', report({ job_id: "x'; DROP TABLE jobs; --" }));
   put('not-a-result_utc.json', hilResult({ status: 'ok' }));
+  put('skipped_utc.json', hilResult({ status: 'skipped', phase: 'ledger' }));
   writeFileSync(join(dir, 'big_utc.json'), Buffer.alloc(5 * 1024 * 1024, 0x20));
   mkdirSync(join(dir, 'dir.json'));
   symlinkSync('/dev/zero', join(dir, 'zero.json'));
@@ -211,6 +212,7 @@ for (const [engine, open] of Object.entries(engines)) {
         assert.match(why['bad-status_utc.json']!, /^not a valid ws2\.report\.v1: status: /);
         assert.match(why['hostile-id_utc.json']!, /^not a valid ws2\.report\.v1: job_id: /);
         assert.match(why['not-a-result_utc.json']!, /^not a valid hutctl\.hil-result\.v1: status/);
+        assert.equal(why['skipped_utc.json'], 'a skipped test is not a result');
         assert.equal(why['big_utc.json'], 'larger than any evidence file');
         assert.equal(why['dir.json'], 'not a regular file');
         assert.equal(why['zero.json'], 'not a regular file');
