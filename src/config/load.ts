@@ -66,16 +66,21 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
         ? { sha: parsed.health.golden.sha, profile: parsed.health.golden.profile ?? null }
         : null,
     },
-    store:
-      parsed.store?.engine === 'off'
-        ? { engine: 'off' }
+    store: {
+      ...(parsed.store?.engine === 'off'
+        ? { engine: 'off' as const }
         : parsed.store?.engine === 'postgres'
           ? {
-              engine: 'postgres',
+              engine: 'postgres' as const,
               url: parsed.store.url ?? null,
               urlEnv: parsed.store.url_env ?? null,
             }
-          : { engine: 'sqlite', path: path(parsed.store?.path, join(stateDir, 'ledger.sqlite')) },
+          : {
+              engine: 'sqlite' as const,
+              path: path(parsed.store?.path, join(stateDir, 'ledger.sqlite')),
+            }),
+      keep: parsed.store?.keep ?? null,
+    },
     serial: { byIdDir: path(parsed.serial?.by_id_dir, '/dev/serial/by-id') },
     homeAssistant: null,
     ssh: {

@@ -13,7 +13,7 @@ import type { LoadResult } from './load.ts';
 import { formatProblem, type HutConfig } from './types.ts';
 
 declare const HUTCTL_VERSION: string | undefined;
-const CACHE_FORMAT = `3-${typeof HUTCTL_VERSION === 'string' ? HUTCTL_VERSION : 'dev'}`;
+const CACHE_FORMAT = `4-${typeof HUTCTL_VERSION === 'string' ? HUTCTL_VERSION : 'dev'}`;
 
 /** Loads everything and collects every problem instead of stopping at the first. */
 export async function loadConfig(options: LoadOptions = {}): Promise<LoadResult> {

@@ -2,6 +2,7 @@
 import * as z from 'zod/mini';
 import { idSchema } from '../contract/id-schemas.ts';
 import '../contract/zod.ts';
+import { PERIOD_FORMS, periodMs } from '../format/index.ts';
 
 const roleKey = /^[a-z][a-z0-9-]{0,31}$/;
 const envName = z.string().check(
@@ -214,6 +215,14 @@ export const configFileSchema = z.strictObject({
         ),
       ),
       url_env: z.optional(envName),
+      /** How long `store gc` keeps evidence, artifacts and firmware copies (`30d`). */
+      keep: z.optional(
+        z
+          .string()
+          .check(
+            z.refine((text) => periodMs(text) !== null, { error: `expected ${PERIOD_FORMS}` }),
+          ),
+      ),
     }),
   ),
   profiles: z.optional(z.record(idSchema('profile'), profileSchema)),

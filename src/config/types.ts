@@ -122,11 +122,12 @@ export interface HutConfig {
     everyHours: number | null;
     golden: { sha: string; profile: string | null } | null;
   };
-  /** The ledger (docs/store.md). */
-  store:
+  /** The ledger (docs/store.md), and how long `store gc` keeps what it removes (`30d`, or null). */
+  store: (
     | { engine: 'sqlite'; path: string }
     | { engine: 'postgres'; url: string | null; urlEnv: string | null }
-    | { engine: 'off' };
+    | { engine: 'off' }
+  ) & { keep: string | null };
   serial: { byIdDir: string };
   homeAssistant: HomeAssistantSettings | null;
   ssh: {

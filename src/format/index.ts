@@ -20,6 +20,16 @@ export function formatDuration(seconds: number): string {
   return `${m}m ${Math.floor(seconds % 60)}s`;
 }
 
+/** The forms `periodMs` takes, as a message says them. */
+export const PERIOD_FORMS = 'a period such as 30d, 12h or 2w (hours, days or weeks)';
+
+/** A period as people write it — `12h`, `30d`, `2w` — in milliseconds; null for anything else. */
+export function periodMs(text: string): number | null {
+  const match = /^([1-9]\d{0,4})([hdw])$/.exec(text);
+  if (!match) return null;
+  return Number(match[1]) * { h: 3600_000, d: 86400_000, w: 7 * 86400_000 }[match[2] as 'h'];
+}
+
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu;
 
 /** Whether `text` prints as itself on one line: no control, format or separator characters. */

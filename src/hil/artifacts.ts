@@ -152,6 +152,32 @@ async function storedManifest(store: string, sha: string, profile: string) {
 }
 
 /**
+ * What an artifact is, as one digest: the sha256 of its file list as `sha256sum` prints it
+ * (`<sha256>  <name>`, one line per file, by name). The same build stored again has the same
+ * digest, whenever and by whichever lane it was stored; any other byte in any file changes it.
+ */
+export function artifactDigest(manifest: ArtifactManifest): string {
+  const lines = [...manifest.files]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((file) => `${file.sha256}  ${file.name}\n`);
+  return createHash('sha256').update(lines.join('')).digest('hex');
+}
+
+/** The digest of the artifact stored for `sha`/`profile` now (its manifest's), or null when none is. */
+export async function storedArtifactDigest(
+  store: string,
+  sha: string,
+  profile: string,
+): Promise<string | null> {
+  try {
+    return artifactDigest((await storedManifest(store, sha, profile)).manifest);
+  } catch (error) {
+    if (error instanceof HutError && error.code === 'ARTIFACT') return null;
+    throw error;
+  }
+}
+
+/**
  * Reads and verifies a stored artifact: a valid manifest, every file in it present as a regular
  * file inside the artifact (no link followed), of the size and sha256 recorded.
  */

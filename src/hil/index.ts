@@ -20,6 +20,12 @@ export {
   resultTable,
   stripAnsi,
 } from './report.ts';
-export { type HilResult, type HilRunOptions, runHil, TESTS } from './run.ts';
+export {
+  firmwareCopiesDir,
+  type HilResult,
+  type HilRunOptions,
+  runHil,
+  TESTS,
+} from './run.ts';
 export { artifactSources } from './sources.ts';
 export { surface } from './surface.ts';

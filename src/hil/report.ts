@@ -33,6 +33,7 @@ const xml = (text: string) => xmlText(stripAnsi(text));
 export function junitXml(results: HilResult[], suite = 'hutctl-hil'): string {
   const failures = results.filter((r) => r.status === 'fail').length;
   const errors = results.filter((r) => r.status === 'blocked').length;
+  const skipped = results.filter((r) => r.status === 'skipped').length;
   const time = results.reduce((t, r) => t + r.duration_sec, 0);
   const cases = results.map((r) => {
     const name = `${r.test_id} ${r.slot}`;
@@ -41,16 +42,23 @@ export function junitXml(results: HilResult[], suite = 'hutctl-hil'): string {
         ? `\n      <failure message="${xml(r.reason)}" type="${r.phase}"/>`
         : r.status === 'blocked'
           ? `\n      <error message="${xml(r.reason)}" type="blocked:${r.phase}"/>`
-          : '';
+          : r.status === 'skipped'
+            ? `\n      <skipped message="${xml(r.reason)}"/>`
+            : '';
     // The raw log stays as written (colour codes and all, escaped), as an attachment path too.
     const out = `\n      <system-out>${xmlText(`commit ${r.commit_sha}, lane ${r.lane}, platform ${r.platform ?? '-'}, power cycles ${r.power_cycles}, recovery events ${r.recovery_events}\n${r.evidence.join('\n')}\n${r.evidence.map((e) => `[[ATTACHMENT|${e}]]`).join('\n')}`)}</system-out>`;
     return `    <testcase classname="${xml(`${suite}.${r.slot}`)}" name="${xml(name)}" time="${r.duration_sec}">${body}${out}\n    </testcase>`;
   });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n  <testsuite name="${xml(suite)}" tests="${results.length}" failures="${failures}" errors="${errors}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n  <testsuite name="${xml(suite)}" tests="${results.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`;
 }
 
 export function markdownSummary(results: HilResult[]): string {
-  const icon = { pass: '✅ pass', fail: '❌ fail', blocked: '⚠️ blocked' } as const;
+  const icon = {
+    pass: '✅ pass',
+    fail: '❌ fail',
+    blocked: '⚠️ blocked',
+    skipped: '⏭️ skipped',
+  } as const;
   const sha = results[0]?.commit_sha ?? '';
   const lines = [
     `### Hardware results for \`${sha.slice(0, 12)}\` (lane local-hil)`,
@@ -73,7 +81,10 @@ export function resultTable(results: HilResult[]): string[] {
   );
 }
 
-/** 0 when every slot passed, 1 when any failed, 3 when none failed but some were blocked. */
+/**
+ * 0 when every slot passed (or was skipped: it passed before), 1 when any failed, 3 when none
+ * failed but some were blocked.
+ */
 export function exitStatus(results: HilResult[]): number {
   if (results.some((r) => r.status === 'fail')) return 1;
   if (results.some((r) => r.status === 'blocked')) return 3;
@@ -91,16 +102,16 @@ export function githubAnnotations(results: HilResult[]): string[] {
     stripAnsi(text).replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
   const property = (text: string) => message(text).replaceAll(':', '%3A').replaceAll(',', '%2C');
   return results
-    .filter((r) => r.status !== 'pass')
+    .filter((r) => r.status === 'fail' || r.status === 'blocked')
     .map(
       (r) =>
         `::error title=${property(`${r.test_id} ${r.slot} ${r.status} (${r.phase})`)}::${message(r.reason)}`,
     );
 }
 
-/** `$GITHUB_OUTPUT` lines: the overall result and the counts. */
+/** `$GITHUB_OUTPUT` lines: the overall result and the counts (a skipped test passed before). */
 export function githubOutputs(results: HilResult[]): string {
   const count = (status: HilResult['status']) => results.filter((r) => r.status === status).length;
   const overall = count('fail') ? 'fail' : count('blocked') ? 'blocked' : 'pass';
-  return `result=${overall}\npassed=${count('pass')}\nfailed=${count('fail')}\nblocked=${count('blocked')}\n`;
+  return `result=${overall}\npassed=${count('pass')}\nfailed=${count('fail')}\nblocked=${count('blocked')}\nskipped=${count('skipped')}\n`;
 }

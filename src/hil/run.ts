@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { HutConfig, Slot } from '../config/index.ts';
 import { checkId, utcIso, utcStamp } from '../contract/index.ts';
 import { HutError, isHutError } from '../errors/index.ts';
-import { writeFileAtomic } from '../files/index.ts';
+import { pathUnder, writeFileAtomic } from '../files/index.ts';
 import { ResetLine } from '../flash/reset-line.ts';
 import { EvidenceLog, prepareEvidenceDir } from '../jobs/index.ts';
 import {
@@ -26,7 +26,7 @@ import { redact } from '../secrets/index.ts';
 import { routableSlots } from '../slots/health.ts';
 import { acquireSlot, candidateSlots, type HeldSlot, ttyOf } from '../slots/index.ts';
 import { noteEvidence } from '../store/ledger.ts';
-import { checkSha, getArtifact } from './artifacts.ts';
+import { artifactDigest, checkSha, getArtifact } from './artifacts.ts';
 import { bootedApp, bootMismatch } from './booted.ts';
 import { flashArgv, runBuiltinFlash, runFlashCommand } from './flash.ts';
 import type { ArtifactManifest } from './manifest.ts';
@@ -38,6 +38,7 @@ import {
   recoveriesDone,
 } from './recover.ts';
 import { captureBoot } from './serial.ts';
+import { passedBefore, skippedResult } from './skip.ts';
 
 export const TESTS = ['HW-BOOT-001'] as const;
 
@@ -48,8 +49,10 @@ export interface HilResult {
   slot: string;
   platform: string | null;
   test_id: string;
-  status: 'pass' | 'fail' | 'blocked';
-  phase: 'lock' | 'artifact' | 'device' | 'flash' | 'power' | 'boot' | 'flash-verify';
+  /** `skipped`: not run, because it passed before for this SHA and artifact (--skip-passed). */
+  status: 'pass' | 'fail' | 'blocked' | 'skipped';
+  /** Where it stopped; `ledger` for a skipped test (the ledger said it had passed). */
+  phase: 'lock' | 'artifact' | 'device' | 'flash' | 'power' | 'boot' | 'flash-verify' | 'ledger';
   reason: string;
   power_cycles: number;
   /** Resets after a silent boot that did something (serial resets and power cycles). */
@@ -61,6 +64,11 @@ export interface HilResult {
   app_version: string | null;
   /** The version the artifact's `esp_app_desc_t` holds, when it has one. */
   expected_version: string | null;
+  /**
+   * The artifact that was flashed, as one digest (hil/artifacts.ts artifactDigest), once it was
+   * fetched and verified; results written before hutctl recorded it have none.
+   */
+  artifact_digest?: string;
   flash_ms: number | null;
   boot_ms: number | null;
   evidence: string[];
@@ -89,6 +97,15 @@ export interface HilRunOptions {
   healthChecked?: boolean;
   /** A slot already held (an MCP lease): run under that lock and leave it held. */
   held?: HeldSlot;
+  /** Do not run a test that passed before for this SHA and artifact (hil/skip.ts). */
+  skipPassed?: boolean;
+  /** What the caller must hear even when quiet (--json): why --skip-passed could not skip. */
+  notice?: (line: string) => void;
+}
+
+/** Where a run keeps its copy of what it flashes, `<sha>-<slot>/` (`store gc` removes old ones). */
+export function firmwareCopiesDir(config: HutConfig): string {
+  return join(config.paths.stateDir, 'hil');
 }
 
 const LINK_WAIT_MS = 10_000;
@@ -111,6 +128,21 @@ export async function runHil(options: HilRunOptions): Promise<HilResult> {
     ...(options.slot ? { slot: options.slot } : {}),
     ...(options.label ? { label: options.label } : {}),
   });
+  if (options.skipPassed) {
+    if (options.healthCheck)
+      throw new HutError('USAGE', '--skip-passed: a health check always runs; drop one of them');
+    const passed = await passedBefore(
+      config,
+      named,
+      { sha, test, ...(options.profile ? { profile: options.profile } : {}) },
+      options.notice ?? progress,
+    );
+    const slot = named.find((s) => passed?.has(s.id));
+    if (slot) {
+      progress(`${slot.id}: ${test} passed before for ${sha.slice(0, 12)} with this artifact`);
+      return skippedResult(slot.id, sha, test, passed!.get(slot.id)!);
+    }
+  }
   // A health check may go where normal tests may not (an Unknown, Bad or Looping slot).
   const candidates =
     options.healthCheck || options.healthChecked
@@ -221,12 +253,13 @@ async function runOnSlot(
   let artifactDir: string;
   let expected: ArtifactManifest['app'];
   try {
-    artifactDir = join(config.paths.stateDir, 'hil', `${sha}-${slot.id}`);
+    artifactDir = pathUnder(firmwareCopiesDir(config), `${sha}-${slot.id}`);
     // A fresh copy: nothing left from an earlier run may reach the flasher.
     await rm(artifactDir, { recursive: true, force: true });
     const manifest = await getArtifact(config.artifacts.store, sha, profile.artifact, artifactDir);
     expected = manifest.app;
     result.expected_version = manifest.app?.version ?? null;
+    result.artifact_digest = artifactDigest(manifest);
     say(
       `artifact ${sha}/${profile.artifact} verified: ${manifest.files.map((f) => `${f.name} ${f.sha256.slice(0, 12)}`).join(', ')} (built by the ${manifest.lane} lane)`,
     );

@@ -1,17 +1,50 @@
 /** `hil surface`: HW-BOOT-001 on every mapped slot at once — different slots in parallel, each under its own lock. */
+import { isHutError } from '../errors/index.ts';
 import { routableSlots } from '../slots/health.ts';
+import { checkSha } from './artifacts.ts';
 import { type HilResult, type HilRunOptions, runHil } from './run.ts';
+import { passedBefore, skippedResult } from './skip.ts';
 
 export async function surface(
   options: Omit<HilRunOptions, 'slot' | 'label'>,
 ): Promise<HilResult[]> {
+  const { config } = options;
+  const all = Object.values(config.slots);
+  const sha = checkSha(options.sha);
+  const test = options.test ?? 'HW-BOOT-001';
+  // --skip-passed: slots that passed this SHA's artifact before are not touched (nor judged).
+  const passed = options.skipPassed
+    ? await passedBefore(
+        config,
+        all,
+        { sha, test, ...(options.profile ? { profile: options.profile } : {}) },
+        options.notice ?? options.progress ?? (() => {}),
+      )
+    : null;
+  const skipped = all
+    .filter((slot) => passed?.has(slot.id))
+    .map((slot) => skippedResult(slot.id, sha, test, passed!.get(slot.id)!));
+  for (const r of skipped)
+    options.progress?.(
+      `${r.slot}: ${test} passed before for ${r.commit_sha.slice(0, 12)} with this artifact`,
+    );
+  const rest = all.filter((slot) => !passed?.has(slot.id));
   // Health first, for all of them: a slot that is not Good or Unknown is passed over (with its
   // reason) before any board is touched; with none left, nothing runs.
-  const healthy = await routableSlots(
-    options.config,
-    Object.values(options.config.slots),
-    options.progress,
-  );
+  let healthy = rest;
+  if (rest.length > 0) {
+    try {
+      healthy = await routableSlots(config, rest, options.progress);
+    } catch (error) {
+      // Some were skipped: the rest being unhealthy is then said, not a refusal of the whole run.
+      if (skipped.length === 0 || !isHutError(error) || error.code !== 'UNSATISFIABLE') throw error;
+      options.progress?.(error.message);
+      healthy = [];
+    }
+  }
   const slots = healthy.map((slot) => slot.id).sort();
-  return Promise.all(slots.map((slot) => runHil({ ...options, slot, healthChecked: true })));
+  const ran = await Promise.all(
+    slots.map((slot) => runHil({ ...options, skipPassed: false, slot, healthChecked: true })),
+  );
+  return [...ran, ...skipped].sort((a, b) => (a.slot < b.slot ? -1 : a.slot > b.slot ? 1 : 0));
 }

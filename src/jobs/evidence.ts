@@ -13,6 +13,8 @@ export interface RunningRecord {
   host: string;
   start_utc: string;
   log_path: string;
+  /** The commit it works on, when it names one (`store gc` keeps that commit's artifacts). */
+  commit_sha?: string;
   /** The final report, when it could not be written to its own file (a full disk). */
   report?: Report;
 }

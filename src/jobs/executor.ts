@@ -201,6 +201,7 @@ async function runLocked(
     host: hostname(),
     start_utc: utcIso(start),
     log_path: logPath,
+    ...(inv.commit_sha ? { commit_sha: inv.commit_sha } : {}),
   };
   try {
     // The running record also reserves the space the report will need: on a disk that fills up

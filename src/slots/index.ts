@@ -9,5 +9,6 @@ export { runSlotJob, type SlotRunOptions } from './run.ts';
 export { type ScanResult, scanInventory } from './scan.ts';
 export { lockSelftest, type SelftestResult } from './selftest.ts';
 export { candidateSlots, getSlot, readSeen, recordSeen } from './slots.ts';
+export { type SlotStatus, slotStatus } from './status.ts';
 export { ttyOf } from './watch.ts';
 export { mergeSlots, type SlotEntry, type SlotMerge } from './yaml-edit.ts';

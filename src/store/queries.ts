@@ -20,15 +20,56 @@ export function sinceInstant(text: string, now = new Date()): string {
     const unit = { s: 1, m: 60, h: 3600, d: 86400 }[relative[2] as 's' | 'm' | 'h' | 'd'];
     return new Date(now.getTime() - Number(relative[1]) * unit * 1000).toISOString();
   }
-  if (/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z)?$/.test(text)) {
-    const at = new Date(text.length === 10 ? `${text}T00:00:00Z` : text);
-    if (!Number.isNaN(at.getTime())) return at.toISOString();
+  const date = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?Z)?$/.exec(
+    text,
+  );
+  if (date) {
+    const [year, month, day, hour, minute, second] = date
+      .slice(1, 7)
+      .map((part) => Number(part ?? 0));
+    // Date rolls an impossible day or time over (2026-02-30 is 2 March): refused instead.
+    if (month! < 1 || month! > 12)
+      throw new HutError('USAGE', `--since ${text}: there is no month ${date[2]}`);
+    const days = daysIn(year!, month!);
+    if (day! < 1 || day! > days)
+      throw new HutError(
+        'USAGE',
+        `--since ${text}: there is no day ${date[3]} in ${MONTHS[month! - 1]} ${year} (it has ${days})`,
+      );
+    if (hour! > 23 || minute! > 59 || second! > 59)
+      throw new HutError(
+        'USAGE',
+        `--since ${text}: ${text.slice(11, -1)} is not a time of day (00:00 to 23:59:59)`,
+      );
+    return new Date(text.length === 10 ? `${text}T00:00:00Z` : text).toISOString();
   }
   throw new HutError(
     'USAGE',
     `--since ${text}: expected a duration such as 7d, 24h, 90m, or a UTC date such as 2026-11-01`,
   );
 }
+
+/** The days in a month (1 to 12) of a year, leap years included. */
+function daysIn(year: number, month: number): number {
+  const last = new Date(0);
+  last.setUTCFullYear(year, month, 0);
+  return last.getUTCDate();
+}
+
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 /** WHERE clauses and parameters for the filters a table has. */
 function where(
@@ -164,4 +205,22 @@ export function slotHistory(
      ) AS events ORDER BY at_utc DESC, kind, ref LIMIT ?`,
     [slot, since, slot, since, slot, since, slot, since, filter.limit],
   );
+}
+
+/**
+ * The newest result of `test_id` that passed on `slot` for exactly this commit, platform and
+ * artifact digest (`hil run --skip-passed`); a result recorded without a digest never matches.
+ */
+export async function passedBefore(
+  db: Db,
+  want: { sha: string; slot: string; test_id: string; platform: string | null; digest: string },
+): Promise<{ evidence_path: string; ended_utc: string } | null> {
+  const [row] = await db.all<{ evidence_path: string; ended_utc: string } & Row>(
+    `SELECT evidence_path, ended_utc FROM hil_results
+     WHERE sha = ? AND slot = ? AND test_id = ? AND status = 'pass' AND artifact_digest = ?
+       AND COALESCE(platform, '') = ?
+     ORDER BY ended_utc DESC, evidence_path DESC LIMIT 1`,
+    [want.sha, want.slot, want.test_id, want.digest, want.platform ?? ''],
+  );
+  return row ?? null;
 }

@@ -147,6 +147,7 @@ export async function recordHil(db: Db, path: string, r: HilResult, host: string
     duration_sec: r.duration_sec,
     result: JSON.stringify(r),
     health_check: r.health_check ? 1 : 0,
+    artifact_digest: r.artifact_digest ?? null,
   });
   await replaceRecoveries(db, path, r.slot, r.recoveries, r.ended_utc);
 }

@@ -117,6 +117,10 @@ CREATE TABLE actions (
 );
 CREATE INDEX actions_by_time ON actions (at_utc);
 `,
+  // 4: which artifact a hil result flashed, for `hil run --skip-passed` (null: not recorded).
+  `
+ALTER TABLE hil_results ADD COLUMN artifact_digest TEXT;
+`,
 ];
 
 /** Brings the schema up to date; returns the version it is at. */

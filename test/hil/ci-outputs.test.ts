@@ -79,7 +79,7 @@ test('GitHub annotations name each failing or blocked slot; outputs carry the re
     '::error title=HW-BOOT-001 hut-02 fail (boot)::panic:%0ALoadProhibited 50%25',
     '::error title=HW-BOOT-001 hut-03 blocked (power)::HA 401',
   ]);
-  assert.equal(githubOutputs(results), 'result=fail\npassed=1\nfailed=1\nblocked=1\n');
+  assert.equal(githubOutputs(results), 'result=fail\npassed=1\nfailed=1\nblocked=1\nskipped=0\n');
 });
 
 let t: TestFarm;
@@ -161,7 +161,10 @@ test('on GitHub Actions: annotations on stdout and the counts in $GITHUB_OUTPUT'
     });
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /^::error title=HW-BOOT-001 hut-01 fail \(boot\)::panic/m);
-    assert.equal(readFileSync(output, 'utf8'), 'result=fail\npassed=0\nfailed=1\nblocked=0\n');
+    assert.equal(
+      readFileSync(output, 'utf8'),
+      'result=fail\npassed=0\nfailed=1\nblocked=0\nskipped=0\n',
+    );
   } finally {
     board.mode = 'normal';
   }

@@ -112,6 +112,8 @@ test('a ledger that cannot be written is a warning: the job, its exit code and i
 test('history commands refuse bad filters in one line and change nothing', async () => {
   for (const [args, message] of [
     [['job', 'list', '--since', 'last week'], /--since last week: expected a duration such as 7d/],
+    [['hil', 'history', '--since', '2026-02-30'], /--since 2026-02-30: there is no day 30 in/],
+    [['slot', 'history', 'hut-01', '--since', '2026-11-01T24:00Z'], /24:00 is not a time of day/],
     [['job', 'list', '--limit', '0'], /--limit/],
     [['hil', 'history', '--sha', "3f2c1ab' OR 1=1"], /--sha .*: expected 7 to 64 hex digits/],
     [['power', 'history', '../etc'], /slot/],

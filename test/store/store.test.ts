@@ -167,6 +167,7 @@ function evidence(): string {
   put('bad-status_utc.json', report({ job_id: 'bad', status: 'exploded' }));
   put('hostile-id_utc.json', report({ job_id: "x'; DROP TABLE jobs; --" }));
   put('not-a-result_utc.json', hilResult({ status: 'ok' }));
+  put('skipped_utc.json', hilResult({ status: 'skipped', phase: 'ledger' }));
   writeFileSync(join(dir, 'big_utc.json'), Buffer.alloc(5 * 1024 * 1024, 0x20));
   mkdirSync(join(dir, 'dir.json'));
   symlinkSync('/dev/zero', join(dir, 'zero.json'));
@@ -211,6 +212,7 @@ for (const [engine, open] of Object.entries(engines)) {
         assert.match(why['bad-status_utc.json']!, /^not a valid ws2\.report\.v1: status: /);
         assert.match(why['hostile-id_utc.json']!, /^not a valid ws2\.report\.v1: job_id: /);
         assert.match(why['not-a-result_utc.json']!, /^not a valid hutctl\.hil-result\.v1: status/);
+        assert.equal(why['skipped_utc.json'], 'a skipped test is not a result');
         assert.equal(why['big_utc.json'], 'larger than any evidence file');
         assert.equal(why['dir.json'], 'not a regular file');
         assert.equal(why['zero.json'], 'not a regular file');
@@ -347,7 +349,29 @@ test('--since takes durations and UTC dates, and refuses anything else in one li
   assert.equal(sinceInstant('90m', now), '2026-11-28T10:30:00.000Z');
   assert.equal(sinceInstant('2026-11-01', now), '2026-11-01T00:00:00.000Z');
   assert.equal(sinceInstant('2026-11-01T08:00:00Z', now), '2026-11-01T08:00:00.000Z');
-  for (const bad of ['yesterday', '7 d', '-1d', '2026-13-01', "1d' OR 1=1", '9999999d']) {
+  assert.equal(sinceInstant('2028-02-29', now), '2028-02-29T00:00:00.000Z');
+  assert.equal(sinceInstant('2026-12-31T23:59:59.999Z', now), '2026-12-31T23:59:59.999Z');
+  for (const bad of ['yesterday', '7 d', '-1d', "1d' OR 1=1", '9999999d']) {
     assert.throws(() => sinceInstant(bad, now), /--since .*: expected a duration such as 7d/);
+  }
+});
+
+test('--since refuses a date or time that does not exist, instead of rolling it over', () => {
+  for (const [bad, message] of [
+    ['2026-02-30', /^--since 2026-02-30: there is no day 30 in February 2026 \(it has 28\)$/],
+    ['2026-02-29', /there is no day 29 in February 2026 \(it has 28\)/],
+    ['2026-04-31T08:00Z', /there is no day 31 in April 2026 \(it has 30\)/],
+    ['2026-11-00', /there is no day 00 in November 2026/],
+    ['2026-13-01', /^--since 2026-13-01: there is no month 13$/],
+    ['2026-00-10', /there is no month 00/],
+    ['2026-11-01T24:00Z', /^--since 2026-11-01T24:00Z: 24:00 is not a time of day/],
+    ['2026-11-01T23:60:00Z', /23:60:00 is not a time of day/],
+    ['2026-11-01T12:00:60.5Z', /12:00:60\.5 is not a time of day/],
+  ] as const) {
+    assert.throws(
+      () => sinceInstant(bad),
+      (error: Error) => message.test(error.message) && !error.message.includes('\n'),
+      bad,
+    );
   }
 });

@@ -26,11 +26,16 @@ interface HilCliOptions {
   goal?: string;
   json?: boolean;
   healthCheck?: boolean;
+  skipPassed?: boolean;
 }
+
+const SKIP_PASSED =
+  'do not run a test that already passed on the slot for this SHA and the same artifact (a CI re-run): report it as skipped';
 
 const OUTPUTS = `
 Results: pass (exit 0), fail — the firmware (exit 1), blocked — the farm: artifact, device, flash
-or power, with the phase named (exit 3). Evidence: runner_hil_hw-boot-001_<slot>_<sha12>_<YYYYMMDD_HHMMSS>_utc.log
+or power, with the phase named (exit 3); with --skip-passed, skipped — it passed before for this
+SHA and artifact, the reason names that result (exit 0, nothing written). Evidence: runner_hil_hw-boot-001_<slot>_<sha12>_<YYYYMMDD_HHMMSS>_utc.log
 and .json (the hardware result summary: commit, lane local-hil, slot, platform, test, result,
 power cycles, recovery events). --summary defaults to $GITHUB_STEP_SUMMARY when that is set.`;
 
@@ -57,10 +62,12 @@ export function register(program: Command): void {
         '--health-check',
         "run as the slot's health check: allowed on an Unknown, Bad or Looping slot; a pass makes it Good, anything else Bad",
       )
+      .option('--skip-passed', SKIP_PASSED)
       .option('--json', 'print the result summary as JSON')
       .addHelpText('after', OUTPUTS),
     [
       ['hutctl hil run --sha 3f2c1ab --slot hut-01', "HW-BOOT-001 of 3f2c1ab's artifact on hut-01"],
+      ['hutctl hil run --sha 3f2c1ab --slot hut-01 --skip-passed', 'unless it passed there before'],
       [
         'hutctl hil run --sha 3f2c1ab --label esp32 --junit hil.xml',
         'on the first free esp32 board, JUnit for CI',
@@ -110,6 +117,7 @@ export function register(program: Command): void {
         'ssh_direct',
       )
       .option('--goal <goal/ws>', "the handoff entry's goal/workstream", 'GOAL-002/WS3')
+      .option('--skip-passed', SKIP_PASSED)
       .option('--json', 'print the results as JSON')
       .addHelpText('after', OUTPUTS),
     [
@@ -133,11 +141,15 @@ export function register(program: Command): void {
         ...pick(options),
         progress: options.json ? undefined : (l) => note(`hutctl: ${l}`),
       });
-      if (options.updateDocs) {
+      // A skipped test ran nothing: the documents keep what its earlier run recorded.
+      const ran = results.filter((r) => r.status !== 'skipped');
+      if (options.updateDocs && ran.length === 0)
+        note('hutctl: every test was skipped (passed before); the documents are unchanged');
+      else if (options.updateDocs) {
         const { recordSurface } = await import('../../hil/index.ts');
         const { collectSecrets } = await import('../../secrets/index.ts');
         collectSecrets(config);
-        const update = await recordSurface(docsRoot!, results, {
+        const update = await recordSurface(docsRoot!, ran, {
           agent: options.agent ?? 'runner:hutctl',
           executor: options.executor ?? 'ssh_direct',
           goal: options.goal ?? 'GOAL-002/WS3',
@@ -253,6 +265,9 @@ async function junitOnError(options: HilCliOptions, work: () => Promise<void>): 
 function pick(options: HilCliOptions) {
   return {
     sha: options.sha ?? '',
+    ...(options.skipPassed
+      ? { skipPassed: true, notice: (line: string) => note(`hutctl: ${line}`) }
+      : {}),
     ...(options.slot ? { slot: options.slot } : {}),
     ...(options.label ? { label: options.label } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
