@@ -55,24 +55,42 @@ test('the page shows the farm, and a slot run from the CLI appears live with its
   const page = await open();
   for (const slot of ['hut-01', 'hut-02', 'hut-03']) {
     await row(page, slot).waitFor();
-    assert.match(await row(page, slot).innerText(), /free\s+good/);
+    assert.match(await row(page, slot).textContent(), /free\s*good/);
   }
   const job = startCli(
-    ['slot', 'run', 'hut-01', '--', 'sh', '-c', 'for i in 1 2 3; do echo "boot line $i"; sleep 0.7; done'],
+    [
+      'slot',
+      'run',
+      'hut-01',
+      '--',
+      'sh',
+      '-c',
+      'for i in 1 2 3; do echo "boot line $i"; sleep 0.7; done',
+    ],
     { cwd: t.dir, env: { HUTCTL_CONFIG: t.farm.configPath } },
   );
   const ended = finished(job);
   job.stdin!.end();
   // No reload: the change stream brings the holder, then the output as it is written.
-  await page.waitForFunction(() => /busy/.test(document.querySelector('#slots')?.textContent ?? ''));
-  await page.waitForFunction(() => /boot line 2/.test(document.querySelector('#serial')?.textContent ?? ''));
-  assert.match(await row(page, 'hut-01').innerText(), /slot-hut-01-.* on /);
+  await page.waitForFunction(() =>
+    /busy/.test(document.querySelector('#slots')?.textContent ?? ''),
+  );
+  await page.waitForFunction(() =>
+    /boot line 2/.test(document.querySelector('#serial .xterm-rows')?.textContent ?? ''),
+  );
+  assert.match(await row(page, 'hut-01').textContent(), /slot-hut-01-.* on /);
   await page.screenshot({ path: join(shots, 'dashboard.png'), fullPage: true });
   assert.equal((await ended).code, 0);
-  await page.waitForFunction(() => /boot line 3/.test(document.querySelector('#serial')?.textContent ?? ''));
+  await page.waitForFunction(() =>
+    /boot line 3/.test(document.querySelector('#serial .xterm-rows')?.textContent ?? ''),
+  );
   // The job lands in the ledger, and the page shows it without a reload.
-  await page.waitForFunction(() => /success/.test(document.querySelector('#jobs')?.textContent ?? ''));
-  await page.waitForFunction(() => /free/.test(document.querySelector('#slots tr:nth-child(1)')?.textContent ?? ''));
+  await page.waitForFunction(() =>
+    /success/.test(document.querySelector('#jobs')?.textContent ?? ''),
+  );
+  await page.waitForFunction(() =>
+    /free/.test(document.querySelector('#slots tbody tr')?.textContent ?? ''),
+  );
   assert.deepEqual((page as Page & { errors: string[] }).errors, []);
   await page.close();
 });
@@ -84,7 +102,9 @@ test('a power cycle from the page needs the token, reaches the relay, and is in 
 
   // Not signed in: the page says so and nothing happens; the API itself refuses.
   await row(page, 'hut-02').getByRole('button', { name: 'power cycle' }).click();
-  await page.waitForFunction(() => /sign in first/.test(document.querySelector('#message')?.textContent ?? ''));
+  await page.waitForFunction(() =>
+    /sign in first/.test(document.querySelector('#message')?.textContent ?? ''),
+  );
   const refused = await page.evaluate(async () => {
     const r = await fetch('/api/slots/hut-02/power', {
       method: 'POST',
@@ -101,10 +121,14 @@ test('a power cycle from the page needs the token, reaches the relay, and is in 
   await page.getByRole('button', { name: 'sign in' }).click();
   await page.getByRole('button', { name: 'sign out' }).waitFor();
   await row(page, 'hut-02').getByRole('button', { name: 'power cycle' }).click();
-  await page.waitForFunction(() => /power-cycle/.test(document.querySelector('#actions')?.textContent ?? ''), undefined, { timeout: 20_000 });
+  await page.waitForFunction(
+    () => /power-cycle/.test(document.querySelector('#actions')?.textContent ?? ''),
+    undefined,
+    { timeout: 20_000 },
+  );
   assert.notEqual(entity.last_changed, before, 'the simulated relay switched');
   assert.equal(entity.state, 'on');
-  const logged = await page.locator('#actions').innerText();
+  const logged = await page.locator('#actions').textContent();
   assert.match(logged, /dashboard via 127\.0\.0\.1/);
   assert.match(logged, /relay test from the dashboard/);
   await page.screenshot({ path: join(shots, 'dashboard-actions.png'), fullPage: true });
@@ -116,7 +140,9 @@ test('a wrong token is refused at sign-in and the page stays read-only', async (
   const page = await open();
   page.on('dialog', (dialog) => void dialog.accept('not-the-token-at-all-0000'));
   await page.getByRole('button', { name: 'sign in' }).click();
-  await page.waitForFunction(() => /sign-in refused/.test(document.querySelector('#message')?.textContent ?? ''));
+  await page.waitForFunction(() =>
+    /sign-in refused/.test(document.querySelector('#message')?.textContent ?? ''),
+  );
   await page.getByRole('button', { name: 'sign in' }).waitFor();
   await page.close();
 });
