@@ -1,7 +1,8 @@
 /**
  * `slot run`: a job on one board. The slot's lock instead of the role lock, `{port}`, `{slot}`
- * and `{sha}` filled in once the slot is known, the serial link watched for re-enumeration, and
- * optionally one recovery by power cycle when the step times out or the board panics or loops.
+ * and `{sha}` filled in once the slot is known (after its health check, when one is due), the
+ * serial link watched for re-enumeration, and optionally one recovery by power cycle when the
+ * step times out or the board panics or loops.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type HutConfig, localTarget, type Slot } from '../config/index.ts';
@@ -12,7 +13,7 @@ import { type JobOutcome, type JobProgress, ROLE_TIMEOUTS, runJob } from '../job
 import { backendFor, powerCycle } from '../power/index.ts';
 import { LocalTransport, shellQuote } from '../transport/index.ts';
 import { routableSlots } from './health.ts';
-import { acquireSlot } from './lock.ts';
+import { acquireHealthySlot, type RunHealthCheck } from './health-gate.ts';
 import { readBootLog } from './recovery.ts';
 import { candidateSlots, recordSeen } from './slots.ts';
 import { type LinkWatch, ttyOf, watchLink } from './watch.ts';
@@ -36,6 +37,11 @@ export interface SlotRunOptions {
   progress?: JobProgress;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The slot's health check (hil's `healthCheckOn`), run first, under the job's lock, when one
+   * is due; without it a due check is only said.
+   */
+  healthCheck?: RunHealthCheck;
 }
 
 /** How long a slot's serial link may take to (re)appear before the step runs anyway. */
@@ -97,11 +103,13 @@ export async function runSlotJob(options: SlotRunOptions): Promise<JobOutcome> {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.env ? { env: options.env } : {}),
       acquire: async ({ owner, noWait, signal }) => {
-        const { slot, lock } = await acquireSlot(config, candidates, {
+        const { slot, lock } = await acquireHealthySlot(config, candidates, {
           owner,
           noWait,
           signal,
           onWait: progress,
+          check: options.healthCheck ?? null,
+          say: progress,
         });
         try {
           held = slot;
