@@ -20,7 +20,10 @@ export async function importEvidence(
   progress: (done: number, total: number) => void = () => {},
 ): Promise<ImportSummary> {
   const names = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort();
-  const summary: ImportSummary = { recorded: { job: 0, hil: 0, power: 0, health: 0 }, skipped: [] };
+  const summary: ImportSummary = {
+    recorded: { job: 0, delegation: 0, hil: 0, power: 0, health: 0, doc_edit: 0 },
+    skipped: [],
+  };
   for (const [index, name] of names.entries()) {
     const outcome = await recordFile(db, join(dir, name));
     if ('kind' in outcome) summary.recorded[outcome.kind] += 1;

@@ -72,10 +72,9 @@ export async function flushLedger(options: { close?: boolean } = {}): Promise<vo
   try {
     db = await openStore(batch.config);
     if (db === null) return;
-    const { KINDS, recordTrusted } = await import('./rows.ts');
+    const { kindOf, recordTrusted } = await import('./rows.ts');
     for (const { path, document } of batch.files) {
-      const kind =
-        KINDS[(document as { schema_version?: string } | undefined)?.schema_version ?? ''];
+      const kind = kindOf(document);
       if (kind) await recordTrusted(db, path, kind, document);
       else await (await import('./record.ts')).recordFile(db, path);
     }

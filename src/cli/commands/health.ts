@@ -105,12 +105,7 @@ export function addSlotHealth(slotGroup: Command): void {
           );
           const id = getSlot(config, slot).id;
           const reason = options.reason.trim();
-          const { userInfo, hostname } = await import('node:os');
-          // $SUDO_USER names the person only when sudo made this process root.
-          const sudo = process.getuid?.() === 0 ? process.env.SUDO_USER : undefined;
-          const person =
-            sudo && /^[a-z_][a-z0-9_.-]{0,31}$/.test(sudo) ? sudo : userInfo().username;
-          const by = `${person}@${hostname()}`;
+          const by = (await import('../../config/index.ts')).personAtHost();
           const path = await writeHealthEvent(config, {
             slot: id,
             state: state as 'good',
