@@ -22,7 +22,7 @@ export function healthCheckOn(
   config: HutConfig,
   options: CheckOptions = {},
 ): (...args: Parameters<RunHealthCheck>) => Promise<HilResult> {
-  return async (slot, artifact, signal) => {
+  return async (slot, artifact) => {
     const evidenceDir = options.evidenceDir ?? config.paths.evidenceDir;
     prepareEvidenceDir(evidenceDir, config.paths.shareGroup, true);
     const sha = checkSha(artifact.sha);
@@ -32,7 +32,6 @@ export function healthCheckOn(
         sha,
         healthCheck: true,
         ...(artifact.profile ? { profile: artifact.profile } : {}),
-        ...(signal ? { signal } : {}),
       },
       slot,
       sha,
@@ -45,8 +44,8 @@ export function healthCheckOn(
 
 /**
  * `times` health checks of `slot` in a row with `artifact`, its lock held throughout (no job
- * comes between them); each result is handed to `onResult` as it comes. Stops early when
- * `signal` is aborted.
+ * comes between them); each result is handed to `onResult` as it comes. An abort of `signal`
+ * stops the loop after the check under way (a check is never cut short: RunHealthCheck).
  */
 export async function checkSlot(
   config: HutConfig,
@@ -79,7 +78,7 @@ export async function checkSlot(
     const check = healthCheckOn(config, options);
     const results: HilResult[] = [];
     for (let i = 0; i < (options.times ?? 1) && !options.signal?.aborted; i++) {
-      const result = await check(slot, artifact, options.signal);
+      const result = await check(slot, artifact);
       results.push(result);
       options.onResult?.(result, i);
     }

@@ -18,11 +18,15 @@ export interface CheckOutcome {
   reason: string;
 }
 
-/** Runs HW-BOOT-001 as the health check of `slot`, whose lock the caller holds. */
+/**
+ * Runs HW-BOOT-001 as the health check of `slot`, whose lock the caller holds. It takes no abort
+ * signal: a check cut short would say nothing of the board, yet read as a farm failure (a power
+ * step "cancelled") and make the slot Bad; it runs to its end (its own timeouts bound it), and a
+ * cancel takes effect after it.
+ */
 export type RunHealthCheck = (
   slot: Slot,
   artifact: { sha: string; profile: string | null },
-  signal?: AbortSignal,
 ) => Promise<CheckOutcome>;
 
 export interface HealthySlotOptions {
@@ -112,7 +116,7 @@ async function checkFirst(
     return null;
   }
   say(`${due}: running HW-BOOT-001 first (${artifact.sha.slice(0, 12)}, ${artifact.source})`);
-  const result = await check(slot, artifact, signal);
+  const result = await check(slot, artifact);
   // In the ledger before the lock is let go: the next holder sees this check, not a due one.
   await flushLedger({ close: true });
   signal?.throwIfAborted();

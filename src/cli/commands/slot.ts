@@ -244,11 +244,11 @@ another slot of the label, or is refused (exit 2).`,
         runSlotJob({
           config,
           // The hardware lane is loaded only when a slot is due its health check.
-          healthCheck: async (slot, artifact, signal) =>
+          healthCheck: async (slot, artifact) =>
             (await import('../../hil/index.ts')).healthCheckOn(config, {
               ...(options.evidenceDir ? { evidenceDir: options.evidenceDir } : {}),
               progress,
-            })(slot, artifact, signal),
+            })(slot, artifact),
           ...(slotId ? { slot: slotId } : {}),
           ...(options.label ? { label: options.label } : {}),
           argv: args,
