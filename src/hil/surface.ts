@@ -1,6 +1,6 @@
 /** `hil surface`: HW-BOOT-001 on every mapped slot at once — different slots in parallel, each under its own lock. */
 import { HutError, isHutError } from '../errors/index.ts';
-import { REFUSED_HINT, routableSlots } from '../slots/health.ts';
+import { REFUSED_HINT, routableSlots } from '../slots/index.ts';
 import { type HilResult, type HilRunOptions, runHil } from './run.ts';
 
 export async function surface(

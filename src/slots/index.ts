@@ -1,6 +1,6 @@
 /** HUT slots: the serial inventory, the slot map, slot locks and label routing, slot jobs. */
 export { type DoctorFinding, doctor, proposeSlots } from './doctor.ts';
-export { healthRefusal, routableSlots } from './health.ts';
+export { REFUSED_HINT, routableSlots } from './health.ts';
 export {
   acquireHealthySlot,
   type CheckOutcome,
