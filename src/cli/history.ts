@@ -31,7 +31,8 @@ export function historyOptions(command: Command, filters: readonly Filter[]): Co
   if (filters.includes('sha'))
     command.option('--sha <sha>', 'only this commit (a prefix of 7+ hex digits)');
   if (filters.includes('status')) command.option('--status <status>', 'only this status');
-  if (filters.includes('role')) command.option('--role <role>', 'only jobs of this role');
+  if (filters.includes('role'))
+    command.option('--role <role>', 'only this role (runner, infra, arch)');
   return command
     .option('--limit <n>', 'at most this many, newest first', '50')
     .option('--json', 'print as JSON');

@@ -30,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   role: () => import('./commands/docs.ts'),
   creds: () => import('./commands/docs.ts'),
   goal: () => import('./commands/docs.ts'),
+  docs: () => import('./commands/docs.ts'),
   delegate: () => import('./commands/delegate.ts'),
   codex: () => import('./commands/codex.ts'),
   vm: () => import('./commands/vm.ts'),
@@ -110,10 +111,43 @@ export async function main(argv: string[]): Promise<number> {
     await knowSecretsQuietly(argv);
     return reportError(error, { json: argv.includes('--json'), debug: argv.includes('--debug') });
   } finally {
-    // The evidence this command wrote goes into the ledger once the work is done.
+    // The evidence this command wrote goes into the ledger once the work is done (the document
+    // edits it made are written as evidence first).
+    await recordDocEdits(argv);
     const { flushLedger } = await import('../store/ledger.ts');
     await flushLedger();
   }
+}
+
+/**
+ * The edits this command made to the team's documents, as evidence for the ledger. Only with a
+ * hutctl.yaml and a ledger: without a config the evidence directory would default to `./evidence`
+ * of wherever the command ran (often the team's repository itself), and without a ledger the
+ * files would serve nothing. A failure is one warning: the documents have the edits either way.
+ */
+async function recordDocEdits(argv: string[]): Promise<void> {
+  const { takeEdits } = await import('../docs/journal.ts');
+  const edits = takeEdits();
+  if (edits.length === 0) return;
+  try {
+    const { requireConfig } = await import('../config/index.ts');
+    const configPath = configPathOf(argv);
+    const config = await requireConfig(configPath ? { configPath } : {});
+    if (config.file === null || config.store.engine === 'off') return;
+    const { writeEditEvidence } = await import('../docs/edit-evidence.ts');
+    await writeEditEvidence(config, edits);
+  } catch (error) {
+    const { oneLine } = await import('../errors/index.ts');
+    process.stderr.write(
+      `hutctl: warning: the ledger was not told of ${edits.length} document edit(s) (${oneLine((error as Error).message)}); the documents have them\n`,
+    );
+  }
+}
+
+/** The value of --config (or --config=…) on the command line, if any. */
+function configPathOf(argv: string[]): string | undefined {
+  const at = argv.indexOf('--config');
+  return at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith('--config='))?.slice(9);
 }
 
 function version(): string {
@@ -126,9 +160,7 @@ function version(): string {
  */
 async function knowSecretsQuietly(argv: string[]): Promise<void> {
   try {
-    const at = argv.indexOf('--config');
-    const configPath =
-      at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith('--config='))?.slice(9);
+    const configPath = configPathOf(argv);
     const { loadConfig } = await import('../config/index.ts');
     const { collectSecrets } = await import('../secrets/index.ts');
     const { config } = await loadConfig(configPath ? { configPath } : {});

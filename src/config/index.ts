@@ -3,6 +3,7 @@ export { type DirWarning, directoryWarnings } from './dirs.ts';
 export { CONFIG_FILE_NAME, findConfigFile, type LoadOptions } from './find.ts';
 export type { LoadResult } from './load.ts';
 export { parseEnvText, readLxdEnv } from './lxd-env.ts';
+export { personAtHost } from './person.ts';
 export { loadConfig, requireConfig } from './require.ts';
 export { localTarget, resolveTarget } from './targets.ts';
 export {

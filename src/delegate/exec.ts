@@ -14,6 +14,9 @@ export interface ExecTurn {
   error: string | null;
   commands: Array<{ command: string; exit_code: number | null }>;
   tokens: number | null;
+  /** The turn's input and output tokens, when codex reported its usage. */
+  tokensIn: number | null;
+  tokensOut: number | null;
 }
 
 /**
@@ -56,6 +59,8 @@ export function runExecTurn(
     error: null,
     commands: [],
     tokens: null,
+    tokensIn: null,
+    tokensOut: null,
   };
   child.stdin!.on('error', () => {});
   child.stdin!.end(prompt);
@@ -102,6 +107,8 @@ export function runExecTurn(
       turn.status = 'completed';
       const u = event.usage ?? {};
       turn.tokens = (u.input_tokens ?? 0) + (u.output_tokens ?? 0);
+      turn.tokensIn = u.input_tokens ?? null;
+      turn.tokensOut = u.output_tokens ?? null;
     }
     if (event.type === 'turn.failed' || event.type === 'error')
       turn.error = event.error?.message ?? event.message ?? 'codex exec reported an error';

@@ -18,6 +18,7 @@ import {
   readCancel,
 } from '../jobs/index.ts';
 import { collectSecrets, redact as redactText } from '../secrets/index.ts';
+import { noteEvidence } from '../store/ledger.ts';
 import { transportFor } from '../transport/index.ts';
 import { accountProblem, appServerArgv, missingCodex, versionOf } from './codex.ts';
 import { execArgv, runExecTurn } from './exec.ts';
@@ -87,11 +88,24 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
   let finalMessage = '';
   const commands: Array<{ command: string; exit_code: number | null }> = [];
   const files: string[] = [];
-  // Tokens: the thread's cumulative total after the turn, and this turn's own (the sum of `last`).
-  const usage = { after: null as number | null, turn: 0 };
+  // Tokens: the thread's cumulative total after the turn, and this turn's own (the sum of `last`),
+  // in all and as input and output.
+  const usage = {
+    after: null as number | null,
+    turn: 0,
+    in: null as number | null,
+    out: null as number | null,
+  };
+  let turns = 0;
   // Usage events as they came; only those of this turn count (a resumed thread reports its
   // earlier usage first, and events may come before turn/start's answer names the turn).
-  const tokenEvents: { turnId: unknown; total: unknown; last: unknown }[] = [];
+  const tokenEvents: {
+    turnId: unknown;
+    total: unknown;
+    last: unknown;
+    input: unknown;
+    output: unknown;
+  }[] = [];
   const provider = { failures: 0, reason: '', down: () => {} };
   const decisions: string[] = [];
   let turnDone: (turn: Turn) => void = () => {};
@@ -117,8 +131,12 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
         progress,
       });
       threadRef = turn.threadRef ? fromServer(turn.threadRef) : threadRef;
+      // codex exec that named its thread, or got as far as an outcome, ran the turn.
+      if (turn.threadRef !== null || turn.status !== 'failed') turns = 1;
       commands.push(...turn.commands);
       if (turn.tokens !== null) usage.turn = turn.tokens;
+      usage.in = turn.tokensIn;
+      usage.out = turn.tokensOut;
       if (turn.status === 'completed') {
         status = 'success';
         exitCode = 0;
@@ -162,12 +180,14 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
         if (method === 'thread/tokenUsage/updated') {
           const tokens = params.tokenUsage as {
             total?: { totalTokens?: number };
-            last?: { totalTokens?: number };
+            last?: { totalTokens?: number; inputTokens?: number; outputTokens?: number };
           };
           tokenEvents.push({
             turnId: params.turnId,
             total: tokens?.total?.totalTokens,
             last: tokens?.last?.totalTokens,
+            input: tokens?.last?.inputTokens,
+            output: tokens?.last?.outputTokens,
           });
         }
         if (method === 'turn/completed' && (params.turn as { id?: string })?.id === turnId) {
@@ -256,6 +276,7 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
       input: [{ type: 'text', text: options.prompt, text_elements: [] }],
     })) as { turn: { id: string } };
     turnId = started.turn.id;
+    turns = 1;
     const watch = setInterval(() => {
       if (readCancel(cancelPath)) stop('cancelled');
     }, 250);
@@ -325,11 +346,16 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
   for (const e of tokenEvents.filter((e) => turnId !== null && e.turnId === turnId)) {
     if (typeof e.total === 'number') usage.after = e.total;
     if (typeof e.last === 'number') usage.turn += e.last;
+    if (typeof e.input === 'number') usage.in = (usage.in ?? 0) + e.input;
+    if (typeof e.output === 'number') usage.out = (usage.out ?? 0) + e.output;
   }
   const end = new Date();
   await log.close();
   const tokens = {
+    turns,
     turn_tokens: usage.turn,
+    ...(usage.in !== null ? { input_tokens: usage.in } : {}),
+    ...(usage.out !== null ? { output_tokens: usage.out } : {}),
     ...(usage.after !== null ? { total_tokens_after_turn: usage.after } : {}),
   };
   const report: Report = {
@@ -371,6 +397,8 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
   let reportError: string | undefined;
   try {
     await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+    // Into the ledger when the command is done, as a job and as a delegation.
+    noteEvidence(config, reportPath, report);
   } catch (error) {
     // The turn ran and its thread_ref matters most: the caller still prints the report.
     reportError = `the report could not be written to ${reportPath}: ${(error as Error).message}`;

@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { findRow, parseBoard } from './board.ts';
 import { editDocument, readDocument } from './edit.ts';
 import { formatHandoff, insertHandoff, type NewHandoff } from './handoff.ts';
+import type { EditNote } from './journal.ts';
 import { docPaths } from './paths.ts';
 
 export async function addHandoff(
   root: string,
   entry: NewHandoff,
+  /** What the edit is recorded as (docs/store.md: document edits). */
+  note?: EditNote,
 ): Promise<{ path: string; line: string }> {
   const paths = docPaths(root);
   let board: ReturnType<typeof parseBoard> | null = null;
@@ -26,6 +29,10 @@ export async function addHandoff(
     }
   });
   const path = join(root, paths.handoffLog);
-  await editDocument(path, (text) => insertHandoff(text, line, paths.handoffLog));
+  await editDocument(
+    path,
+    (text) => insertHandoff(text, line, paths.handoffLog),
+    note ? { note } : {},
+  );
   return { path, line };
 }

@@ -2,13 +2,15 @@
  * The one writer of the team's documents (and of hutctl.yaml for `slot import`): a
  * read-modify-write under a lock on the document's directory, written atomically and losslessly
  * (files/keep.ts: only the changed lines get new bytes; endings, mode, owner, group and symlinks
- * are kept; nothing is left in the directory).
+ * are kept; nothing is left in the directory). An edit made with a note is journaled for the
+ * ledger.
  */
 import { hostname } from 'node:os';
 import { localTarget } from '../config/index.ts';
 import { editFileKeeping, type KeptEdit, readKeeping } from '../files/index.ts';
 import { acquireLock } from '../locks/index.ts';
 import { LocalTransport } from '../transport/index.ts';
+import { type EditNote, journalEdit, linesChanged } from './journal.ts';
 
 /**
  * Two writers never interleave: `change` sees the document as it is under the lock, as text
@@ -18,9 +20,20 @@ import { LocalTransport } from '../transport/index.ts';
 export async function editDocument(
   path: string,
   change: (text: string) => string,
-  options: { create?: boolean } = {},
+  options: { create?: boolean; note?: EditNote } = {},
 ): Promise<KeptEdit> {
-  return editFileKeeping(path, change, { lock: lockDirectory, create: options.create === true });
+  const at = new Date();
+  const kept = await editFileKeeping(path, change, {
+    lock: lockDirectory,
+    create: options.create === true,
+  });
+  // An edit that changed the document is recorded (as evidence, then in the ledger) when the
+  // command ends; one that changed nothing is no edit.
+  if (kept.changed && options.note) {
+    const { added, removed } = linesChanged(kept.before, kept.after);
+    journalEdit({ ...options.note, path, lines_added: added, lines_removed: removed, at });
+  }
+  return kept;
 }
 
 /** A document's text as `editDocument` hands it to an editor. */

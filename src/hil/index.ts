@@ -9,6 +9,7 @@ export {
   verifyArtifact,
 } from './artifacts.ts';
 export { fetchFromGithub, type GithubFetchOptions } from './github.ts';
+export { checkSlot, healthCheckOn } from './health-check.ts';
 export { recordSurface, updateSlotRows } from './record.ts';
 export {
   exitStatus,

@@ -78,22 +78,47 @@ export async function recordSurface(
     () => null,
   );
 
-  await editDocument(logPath, (text) => insertHandoff(text, line, logPath));
+  // Each edit is noted for the ledger, as the agent the entry names, with the commit it records.
+  const commit = /^[0-9a-f]{7,64}$/.test(sha) ? sha : null;
+  const note = (edit: string, what: string) => ({
+    note: {
+      repository: root,
+      edit,
+      summary: what,
+      by: options.agent,
+      command: 'hil surface --update-docs',
+      commit_sha: commit,
+      evidence: results[0]?.evidence.find((path) => path.endsWith('.json')) ?? null,
+    },
+  });
+  await editDocument(
+    logPath,
+    (text) => insertHandoff(text, line, logPath),
+    note('handoff-entry', `HW-BOOT-001 ${sha.slice(0, 12)}: ${outcomes}`),
+  );
   // The board's `Last updated:` follows its newest handoff entry (as hutctl's lint expects).
   const boardPath = join(root, paths.board);
   if (existsSync(boardPath)) {
     const today = (options.now ?? new Date()).toISOString().slice(0, 10);
-    await editDocument(boardPath, (text) => touchLastUpdated(text, paths.board, today));
+    await editDocument(
+      boardPath,
+      (text) => touchLastUpdated(text, paths.board, today),
+      note('board-date', `Last updated: ${today}`),
+    );
   }
 
   const inventory = findInventory(root);
   let rows = 0;
   if (inventory) {
-    await editDocument(inventory, (text) => {
-      const updated = updateSlotRows(text, results, options.slotSerial);
-      rows = updated.rows;
-      return updated.text;
-    });
+    await editDocument(
+      inventory,
+      (text) => {
+        const updated = updateSlotRows(text, results, options.slotSerial);
+        rows = updated.rows;
+        return updated.text;
+      },
+      note('inventory', `slot rows: ${outcomes}`),
+    );
   }
   // GOAL-002 WS4: the worklist and the hardware matrix say what the slot table says.
   const run: RunSummary = {
@@ -115,7 +140,11 @@ export async function recordSurface(
   ] as const) {
     const path = join(root, rel);
     if (!existsSync(path)) continue;
-    await editDocument(path, (text) => update(text, results, run));
+    await editDocument(
+      path,
+      (text) => update(text, results, run),
+      note('tracker', `HW-BOOT-001 ${sha.slice(0, 12)}: ${outcomes}`),
+    );
     trackers.push(rel);
   }
   return {

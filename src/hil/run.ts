@@ -1,43 +1,28 @@
 /**
  * `hil run`: HW-BOOT-001 ("cold boot to operational state, no panic/reset loop") on one slot
- * for one commit: take the slot, fetch and verify that SHA's artifact, flash it, power-cycle,
- * capture and judge the boot log, recover once by power cycle on a hang, and write the hardware
- * result summary. `fail` is the firmware's; `blocked` is the farm's (artifact, device, flash,
- * power), with the phase that stopped it.
+ * for one commit: take the slot (and run its health check first when one is due), fetch and
+ * verify that SHA's artifact, flash it, power-cycle, capture and judge the boot log, recover
+ * once by power cycle on a hang, and write the hardware result summary (on-slot.ts). `fail` is
+ * the firmware's; `blocked` is the farm's (artifact, device, flash, power), with the phase that
+ * stopped it.
  */
-import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { HutConfig, Slot } from '../config/index.ts';
-import { checkId, utcIso, utcStamp } from '../contract/index.ts';
-import { HutError, isHutError } from '../errors/index.ts';
-import { pathUnder, writeFileAtomic } from '../files/index.ts';
-import { ResetLine } from '../flash/reset-line.ts';
-import { EvidenceLog, prepareEvidenceDir } from '../jobs/index.ts';
+import type { HutConfig } from '../config/index.ts';
+import { checkId } from '../contract/index.ts';
+import { HutError } from '../errors/index.ts';
+import { prepareEvidenceDir } from '../jobs/index.ts';
 import {
-  backendFor,
-  coldBoot,
-  type PowerBackend,
-  PowerError,
-  powerSwitch,
-} from '../power/index.ts';
-import { redact } from '../secrets/index.ts';
-import { routableSlots } from '../slots/health.ts';
-import { acquireSlot, candidateSlots, type HeldSlot, ttyOf } from '../slots/index.ts';
-import { noteEvidence } from '../store/ledger.ts';
-import { artifactDigest, checkSha, getArtifact } from './artifacts.ts';
-import { bootedApp, bootMismatch } from './booted.ts';
-import { flashArgv, runBuiltinFlash, runFlashCommand } from './flash.ts';
-import type { ArtifactManifest } from './manifest.ts';
-import {
-  type Judged,
-  type RecoveryEvent,
-  recoveredBy,
-  recoverFromHang,
-  recoveriesDone,
-} from './recover.ts';
-import { captureBoot } from './serial.ts';
+  acquireHealthySlot,
+  acquireSlot,
+  candidateSlots,
+  type HeldSlot,
+  routableSlots,
+} from '../slots/index.ts';
+import { checkSha } from './artifacts.ts';
+import { healthCheckOn } from './health-check.ts';
+import { runOnSlot } from './on-slot.ts';
+import type { RecoveryEvent } from './recover.ts';
 import { passedBefore, skippedResult } from './skip.ts';
 
 export const TESTS = ['HW-BOOT-001'] as const;
@@ -74,7 +59,7 @@ export interface HilResult {
   evidence: string[];
   /** Set when the result file could not be written (the result itself is complete). */
   evidence_error?: string;
-  /** A health check (slot health check, or before a job on a slot whose health is Unknown). */
+  /** A health check (slot health check, or run by hutctl before a job on a slot that is due one). */
   health_check?: boolean;
   started_utc: string;
   ended_utc: string;
@@ -93,7 +78,7 @@ export interface HilRunOptions {
   signal?: AbortSignal;
   /** Run as a health check: marked so in the result, and allowed on a slot that is not healthy. */
   healthCheck?: boolean;
-  /** The caller has already passed over slots that are not healthy (hil surface). */
+  /** The caller has already passed over slots that are not healthy (hil surface); a due health check still runs first. */
   healthChecked?: boolean;
   /** A slot already held (an MCP lease): run under that lock and leave it held. */
   held?: HeldSlot;
@@ -107,9 +92,6 @@ export interface HilRunOptions {
 export function firmwareCopiesDir(config: HutConfig): string {
   return join(config.paths.stateDir, 'hil');
 }
-
-const LINK_WAIT_MS = 10_000;
-const _FLASH_TIMEOUT_MS = 300_000;
 
 export async function runHil(options: HilRunOptions): Promise<HilResult> {
   const { config } = options;
@@ -157,297 +139,22 @@ export async function runHil(options: HilRunOptions): Promise<HilResult> {
     host: hostname(),
     since: new Date().toISOString(),
   };
-  const { slot, lock } = await acquireSlot(config, candidates, {
+  const take = {
     owner,
     onWait: progress,
     ...(options.signal ? { signal: options.signal } : {}),
-  });
+  };
+  // A normal test gets the slot's due health check first, under the same lock.
+  const { slot, lock } = options.healthCheck
+    ? await acquireSlot(config, candidates, take)
+    : await acquireHealthySlot(config, candidates, {
+        ...take,
+        check: healthCheckOn(config, { evidenceDir, progress }),
+        say: progress,
+      });
   try {
     return await runOnSlot(options, slot, sha, test, evidenceDir, progress);
   } finally {
     await lock.release();
-  }
-}
-
-async function runOnSlot(
-  options: HilRunOptions,
-  slot: Slot,
-  sha: string,
-  test: string,
-  evidenceDir: string,
-  progress: (line: string) => void,
-): Promise<HilResult> {
-  const { config } = options;
-  const started = new Date();
-  // `runner_…`: the team's evidence convention (a role prefix), which `lint docs` checks.
-  const { base, log } = newEvidence(
-    evidenceDir,
-    `runner_hil_${test.toLowerCase()}_${slot.id}_${sha.slice(0, 12)}_${utcStamp(started)}`,
-  );
-  // Evidence and the result never carry a secret hutctl knows of (an HA error may echo a token).
-  const say = (line: string) => void log.line(redact(`# ${line}`));
-  const profileName = options.profile ?? slot.profile ?? null;
-  const result: HilResult = {
-    schema_version: 'hutctl.hil-result.v1',
-    ...(options.healthCheck ? { health_check: true } : {}),
-    commit_sha: sha,
-    lane: 'local-hil',
-    slot: slot.id,
-    platform: profileName,
-    test_id: test,
-    status: 'blocked',
-    phase: 'artifact',
-    reason: '',
-    power_cycles: 0,
-    recovery_events: 0,
-    recoveries: [],
-    reset_reason: null,
-    app_version: null,
-    expected_version: null,
-    flash_ms: null,
-    boot_ms: null,
-    evidence: [log.path],
-    started_utc: utcIso(started),
-    ended_utc: '',
-    duration_sec: 0,
-  };
-  const finish = async (status: HilResult['status'], phase: HilResult['phase'], reason: string) => {
-    Object.assign(result, { status, phase, reason: redact(reason) });
-    say(`${status} (${phase}): ${reason}`);
-    await log.close();
-    const ended = new Date();
-    result.ended_utc = utcIso(ended);
-    result.duration_sec = Math.round(ended.getTime() - started.getTime()) / 1000;
-    result.evidence.push(join(evidenceDir, `${base}.json`));
-    try {
-      await writeFileAtomic(
-        join(evidenceDir, `${base}.json`),
-        `${JSON.stringify(result, null, 2)}\n`,
-      );
-      noteEvidence(config, join(evidenceDir, `${base}.json`), result);
-    } catch (error) {
-      // The outcome is still the caller's to print: a full disk never loses it.
-      result.evidence.pop();
-      result.evidence_error = `the result could not be written to ${join(evidenceDir, `${base}.json`)}: ${(error as Error).message}`;
-    }
-    return result;
-  };
-  say(
-    `hutctl hil run ${test} on ${slot.id} for ${sha}, lane local-hil, profile ${profileName ?? '(none)'}`,
-  );
-  progress(`${slot.id}: ${test} for ${sha.slice(0, 12)}`);
-
-  const profile =
-    profileName && Object.hasOwn(config.profiles, profileName)
-      ? config.profiles[profileName]
-      : undefined;
-  if (!profile) {
-    return finish(
-      'blocked',
-      'artifact',
-      profileName
-        ? `platform profile '${profileName}' is not configured (profiles: in hutctl.yaml)`
-        : `slot ${slot.id} has no platform profile`,
-    );
-  }
-  let artifactDir: string;
-  let expected: ArtifactManifest['app'];
-  try {
-    artifactDir = pathUnder(firmwareCopiesDir(config), `${sha}-${slot.id}`);
-    // A fresh copy: nothing left from an earlier run may reach the flasher.
-    await rm(artifactDir, { recursive: true, force: true });
-    const manifest = await getArtifact(config.artifacts.store, sha, profile.artifact, artifactDir);
-    expected = manifest.app;
-    result.expected_version = manifest.app?.version ?? null;
-    result.artifact_digest = artifactDigest(manifest);
-    say(
-      `artifact ${sha}/${profile.artifact} verified: ${manifest.files.map((f) => `${f.name} ${f.sha256.slice(0, 12)}`).join(', ')} (built by the ${manifest.lane} lane)`,
-    );
-  } catch (error) {
-    if (isHutError(error) && error.code === 'ARTIFACT')
-      return finish('blocked', 'artifact', `${error.message}; nothing was flashed`);
-    throw error;
-  }
-
-  // Everything the farm must provide is checked before the board is touched: a farm problem is
-  // `blocked` with its phase, never a firmware failure.
-  let backend: PowerBackend | null = null;
-  if (slot.power) {
-    let relay: string;
-    try {
-      backend = backendFor(config, slot);
-      relay = await backend.get(options.signal ?? AbortSignal.timeout(60_000));
-    } catch (error) {
-      if (!(error instanceof PowerError) && !isHutError(error)) throw error;
-      return finish(
-        'blocked',
-        'power',
-        `power control of ${slot.id} is not usable: ${(error as Error).message}; nothing was flashed`,
-      );
-    }
-    if (relay !== 'on' && relay !== 'off')
-      return finish(
-        'blocked',
-        'power',
-        `the relay of ${slot.id} reads '${relay}' (${backend.describe()}); nothing was flashed`,
-      );
-    // A board left off (a run killed mid-cycle, a person) is switched on: it must be up to flash.
-    if (relay === 'off') {
-      say(`the relay of ${slot.id} is off: switching it on to flash`);
-      const on = await powerSwitch(
-        { config, slot, backend, ...(options.signal ? { signal: options.signal } : {}) },
-        'on',
-      );
-      if (on.status !== 'ok')
-        return finish(
-          'blocked',
-          'power',
-          `the relay of ${slot.id} was off and did not switch on (${on.status}: ${on.error}); nothing was flashed`,
-        );
-    }
-  }
-  if (!(await waitForLink(slot.serial, LINK_WAIT_MS))) {
-    return finish(
-      'blocked',
-      'device',
-      `${slot.serial} does not exist (board unplugged or powered off?)`,
-    );
-  }
-  progress(`${slot.id}: flashing`);
-  const flashBegan = performance.now();
-  let flash: number;
-  let flashError: string | null = null;
-  try {
-    if (profile.flash === 'builtin') {
-      const done = await runBuiltinFlash(profile, slot.serial, artifactDir, log, options.signal);
-      flash = done.exitCode;
-      flashError = done.error;
-    } else {
-      flash = await runFlashCommand(flashArgv(profile, slot.serial, artifactDir), artifactDir, log);
-    }
-  } catch (error) {
-    // The build's own args files are read here: a build that names what it lacks is the farm's.
-    if (isHutError(error) && error.code === 'ARTIFACT')
-      return finish('blocked', 'artifact', `${error.message}; nothing was flashed`);
-    throw error;
-  }
-  result.flash_ms = Math.round(performance.now() - flashBegan);
-  if (flash !== 0)
-    return finish('blocked', 'flash', flashError ?? `the flash command exited ${flash}`);
-
-  const power = backend
-    ? { config, slot, backend, ...(options.signal ? { signal: options.signal } : {}) }
-    : null;
-  const capture = (begin?: () => Promise<void>) => {
-    progress(`${slot.id}: reading the boot log`);
-    say(
-      `serial ${slot.serial} -> ${ttyOf(slot.serial)}, ${profile.baud} baud, up to ${profile.bootTimeoutSec} s for /${profile.bootMarker}/`,
-    );
-    return captureBoot(slot.serial, {
-      marker: new RegExp(profile.bootMarker),
-      timeoutMs: profile.bootTimeoutSec * 1000,
-      baud: profile.baud,
-      onData: (chunk) => void log.line(redact(chunk.replace(/\r?\n$/, ''))),
-      ...(begin ? { begin } : {}),
-    });
-  };
-  const boot = async (): Promise<Judged> => {
-    if (power) {
-      progress(`${slot.id}: power cycle`);
-      const cycled = await coldBoot(power);
-      result.power_cycles++;
-      if (cycled) return { outcome: 'power', detail: cycled };
-    }
-    if (!(await waitForLink(slot.serial, LINK_WAIT_MS)))
-      return { outcome: 'power', detail: `${slot.serial} did not come back after power-on` };
-    return capture();
-  };
-  const serialReset = async (): Promise<Judged | null> => {
-    let line: ResetLine | null;
-    try {
-      line = await ResetLine.open(slot.serial, profile.baud);
-    } catch (error) {
-      const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      const detail = `${slot.serial} could not be opened to reset the board (${why})`;
-      return {
-        outcome: 'no_port',
-        detail,
-        reset_reason: null,
-        resets: 0,
-        elapsed_ms: 0,
-        output: '',
-      };
-    }
-    if (!line) return null;
-    try {
-      progress(`${slot.id}: serial reset`);
-      return await capture(() => line.pulse());
-    } finally {
-      line.close();
-    }
-  };
-
-  const first = await boot();
-  const recovered = await recoverFromHang(first, {
-    serialReset: profile.serialReset ? serialReset : null,
-    powerCycle: power ? boot : null,
-    note: (line) => say(`recovery: ${line}`),
-  });
-  const judged = recovered.judged;
-  result.recoveries = recovered.events;
-  result.recovery_events = recoveriesDone(recovered.events).length;
-  if (judged.outcome === 'power')
-    return finish('blocked', 'power', judged.detail ?? 'power control failed');
-  result.reset_reason = judged.reset_reason;
-  switch (judged.outcome) {
-    case 'booted': {
-      result.boot_ms = judged.elapsed_ms;
-      const booted = bootedApp(judged.output);
-      result.app_version = booted?.version ?? null;
-      const mismatch = bootMismatch(booted, expected);
-      if (mismatch)
-        return finish(
-          'fail',
-          'flash-verify',
-          `${mismatch}: the flash did not take (or was skipped)`,
-        );
-      return finish(
-        'pass',
-        'boot',
-        `boot marker seen after ${(judged.elapsed_ms / 1000).toFixed(1)} s${booted?.version ? `, running ${booted.version}` : ''}${recoveredBy(recovered.events)}`,
-      );
-    }
-    case 'panic':
-      return finish('fail', 'boot', `panic: ${judged.detail}`);
-    case 'reset_loop':
-      return finish('fail', 'boot', `reset loop: ${judged.detail}`);
-    case 'hang':
-      return finish(
-        'fail',
-        'boot',
-        `no boot marker within ${profile.bootTimeoutSec} s (${judged.detail})`,
-      );
-    case 'no_port':
-      return finish('blocked', 'device', judged.detail ?? 'the serial port could not be read');
-  }
-}
-
-async function waitForLink(path: string, ms: number): Promise<boolean> {
-  for (let waited = 0; waited < ms; waited += 50) {
-    if (ttyOf(path) !== null) return true;
-    await sleep(50);
-  }
-  return ttyOf(path) !== null;
-}
-
-/** The run's evidence log; a second run within the same second gets `_2`, `_3`, … (never overwrites). */
-function newEvidence(dir: string, stem: string): { base: string; log: EvidenceLog } {
-  for (let n = 1; ; n++) {
-    const base = `${stem}${n === 1 ? '' : `_${n}`}_utc`;
-    try {
-      return { base, log: EvidenceLog.create(join(dir, `${base}.log`)) };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 100) throw error;
-    }
   }
 }

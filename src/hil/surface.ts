@@ -1,6 +1,6 @@
 /** `hil surface`: HW-BOOT-001 on every mapped slot at once — different slots in parallel, each under its own lock. */
-import { isHutError } from '../errors/index.ts';
-import { routableSlots } from '../slots/health.ts';
+import { HutError, isHutError } from '../errors/index.ts';
+import { REFUSED_HINT, routableSlots } from '../slots/index.ts';
 import { checkSha } from './artifacts.ts';
 import { type HilResult, type HilRunOptions, runHil } from './run.ts';
 import { passedBefore, skippedResult } from './skip.ts';
@@ -43,8 +43,23 @@ export async function surface(
     }
   }
   const slots = healthy.map((slot) => slot.id).sort();
-  const ran = await Promise.all(
-    slots.map((slot) => runHil({ ...options, skipPassed: false, slot, healthChecked: true })),
+  // A slot whose due health check does not pass (run first, under its lock) is passed over too.
+  const refused: string[] = [];
+  const results = await Promise.all(
+    slots.map((slot) =>
+      runHil({ ...options, skipPassed: false, slot, healthChecked: true }).catch((error) => {
+        if (!isHutError(error) || error.code !== 'UNSATISFIABLE') throw error;
+        const why = (error.details as { refused?: string[] } | undefined)?.refused ?? [];
+        for (const line of why) options.progress?.(`skipping ${line}`);
+        refused.push(...why);
+        return null;
+      }),
+    ),
   );
+  const ran = results.filter((r) => r !== null);
+  if (ran.length === 0 && skipped.length === 0)
+    throw new HutError('UNSATISFIABLE', `no healthy slot can run this: ${refused.join('; ')}`, {
+      hint: REFUSED_HINT,
+    });
   return [...ran, ...skipped].sort((a, b) => (a.slot < b.slot ? -1 : a.slot > b.slot ? 1 : 0));
 }

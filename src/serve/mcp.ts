@@ -294,17 +294,27 @@ export function createMcpServer(ctx: ServeContext, who: () => string): McpServer
       if (!ctx.docsRoot)
         throw usage('this server has no documents: start it with --docs <repository>');
       const { addHandoff } = await import('../docs/add-handoff.ts');
-      const added = await addHandoff(ctx.docsRoot, {
-        agent: a.agent,
-        goal: a.goal,
-        context: a.context,
-        action_type: a.action,
-        operator_required: a.operator_required,
-        summary: a.summary,
-        next_action: a.next,
-        ...(a.blocker ? { blocker: a.blocker } : {}),
-        tags: a.executor ? { executor: a.executor } : {},
-      });
+      const added = await addHandoff(
+        ctx.docsRoot,
+        {
+          agent: a.agent,
+          goal: a.goal,
+          context: a.context,
+          action_type: a.action,
+          operator_required: a.operator_required,
+          summary: a.summary,
+          next_action: a.next,
+          ...(a.blocker ? { blocker: a.blocker } : {}),
+          tags: a.executor ? { executor: a.executor } : {},
+        },
+        {
+          repository: ctx.docsRoot,
+          edit: 'handoff-entry',
+          summary: `${a.goal} ${a.action}: ${a.summary}`,
+          by: a.agent,
+          command: 'mcp add_handoff',
+        },
+      );
       await logged('handoff', null, a.summary.slice(0, 200), 'done', added.path);
       return added;
     },

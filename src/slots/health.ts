@@ -1,11 +1,24 @@
 /**
- * Routing by health: normal jobs go to slots that are Good or Unknown. A slot that is not is
- * passed over with its reason; when none of the candidates is, the request is refused at once
- * with every reason (it would otherwise wait for a slot nobody will hand it). Without a ledger
- * (off, or unreachable) every candidate stays: health needs history, and a farm must still work.
+ * Routing by health: normal jobs go to slots that are Good or Unknown (one whose health check is
+ * due gets it first, health-gate.ts). A slot that is not is passed over with its reason; when
+ * none of the candidates is, the request is refused at once with every reason (it would
+ * otherwise wait for a slot nobody will hand it). Without a ledger (off, or unreachable) every
+ * candidate stays: health needs history, and a farm must still work.
  */
 import type { HutConfig, Slot } from '../config/index.ts';
 import { HutError } from '../errors/index.ts';
+import type { SlotHealth } from '../store/health.ts';
+
+export const REFUSED_HINT =
+  "a person returns a slot with 'hutctl slot health set <slot> good --reason …' (after 'hutctl slot health check <slot>')";
+
+/** Why a slot that is not Good or Unknown takes no normal job. */
+export function healthRefusal(
+  slot: string,
+  health: Pick<SlotHealth, 'state' | 'since' | 'reason'>,
+): string {
+  return `${slot} is ${health.state}${health.since ? ` since ${health.since}` : ''}: ${health.reason}`;
+}
 
 export async function routableSlots(
   config: HutConfig,
@@ -33,14 +46,12 @@ export async function routableSlots(
     for (const slot of candidates) {
       const health = await slotHealth(db, slot.id, config);
       if (ROUTABLE.includes(health.state)) kept.push(slot);
-      else
-        refused.push(
-          `${slot.id} is ${health.state}${health.since ? ` since ${health.since}` : ''}: ${health.reason}`,
-        );
+      else refused.push(healthRefusal(slot.id, health));
     }
     if (kept.length === 0) {
       throw new HutError('UNSATISFIABLE', `no healthy slot can run this: ${refused.join('; ')}`, {
-        hint: "a person returns a slot with 'hutctl slot health set <slot> good --reason …' (after 'hutctl slot health check <slot>')",
+        hint: REFUSED_HINT,
+        details: { refused },
       });
     }
     for (const line of refused) say(`skipping ${line}`);

@@ -1,5 +1,12 @@
 /** HUT slots: the serial inventory, the slot map, slot locks and label routing, slot jobs. */
 export { type DoctorFinding, doctor, proposeSlots } from './doctor.ts';
+export { REFUSED_HINT, routableSlots } from './health.ts';
+export {
+  acquireHealthySlot,
+  type CheckOutcome,
+  type HealthySlotOptions,
+  type RunHealthCheck,
+} from './health-gate.ts';
 export { type ImportResult, importSlotMap } from './import.ts';
 export { describeLink, type SerialDevice, scanSerial } from './inventory.ts';
 export { acquireSlot, type HeldSlot } from './lock.ts';

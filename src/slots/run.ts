@@ -1,7 +1,8 @@
 /**
  * `slot run`: a job on one board. The slot's lock instead of the role lock, `{port}`, `{slot}`
- * and `{sha}` filled in once the slot is known, the serial link watched for re-enumeration, and
- * optionally one recovery by power cycle when the step times out or the board panics or loops.
+ * and `{sha}` filled in once the slot is known (after its health check, when one is due), the
+ * serial link watched for re-enumeration, and optionally one recovery by power cycle when the
+ * step times out or the board panics or loops.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type HutConfig, localTarget, type Slot } from '../config/index.ts';
@@ -13,6 +14,7 @@ import type { HeldLock } from '../locks/index.ts';
 import { backendFor, powerCycle } from '../power/index.ts';
 import { LocalTransport, shellQuote } from '../transport/index.ts';
 import { routableSlots } from './health.ts';
+import { acquireHealthySlot, type RunHealthCheck } from './health-gate.ts';
 import { acquireSlot, type HeldSlot } from './lock.ts';
 import { readBootLog } from './recovery.ts';
 import { candidateSlots, recordSeen } from './slots.ts';
@@ -42,6 +44,11 @@ export interface SlotRunOptions {
    * it held when it ends. Its health was checked when it was taken.
    */
   held?: HeldSlot;
+  /**
+   * The slot's health check (hil's `healthCheckOn`), run first, under the job's lock, when one
+   * is due; without it a due check is only said.
+   */
+  healthCheck?: RunHealthCheck;
 }
 
 /** How long a slot's serial link may take to (re)appear before the step runs anyway. */
@@ -107,7 +114,14 @@ export async function runSlotJob(options: SlotRunOptions): Promise<JobOutcome> {
       acquire: async ({ owner, noWait, signal }) => {
         const { slot, lock } = options.held
           ? { slot: options.held.slot, lock: keptOpen(options.held.lock) }
-          : await acquireSlot(config, candidates, { owner, noWait, signal, onWait: progress });
+          : await acquireHealthySlot(config, candidates, {
+              owner,
+              noWait,
+              signal,
+              onWait: progress,
+              check: options.healthCheck ?? null,
+              say: progress,
+            });
         try {
           held = slot;
           progress(`slot ${slot.id} (${slot.serial})`);

@@ -4,12 +4,15 @@
  *  - A slot is Good until something says otherwise.
  *  - An infrastructure error in a normal run — a hil result blocked in a farm phase (the device
  *    vanished, the flash failed, the power failed) or a power event that failed — makes a Good
- *    slot Unknown, and a health check is then due before its next normal job.
+ *    slot Unknown, and a health check is then due before its next normal job (hutctl runs it
+ *    first, under that job's lock: slots/health-gate.ts). One is also due on a Good slot every
+ *    health.every_jobs jobs or health.every_hours hours.
  *  - A health check (HW-BOOT-001 marked as one) that passes makes the slot Good; one that does
  *    not makes it Bad.
  *  - Only a person leaves Bad, Maintenance, Retired or Looping (`slot health set`), and that
  *    decision is evidence of its own, so the ledger rebuilt from evidence has it too.
- *  - Looping is a person's choice: health checks keep running, normal jobs do not.
+ *  - Looping is a person's choice: health checks run again and again on request (`slot health
+ *    check --loop`), normal jobs do not run.
  *
  * The state is worked out from the ledger when asked (the person's last decision, then what
  * happened since), so it never drifts from the evidence. Normal jobs go to Good or Unknown slots.
@@ -34,7 +37,7 @@ export const SETTABLE: readonly HealthState[] = ['good', 'maintenance', 'retired
 /** Where normal jobs may go. */
 export const ROUTABLE: readonly HealthState[] = ['good', 'unknown'];
 /** hil phases that are the farm's, not the firmware's. */
-const FARM_PHASES = ['device', 'flash', 'power'];
+export const FARM_PHASES: readonly string[] = ['device', 'flash', 'power'];
 
 /** `hutctl.health-event.v1`: a person's decision (its schema is in evidence-schemas.ts). */
 export interface HealthEvent {
@@ -55,6 +58,8 @@ export interface SlotHealth {
   by: string | null;
   last_check: { at: string; status: string } | null;
   check_due: boolean;
+  /** Why the check is due, in a few words (null when it is not). */
+  due: string | null;
   counters: {
     jobs: number;
     hil_runs: number;
@@ -159,30 +164,24 @@ export async function slotHealth(
     }
   }
   if (lastCheck === null) {
+    // The last check before the person's decision (one that could not start is none).
     const [check] = await db.all<{ at: string; status: string }>(
-      'SELECT ended_utc AS at, status FROM hil_results WHERE slot = ? AND health_check = 1 ORDER BY ended_utc DESC LIMIT 1',
+      `SELECT ended_utc AS at, status FROM hil_results
+       WHERE slot = ? AND health_check = 1 AND (status <> 'blocked' OR phase IN (${FARM_PHASES.map((p) => `'${p}'`).join(', ')}))
+       ORDER BY ended_utc DESC LIMIT 1`,
       [slot],
     );
     if (check) lastCheck = { at: check.at, status: check.status };
   }
   const counters = await countersOf(db, slot);
-  const every = config.health;
-  const jobsSinceCheck = lastCheck
-    ? Number(
-        (
-          await db.all('SELECT COUNT(*) AS n FROM jobs WHERE slot = ? AND start_utc > ?', [
-            slot,
-            lastCheck.at,
-          ])
-        )[0]?.n ?? 0,
-      )
-    : counters.jobs;
-  const periodic =
-    state === 'good' &&
-    ((every.everyJobs !== null && jobsSinceCheck >= every.everyJobs) ||
-      (every.everyHours !== null &&
-        (lastCheck === null ||
-          now.getTime() - Date.parse(lastCheck.at) >= every.everyHours * 3600_000)));
+  const due =
+    state === 'unknown'
+      ? `an infrastructure error at ${second(since ?? '')}: ${reason}`
+      : state === 'looping'
+        ? 'looping: health checks only'
+        : state === 'good'
+          ? await periodicDue(db, slot, config, lastCheck, now)
+          : null;
   return {
     slot,
     state,
@@ -190,9 +189,65 @@ export async function slotHealth(
     reason,
     by,
     last_check: lastCheck,
-    check_due: state === 'unknown' || state === 'looping' || periodic,
+    check_due: due !== null,
+    due,
     counters,
   };
+}
+
+/** An ISO instant to the second, as the evidence writes it. */
+const second = (iso: string) => iso.replace(/\.\d+Z$/, 'Z');
+
+/**
+ * Why a Good slot's periodic check is due (health.every_jobs, health.every_hours), or null. Its
+ * work since the last check is its jobs and its hardware tests (health checks aside); both are
+ * stamped to the second, and one that starts in the second its check ended came after it (a
+ * check takes longer than a second, so nothing before it shares that second).
+ */
+async function periodicDue(
+  db: Db,
+  slot: string,
+  config: HutConfig,
+  lastCheck: SlotHealth['last_check'],
+  now: Date,
+): Promise<string | null> {
+  const { everyJobs, everyHours } = config.health;
+  const yet = lastCheck ? 'since its last health check' : 'and no health check yet';
+  if (everyJobs !== null) {
+    const after = lastCheck?.at ?? '';
+    const [work] = await db.all<{ jobs: number; tests: number }>(
+      `SELECT (SELECT COUNT(*) FROM jobs WHERE slot = ? AND start_utc >= ?) AS jobs,
+              (SELECT COUNT(*) FROM hil_results WHERE slot = ? AND health_check = 0 AND started_utc >= ?) AS tests`,
+      [slot, after, slot, after],
+    );
+    const done = Number(work?.jobs ?? 0) + Number(work?.tests ?? 0);
+    if (done >= everyJobs) return `${done} jobs ${yet} (health.every_jobs: ${everyJobs})`;
+  }
+  if (everyHours !== null) {
+    if (lastCheck === null) return `no health check yet (health.every_hours: ${everyHours})`;
+    const hours = (now.getTime() - Date.parse(lastCheck.at)) / 3600_000;
+    if (hours >= everyHours)
+      return `${Math.floor(hours)} h since its last health check (health.every_hours: ${everyHours})`;
+  }
+  return null;
+}
+
+/**
+ * What a health check of `slot` flashes: the golden artifact (health.golden, on the slot's own
+ * profile unless it names one), else the slot's last passing one; null when there is neither.
+ */
+export async function checkArtifact(
+  db: Db,
+  config: HutConfig,
+  slot: string,
+): Promise<{ sha: string; profile: string | null; source: 'golden' | 'last pass' } | null> {
+  const golden = config.health.golden;
+  if (golden) return { sha: golden.sha, profile: golden.profile, source: 'golden' };
+  const [last] = await db.all<{ sha: string; platform: string | null }>(
+    "SELECT sha, platform FROM hil_results WHERE slot = ? AND status = 'pass' ORDER BY ended_utc DESC LIMIT 1",
+    [slot],
+  );
+  return last ? { sha: last.sha, profile: last.platform, source: 'last pass' } : null;
 }
 
 async function countersOf(db: Db, slot: string): Promise<SlotHealth['counters']> {

@@ -21,7 +21,7 @@ export async function importEvidence(
 ): Promise<ImportSummary> {
   const names = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort();
   const summary: ImportSummary = {
-    recorded: { job: 0, hil: 0, power: 0, health: 0, action: 0 },
+    recorded: { job: 0, delegation: 0, hil: 0, power: 0, health: 0, doc_edit: 0, action: 0 },
     skipped: [],
   };
   for (const [index, name] of names.entries()) {

@@ -59,8 +59,12 @@ export async function openStore(config: HutConfig, env = process.env): Promise<D
   return db;
 }
 
-/** Records every noted evidence file; a failure is one warning line on stderr. */
-export async function flushLedger(): Promise<void> {
+/**
+ * Records every noted evidence file; a failure is one warning line on stderr. At the end of a
+ * command; or in the middle of one (`close`), when what was recorded must be there for the next
+ * holder of a slot (a health check, before the slot's lock is let go).
+ */
+export async function flushLedger(options: { close?: boolean } = {}): Promise<void> {
   const batch = pending;
   pending = null;
   if (batch === null || batch.files.length === 0) return;
@@ -68,10 +72,9 @@ export async function flushLedger(): Promise<void> {
   try {
     db = await openStore(batch.config);
     if (db === null) return;
-    const { KINDS, recordTrusted } = await import('./rows.ts');
+    const { kindOf, recordTrusted } = await import('./rows.ts');
     for (const { path, document } of batch.files) {
-      const kind =
-        KINDS[(document as { schema_version?: string } | undefined)?.schema_version ?? ''];
+      const kind = kindOf(document);
       if (kind) await recordTrusted(db, path, kind, document);
       else await (await import('./record.ts')).recordFile(db, path);
     }
@@ -83,6 +86,6 @@ export async function flushLedger(): Promise<void> {
     // SQLite: the process ends next, and closing would checkpoint the WAL into the database on
     // every command (a millisecond or two each time); a later commit or open does it instead,
     // and what was committed is in the WAL either way. PostgreSQL's socket must be closed.
-    if (db?.engine === 'postgres') await db.close();
+    if (db?.engine === 'postgres' || options.close) await db?.close();
   }
 }

@@ -224,3 +224,56 @@ export async function passedBefore(
   );
   return row ?? null;
 }
+
+export interface DelegationRow extends Row {
+  started_utc: string;
+  role: string;
+  status: string;
+  thread_ref: string | null;
+  goal: string | null;
+  mechanism: string;
+  turns: number;
+  tokens_in: number | null;
+  tokens_out: number | null;
+  tokens_total: number | null;
+  job_id: string;
+  host: string;
+  summary: string;
+  evidence_path: string;
+}
+
+/** Delegations, newest first: each turn of a role's Codex, its thread and tokens. */
+export function delegationHistory(db: Db, filter: HistoryFilter): Promise<DelegationRow[]> {
+  const w = where(filter, { time: 'started_utc', status: 'status', role: 'role' });
+  return db.all<DelegationRow>(
+    `SELECT started_utc, role, status, thread_ref, goal, mechanism, turns, tokens_in, tokens_out, tokens_total, job_id, host, summary, evidence_path
+     FROM delegations ${w.sql} ORDER BY started_utc DESC, evidence_path DESC LIMIT ?`,
+    [...w.params, filter.limit],
+  );
+}
+
+export interface DocEditRow extends Row {
+  at_utc: string;
+  document: string;
+  edit: string;
+  by_agent: string;
+  role: string | null;
+  command: string;
+  summary: string;
+  lines_added: number;
+  lines_removed: number;
+  commit_sha: string | null;
+  evidence: string | null;
+  repository: string;
+  evidence_path: string;
+}
+
+/** The edits hutctl made to the team's documents, newest first. */
+export function docEditHistory(db: Db, filter: HistoryFilter): Promise<DocEditRow[]> {
+  const w = where(filter, { time: 'at_utc', role: 'role', sha: 'commit_sha' });
+  return db.all<DocEditRow>(
+    `SELECT at_utc, document, edit, by_agent, role, command, summary, lines_added, lines_removed, commit_sha, evidence, repository, evidence_path
+     FROM doc_edits ${w.sql} ORDER BY at_utc DESC, evidence_path DESC LIMIT ?`,
+    [...w.params, filter.limit],
+  );
+}

@@ -1,6 +1,7 @@
 /**
- * Evidence into the ledger. Each kind of evidence file hutctl writes — a job's report, a hil
- * result, a power event — becomes rows keyed by the file's path, so recording a file again (live,
+ * Evidence into the ledger. Each kind of evidence file hutctl writes — a job's (or a
+ * delegation's) report, a hil result, a power event, a health decision, a document edit —
+ * becomes rows keyed by the file's path, so recording a file again (live,
  * then by `store import`) changes nothing, and a ledger rebuilt from the evidence is the ledger
  * that was recorded live. What a file is comes from its `schema_version`, never its name, and
  * every file is checked against its schema before a row is written.
@@ -10,8 +11,13 @@ import * as z from 'zod/mini';
 import { reportSchema } from '../contract/schemas.ts';
 import { hilResultSchema } from '../hil/result-schema.ts';
 import type { Db } from './db.ts';
-import { actionSchema, healthEventSchema, powerEventSchema } from './evidence-schemas.ts';
-import { KINDS, type Recorded, recordTrusted } from './rows.ts';
+import {
+  actionSchema,
+  docEditSchema,
+  healthEventSchema,
+  powerEventSchema,
+} from './evidence-schemas.ts';
+import { kindOf, type Recorded, recordTrusted } from './rows.ts';
 
 /** Evidence files are a few KiB; anything far larger is not one of ours. */
 const MAX_EVIDENCE_BYTES = 4 * 1024 * 1024;
@@ -47,6 +53,7 @@ const SCHEMAS = {
   'hutctl.power-event.v1': powerEventSchema,
   'hutctl.health-event.v1': healthEventSchema,
   'hutctl.action.v1': actionSchema,
+  'hutctl.doc-edit.v1': docEditSchema,
 } as const;
 
 export async function recordDocument(db: Db, path: string, data: unknown): Promise<RecordOutcome> {
@@ -61,7 +68,7 @@ export async function recordDocument(db: Db, path: string, data: unknown): Promi
       skipped: `not a valid ${version}: ${issue?.path.join('.') || '(top)'}: ${issue?.message}`,
     };
   }
-  const kind = KINDS[version]!;
+  const kind = kindOf(parsed.data)!;
   // A skipped test ran nothing: it is said in a run's output, never kept as a result.
   if (kind === 'hil' && (parsed.data as { status: string }).status === 'skipped')
     return { skipped: 'a skipped test is not a result' };

@@ -7,22 +7,38 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Report } from '../contract/schemas.ts';
+import type { DocEdit } from '../docs/edit-evidence.ts';
 import type { HilResult } from '../hil/run.ts';
 import type { PowerEvent } from '../power/event.ts';
 import type { ActionRecord } from '../serve/actions.ts';
 import type { Db, Value } from './db.ts';
 import type { HealthEvent } from './health.ts';
 
-export type Recorded = 'job' | 'hil' | 'power' | 'health' | 'action';
+export type Recorded = 'job' | 'delegation' | 'hil' | 'power' | 'health' | 'doc_edit' | 'action';
 
-/** The kind of evidence a document is, by its schema_version. */
+/** The kind of evidence each schema_version is (a report may also be a delegation: kindOf). */
 export const KINDS: Record<string, Recorded> = {
   'ws2.report.v1': 'job',
   'hutctl.hil-result.v1': 'hil',
   'hutctl.power-event.v1': 'power',
   'hutctl.health-event.v1': 'health',
   'hutctl.action.v1': 'action',
+  'hutctl.doc-edit.v1': 'doc_edit',
 };
+
+/** What the executor of a delegation's report says it was (docs/delegation.md). */
+const DELEGATED = ['remote_codex', 'codex_exec'];
+
+/** The kind of evidence a document is: its schema_version, and for a report, who ran it. */
+export function kindOf(document: unknown): Recorded | null {
+  const data = document as { schema_version?: unknown; executor?: { transport?: unknown } } | null;
+  const version = data?.schema_version;
+  if (typeof version !== 'string' || !Object.hasOwn(KINDS, version)) return null;
+  const kind = KINDS[version]!;
+  return kind === 'job' && DELEGATED.includes(String(data?.executor?.transport))
+    ? 'delegation'
+    : kind;
+}
 
 /** Records a document hutctl wrote itself (no schema check), in one transaction. */
 export async function recordTrusted(
@@ -38,9 +54,14 @@ export async function recordTrusted(
   const data = withCanonicalTimes(document);
   await db.transaction(async () => {
     if (kind === 'job') await recordJob(db, path, data as Report, host);
-    else if (kind === 'hil') await recordHil(db, path, data as HilResult, host);
+    else if (kind === 'delegation') {
+      // A delegation is a job of the contract too: `job list` shows it with the others.
+      await recordJob(db, path, data as Report, host);
+      await recordDelegation(db, path, data as Report, host);
+    } else if (kind === 'hil') await recordHil(db, path, data as HilResult, host);
     else if (kind === 'power') await recordPower(db, path, data as PowerEvent, host);
     else if (kind === 'health') await recordHealth(db, path, data as HealthEvent);
+    else if (kind === 'doc_edit') await recordDocEdit(db, path, data as DocEdit);
     else await recordAction(db, path, data as ActionRecord);
   });
 }
@@ -81,6 +102,55 @@ export async function recordAction(db: Db, path: string, a: ActionRecord) {
     outcome: a.outcome,
     detail: a.detail,
     at_utc: a.at_utc,
+  });
+}
+
+/** A delegation's report: its role, thread, turns, tokens and outcome. */
+export async function recordDelegation(db: Db, path: string, r: Report, host: string) {
+  const number = (value: unknown) => (typeof value === 'number' ? value : null);
+  const executor = r.executor as { hostname?: string; transport?: string } | undefined;
+  await upsert(db, 'delegations', 'evidence_path', {
+    evidence_path: path,
+    job_id: r.job_id,
+    role: r.agent_role,
+    thread_ref: r.thread_ref ?? null,
+    goal: typeof r.goal === 'string' ? r.goal : null,
+    mechanism:
+      typeof r.mechanism === 'string'
+        ? r.mechanism
+        : executor?.transport === 'codex_exec'
+          ? 'exec'
+          : 'app-server',
+    status: r.status,
+    exit_code: r.exit_code,
+    // A report from before `turns` was written: one turn when it has a thread.
+    turns: number(r.turns) ?? (r.thread_ref ? 1 : 0),
+    tokens_in: number(r.input_tokens),
+    tokens_out: number(r.output_tokens),
+    tokens_total: number(r.turn_tokens),
+    host: executor?.hostname ?? host,
+    started_utc: r.start_utc,
+    ended_utc: r.end_utc,
+    summary: r.human_summary,
+  });
+}
+
+export async function recordDocEdit(db: Db, path: string, e: DocEdit) {
+  await upsert(db, 'doc_edits', 'evidence_path', {
+    evidence_path: path,
+    repository: e.repository,
+    document: e.document,
+    edit: e.edit,
+    summary: e.summary,
+    by_agent: e.by,
+    role: e.role,
+    command: e.command,
+    lines_added: e.lines_added,
+    lines_removed: e.lines_removed,
+    commit_sha: e.commit_sha,
+    evidence: e.evidence,
+    host: e.host,
+    at_utc: e.at_utc,
   });
 }
 

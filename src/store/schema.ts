@@ -7,7 +7,8 @@
  * Times are ISO-8601 UTC text (`2026-11-28T15:30:00.000Z`): they sort and compare as they read,
  * in both engines. Every row comes from an evidence file (its path is the row's key), so the
  * ledger can always be rebuilt from the evidence, and recording the same file twice changes
- * nothing. A person's health decision is evidence too (`runner_health_…_utc.json`).
+ * nothing. A person's health decision is evidence too (`runner_health_…_utc.json`), and so is an
+ * edit hutctl made to a document (`<role>_docedit_…_utc.json`).
  */
 import type { Db } from './db.ts';
 
@@ -120,6 +121,48 @@ CREATE INDEX actions_by_time ON actions (at_utc);
   // 4: which artifact a hil result flashed, for `hil run --skip-passed` (null: not recorded).
   `
 ALTER TABLE hil_results ADD COLUMN artifact_digest TEXT;
+`,
+  // 5: delegations (a role's Codex turn: its thread, tokens, outcome) and the edits hutctl made to
+  // the team's documents.
+  `
+CREATE TABLE delegations (
+  evidence_path TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  thread_ref TEXT,
+  goal TEXT,
+  mechanism TEXT NOT NULL,
+  status TEXT NOT NULL,
+  exit_code INTEGER NOT NULL,
+  turns INTEGER NOT NULL,
+  tokens_in INTEGER,
+  tokens_out INTEGER,
+  tokens_total INTEGER,
+  host TEXT NOT NULL,
+  started_utc TEXT NOT NULL,
+  ended_utc TEXT NOT NULL,
+  summary TEXT NOT NULL
+);
+CREATE INDEX delegations_by_start ON delegations (started_utc);
+CREATE INDEX delegations_by_thread ON delegations (thread_ref, started_utc);
+CREATE TABLE doc_edits (
+  evidence_path TEXT PRIMARY KEY,
+  repository TEXT NOT NULL,
+  document TEXT NOT NULL,
+  edit TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  by_agent TEXT NOT NULL,
+  role TEXT,
+  command TEXT NOT NULL,
+  lines_added INTEGER NOT NULL,
+  lines_removed INTEGER NOT NULL,
+  commit_sha TEXT,
+  evidence TEXT,
+  host TEXT NOT NULL,
+  at_utc TEXT NOT NULL
+);
+CREATE INDEX doc_edits_by_at ON doc_edits (at_utc);
+CREATE INDEX doc_edits_by_document ON doc_edits (document, at_utc);
 `,
 ];
 

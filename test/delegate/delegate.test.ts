@@ -57,6 +57,19 @@ describe('delegate to a Codex App Server', {
     );
     assert.equal(threads[0].thread_ref, r.thread_ref);
     assert.equal(threads[0].last_message, 'ran it: hello-from-runner');
+    // The turn's input and output tokens are in the report, and the delegation in the ledger.
+    assert.deepEqual([r.turns, r.input_tokens, r.output_tokens], [1, 2000, 40]);
+    const history = await runCli(['threads', 'history', '--json'], { cwd: dir });
+    assert.equal(history.code, 0, history.stderr);
+    const [row] = JSON.parse(history.stdout);
+    assert.deepEqual(
+      [row.job_id, row.role, row.status, row.thread_ref, row.goal, row.mechanism, row.turns],
+      [r.job_id, 'runner', 'success', r.thread_ref, 'GOAL-001/WS9', 'app-server', 1],
+    );
+    assert.deepEqual([row.tokens_in, row.tokens_out, row.tokens_total], [2000, 40, 2040]);
+    assert.equal(row.evidence_path, String(r.log_path).replace(/\.log$/, '.json'));
+    const jobs = JSON.parse((await runCli(['job', 'list', '--json'], { cwd: dir })).stdout);
+    assert.equal(jobs[0].job_id, r.job_id, 'a delegation is a job too');
   });
 
   test('a second process resumes the same thread', async () => {
@@ -273,6 +286,27 @@ describe('delegate to a Codex App Server', {
       /^# break-glass: codex exec --json on local/m,
     );
     assert.match(String(glass.thread_ref), /^[0-9a-f-]{36}$/);
+    // In the ledger: each delegation with the mechanism that ran it, and the handoff entry.
+    const ledger = async (...args: string[]) =>
+      JSON.parse((await runCli([...args, '--json'], { cwd: dir })).stdout);
+    const delegations = (await ledger('threads', 'history')) as Array<Record<string, unknown>>;
+    assert.deepEqual(
+      delegations.map((d) => `${d.job_id} ${d.mechanism} ${d.turns}`).sort(),
+      [`${first.job_id} app-server 1`, `${locked.job_id} exec 1`, `${glass.job_id} exec 1`].sort(),
+    );
+    const edits = (await ledger('docs', 'history')) as Array<Record<string, unknown>>;
+    assert.deepEqual(
+      edits.map((e) => [e.document, e.edit, e.by_agent, e.command, e.evidence]),
+      [
+        [
+          'documentation/short-term/coordination/handoff_log.md',
+          'handoff-entry',
+          'arch:codex',
+          'delegate',
+          String(first.log_path).replace(/\.log$/, '.json'),
+        ],
+      ],
+    );
   });
 
   test('an unreachable host fails at once with the diagnosis (report exit_code 255)', async () => {

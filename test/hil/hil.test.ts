@@ -504,5 +504,24 @@ describe('recording outcomes in the team documents', () => {
       ],
     );
     assert.ok(matrix.indexOf('## Slot Coverage') < matrix.indexOf('## Platform-Specific Focus'));
+
+    // Each edit is in the ledger, as the agent of the entry, with the commit it records.
+    const edits = JSON.parse((await t.hutctl(['docs', 'history', '--json'])).stdout) as Array<
+      Record<string, unknown>
+    >;
+    const surfaced = edits.filter((e) => e.command === 'hil surface --update-docs');
+    assert.deepEqual(surfaced.map((e) => e.edit).sort(), [
+      'board-date',
+      'handoff-entry',
+      'inventory',
+      'tracker',
+      'tracker',
+    ]);
+    for (const e of surfaced) {
+      assert.equal(e.by_agent, 'runner:hutctl');
+      assert.equal(e.commit_sha, SHA);
+    }
+    // The baseline the lint ratchet wrote is an edit too, made by the person running hutctl.
+    assert.ok(edits.some((e) => e.edit === 'lint-baseline' && /@/.test(String(e.by_agent))));
   });
 });

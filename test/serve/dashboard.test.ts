@@ -55,7 +55,7 @@ test('the page shows the farm, and a slot run from the CLI appears live with its
   const page = await open();
   for (const slot of ['hut-01', 'hut-02', 'hut-03']) {
     await row(page, slot).waitFor();
-    assert.match(await row(page, slot).textContent(), /free\s*good/);
+    assert.match((await row(page, slot).textContent()) ?? '', /free\s*good/);
   }
   const job = startCli(
     [
@@ -78,7 +78,7 @@ test('the page shows the farm, and a slot run from the CLI appears live with its
   await page.waitForFunction(() =>
     /boot line 2/.test(document.querySelector('#serial .xterm-rows')?.textContent ?? ''),
   );
-  assert.match(await row(page, 'hut-01').textContent(), /slot-hut-01-.* on /);
+  assert.match((await row(page, 'hut-01').textContent()) ?? '', /slot-hut-01-.* on /);
   await page.screenshot({ path: join(shots, 'dashboard.png'), fullPage: true });
   assert.equal((await ended).code, 0);
   await page.waitForFunction(() =>
@@ -128,7 +128,7 @@ test('a power cycle from the page needs the token, reaches the relay, and is in 
   );
   assert.notEqual(entity.last_changed, before, 'the simulated relay switched');
   assert.equal(entity.state, 'on');
-  const logged = await page.locator('#actions').textContent();
+  const logged = (await page.locator('#actions').textContent()) ?? '';
   assert.match(logged, /dashboard via 127\.0\.0\.1/);
   assert.match(logged, /relay test from the dashboard/);
   await page.screenshot({ path: join(shots, 'dashboard-actions.png'), fullPage: true });

@@ -4,11 +4,13 @@
  * answers; a ledger that cannot be written costs a warning, never the job.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { putIdfBuild, startTestFarm, type TestFarm } from '../support/farm.ts';
 
+const FIXTURE = fileURLToPath(new URL('../fixtures/squeezelite', import.meta.url));
 let t: TestFarm;
 const SHA = '5e6f7a8b9c0d';
 before(async () => {
@@ -72,8 +74,10 @@ test('jobs, hil results and power events are recorded as they happen, and store 
     health: 0,
     action: 0,
     job: status.jobs,
+    delegation: 0,
     hil: status.hil_results,
     power: status.power_events,
+    doc_edit: 0,
   });
   for (const [i, q] of queries.entries())
     assert.deepEqual(await json(q, rebuilt), live[i], q.join(' '));
@@ -84,6 +88,121 @@ test('jobs, hil results and power events are recorded as they happen, and store 
   await json(['store', 'import', 'evidence'], rebuilt); // relative to the farm directory
   for (const [i, q] of queries.entries())
     assert.deepEqual(await json(q, rebuilt), live[i], q.join(' '));
+});
+
+test('the edits hutctl makes to the documents are evidence and ledger rows, which store import rebuilds', async () => {
+  const repo = join(t.dir, 'squeezelite');
+  cpSync(FIXTURE, repo, { recursive: true });
+  const evidence = join(t.dir, 'evidence');
+  const before = new Set(readdirSync(evidence));
+  const add = await t.hutctl([
+    'handoff',
+    'add',
+    '--agent',
+    'runner:codex',
+    '--goal',
+    'GOAL-001/WS9',
+    '--context',
+    'runner-live',
+    '--action',
+    'execute',
+    '--executor',
+    'ssh_direct',
+    '--operator-required',
+    'no',
+    '--summary',
+    'power cycle hut-01: ok `abc1234`',
+    '--next',
+    'arch: review',
+    '--docs',
+    repo,
+  ]);
+  assert.equal(add.code, 0, add.stderr);
+  const set = await t.hutctl([
+    'board',
+    'set',
+    'GOAL-001/WS9',
+    '--status',
+    'blocked',
+    '--blockers',
+    'DEP:relay wiring',
+    '--docs',
+    repo,
+  ]);
+  assert.equal(set.code, 0, set.stderr);
+  // A change that changes nothing is no edit.
+  assert.equal(
+    (await t.hutctl(['board', 'set', 'GOAL-001/WS9', '--status', 'blocked', '--docs', repo])).code,
+    0,
+  );
+  const made = readdirSync(evidence).filter((name) => !before.has(name));
+  assert.deepEqual(
+    made.map((name) => name.replace(/_\d{8}_\d{6}_[0-9a-f]{6}_utc\.json$/, '')).sort(),
+    ['hutctl_docedit_board-row', 'runner_docedit_handoff-entry'],
+  );
+  const edits = await json(['docs', 'history']);
+  assert.deepEqual(
+    edits.map((e: Record<string, unknown>) => [
+      e.document,
+      e.edit,
+      e.command,
+      e.role,
+      e.lines_added,
+      e.lines_removed,
+    ]),
+    [
+      [
+        'documentation/short-term/coordination/workstream_board.md',
+        'board-row',
+        'board set',
+        null,
+        2,
+        2,
+      ],
+      [
+        'documentation/short-term/coordination/handoff_log.md',
+        'handoff-entry',
+        'handoff add',
+        'runner',
+        1,
+        0,
+      ],
+    ],
+  );
+  assert.equal(edits[1].by_agent, 'runner:codex');
+  assert.match(edits[0].by_agent, /^[^@]+@.+$/);
+  assert.equal(edits[0].summary, 'GOAL-001/WS9: status=blocked, blockers=DEP:relay wiring');
+  const table = await t.hutctl(['docs', 'history', '--role', 'runner']);
+  assert.match(table.stdout, /^AT \(UTC\) +DOCUMENT +EDIT +BY +LINES +SUMMARY$/m);
+  assert.match(
+    table.stdout,
+    /handoff_log\.md +handoff-entry +runner:codex +\+1\/-0 +GOAL-001\/WS9 execute: power cycle hut-01/,
+  );
+  assert.doesNotMatch(table.stdout, /board-row/);
+
+  const rebuilt = configWith(`  path: ${join(t.dir, 'rebuilt-edits.sqlite')}`);
+  const imported = await json(['store', 'import', evidence], rebuilt);
+  assert.equal(imported.recorded.doc_edit, 2);
+  assert.deepEqual(await json(['docs', 'history'], rebuilt), edits);
+
+  // Evidence that cannot be written costs one warning; the document has the edit.
+  const broken = join(t.dir, 'hutctl-broken-evidence.yaml');
+  writeFileSync(
+    broken,
+    readFileSync(t.farm.configPath, 'utf8').replace(
+      /evidence_dir: .*/,
+      `evidence_dir: ${join(t.dir, 'hutctl.yaml')}`,
+    ),
+  );
+  const claim = await t.hutctl(['board', 'claim', 'GOAL-002/WS1', 'runner:codex', '--docs', repo], {
+    env: { HUTCTL_CONFIG: broken },
+  });
+  assert.equal(claim.code, 0, claim.stderr);
+  assert.match(claim.stdout, /^GOAL-002\/WS1: .*owner runner:codex/m);
+  assert.match(
+    claim.stderr,
+    /^hutctl: warning: the ledger was not told of 1 document edit\(s\) \(.+\); the documents have them$/m,
+  );
 });
 
 test('a ledger that cannot be written is a warning: the job, its exit code and its evidence are intact', async () => {

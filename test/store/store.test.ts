@@ -11,6 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import { type Db, openPostgres, openSqlite } from '../../src/store/db.ts';
 import { importEvidence } from '../../src/store/import.ts';
 import {
+  delegationHistory,
+  docEditHistory,
   hilHistory,
   listJobs,
   powerHistory,
@@ -113,6 +115,59 @@ function powerEvent(fields: Record<string, unknown> = {}) {
   };
 }
 
+/** A delegation's report, as `delegate` writes it (executor remote_codex, tokens, thread). */
+function delegation(fields: Record<string, unknown> = {}) {
+  return report({
+    job_id: 'delegate-runner-20261128-120000-9f3a',
+    lock_key: 'delegate-runner',
+    start_utc: '2026-11-28T12:00:00Z',
+    end_utc: '2026-11-28T12:01:30Z',
+    duration_sec: 90,
+    executor: {
+      hostname: 'runner-vm',
+      user: 'codexsvc',
+      transport: 'remote_codex',
+      target: 'runner',
+      via: 'codexsvc@runner-vm:22',
+    },
+    slot: undefined,
+    port: undefined,
+    commit_sha: undefined,
+    recoveries: undefined,
+    recovery_events: undefined,
+    human_summary: 'ran it: hello',
+    thread_ref: '01a20eb6-0cb8-7df1-9a4b-5fc5c9f67e3e',
+    goal: 'GOAL-001/WS9',
+    mechanism: 'app-server',
+    turns: 1,
+    turn_tokens: 2040,
+    input_tokens: 2000,
+    output_tokens: 40,
+    total_tokens_after_turn: 5100,
+    ...fields,
+  });
+}
+
+function docEdit(fields: Record<string, unknown> = {}) {
+  return {
+    schema_version: 'hutctl.doc-edit.v1',
+    repository: '/srv/squeezelite-esp32',
+    document: 'documentation/short-term/coordination/handoff_log.md',
+    edit: 'handoff-entry',
+    summary: 'GOAL-002/WS3 execute: HW-BOOT-001 on hut-02 pass',
+    by: 'runner:hutctl',
+    role: 'runner',
+    command: 'hil surface --update-docs',
+    lines_added: 1,
+    lines_removed: 0,
+    commit_sha: '3f2c1ab9d8e7',
+    evidence: '/srv/evidence/runner_hil_hw-boot-001_hut-02_3f2c1ab9d8e7_20261128_102000_utc.json',
+    host: 'runner-vm',
+    at_utc: '2026-11-28T10:21:00.000Z',
+    ...fields,
+  };
+}
+
 /** An evidence directory as hutctl leaves it, plus what a broken or hostile machine adds. */
 function evidence(): string {
   const dir = tempDir('hutctl-evidence-');
@@ -161,7 +216,43 @@ function evidence(): string {
       ended_utc: '2026-11-28T10:20:02.000Z',
     }),
   );
+  put('runner_delegate-runner-20261128-120000-9f3a_20261128_120000_utc.json', delegation());
+  put(
+    'runner_delegate-b_utc.json',
+    delegation({
+      job_id: 'delegate-b',
+      agent_role: 'infra',
+      status: 'timeout',
+      exit_code: 124,
+      start_utc: '2026-11-27T08:00:00Z',
+      end_utc: '2026-11-27T08:10:00Z',
+      executor: { hostname: 'infra-host', user: 'codex', transport: 'codex_exec' },
+      mechanism: 'exec',
+      // Written before input and output tokens and turns were in the report.
+      turns: undefined,
+      input_tokens: undefined,
+      output_tokens: undefined,
+    }),
+  );
+  put('runner_docedit_handoff-entry_utc.json', docEdit());
+  put(
+    'hutctl_docedit_board-row_utc.json',
+    docEdit({
+      document: 'documentation/short-term/coordination/workstream_board.md',
+      edit: 'board-row',
+      summary: 'GOAL-002/WS3: status=done',
+      by: 'alice@arch-host',
+      role: null,
+      command: 'board set',
+      lines_added: 2,
+      lines_removed: 2,
+      commit_sha: null,
+      evidence: null,
+      at_utc: '2026-11-28T10:25:00.000Z',
+    }),
+  );
   // What is not ours, or not valid, is skipped with a reason.
+  put('bad-edit_utc.json', docEdit({ edit: "x'; DROP TABLE doc_edits; --" }));
   put('notes.json', { hello: 'world' });
   put('truncated_utc.json', '{"schema_version": "ws2.report.v1", "job_');
   put('bad-status_utc.json', report({ job_id: 'bad', status: 'exploded' }));
@@ -199,13 +290,21 @@ for (const [engine, open] of Object.entries(engines)) {
       }
     });
 
-    test('import records reports, hil results and power events, skips the rest with a reason, and again changes nothing', async () => {
+    test('import records reports (of jobs and delegations), hil results, power events and document edits, skips the rest with a reason, and again changes nothing', async () => {
       const db = await open();
       try {
         await migrate(db);
         const dir = evidence();
         const first = await importEvidence(db, dir);
-        assert.deepEqual(first.recorded, { job: 2, hil: 2, power: 2, health: 0, action: 0 });
+        assert.deepEqual(first.recorded, {
+          job: 2,
+          delegation: 2,
+          hil: 2,
+          power: 2,
+          health: 0,
+          doc_edit: 2,
+          action: 0,
+        });
         const why = Object.fromEntries(first.skipped.map((s) => [s.file, s.why]));
         assert.equal(why['notes.json'], 'not a hutctl evidence file');
         assert.equal(why['truncated_utc.json'], 'not JSON');
@@ -213,6 +312,7 @@ for (const [engine, open] of Object.entries(engines)) {
         assert.match(why['hostile-id_utc.json']!, /^not a valid ws2\.report\.v1: job_id: /);
         assert.match(why['not-a-result_utc.json']!, /^not a valid hutctl\.hil-result\.v1: status/);
         assert.equal(why['skipped_utc.json'], 'a skipped test is not a result');
+        assert.match(why['bad-edit_utc.json']!, /^not a valid hutctl\.doc-edit\.v1: edit: /);
         assert.equal(why['big_utc.json'], 'larger than any evidence file');
         assert.equal(why['dir.json'], 'not a regular file');
         assert.equal(why['zero.json'], 'not a regular file');
@@ -222,6 +322,35 @@ for (const [engine, open] of Object.entries(engines)) {
         assert.deepEqual(again.recorded, first.recorded);
         assert.deepEqual(await listJobs(db, all), before);
         assert.equal(Number((await db.all('SELECT COUNT(*) AS n FROM recoveries'))[0]!.n), 2);
+      } finally {
+        await db.close();
+      }
+    });
+
+    test('a ledger made by an earlier hutctl (schema 2) gains the new tables and keeps its rows', async () => {
+      const db = await open();
+      try {
+        const real = db.engine === 'postgres' ? 'DOUBLE PRECISION' : 'REAL';
+        await db.exec(
+          'CREATE TABLE hutctl_schema (version INTEGER PRIMARY KEY, applied_utc TEXT NOT NULL)',
+        );
+        for (const [i, sql] of MIGRATIONS.slice(0, 2).entries()) {
+          await db.exec(sql.replaceAll('{real}', real));
+          await db.run('INSERT INTO hutctl_schema (version, applied_utc) VALUES (?, ?)', [
+            i + 1,
+            '2026-11-01T00:00:00.000Z',
+          ]);
+        }
+        const dir = tempDir('hutctl-evidence-');
+        writeFileSync(join(dir, 'runner_a_utc.json'), JSON.stringify(report()));
+        await importEvidence(db, dir); // a job: a schema-2 ledger has its table
+        assert.equal(await migrate(db), MIGRATIONS.length);
+        assert.deepEqual(
+          (await listJobs(db, all)).map((r) => r.job_id),
+          ['slot-hut-02-20261128-101500-ab12'],
+        );
+        assert.deepEqual(await delegationHistory(db, all), []);
+        assert.deepEqual(await docEditHistory(db, all), []);
       } finally {
         await db.close();
       }
@@ -258,19 +387,26 @@ for (const [engine, open] of Object.entries(engines)) {
         await importEvidence(db, evidence());
         const ids = async (f: object) =>
           (await listJobs(db, { ...all, ...f })).map((r) => r.job_id);
-        assert.deepEqual(await ids({}), ['slot-hut-02-20261128-101500-ab12', 'b']);
+        // A delegation is a job of the contract too.
+        assert.deepEqual(await ids({}), [
+          'delegate-runner-20261128-120000-9f3a',
+          'slot-hut-02-20261128-101500-ab12',
+          'b',
+          'delegate-b',
+        ]);
         assert.deepEqual(await ids({ since: '2026-11-28T00:00:00.000Z' }), [
+          'delegate-runner-20261128-120000-9f3a',
           'slot-hut-02-20261128-101500-ab12',
         ]);
         assert.deepEqual(await ids({ slot: 'hut-02' }), ['slot-hut-02-20261128-101500-ab12']);
         assert.deepEqual(await ids({ sha: '3f2c1ab' }), ['slot-hut-02-20261128-101500-ab12']);
         assert.deepEqual(await ids({ sha: '3f2c1ac' }), []);
         assert.deepEqual(await ids({ status: 'failed' }), ['b']);
-        assert.deepEqual(await ids({ role: 'infra' }), ['b']);
-        assert.deepEqual(await ids({ limit: 1 }), ['slot-hut-02-20261128-101500-ab12']);
+        assert.deepEqual(await ids({ role: 'infra' }), ['b', 'delegate-b']);
+        assert.deepEqual(await ids({ limit: 1 }), ['delegate-runner-20261128-120000-9f3a']);
         // Values are parameters, never SQL.
         assert.deepEqual(await ids({ slot: "hut-02' OR '1'='1" }), []);
-        const [job] = await listJobs(db, all);
+        const [job] = await listJobs(db, { ...all, slot: 'hut-02' });
         assert.equal(job!.host, 'runner-vm');
         assert.equal(job!.duration_sec, 4.2);
         assert.equal(job!.sha, '3f2c1ab9d8e7');
@@ -287,6 +423,89 @@ for (const [engine, open] of Object.entries(engines)) {
             ['cycle', 'ok'],
           ],
         );
+      } finally {
+        await db.close();
+      }
+    });
+
+    test('delegations and document edits: rows with their filters, and again changes nothing', async () => {
+      const db = await open();
+      try {
+        await migrate(db);
+        const dir = evidence();
+        await importEvidence(db, dir);
+        const delegations = await delegationHistory(db, all);
+        assert.deepEqual(
+          delegations.map((d) => [
+            d.job_id,
+            d.role,
+            d.status,
+            d.mechanism,
+            d.turns,
+            d.tokens_in,
+            d.tokens_out,
+            d.tokens_total,
+            d.host,
+          ]),
+          [
+            [
+              'delegate-runner-20261128-120000-9f3a',
+              'runner',
+              'success',
+              'app-server',
+              1,
+              2000,
+              40,
+              2040,
+              'runner-vm',
+            ],
+            ['delegate-b', 'infra', 'timeout', 'exec', 1, null, null, 2040, 'infra-host'],
+          ],
+        );
+        assert.equal(delegations[0]!.thread_ref, '01a20eb6-0cb8-7df1-9a4b-5fc5c9f67e3e');
+        assert.equal(delegations[0]!.goal, 'GOAL-001/WS9');
+        assert.equal(delegations[0]!.started_utc, '2026-11-28T12:00:00.000Z');
+        assert.match(delegations[0]!.evidence_path, /runner_delegate-runner-.*_utc\.json$/);
+        const who = async (f: object) =>
+          (await delegationHistory(db, { ...all, ...f })).map((d) => d.job_id);
+        assert.deepEqual(await who({ role: 'infra' }), ['delegate-b']);
+        assert.deepEqual(await who({ status: 'success' }), [
+          'delegate-runner-20261128-120000-9f3a',
+        ]);
+        assert.deepEqual(await who({ since: '2026-11-28T00:00:00.000Z' }), [
+          'delegate-runner-20261128-120000-9f3a',
+        ]);
+
+        const edits = await docEditHistory(db, all);
+        assert.deepEqual(
+          edits.map((e) => [
+            e.edit,
+            e.by_agent,
+            e.role,
+            e.lines_added,
+            e.lines_removed,
+            e.commit_sha,
+          ]),
+          [
+            ['board-row', 'alice@arch-host', null, 2, 2, null],
+            ['handoff-entry', 'runner:hutctl', 'runner', 1, 0, '3f2c1ab9d8e7'],
+          ],
+        );
+        assert.equal(edits[1]!.document, 'documentation/short-term/coordination/handoff_log.md');
+        assert.equal(edits[1]!.command, 'hil surface --update-docs');
+        assert.match(String(edits[1]!.evidence), /runner_hil_hw-boot-001_hut-02/);
+        assert.deepEqual(
+          (await docEditHistory(db, { ...all, role: 'runner' })).map((e) => e.edit),
+          ['handoff-entry'],
+        );
+        assert.deepEqual(
+          (await docEditHistory(db, { ...all, sha: '3f2c1ab' })).map((e) => e.edit),
+          ['handoff-entry'],
+        );
+        // Keyed by the evidence file: importing again changes nothing.
+        await importEvidence(db, dir);
+        assert.deepEqual(await delegationHistory(db, all), delegations);
+        assert.deepEqual(await docEditHistory(db, all), edits);
       } finally {
         await db.close();
       }
@@ -334,6 +553,8 @@ test('both engines answer every query the same way', async () => {
         hil: await hilHistory(db, all),
         power: await powerHistory(db, all),
         slot: await slotHistory(db, { ...all, slot: 'hut-02' }),
+        delegations: await delegationHistory(db, all),
+        edits: await docEditHistory(db, all),
       });
     } finally {
       await db.close();

@@ -140,8 +140,18 @@ first, so the gate is on record while it waits. Then: hutctl codex status <role>
           },
           () => null,
         );
-        await docsLib.editDocument(join(root, log), (text) =>
-          docsLib.insertHandoff(text, line, log),
+        await docsLib.editDocument(
+          join(root, log),
+          (text) => docsLib.insertHandoff(text, line, log),
+          {
+            note: {
+              repository: root,
+              edit: 'handoff-entry',
+              summary: `${o.goal} operator gate: codex device login for ${role}`,
+              by: o.agent,
+              command: 'codex login',
+            },
+          },
         );
         note(`hutctl: operator gate recorded in ${join(root, log)}`);
       }

@@ -7,6 +7,7 @@ import { withExamples } from '../help.ts';
 import { printOutcome, withCancelOnSignal } from '../job-outcome.ts';
 import { wholeNumber } from '../numbers.ts';
 import { note, printJson, printLine } from '../output.ts';
+import { addThreadsHistory } from './history.ts';
 
 interface DelegateCliOptions {
   packet?: string;
@@ -214,8 +215,19 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
             outcome.threadRef,
           );
           const log = docsLib.docPaths(root).handoffLog;
-          await docsLib.editDocument(join(root, log), (text) =>
-            docsLib.insertHandoff(text, line, log),
+          await docsLib.editDocument(
+            join(root, log),
+            (text) => docsLib.insertHandoff(text, line, log),
+            {
+              note: {
+                repository: root,
+                edit: 'handoff-entry',
+                summary: `${goal} delegate to ${role}: ${outcome.report.status}, thread_ref=${outcome.threadRef}`,
+                by: o.agent,
+                command: 'delegate',
+                evidence: outcome.reportPath,
+              },
+            },
           );
           if (!o.json) note(`hutctl: handoff entry added (thread_ref=${outcome.threadRef})`);
         } catch (error) {
@@ -235,6 +247,7 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
   const threads = program
     .command('threads')
     .description('which Codex thread works on what, and what it last said');
+  addThreadsHistory(threads);
   withExamples(
     threads
       .command('list')

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { HutError } from '../../errors/index.ts';
 import { withExamples } from '../help.ts';
 import { printJson, printLine } from '../output.ts';
+import { addDocsHistory } from './history.ts';
 
 const docs = async (dir?: string) => {
   await knowSecrets();
@@ -46,6 +47,11 @@ async function knowSecrets(): Promise<void> {
 }
 
 export function register(program: Command): void {
+  addDocsHistory(
+    program
+      .command('docs')
+      .description('the documents as hutctl changed them: the history of its edits'),
+  );
   const handoff = program
     .command('handoff')
     .description('the handoff log: add validated entries, list them');
@@ -92,17 +98,27 @@ export function register(program: Command): void {
       tags[key] = rest.join('=');
     }
     const { addHandoff } = await import('../../docs/add-handoff.ts');
-    const { path: logPath, line } = await addHandoff(root, {
-      agent: o.agent,
-      goal: o.goal,
-      context: o.context,
-      action_type: o.action,
-      operator_required: o.operatorRequired,
-      summary: o.summary,
-      next_action: o.next,
-      blocker: o.blocker,
-      tags,
-    });
+    const { path: logPath, line } = await addHandoff(
+      root,
+      {
+        agent: o.agent,
+        goal: o.goal,
+        context: o.context,
+        action_type: o.action,
+        operator_required: o.operatorRequired,
+        summary: o.summary,
+        next_action: o.next,
+        blocker: o.blocker,
+        tags,
+      },
+      {
+        repository: root,
+        edit: 'handoff-entry',
+        summary: `${o.goal} ${o.action}: ${o.summary}`,
+        by: o.agent,
+        command: 'handoff add',
+      },
+    );
     if (o.json) printJson(lib.parseHandoffLog(read(lib.HANDOFF_LOG), lib.HANDOFF_LOG)[0]);
     else printLine(`added to ${logPath}:\n${line}`);
   });
@@ -197,7 +213,7 @@ export function register(program: Command): void {
     ),
     [['hutctl board claim GOAL-002/WS1 runner:codex', 'runner:codex owns GOAL-002/WS1']],
   ).action(async (ref: string, owner: string, o: { docs?: string; json?: boolean }) => {
-    await changeRow(o.docs, ref, { owner }, o.json);
+    await changeRow('board claim', o.docs, ref, { owner }, o.json);
   });
   withExamples(
     setter(
@@ -232,6 +248,7 @@ export function register(program: Command): void {
       },
     ) => {
       await changeRow(
+        'board set',
         o.docs,
         ref,
         {
@@ -279,18 +296,29 @@ export function register(program: Command): void {
     }) => {
       const { lib, root, read } = await docs(o.docs);
       let id = '';
-      await lib.editDocument(join(root, lib.TICKETS), (text) => {
-        const added = lib.addTicket(text, lib.TICKETS, {
-          requested_by: o.requestedBy,
-          scope: o.scope,
-          goal: o.goal,
-          owner: o.owner,
-          next_action: o.next,
-          evidence: o.evidence,
-        });
-        id = added.id;
-        return added.text;
-      });
+      const note = {
+        repository: root,
+        edit: 'ticket-add',
+        summary: `${o.goal}: ${o.scope}`,
+        command: 'ticket add',
+      };
+      await lib.editDocument(
+        join(root, lib.TICKETS),
+        (text) => {
+          const added = lib.addTicket(text, lib.TICKETS, {
+            requested_by: o.requestedBy,
+            scope: o.scope,
+            goal: o.goal,
+            owner: o.owner,
+            next_action: o.next,
+            evidence: o.evidence,
+          });
+          id = added.id;
+          note.summary = `${id} opened for ${o.goal}: ${o.scope}`;
+          return added.text;
+        },
+        { note },
+      );
       const t = lib.parseTickets(read(lib.TICKETS), lib.TICKETS).find((x) => x.id === id)!;
       if (o.json) printJson(t);
       else printLine(`${id} opened (put ticket_id=${id} in the handoff summary)`);
@@ -341,8 +369,17 @@ export function register(program: Command): void {
           'USAGE',
           'nothing to change: pass --status, --owner, --next or --evidence',
         );
-      await lib.editDocument(join(root, lib.TICKETS), (text) =>
-        lib.setTicket(text, lib.TICKETS, id, change),
+      await lib.editDocument(
+        join(root, lib.TICKETS),
+        (text) => lib.setTicket(text, lib.TICKETS, id, change),
+        {
+          note: {
+            repository: root,
+            edit: 'ticket-set',
+            summary: `${id}: ${changes(change)}`,
+            command: 'ticket set',
+          },
+        },
       );
       if (o.json) {
         return printJson(lib.parseTickets(read(lib.TICKETS), lib.TICKETS).find((t) => t.id === id));
@@ -406,8 +443,17 @@ export function register(program: Command): void {
     ],
   ).action(async (primary: string, o: { fallback: string; docs?: string; json?: boolean }) => {
     const { lib, root, read } = await docs(o.docs);
-    await lib.editDocument(join(root, lib.TRANSPORT_LOCK), (text) =>
-      lib.lockTransport(text, lib.TRANSPORT_LOCK, primary, o.fallback),
+    await lib.editDocument(
+      join(root, lib.TRANSPORT_LOCK),
+      (text) => lib.lockTransport(text, lib.TRANSPORT_LOCK, primary, o.fallback),
+      {
+        note: {
+          repository: root,
+          edit: 'transport-lock',
+          summary: `locked: primary ${primary}, fallback ${o.fallback}`,
+          command: 'transport lock',
+        },
+      },
     );
     const lock = lib.parseTransportLock(read(lib.TRANSPORT_LOCK), lib.TRANSPORT_LOCK);
     if (o.json) return printJson(lock);
@@ -469,7 +515,15 @@ export function register(program: Command): void {
         : {};
       if (o.updateBaseline) {
         const text = `${JSON.stringify({ counts }, null, 2)}\n`;
-        await docsLib.editDocument(baselinePath, () => text, { create: true });
+        await docsLib.editDocument(baselinePath, () => text, {
+          create: true,
+          note: {
+            repository: root,
+            edit: 'lint-baseline',
+            summary: `${Object.values(counts).reduce((a, b) => a + b, 0)} finding(s) accepted as the baseline`,
+            command: 'lint docs --update-baseline',
+          },
+        });
       }
       const increased = o.strict
         ? Object.entries(counts).map(([r, n]) => `${r}: ${n}`)
@@ -564,6 +618,17 @@ export function register(program: Command): void {
     const { writeFileAtomic } = await import('../../files/index.ts');
     const text = lib.renderPacket(spec);
     await writeFileAtomic(path, text);
+    const { journalEdit } = await import('../../docs/journal.ts');
+    journalEdit({
+      repository: root,
+      edit: 'packet',
+      summary: `${ref} for ${o.role}: ${o.title} (thread_ref=${spec.threadRef})`,
+      command: 'packet new',
+      path,
+      lines_added: text.split('\n').length - 1,
+      lines_removed: 0,
+      at: new Date(),
+    });
     if (o.json) return printJson({ path, ...lib.parsePacket(basename(path), text) });
     printLine(`${path}\nthread_ref=${spec.threadRef}`);
   });
@@ -704,8 +769,17 @@ export function register(program: Command): void {
     async (id: string, match: string, o: { undo?: boolean; docs?: string; json?: boolean }) => {
       const { lib, root, rel } = await goalFile(o.docs, id);
       const today = new Date().toISOString().slice(0, 10);
-      await lib.editDocument(join(root, rel), (text) =>
-        lib.tickChecklist(text, rel, match, !o.undo, today),
+      await lib.editDocument(
+        join(root, rel),
+        (text) => lib.tickChecklist(text, rel, match, !o.undo, today),
+        {
+          note: {
+            repository: root,
+            edit: 'goal-checklist',
+            summary: `${id}: ${o.undo ? 'unticked' : 'ticked'} ${JSON.stringify(match)}`,
+            command: 'goal tick',
+          },
+        },
       );
       if (o.json) {
         const text = lib.readDocument(join(root, rel));
@@ -754,21 +828,37 @@ export function register(program: Command): void {
   });
 }
 
+/** `status=done, owner=runner:codex`: what a command changed, for the ledger. */
+const changes = (change: Record<string, string>) =>
+  Object.entries(change)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(', ');
+
 async function changeRow(
+  command: string,
   dir: string | undefined,
   ref: string,
   change: Record<string, string>,
   json?: boolean,
 ): Promise<void> {
-  const { lib, boardPath, read } = await docs(dir);
+  const { lib, boardPath, read, root } = await docs(dir);
   if (Object.keys(change).length === 0)
     throw new HutError(
       'USAGE',
       'nothing to change: pass --status, --owner, --blockers or --next-action',
     );
   const today = new Date().toISOString().slice(0, 10);
-  await lib.editDocument(boardPath, (text) =>
-    lib.editRow(text, lib.parseBoard(text, lib.BOARD), ref, change, today),
+  await lib.editDocument(
+    boardPath,
+    (text) => lib.editRow(text, lib.parseBoard(text, lib.BOARD), ref, change, today),
+    {
+      note: {
+        repository: root,
+        edit: 'board-row',
+        summary: `${ref}: ${changes(change)}`,
+        command,
+      },
+    },
   );
   const row = lib.findRow(lib.parseBoard(read(lib.BOARD), lib.BOARD), ref);
   if (json) printJson(row);

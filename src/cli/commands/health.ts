@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { withExamples } from '../help.ts';
 import { printable, printRows, when, withLedger } from '../history.ts';
+import { wholeNumber } from '../numbers.ts';
 import { printJson, printLine } from '../output.ts';
 
 /** `slot health [<slot>]`, `slot health set`, `slot health check`. */
@@ -104,12 +105,7 @@ export function addSlotHealth(slotGroup: Command): void {
           );
           const id = getSlot(config, slot).id;
           const reason = options.reason.trim();
-          const { userInfo, hostname } = await import('node:os');
-          // $SUDO_USER names the person only when sudo made this process root.
-          const sudo = process.getuid?.() === 0 ? process.env.SUDO_USER : undefined;
-          const person =
-            sudo && /^[a-z_][a-z0-9_.-]{0,31}$/.test(sudo) ? sudo : userInfo().username;
-          const by = `${person}@${hostname()}`;
+          const by = (await import('../../config/index.ts')).personAtHost();
           const path = await writeHealthEvent(config, {
             slot: id,
             state: state as 'good',
@@ -163,33 +159,52 @@ export function addSlotHealthCheck(health: Command): void {
       )
       .argument('<slot>', 'the slot id')
       .option('--sha <sha>', 'check with this commit’s artifact instead')
+      .option(
+        '--loop <n>',
+        'on a Looping slot: run the check n times in a row, holding its lock throughout',
+      )
       .option('--json', 'print the result and the new health as JSON'),
     [
       ['hutctl slot health check hut-03', 'flash a known-good build on hut-03 and boot it'],
       ['hutctl slot health check hut-03 --sha 3f2c1ab', 'check with a chosen artifact'],
+      [
+        'hutctl slot health check hut-03 --loop 20',
+        'a Looping slot: 20 checks in a row, then how many passed',
+      ],
     ],
-  ).action((slot: string, options: { sha?: string; json?: boolean }, command: Command) =>
-    withLedger(
-      command,
-      async (db, config) => {
-        const [{ slotHealth }, { getSlot }, { HutError }, { runHil }, { note }] = await Promise.all(
-          [
+  ).action(
+    (slot: string, options: { sha?: string; loop?: string; json?: boolean }, command: Command) =>
+      withLedger(
+        command,
+        async (db, config) => {
+          const [
+            { checkArtifact, slotHealth },
+            { getSlot },
+            { HutError },
+            { checkSlot },
+            { note },
+          ] = await Promise.all([
             import('../../store/health.ts'),
             import('../../slots/index.ts'),
             import('../../errors/index.ts'),
             import('../../hil/index.ts'),
             import('../output.ts'),
-          ],
-        );
-        const id = getSlot(config, slot).id;
-        let sha = options.sha ?? config.health.golden?.sha;
-        let profile = options.sha ? undefined : (config.health.golden?.profile ?? undefined);
-        if (sha === undefined) {
-          const [last] = await db.all<{ sha: string; platform: string | null }>(
-            "SELECT sha, platform FROM hil_results WHERE slot = ? AND status = 'pass' ORDER BY ended_utc DESC LIMIT 1",
-            [id],
-          );
-          if (!last) {
+          ]);
+          const id = getSlot(config, slot).id;
+          const times =
+            options.loop === undefined ? 1 : wholeNumber(options.loop, '--loop', 1, 1000);
+          if (options.loop !== undefined) {
+            // A loop on a slot in service would let its last check decide, hiding the others.
+            const now = await slotHealth(db, id, config);
+            if (now.state !== 'looping')
+              throw new HutError('USAGE', `--loop: ${id} is ${now.state}, not looping`, {
+                hint: `take it out of service for the loop first: hutctl slot health set ${id} looping --reason "…"`,
+              });
+          }
+          const artifact = options.sha
+            ? { sha: options.sha, profile: null }
+            : await checkArtifact(db, config, id);
+          if (!artifact) {
             throw new HutError(
               'USAGE',
               `no artifact to check ${id} with: it has never passed a test`,
@@ -198,35 +213,49 @@ export function addSlotHealthCheck(health: Command): void {
               },
             );
           }
-          sha = last.sha;
-          profile = last.platform ?? undefined;
-        }
-        const result = await runHil({
-          config,
-          sha,
-          slot: id,
-          ...(profile ? { profile } : {}),
-          healthCheck: true,
-          progress: options.json ? undefined : (line) => note(`hutctl: ${line}`),
-        });
-        const { recordFile } = await import('../../store/record.ts');
-        const file = result.evidence.find((path) => path.endsWith('.json'));
-        if (file) await recordFile(db, file);
-        const health = await slotHealth(db, id, config);
-        if (options.json) printJson({ result, health });
-        else
+          const say = options.json ? undefined : (line: string) => note(`hutctl: ${line}`);
+          const results = await checkSlot(config, id, artifact, {
+            times,
+            ...(say ? { progress: say } : {}),
+            onResult: (result, index) => {
+              if (times > 1)
+                say?.(
+                  `${id}: health check ${index + 1}/${times} ${result.status} (${result.phase}: ${result.reason})`,
+                );
+            },
+          });
+          const { recordFile } = await import('../../store/record.ts');
+          for (const result of results) {
+            const file = result.evidence.find((path) => path.endsWith('.json'));
+            if (file) await recordFile(db, file);
+          }
+          const health = await slotHealth(db, id, config);
+          const { exitStatus } = await import('../../hil/index.ts');
+          process.exitCode = exitStatus(results);
+          const result = results[0]!;
+          if (options.json) {
+            printJson(options.loop === undefined ? { result, health } : { results, health });
+            return;
+          }
+          if (options.loop === undefined) {
+            printLine(
+              printable(
+                `${id}: health check ${result.status} (${result.phase}: ${result.reason}); now ${health.state}`,
+              ),
+            );
+            return;
+          }
+          const count = (status: string) => results.filter((r) => r.status === status).length;
           printLine(
-            printable(
-              `${id}: health check ${result.status} (${result.phase}: ${result.reason}); now ${health.state}`,
-            ),
+            `${id}: ${results.length} health check(s): ${count('pass')} pass, ${count('fail')} fail, ${count('blocked')} blocked; still ${health.state}`,
           );
-        process.exitCode = result.status === 'pass' ? 0 : result.status === 'fail' ? 1 : 3;
-      },
-      async (config) => {
-        (await import('../../slots/index.ts')).getSlot(config, slot);
-        if (options.sha !== undefined)
-          (await import('../../contract/ids.ts')).checkId('sha', options.sha, '--sha');
-      },
-    ),
+        },
+        async (config) => {
+          (await import('../../slots/index.ts')).getSlot(config, slot);
+          if (options.sha !== undefined)
+            (await import('../../contract/ids.ts')).checkId('sha', options.sha, '--sha');
+          if (options.loop !== undefined) wholeNumber(options.loop, '--loop', 1, 1000);
+        },
+      ),
   );
 }

@@ -37,7 +37,10 @@ Results: pass (exit 0), fail — the firmware (exit 1), blocked — the farm: ar
 or power, with the phase named (exit 3); with --skip-passed, skipped — it passed before for this
 SHA and artifact, the reason names that result (exit 0, nothing written). Evidence: runner_hil_hw-boot-001_<slot>_<sha12>_<YYYYMMDD_HHMMSS>_utc.log
 and .json (the hardware result summary: commit, lane local-hil, slot, platform, test, result,
-power cycles, recovery events). --summary defaults to $GITHUB_STEP_SUMMARY when that is set.`;
+power cycles, recovery events). --summary defaults to $GITHUB_STEP_SUMMARY when that is set.
+A slot whose health check is due gets it first, under the same lock (HW-BOOT-001 with the golden
+or its last passing artifact); one that does not pass it is bad and takes no test (exit 2 when no
+slot is left).`;
 
 export function register(program: Command): void {
   const hil = program

@@ -181,3 +181,91 @@ export function addSlotHistory(slotGroup: Command): void {
     );
   });
 }
+
+/** `threads history`: each delegation (a turn of a role's Codex) with its thread and tokens. */
+export function addThreadsHistory(threads: Command): void {
+  withExamples(
+    historyOptions(
+      threads
+        .command('history')
+        .description(
+          'delegations from the ledger, newest first: role, outcome, thread, turns, tokens',
+        ),
+      ['status', 'role'],
+    ),
+    [
+      ['hutctl threads history', 'the last 50 delegations'],
+      ['hutctl threads history --role runner --since 7d --json', "this week's turns of the runner"],
+    ],
+  ).action((options: HistoryOptions, command: Command) => {
+    let filter: HistoryFilter;
+    return withLedger(
+      command,
+      async (db) => {
+        const { delegationHistory } = await import('../../store/queries.ts');
+        const rows = await delegationHistory(db, filter);
+        const tokens = (n: number | null) => (n === null ? '-' : String(n));
+        printRows(
+          rows,
+          options.json,
+          [
+            ['STARTED (UTC)', (r) => when(r.started_utc)],
+            ['ROLE', (r) => r.role],
+            ['STATUS', (r) => r.status],
+            ['TURNS', (r) => String(r.turns)],
+            ['TOKENS IN/OUT', (r) => `${tokens(r.tokens_in)}/${tokens(r.tokens_out)}`],
+            ['GOAL', (r) => r.goal ?? '-'],
+            ['THREAD', (r) => r.thread_ref ?? '-'],
+          ],
+          'no delegations in the ledger match',
+        );
+      },
+      async () => {
+        filter = await historyFilter(options, STATUSES.job);
+      },
+    );
+  });
+}
+
+/** `docs history`: the edits hutctl made to the team's documents. */
+export function addDocsHistory(docs: Command): void {
+  withExamples(
+    historyOptions(
+      docs
+        .command('history')
+        .description(
+          'the edits hutctl made to the documents (handoff log, board, tickets, …), from the ledger',
+        ),
+      ['role', 'sha'],
+    ),
+    [
+      ['hutctl docs history', 'the last 50 edits: which document, what, by whom'],
+      ['hutctl docs history --role runner --since 7d', "the runner's edits this week"],
+    ],
+  ).action((options: HistoryOptions, command: Command) => {
+    let filter: HistoryFilter;
+    return withLedger(
+      command,
+      async (db) => {
+        const { docEditHistory } = await import('../../store/queries.ts');
+        const rows = await docEditHistory(db, filter);
+        printRows(
+          rows,
+          options.json,
+          [
+            ['AT (UTC)', (r) => when(r.at_utc)],
+            ['DOCUMENT', (r) => r.document],
+            ['EDIT', (r) => r.edit],
+            ['BY', (r) => r.by_agent],
+            ['LINES', (r) => `+${r.lines_added}/-${r.lines_removed}`],
+            ['SUMMARY', (r) => r.summary],
+          ],
+          'no document edits in the ledger match',
+        );
+      },
+      async () => {
+        filter = await historyFilter(options);
+      },
+    );
+  });
+}

@@ -197,7 +197,10 @@ export function register(program: Command): void {
         'after',
         `
 The lock is <slot_lock_dir>/hut-<n>.lock, shared with the runner's flock(1) scripts. A label that
-no configured slot has is refused at once (exit 2).`,
+no configured slot has is refused at once (exit 2). A slot whose health check is due (after a farm
+error, or every health.every_jobs jobs / every_hours hours) gets it first, under the same lock:
+HW-BOOT-001 with a known-good artifact; a slot that does not pass it is bad, and the job goes to
+another slot of the label, or is refused (exit 2).`,
       ),
     [
       [
@@ -236,9 +239,16 @@ no configured slot has is refused at once (exit 2).`,
         );
       const config = await loadFor(globals(command));
       const { runSlotJob } = await import('../../slots/index.ts');
+      const progress = options.json ? () => {} : (line: string) => note(`hutctl: ${line}`);
       const outcome = await withCancelOnSignal((signal) =>
         runSlotJob({
           config,
+          // The hardware lane is loaded only when a slot is due its health check.
+          healthCheck: async (slot, artifact) =>
+            (await import('../../hil/index.ts')).healthCheckOn(config, {
+              ...(options.evidenceDir ? { evidenceDir: options.evidenceDir } : {}),
+              progress,
+            })(slot, artifact),
           ...(slotId ? { slot: slotId } : {}),
           ...(options.label ? { label: options.label } : {}),
           argv: args,
@@ -252,7 +262,7 @@ no configured slot has is refused at once (exit 2).`,
           replace: options.replace === true,
           ...(options.evidenceDir ? { evidenceDir: options.evidenceDir } : {}),
           live: !(options.json || options.quiet),
-          progress: options.json ? () => {} : (line) => note(`hutctl: ${line}`),
+          progress,
           signal,
         }),
       );

@@ -7,7 +7,9 @@ import { note, printJson, printLine } from '../output.ts';
 export function register(program: Command): void {
   const store = program
     .command('store')
-    .description('the ledger of jobs, hardware results and power events (SQLite or PostgreSQL)');
+    .description(
+      'the ledger of jobs, delegations, hardware results, power events and document edits (SQLite or PostgreSQL)',
+    );
 
   withExamples(
     store
@@ -15,7 +17,7 @@ export function register(program: Command): void {
       .description('record every evidence file of a directory in the ledger (idempotent)')
       .argument(
         '<evidence-dir>',
-        'a directory of hutctl evidence (reports, hil results, power events)',
+        'a directory of hutctl evidence (reports, hil results, power events, health decisions, document edits)',
       )
       .option('--json', 'print the counts as JSON'),
     [
@@ -36,7 +38,7 @@ export function register(program: Command): void {
         }
         const r = summary.recorded;
         printLine(
-          `recorded ${r.job} job(s), ${r.hil} hil result(s), ${r.power} power event(s), ${r.health} health decision(s) from ${dir}`,
+          `recorded ${r.job} job(s), ${r.delegation} delegation(s), ${r.hil} hil result(s), ${r.power} power event(s), ${r.health} health decision(s), ${r.doc_edit} document edit(s) from ${dir}`,
         );
         for (const s of summary.skipped) printLine(`skipped ${s.file}: ${s.why}`);
       },
@@ -87,11 +89,14 @@ export function register(program: Command): void {
         hil_results: await count('hil_results'),
         power_events: await count('power_events'),
         recoveries: await count('recoveries'),
+        health_events: await count('health_events'),
+        delegations: await count('delegations'),
+        doc_edits: await count('doc_edits'),
       };
       if (options.json) return printJson(status);
       printLine(`ledger: ${status.engine} ${status.location} (schema ${status.schema_version})`);
       printLine(
-        `${status.jobs} job(s), ${status.hil_results} hil result(s), ${status.power_events} power event(s), ${status.recoveries} recovery event(s)`,
+        `${status.jobs} job(s), ${status.hil_results} hil result(s), ${status.power_events} power event(s), ${status.recoveries} recovery event(s), ${status.health_events} health decision(s), ${status.delegations} delegation(s), ${status.doc_edits} document edit(s)`,
       );
     }),
   );

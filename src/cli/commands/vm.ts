@@ -97,8 +97,19 @@ Its entry in hutctl.yaml:
           },
           () => null,
         );
-        await docsLib.editDocument(join(root, log), (text) =>
-          docsLib.insertHandoff(text, line, log),
+        await docsLib.editDocument(
+          join(root, log),
+          (text) => docsLib.insertHandoff(text, line, log),
+          {
+            note: {
+              repository: root,
+              edit: 'handoff-entry',
+              summary: `${o.goal} runner VM ${created.name} ${created.action} on ${created.server}`,
+              by: o.agent,
+              command: 'vm create',
+              evidence: created.evidence,
+            },
+          },
         );
       }
       if (o.json) return printJson(created);
