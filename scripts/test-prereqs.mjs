@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Makes sure this machine can run the whole test suite: npm packages (Node 24 among them) and
 // the system programs the tests start for real (sshd, ssh, flock, setsid, pgrep, perl for the
-// keeper, a PostgreSQL server for the store). As root it installs missing Debian packages;
+// keeper, a PostgreSQL server for the store, Chromium for the dashboard). As root it installs missing Debian packages;
 // otherwise it says exactly what to install.
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -38,6 +38,8 @@ const programs = {
   '/bin/busybox': 'busybox-static',
   groff: 'groff-base',
   'dpkg-deb': 'dpkg',
+  // The dashboard's tests drive Debian's Chromium (playwright-core downloads no browser).
+  '/usr/bin/chromium': 'chromium',
   // The server, not just the client (postgresql-client-* also makes /usr/lib/postgresql/<v>/bin).
   '/usr/lib/postgresql/*/bin/initdb': 'postgresql',
 };

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import type { HutConfig, Slot } from '../config/index.ts';
 import { HutError } from '../errors/index.ts';
 import { randomHex } from '../files/index.ts';
-import { acquireSlot, type HeldSlot } from '../slots/lock.ts';
+import type { HeldSlot } from '../slots/lock.ts';
 
 export interface Lease {
   id: string;
@@ -71,9 +71,13 @@ export class Leases {
     if (mine) return this.renew(holder, mine.id);
     const candidates = await routableSlots(this.#config, named);
     const id = `lease-${randomHex(8)}`;
-    const held = await acquireSlot(this.#config, candidates, {
+    // A slot whose health check is due gets it first, under the lease's lock, as a job's does.
+    const { acquireHealthySlot } = await import('../slots/health-gate.ts');
+    const { healthCheckOn } = await import('../hil/health-check.ts');
+    const held = await acquireHealthySlot(this.#config, candidates, {
       owner: { job_id: id, pid: process.pid, host: hostname(), since: new Date().toISOString() },
       noWait: true,
+      check: healthCheckOn(this.#config),
     });
     const lease: Entry = {
       id,
