@@ -8,6 +8,7 @@ import type { HutConfig } from '../config/index.ts';
 import { logAction } from './actions.ts';
 import { Leases } from './leases.ts';
 import { createMcpServer } from './mcp.ts';
+import { LockStates } from './probe.ts';
 import { HostProbe, type ServeContext } from './views.ts';
 import { FarmWatch } from './watch.ts';
 
@@ -48,6 +49,8 @@ export async function serveStdio(
     watch,
     leases,
     hosts: new HostProbe(config),
+    // Nothing is watched here: every question probes the locks again.
+    locks: new LockStates(0),
     docsRoot: options.docsRoot,
   };
   let who = options.as ?? 'agent';

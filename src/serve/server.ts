@@ -13,6 +13,7 @@ import { type ActionRecord, checkReason, logAction, powerAction } from './action
 import { COOKIE, Gate, isLoopback, readToken } from './auth.ts';
 import { Leases } from './leases.ts';
 import { metricsText } from './metrics.ts';
+import { LockStates } from './probe.ts';
 import {
   actionsView,
   HostProbe,
@@ -97,12 +98,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     db?.engine === 'postgres' ? pollLedger(db, () => watch.note({ kind: 'ledger' })) : null;
   const hosts = new HostProbe(config);
   hosts.start();
+  const locks = new LockStates();
+  watch.on('lock', (name: string) => locks.changed(name));
   const ctx: ServeContext = {
     config,
     db,
     watch,
     leases,
     hosts,
+    locks,
     docsRoot: options.docsRoot ?? null,
   };
   const clients = new Set<ServerResponse>();

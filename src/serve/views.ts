@@ -12,6 +12,7 @@ import { executorAlive } from '../jobs/evidence.ts';
 import type { Db, Value } from '../store/db.ts';
 import type { HistoryFilter } from '../store/queries.ts';
 import type { Leases } from './leases.ts';
+import type { LockStates } from './probe.ts';
 import type { FarmWatch } from './watch.ts';
 
 export interface ServeContext {
@@ -20,6 +21,8 @@ export interface ServeContext {
   watch: FarmWatch;
   leases: Leases;
   hosts: HostProbe;
+  /** Slot lock states, kept between requests (probe.ts). */
+  locks: LockStates;
   /** The team's repository whose handoff log the MCP tool writes to, if any. */
   docsRoot: string | null;
 }
@@ -45,7 +48,7 @@ export function runningJobs(ctx: ServeContext) {
 
 export async function slotsView(ctx: ServeContext) {
   const { slotStatus } = await import('../slots/status.ts');
-  const statuses = await slotStatus(ctx.config);
+  const statuses = await slotStatus(ctx.config, ctx.locks.probe);
   const running = runningJobs(ctx);
   const health = await healthOf(ctx, Object.keys(ctx.config.slots));
   const now = Date.now();

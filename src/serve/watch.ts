@@ -90,7 +90,11 @@ export class FarmWatch extends EventEmitter {
       if (change) this.#note(change);
     });
     this.#watch(this.dirs.locks, false, (name) => {
-      if (/^hut-.*\.lock(\.owner)?$/.test(name)) this.#note({ kind: 'slots' });
+      if (/^hut-.*\.lock(\.owner)?$/.test(name)) {
+        // At once (not coalesced): what is asked next must not be answered from before.
+        this.emit('lock', name);
+        this.#note({ kind: 'slots' });
+      }
     });
     this.#watch(this.dirs.state, true, (name) => {
       const top = name.split('/')[0];

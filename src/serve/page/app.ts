@@ -575,7 +575,16 @@ const refreshers: Record<string, () => Promise<void>> = {
 const due = new Set<string>();
 let scheduled = false;
 
+/** What the ledger shows is re-read at most once a second: a busy farm records many times a second. */
+const SLOW = new Set(['ledger', 'jobs', 'hil', 'actions', 'threads']);
+let slowNext = 0;
+
 function changed(kind: string): void {
+  if (SLOW.has(kind) && Date.now() < slowNext) {
+    setTimeout(() => changed(kind), slowNext - Date.now());
+    return;
+  }
+  if (SLOW.has(kind)) slowNext = Date.now() + 1000;
   due.add(kind);
   if (scheduled) return;
   scheduled = true;
