@@ -50,7 +50,7 @@ export function createMcpServer(ctx: ServeContext, who: () => string): McpServer
     { name: 'hutctl', version: typeof HUTCTL_VERSION === 'string' ? HUTCTL_VERSION : '0.0.0-dev' },
     {
       instructions:
-        'Hardware-in-the-loop board farm. Lease a slot before using it (lease_slot), use it (run_on_slot, hil_run, serial_read, power_cycle), and release it when done (release_slot). A lease expires when unused for its ttl_sec.',
+        'Hardware-in-the-loop board farm. Lease a slot before using it (lease_slot), use it (run_on_slot, hil_run, serial_read, power_cycle), and release it when done (release_slot, release_all). A lease expires when unused for its ttl_sec.',
     },
   );
   const { config, leases } = ctx;
@@ -138,6 +138,18 @@ export function createMcpServer(ctx: ServeContext, who: () => string): McpServer
     const lease = await leases.release(who(), checkId('slot', slot));
     return { slot: lease.slot.id, released: true };
   });
+
+  tool(
+    'release_all',
+    'Release every slot you lease, when you are done with the boards. A reason, if given, goes in the action log.',
+    { reason: z.optional(z.string()) },
+    async ({ reason }) => ({
+      released: await leases.releaseAll(
+        who(),
+        reason === undefined ? 'released' : checkReason(reason),
+      ),
+    }),
+  );
 
   tool(
     'run_on_slot',
