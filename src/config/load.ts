@@ -121,6 +121,7 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
       target.codex = {
         command: raw.codex.command ?? ['codex', 'app-server'],
         ...(raw.codex.codex_home ? { codexHome: raw.codex.codex_home } : {}),
+        ...(raw.codex.mcp !== undefined ? { mcp: raw.codex.mcp } : {}),
       };
     }
     if (raw.transport === 'ssh') {

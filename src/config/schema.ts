@@ -32,6 +32,8 @@ const common = {
     z.strictObject({
       command: z.optional(z.array(text()).check(z.minLength(1))),
       codex_home: z.optional(text()),
+      /** hutctl's MCP server for this role's Codex: true (hutctl's own), or the command on that host. */
+      mcp: z.optional(z.union([z.boolean(), z.array(text()).check(z.minLength(1))])),
     }),
   ),
 };

@@ -13,8 +13,11 @@ export interface Target {
   workdir?: string;
   sshOptions: Record<string, string>;
   loginShell: boolean;
-  /** The role's Codex App Server: argv (default `codex app-server`) and CODEX_HOME on that host. */
-  codex?: { command: string[]; codexHome?: string };
+  /**
+   * The role's Codex App Server: argv (default `codex app-server`) and CODEX_HOME on that host;
+   * `mcp`: whether its Codex gets hutctl's MCP server (true: the default command), or the command.
+   */
+  codex?: { command: string[]; codexHome?: string; mcp?: boolean | string[] };
   /** Where this target was defined: `hutctl.yaml:12` or `.lxd.env`. */
   source: string;
 }

@@ -7,12 +7,36 @@ import { createInterface } from 'node:readline';
 import type { Transport } from '../transport/index.ts';
 import { codexCommand } from './codex.ts';
 
+export interface McpToolCall {
+  server: string;
+  tool: string;
+  status: string;
+  error?: string;
+}
+
+/** An MCP tool call item as the App Server or `codex exec` reports it. */
+export function toolCall(
+  server: unknown,
+  tool: unknown,
+  status: unknown,
+  error: unknown,
+): McpToolCall {
+  const message = (error as { message?: unknown } | null)?.message;
+  return {
+    server: String(server),
+    tool: String(tool),
+    status: String(status),
+    ...(message ? { error: String(message) } : {}),
+  };
+}
+
 export interface ExecTurn {
   threadRef: string | null;
   status: 'completed' | 'failed' | 'timeout' | 'cancelled';
   finalMessage: string;
   error: string | null;
   commands: Array<{ command: string; exit_code: number | null }>;
+  tools: McpToolCall[];
   tokens: number | null;
   /** The turn's input and output tokens, when codex reported its usage. */
   tokensIn: number | null;
@@ -20,13 +44,19 @@ export interface ExecTurn {
 }
 
 /**
- * `[…, 'app-server']` becomes `[…, 'exec', '--json', …, '-']`: the same codex, the other mode.
- * The prompt goes on stdin (`-`), never in argv, where any user of the host could read it.
+ * `[…, 'app-server']` becomes `[…, 'exec', …options, '--json', …, '-']`: the same codex, the
+ * other mode. The prompt goes on stdin (`-`), never in argv, where any user of the host could
+ * read it.
  */
-export function execArgv(appServer: string[], threadRef?: string): string[] {
+export function execArgv(
+  appServer: string[],
+  threadRef?: string,
+  options: string[] = [],
+): string[] {
   return [
     ...codexCommand(appServer),
     'exec',
+    ...options,
     ...(threadRef ? ['resume'] : []),
     '--json',
     '--skip-git-repo-check',
@@ -58,6 +88,7 @@ export function runExecTurn(
     finalMessage: '',
     error: null,
     commands: [],
+    tools: [],
     tokens: null,
     tokensIn: null,
     tokensOut: null,
@@ -102,6 +133,11 @@ export function runExecTurn(
         exit_code: typeof item.exit_code === 'number' ? item.exit_code : null,
       });
       options.progress(`ran: ${String(item.command)} (exit ${String(item.exit_code)})`);
+    }
+    if (event.type === 'item.completed' && item?.type === 'mcp_tool_call') {
+      const call = toolCall(item.server, item.tool, item.status, item.error);
+      turn.tools.push(call);
+      options.progress(`tool: ${call.server}/${call.tool} (${call.status})`);
     }
     if (event.type === 'turn.completed') {
       turn.status = 'completed';

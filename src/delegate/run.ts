@@ -20,12 +20,20 @@ import {
 import { collectSecrets, redact as redactText } from '../secrets/index.ts';
 import { noteEvidence } from '../store/ledger.ts';
 import { transportFor } from '../transport/index.ts';
+import { type ApprovalPolicy, answerApproval } from './approvals.ts';
 import { accountProblem, appServerArgv, missingCodex, versionOf } from './codex.ts';
-import { execArgv, runExecTurn } from './exec.ts';
+import { execArgv, type McpToolCall, runExecTurn, toolCall } from './exec.ts';
+import {
+  mcpEnvVars,
+  mcpOverrides,
+  mcpServerCommand,
+  releaseLeft,
+  withAppServerOptions,
+} from './mcp.ts';
 import { AppServerPeer, RpcError } from './rpc.ts';
 import { findThread, recordThread } from './threads.ts';
 
-export type ApprovalPolicy = 'never' | 'accept' | 'decline';
+export type { ApprovalPolicy } from './approvals.ts';
 
 export interface DelegateOptions {
   config: HutConfig;
@@ -49,6 +57,10 @@ export interface DelegateOptions {
   /** Why `exec` was chosen, for the log and the report (the lock record, or a break-glass). */
   mechanismReason?: string;
   breakGlass?: boolean;
+  /** Give the role's Codex hutctl's MCP server (mcp.ts), so it works on the boards through it. */
+  mcp?: boolean;
+  /** The team's documents, for the MCP server's add_handoff tool (a local target's). */
+  docsRoot?: string;
 }
 
 export interface DelegateOutcome {
@@ -69,7 +81,22 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
   checkId('job_id', options.jobId, '--job-id');
   if (options.threadRef !== undefined) checkId('thread_ref', options.threadRef, '--thread');
   const progress = options.progress ?? (() => {});
-  const argv = appServerArgv(target);
+  const mechanism = options.mechanism ?? 'app-server';
+  const mcpCommand = options.mcp
+    ? mcpServerCommand(config, options.role, target, options.docsRoot)
+    : null;
+  const mcpArgs = mcpCommand
+    ? mcpOverrides(mcpCommand, {
+        approval: options.approval,
+        mechanism,
+        toolTimeoutSec: options.timeoutSec,
+        envVars: mcpEnvVars(config),
+      })
+    : [];
+  const argv = withAppServerOptions(
+    appServerArgv(target),
+    mechanism === 'app-server' ? mcpArgs : [],
+  );
   const transport = transportFor(target, config);
   const secrets = collectSecrets(config);
   const start = new Date();
@@ -87,6 +114,7 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
   let turnId: string | null = null;
   let finalMessage = '';
   const commands: Array<{ command: string; exit_code: number | null }> = [];
+  const tools: McpToolCall[] = [];
   const files: string[] = [];
   // Tokens: the thread's cumulative total after the turn, and this turn's own (the sum of `last`),
   // in all and as input and output.
@@ -119,11 +147,19 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
   let peer: AppServerPeer | null = null;
   try {
     await transport.connect();
+    if (mcpCommand)
+      void log.line(
+        redactText(
+          `# hutctl's MCP server for this turn, on ${transport.describe()}: ${mcpCommand.join(' ')}`,
+          secrets,
+        ),
+      );
     if (options.mechanism === 'exec') {
       void log.line(
         `# ${options.breakGlass ? 'break-glass: ' : ''}codex exec --json on ${transport.describe()}${options.mechanismReason ? ` (${options.mechanismReason})` : ''}`,
       );
-      const turn = await runExecTurn(transport, execArgv(argv, options.threadRef), options.prompt, {
+      const exec = execArgv(argv, options.threadRef, mcpArgs);
+      const turn = await runExecTurn(transport, exec, options.prompt, {
         ...(target.workdir ? { cwd: target.workdir } : {}),
         timeoutMs: options.timeoutSec * 1000,
         ...(options.signal ? { signal: options.signal } : {}),
@@ -134,6 +170,7 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
       // codex exec that named its thread, or got as far as an outcome, ran the turn.
       if (turn.threadRef !== null || turn.status !== 'failed') turns = 1;
       commands.push(...turn.commands);
+      tools.push(...turn.tools);
       if (turn.tokens !== null) usage.turn = turn.tokens;
       usage.in = turn.tokensIn;
       usage.out = turn.tokensOut;
@@ -172,6 +209,11 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
               exit_code: typeof item.exitCode === 'number' ? item.exitCode : null,
             });
             progress(`ran: ${String(item.command)} (exit ${String(item.exitCode)})`);
+          }
+          if (item.type === 'mcpToolCall') {
+            const call = toolCall(item.server, item.tool, item.status, item.error);
+            tools.push(call);
+            progress(`tool: ${call.server}/${call.tool} (${call.status})`);
           }
           if (item.type === 'fileChange')
             for (const c of (item.changes as Array<{ path: string }>) ?? []) files.push(c.path);
@@ -215,21 +257,13 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
         }
       },
       request: async (method, params) => {
-        if (
-          method === 'item/commandExecution/requestApproval' ||
-          method === 'item/fileChange/requestApproval'
-        ) {
-          const what = String(params.command ?? params.reason ?? method);
-          const accepted =
-            options.approval === 'accept' &&
-            (method !== 'item/commandExecution/requestApproval' ||
-              !options.acceptCommands?.length ||
-              options.acceptCommands.some((c) => what.includes(c)));
-          const decision = accepted ? 'accept' : 'decline';
+        const answer = answerApproval(method, params, options.approval, options.acceptCommands);
+        if (answer) {
+          const { decision, what } = answer;
           decisions.push(`${decision}: ${what}`);
           void log.line(`# approval ${decision}: ${what}`);
           progress(`approval ${decision}: ${what}`);
-          return { decision };
+          return answer.result;
         }
         throw new RpcError(-32601, `hutctl does not handle ${method}`);
       },
@@ -336,10 +370,17 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
         error instanceof RpcError || error instanceof HutError
           ? error.message
           : (error as Error).message;
-      summary = `Delegation to ${options.role} failed: ${missingCodex(reason, argv, transport.describe()) ?? reason}`;
+      summary = `Delegation to ${options.role} failed: ${missingCodex(reason, argv, transport.describe()) ?? reason}${mcpCommand && /MCP servers? failed/.test(reason) ? ` (hutctl's MCP server did not start on ${transport.describe()}: run ${mcpCommand.join(' ')} there to see why)` : ''}`;
       exitCode = isConnect(error) ? 255 : 1;
     }
   } finally {
+    if (mcpCommand && peer && threadRef) {
+      const left = await releaseLeft(peer, threadRef, options.jobId);
+      if (left.length > 0) {
+        void log.line(`# leases the agent left were released: ${left.join(', ')}`);
+        progress(`released what the agent left leased: ${left.join(', ')}`);
+      }
+    }
     await peer?.close();
     clearCancel(cancelPath);
   }
@@ -389,6 +430,7 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
     commands,
     file_changes: files,
     approvals: decisions,
+    ...(mcpCommand || tools.length ? { mcp_tool_calls: tools } : {}),
     mechanism: options.mechanism ?? 'app-server',
     ...(options.breakGlass ? { break_glass: true } : {}),
     ...tokens,

@@ -15,6 +15,8 @@ export { readLockHolder } from './local.ts';
 
 export interface LockOwner {
   job_id?: string;
+  /** Who the holder works for, when it is not its job: an MCP lease's agent. */
+  by?: string;
   pid: number;
   host: string;
   since: string;
@@ -178,7 +180,13 @@ export function acquireLock(
 export function describeHolder(holder: LockOwner | null): string {
   if (!holder) return 'by a process that left no hutctl record (a flock(1) script?)';
   const job = holder.job_id ? `job ${holder.job_id}` : 'hutctl';
-  return `by ${job} (pid ${holder.pid} on ${holder.host}, since ${holder.since})`;
+  // The agent's name is what its client said it is: shown without control characters.
+  const by = holder.by
+    ? ` for ${String(holder.by)
+        .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+        .slice(0, 120)}`
+    : '';
+  return `by ${job}${by} (pid ${holder.pid} on ${holder.host}, since ${holder.since})`;
 }
 
 function parseOwner(text: string): LockOwner | null {

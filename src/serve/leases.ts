@@ -75,7 +75,13 @@ export class Leases {
     const { acquireHealthySlot } = await import('../slots/health-gate.ts');
     const { healthCheckOn } = await import('../hil/health-check.ts');
     const held = await acquireHealthySlot(this.#config, candidates, {
-      owner: { job_id: id, pid: process.pid, host: hostname(), since: new Date().toISOString() },
+      owner: {
+        job_id: id,
+        by: holder,
+        pid: process.pid,
+        host: hostname(),
+        since: new Date().toISOString(),
+      },
       noWait: true,
       check: healthCheckOn(this.#config),
     });
@@ -143,14 +149,19 @@ export class Leases {
     return lease;
   }
 
-  /** Ends every lease of `holder` (its session ended). */
-  async releaseAll(holder: string, why = 'session ended'): Promise<void> {
+  /** Ends every lease of `holder` (its session ended, or it is done); returns their slots. */
+  async releaseAll(holder: string, why = 'session ended'): Promise<string[]> {
+    const ended: string[] = [];
     for (const lease of [...this.#bySlot.values()])
-      if (lease.holder === holder) await this.#end(lease, why);
+      if (lease.holder === holder) {
+        await this.#end(lease, why);
+        ended.push(lease.slot.id);
+      }
+    return ended;
   }
 
-  async closeAll(): Promise<void> {
-    for (const lease of [...this.#bySlot.values()]) await this.#end(lease, 'server stopped');
+  async closeAll(why = 'server stopped'): Promise<void> {
+    for (const lease of [...this.#bySlot.values()]) await this.#end(lease, why);
   }
 
   #arm(lease: Entry): void {

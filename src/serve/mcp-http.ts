@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { createMcpServer } from './mcp.ts';
+import { agentName, createMcpServer } from './mcp.ts';
 import type { ServeContext } from './views.ts';
 
 export function mcpHttp(ctx: ServeContext, log: (line: string) => void) {
@@ -34,7 +34,7 @@ export function mcpHttp(ctx: ServeContext, log: (line: string) => void) {
       if (name !== null) return name;
       const client = server.server.getClientVersion();
       const sid = transport.sessionId?.slice(0, 8) ?? '?';
-      const named = `${client?.name ?? 'agent'}${client?.version ? `/${client.version}` : ''} (mcp ${sid} from ${from})`;
+      const named = agentName(client, `mcp ${sid} from ${from}`);
       if (client) name = named;
       return named;
     };

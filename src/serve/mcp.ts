@@ -17,6 +17,21 @@ import { jobView, readLogFrom, type ServeContext, slotsView } from './views.ts';
 
 declare const HUTCTL_VERSION: string | undefined;
 
+/**
+ * How an agent is named in the action log and on its leases: the client name and version it gave
+ * (printable, at most 64 characters each: the client chooses them), then where it is.
+ */
+export function agentName(
+  client: { name?: string; version?: string } | undefined,
+  where: string,
+): string {
+  const clean = (text: string | undefined) =>
+    (text ?? '').replace(/[^\x20-\x7e]/g, '?').slice(0, 64);
+  const name = clean(client?.name) || 'agent';
+  const version = clean(client?.version);
+  return `${name}${version ? `/${version}` : ''} (${where})`;
+}
+
 /** What a tool answers: JSON for the model to read, marked as an error when it is one. */
 type Answer = { content: Array<{ type: 'text'; text: string }>; isError?: boolean };
 
@@ -50,7 +65,7 @@ export function createMcpServer(ctx: ServeContext, who: () => string): McpServer
     { name: 'hutctl', version: typeof HUTCTL_VERSION === 'string' ? HUTCTL_VERSION : '0.0.0-dev' },
     {
       instructions:
-        'Hardware-in-the-loop board farm. Lease a slot before using it (lease_slot), use it (run_on_slot, hil_run, serial_read, power_cycle), and release it when done (release_slot). A lease expires when unused for its ttl_sec.',
+        'Hardware-in-the-loop board farm. Lease a slot before using it (lease_slot), use it (run_on_slot, hil_run, serial_read, power_cycle), and release it when done (release_slot, release_all). A lease expires when unused for its ttl_sec.',
     },
   );
   const { config, leases } = ctx;
@@ -138,6 +153,18 @@ export function createMcpServer(ctx: ServeContext, who: () => string): McpServer
     const lease = await leases.release(who(), checkId('slot', slot));
     return { slot: lease.slot.id, released: true };
   });
+
+  tool(
+    'release_all',
+    'Release every slot you lease, when you are done with the boards. A reason, if given, goes in the action log.',
+    { reason: z.optional(z.string()) },
+    async ({ reason }) => ({
+      released: await leases.releaseAll(
+        who(),
+        reason === undefined ? 'released' : checkReason(reason),
+      ),
+    }),
+  );
 
   tool(
     'run_on_slot',

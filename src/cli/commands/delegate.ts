@@ -20,6 +20,7 @@ interface DelegateCliOptions {
   jobId?: string;
   evidenceDir?: string;
   breakGlass?: boolean;
+  mcp?: boolean;
   docs?: string;
   agent: string;
   json?: boolean;
@@ -58,6 +59,11 @@ export function register(program: Command): void {
         "use the SSH fallback (codex exec --json over the role's transport) instead of the App Server; logged",
       )
       .option(
+        '--mcp',
+        "give the role's Codex hutctl's MCP server (hutctl mcp --as <role>:codex on its host): it works on the boards through it (default: the target's codex.mcp)",
+      )
+      .option('--no-mcp', "not this time, whatever the target's codex.mcp says")
+      .option(
         '--docs <dir>',
         'the repository with the coordination documents (default: found from here upward, if any)',
       )
@@ -70,6 +76,7 @@ export function register(program: Command): void {
         `
 Configure the role's App Server in hutctl.yaml (default command: codex app-server):
   targets: {runner: {transport: ssh, host: …, codex: {command: [codex, app-server], codex_home: /home/runner/.codex}}}
+With codex.mcp: true (or --mcp) its Codex gets the boards as MCP tools (docs/mcp.md).
 The report (ws2.report.v1, executor remote_codex) carries thread_ref, the final message as
 human_summary, the commands the turn ran, and token usage; exit 0 success, 1 failed,
 124 timeout, 130 cancelled (an unreachable host is failed, with exit_code 255 in the report).`,
@@ -80,8 +87,8 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
         "prompt the runner's Codex with a packet",
       ],
       [
-        "hutctl delegate runner --prompt 'Run hutctl slot selftest' --timeout 900",
-        'a prompt, 15 minutes at most',
+        "hutctl delegate runner --mcp --prompt 'Lease an esp32 board, run the selftest' --timeout 900",
+        "15 minutes at most; its Codex works on the boards through hutctl's MCP tools",
       ],
       ['hutctl delegate cancel delegate-runner-20260213-101500-9f3a', 'interrupt a running turn'],
     ],
@@ -201,6 +208,8 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
           mechanism,
           mechanismReason,
           ...(o.breakGlass ? { breakGlass: true } : {}),
+          mcp: o.mcp ?? (target.codex?.mcp !== undefined && target.codex.mcp !== false),
+          ...(root && target.transport === 'local' ? { docsRoot: root } : {}),
         }),
       );
       // The handoff entry is one line: the answer flattened and cut, the full one in the report.

@@ -107,7 +107,20 @@ Every change is in the action log (who, what, why, when). Stop with Ctrl-C or SI
       ? (await import('../../docs/index.ts')).findDocsRoot(flags.docs)
       : null;
     const { serveStdio } = await import('../../serve/index.ts');
-    await serveStdio(config, { docsRoot, ...(flags.as ? { as: flags.as } : {}) });
+    // Codex stops its MCP servers with SIGTERM: the leases end, and say so in the action log.
+    const stop = new AbortController();
+    const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+    const onSignal = (signal: NodeJS.Signals) => stop.abort(signal);
+    for (const signal of signals) process.once(signal, onSignal);
+    try {
+      await serveStdio(config, {
+        docsRoot,
+        ...(flags.as ? { as: flags.as } : {}),
+        stop: stop.signal,
+      });
+    } finally {
+      for (const signal of signals) process.off(signal, onSignal);
+    }
   });
 }
 

@@ -4,8 +4,10 @@
 //   FAIL401                      -> HTTP 401 from the provider
 //   TABLE                        -> answer with a Markdown table (pipes, a rule, line breaks)
 //   HANG                         -> never answer (the caller's deadline must end it)
+//   BOARDS:<label>               -> work on a board through hutctl's MCP tools (boards.mjs)
 //   otherwise                    -> answer "done: <text>"
 import { createServer } from 'node:http';
+import { boardsStep } from './boards.mjs';
 
 let counter = 0;
 const sse = (res, events) => {
@@ -51,6 +53,28 @@ export function startMock(port = 0) {
           }),
         );
       if (last.includes('HANG')) return; // never answers
+      const boards = /BOARDS:(\S+)/.exec(last);
+      if (boards) {
+        const step = boardsStep(boards[1], request.tools ?? [], input);
+        const item = step.call
+          ? {
+              type: 'function_call',
+              id: `fc_${counter}`,
+              call_id: `call_mock_${counter}`,
+              ...step.call,
+            }
+          : {
+              type: 'message',
+              role: 'assistant',
+              id: `msg_${counter}`,
+              content: [{ type: 'output_text', text: step.answer }],
+            };
+        return sse(res, [
+          { type: 'response.created', response: { id } },
+          { type: 'response.output_item.done', output_index: 0, item },
+          { type: 'response.completed', response: { id, usage } },
+        ]);
+      }
       const output = [...input].reverse().find((i) => i.type === 'function_call_output');
       const run = /RUN:(.+)$/m.exec(last);
       const answered =

@@ -19,11 +19,13 @@ const targets = transportTargets();
 
 /**
  * The `runner` target's YAML. `provider`: `mock` (needs no login), `closed` (its port refuses),
- * `openai` (needs an OpenAI login, as the built-in provider does).
+ * `openai` (needs an OpenAI login, as the built-in provider does). `codexKeys`: more keys of its
+ * `codex:` block (e.g. `{mcp: 'true'}`), as YAML values.
  */
 export function runnerWith(
   kind: 'local' | 'ssh',
   provider: 'mock' | 'closed' | 'openai' = 'mock',
+  codexKeys: Record<string, string> = {},
 ): string {
   const home = join(tempDir('hutctl-codex-'), 'codex-home');
   const work = tempDir('hutctl-codex-work-');
@@ -32,6 +34,7 @@ export function runnerWith(
     `    workdir: ${work}`,
     '    codex:',
     `      command: [env, MOCK_PROVIDER=${provider}, unshare, -n, --, ${process.execPath}, ${SANDBOX}, ${CODEX}, ${home}, app-server]`,
+    ...Object.entries(codexKeys).map(([key, value]) => `      ${key}: ${value}`),
   ].join('\n');
   return kind === 'local'
     ? `${targets.local()}\n${codex}`
