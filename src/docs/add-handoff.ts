@@ -28,11 +28,17 @@ export async function addHandoff(
       return null;
     }
   });
-  const path = join(root, paths.handoffLog);
-  await editDocument(
-    path,
-    (text) => insertHandoff(text, line, paths.handoffLog),
-    note ? { note } : {},
-  );
-  return { path, line };
+  return { path: await insertHandoffLine(root, line, note), line };
+}
+
+/** Inserts a formatted entry into the repository's handoff log (atomically); returns the log. */
+export async function insertHandoffLine(
+  root: string,
+  line: string,
+  note?: EditNote,
+): Promise<string> {
+  const log = docPaths(root).handoffLog;
+  const path = join(root, log);
+  await editDocument(path, (text) => insertHandoff(text, line, log), note ? { note } : {});
+  return path;
 }

@@ -53,6 +53,8 @@ export function collectSecrets(
   const ha = config?.homeAssistant;
   if (ha?.tokenEnv) addSecret(env[ha.tokenEnv]);
   if (ha?.tokenFile) addSecret(readQuietly(ha.tokenFile));
+  // `serve`'s token (its default place): whoever reads it can act on the farm.
+  if (config) addSecret(readQuietly(join(config.paths.stateDir, 'serve.token'))?.trim());
   const root = credsRoot(env);
   for (const host of listQuietly(root)) {
     for (const file of listQuietly(join(root, host))) {

@@ -9,6 +9,7 @@ import type { HutConfig, Slot } from '../config/index.ts';
 import { utcStamp } from '../contract/ids.ts';
 import { HutError } from '../errors/index.ts';
 import { checkWritableDir, privateDir, randomHex, writeFileAtomic } from '../files/index.ts';
+import { fsReason } from '../files/reason.ts';
 
 export type ActionName =
   | 'power-cycle'
@@ -32,7 +33,8 @@ export interface ActionRecord {
   by: string;
   via: 'http' | 'mcp';
   reason: string;
-  outcome: 'done' | 'failed' | 'refused';
+  /** `started`: written before the change was made; what happened replaces it. */
+  outcome: 'started' | 'done' | 'failed' | 'refused';
   /** What happened, in one line (a power result, why it was refused). */
   detail: string | null;
   at_utc: string;
@@ -48,19 +50,68 @@ export async function logAction(
     ...action,
     at_utc: new Date().toISOString(),
   };
+  await writeAction(config, actionPath(config, record), record);
+  return record;
+}
+
+/**
+ * Runs a change with its action log around it: the record is written first (outcome `started`),
+ * so a change whose evidence cannot be kept (a full disk) is not made at all; then the change;
+ * then the record again with what happened. A final write that fails does not hide what was
+ * done: it is returned as `evidence_error` beside the result.
+ */
+export async function withAction<T>(
+  config: HutConfig,
+  action: Omit<ActionRecord, 'schema_version' | 'at_utc' | 'outcome' | 'detail'>,
+  work: () => Promise<{ outcome: ActionRecord['outcome']; detail: string; value: T }>,
+): Promise<{ record: ActionRecord; value: T; evidence_error?: string }> {
+  const record: ActionRecord = {
+    schema_version: 'hutctl.action.v1',
+    ...action,
+    outcome: 'started',
+    detail: null,
+    at_utc: new Date().toISOString(),
+  };
+  const path = actionPath(config, record);
+  try {
+    await writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
+  } catch (error) {
+    throw new HutError(
+      'IO',
+      `the action log cannot be written in ${config.paths.evidenceDir} (${fsReason(error)}): nothing was done`,
+      { hint: 'free some space there (or fix its permissions), then try again' },
+    );
+  }
+  const done = await work();
+  Object.assign(record, { outcome: done.outcome, detail: done.detail });
+  try {
+    await writeAction(config, path, record);
+    return { record, value: done.value };
+  } catch (error) {
+    return {
+      record,
+      value: done.value,
+      evidence_error: `it was done, but its outcome could not be written to ${path}: ${fsReason(error)}`,
+    };
+  }
+}
+
+function actionPath(config: HutConfig, record: ActionRecord): string {
   const dir = config.paths.evidenceDir;
   privateDir(dir, config.paths.shareGroup);
   checkWritableDir(dir);
-  const subject = action.slot ?? action.job_id ?? 'farm';
-  const path = join(
+  const subject = record.slot ?? record.job_id ?? 'farm';
+  return join(
     dir,
-    `runner_action_${action.action}_${subject}_${utcStamp(new Date(record.at_utc))}_${randomHex(6)}_utc.json`,
+    `runner_action_${record.action}_${subject}_${utcStamp(new Date(record.at_utc))}_${randomHex(6)}_utc.json`,
   );
+}
+
+async function writeAction(config: HutConfig, path: string, record: ActionRecord): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
   const { noteEvidence, flushLedger } = await import('../store/ledger.ts');
   noteEvidence(config, path, record);
   await flushLedger();
-  return record;
 }
 
 export interface Actor {

@@ -19,6 +19,8 @@ export interface Lease {
   held: HeldSlot;
   expiresAt: number;
   expiresUtc(): string;
+  /** The job running on it now (its output is the slot's live output), or null. */
+  job: string | null;
 }
 
 export const DEFAULT_TTL_SEC = 600;
@@ -36,6 +38,9 @@ type OnChange = (lease: Lease, event: 'taken' | 'ended', why: string) => void;
 
 export class Leases {
   readonly #bySlot = new Map<string, Entry>();
+  readonly #work = new Set<Promise<unknown>>();
+  /** Aborted when the server stops: what runs on a leased slot ends in order. */
+  readonly stopping = new AbortController();
   readonly #config: HutConfig;
   readonly #onChange: OnChange;
 
@@ -95,6 +100,7 @@ export class Leases {
       timer: undefined,
       busy: 0,
       ending: null,
+      job: null,
       expiresUtc() {
         return new Date(this.expiresAt).toISOString();
       },
@@ -130,11 +136,17 @@ export class Leases {
    */
   async using<T>(holder: string, slot: string, work: (lease: Lease) => Promise<T>): Promise<T> {
     const lease = this.#renew(holder, slot);
+    // A slot a person has taken out of service since it was leased is not used any more.
+    const { routableSlots } = await import('../slots/health.ts');
+    await routableSlots(this.#config, [lease.slot]);
     clearTimeout(lease.timer);
     lease.busy += 1;
+    const running = work(lease);
+    this.#work.add(running);
     try {
-      return await work(lease);
+      return await running;
     } finally {
+      this.#work.delete(running);
       lease.busy -= 1;
       if (lease.busy === 0 && this.#bySlot.get(slot) === lease) {
         if (lease.ending) await this.#end(lease, lease.ending);
@@ -149,6 +161,12 @@ export class Leases {
     return lease;
   }
 
+  /** A person takes the slot back: its lease ends (when the run under way, if any, ends). */
+  async revoke(slot: string, why: string): Promise<void> {
+    const lease = this.#bySlot.get(slot);
+    if (lease) await this.#end(lease, why);
+  }
+
   /** Ends every lease of `holder` (its session ended, or it is done); returns their slots. */
   async releaseAll(holder: string, why = 'session ended'): Promise<string[]> {
     const ended: string[] = [];
@@ -160,7 +178,13 @@ export class Leases {
     return ended;
   }
 
+  /**
+   * Ends every lease. Work under way is told to stop (`stopping`: a run cancels in order, with
+   * its report) and waited for first.
+   */
   async closeAll(why = 'server stopped'): Promise<void> {
+    this.stopping.abort(new Error(why));
+    await Promise.allSettled([...this.#work]);
     for (const lease of [...this.#bySlot.values()]) await this.#end(lease, why);
   }
 

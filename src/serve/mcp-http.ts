@@ -9,13 +9,44 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { agentName, createMcpServer } from './mcp.ts';
 import type { ServeContext } from './views.ts';
 
+/** Sessions open at once; one idle for an hour is closed (its leases end with it). */
+const MAX_SESSIONS = 64;
+const IDLE_MS = 3600_000;
+
 export function mcpHttp(ctx: ServeContext, log: (line: string) => void) {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const used = new Map<string, number>();
+  // A client that vanished without closing its session: closed after an hour unused.
+  const reaper = setInterval(() => {
+    for (const [sid, at] of used)
+      if (Date.now() - at > IDLE_MS) {
+        used.delete(sid);
+        void sessions.get(sid)?.close();
+      }
+  }, 60_000);
+  reaper.unref();
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const id = request.headers['mcp-session-id'];
     const known = typeof id === 'string' ? sessions.get(id) : undefined;
-    if (known) return known.handleRequest(request, response);
+    if (known) {
+      used.set(id as string, Date.now());
+      return known.handleRequest(request, response);
+    }
+    if (typeof id !== 'string' && sessions.size >= MAX_SESSIONS) {
+      response.writeHead(503, { 'Content-Type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          error: {
+            code: -32000,
+            message: `${MAX_SESSIONS} MCP sessions are open: close one first`,
+          },
+          id: null,
+        }),
+      );
+      return;
+    }
     if (typeof id === 'string' || request.method !== 'POST') {
       response.writeHead(404, { 'Content-Type': 'application/json' });
       response.end(
@@ -42,11 +73,16 @@ export function mcpHttp(ctx: ServeContext, log: (line: string) => void) {
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sid) => {
         sessions.set(sid, transport);
+        used.set(sid, Date.now());
         log(`MCP session ${sid.slice(0, 8)} opened`);
       },
     });
     transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
+      if (transport.sessionId) {
+        sessions.delete(transport.sessionId);
+        used.delete(transport.sessionId);
+        log(`MCP session ${transport.sessionId.slice(0, 8)} closed`);
+      }
       void ctx.leases.releaseAll(who(), 'MCP session closed');
     };
     const server = createMcpServer(ctx, who);
@@ -57,6 +93,7 @@ export function mcpHttp(ctx: ServeContext, log: (line: string) => void) {
   return {
     handle,
     async close() {
+      clearInterval(reaper);
       for (const transport of sessions.values()) await transport.close();
       sessions.clear();
     },

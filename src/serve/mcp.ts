@@ -7,6 +7,8 @@
  * with the agent's name. Built on the official MCP TypeScript SDK; `hutctl mcp` serves it on
  * stdio, `serve` at `/mcp`.
  */
+
+import { statSync } from 'node:fs';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import * as z from 'zod/mini';
 import { checkId } from '../contract/ids.ts';
@@ -87,24 +89,31 @@ export function createMcpServer(ctx: ServeContext, who: () => string): McpServer
         }
       }) as never,
     );
-  const logged = (
+  /** Writes the action log entry; what could not be written is returned (never thrown over a result). */
+  const logged = async (
     action: Parameters<typeof logAction>[1]['action'],
     slot: string | null,
     reason: string,
     outcome: 'done' | 'failed',
     detail: string,
     jobId: string | null = null,
-  ) =>
-    logAction(config, {
-      action,
-      slot,
-      job_id: jobId,
-      by: who(),
-      via: 'mcp',
-      reason,
-      outcome,
-      detail,
-    });
+  ): Promise<string | null> => {
+    try {
+      await logAction(config, {
+        action,
+        slot,
+        job_id: jobId,
+        by: who(),
+        via: 'mcp',
+        reason,
+        outcome,
+        detail,
+      });
+      return null;
+    } catch (error) {
+      return `the action log could not be written: ${(error as Error).message}`;
+    }
+  };
 
   tool(
     'list_slots',
@@ -182,18 +191,31 @@ export function createMcpServer(ctx: ServeContext, who: () => string): McpServer
     },
     async ({ slot, argv, timeout_sec, sha, workdir }) =>
       leases.using(who(), checkId('slot', slot), async (lease) => {
+        if (argv.some((arg) => arg.includes('\0')))
+          throw usage('an argument holds a NUL character, which no program can be given');
         if (workdir !== undefined) await checkWorkdir(workdir);
         const { runSlotJob } = await import('../slots/run.ts');
-        const outcome = await runSlotJob({
-          config,
-          held: lease.held,
-          argv,
-          ...(timeout_sec ? { timeoutSec: timeout_sec } : {}),
-          ...(sha ? { sha } : {}),
-          ...(workdir ? { workdir } : {}),
-        });
+        const { randomHex } = await import('../files/index.ts');
+        const { utcStamp } = await import('../contract/ids.ts');
+        const jobId = `mcp-${lease.slot.id}-${utcStamp(new Date()).replace('_', '-')}-${randomHex(4)}`;
+        lease.job = jobId;
+        let outcome: Awaited<ReturnType<typeof runSlotJob>>;
+        try {
+          outcome = await runSlotJob({
+            config,
+            held: lease.held,
+            argv,
+            jobId,
+            signal: leases.stopping.signal,
+            ...(timeout_sec ? { timeoutSec: timeout_sec } : {}),
+            ...(sha ? { sha } : {}),
+            ...(workdir ? { workdir } : {}),
+          });
+        } finally {
+          lease.job = null;
+        }
         const { report } = outcome;
-        await logged(
+        const logError = await logged(
           'run',
           lease.slot.id,
           argv.join(' ').slice(0, 200),
@@ -201,12 +223,11 @@ export function createMcpServer(ctx: ServeContext, who: () => string): McpServer
           report.human_summary,
           report.job_id,
         );
-        const size = (await import('node:fs')).statSync(outcome.logPath).size;
         const tail = await readLogFrom(
           outcome.logPath,
-          Math.max(0, size - OUTPUT_TAIL),
+          Math.max(0, statSync(outcome.logPath).size - OUTPUT_TAIL),
           OUTPUT_TAIL,
-        );
+        ).catch(() => ({ text: '' }));
         return {
           job_id: report.job_id,
           status: report.status,
@@ -214,6 +235,8 @@ export function createMcpServer(ctx: ServeContext, who: () => string): McpServer
           summary: report.human_summary,
           report: outcome.reportPath,
           output_tail: tail.text,
+          ...(outcome.reportError ? { evidence_error: outcome.reportError } : {}),
+          ...(logError ? { action_log_error: logError } : {}),
         };
       }),
   );
@@ -230,12 +253,17 @@ export function createMcpServer(ctx: ServeContext, who: () => string): McpServer
     async ({ slot, sha, profile, test }) =>
       leases.using(who(), checkId('slot', slot), async (lease) => {
         const { runHil } = await import('../hil/run.ts');
+        // Its output (the flash and the boot log) is the slot's live output meanwhile.
+        lease.job = 'hil';
         const result = await runHil({
           config,
           held: lease.held,
+          signal: leases.stopping.signal,
           sha,
           ...(profile ? { profile } : {}),
           ...(test ? { test } : {}),
+        }).finally(() => {
+          lease.job = null;
         });
         await logged(
           'hil-run',
@@ -278,19 +306,33 @@ export function createMcpServer(ctx: ServeContext, who: () => string): McpServer
     async ({ slot, reason }) =>
       leases.using(who(), checkId('slot', slot), async (lease) => {
         const why = checkReason(reason);
-        const { powerAction } = await import('./actions.ts');
-        const result = await powerAction(config, lease.slot, 'cycle', {
-          force: true,
-          jobId: lease.id,
-        });
-        await logged(
-          'power-cycle',
-          lease.slot.id,
-          why,
-          result.status === 'ok' ? 'done' : 'failed',
-          result.detail,
+        const { powerAction, withAction } = await import('./actions.ts');
+        // The action log first: a cycle whose record cannot be kept is not made.
+        const done = await withAction(
+          config,
+          {
+            action: 'power-cycle',
+            slot: lease.slot.id,
+            job_id: null,
+            by: who(),
+            via: 'mcp',
+            reason: why,
+          },
+          async () => {
+            const result = await powerAction(config, lease.slot, 'cycle', {
+              force: true,
+              jobId: lease.id,
+            });
+            return {
+              outcome: result.status === 'ok' ? ('done' as const) : ('failed' as const),
+              detail: result.detail,
+              value: result.result,
+            };
+          },
         );
-        return result.result;
+        return done.evidence_error
+          ? { ...(done.value as object), evidence_error: done.evidence_error }
+          : done.value;
       }),
   );
 

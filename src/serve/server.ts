@@ -9,14 +9,11 @@ import type { AddressInfo } from 'node:net';
 import type { HutConfig } from '../config/index.ts';
 import { checkId } from '../contract/ids.ts';
 import { HutError, isHutError } from '../errors/index.ts';
-import { type ActionRecord, checkReason, logAction, powerAction } from './actions.ts';
+import { checkReason, logAction, powerAction, withAction } from './actions.ts';
 import { COOKIE, Gate, isLoopback, readToken } from './auth.ts';
-import { Leases } from './leases.ts';
 import { metricsText } from './metrics.ts';
-import { LockStates } from './probe.ts';
 import {
   actionsView,
-  HostProbe,
   healthView,
   hilView,
   jobsView,
@@ -32,7 +29,7 @@ import {
   slotsView,
   threadsView,
 } from './views.ts';
-import { type Change, FarmWatch } from './watch.ts';
+import type { Change } from './watch.ts';
 
 export interface ServeOptions {
   config: HutConfig;
@@ -52,11 +49,16 @@ export interface RunningServer {
 }
 
 const MAX_BODY = 64 * 1024;
+/** Change streams open at once (each is a socket for the life of a page). */
+const MAX_STREAMS = 256;
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const { config } = options;
   const log = options.log ?? (() => {});
   const token = readToken(options.tokenFile);
+  // Whoever reads it can act on the farm: never in a job's log, however it got there.
+  const { addSecret } = await import('../secrets/index.ts');
+  addSecret(token);
   if (token === null && !isLoopback(options.host))
     throw new HutError(
       'CONFIG',
@@ -65,50 +67,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         hint: `make one with 'hutctl serve --new-token' (written to ${options.tokenFile}, 0600), or bind to 127.0.0.1`,
       },
     );
-  const { openStore } = await import('../store/ledger.ts');
-  let db: ServeContext['db'] = null;
-  try {
-    db = await openStore(config);
-  } catch (error) {
-    log(`the ledger cannot be opened (${(error as Error).message}): history and health are empty`);
-  }
-  const watch = new FarmWatch({
-    evidence: config.paths.evidenceDir,
-    locks: config.paths.slotLockDir,
-    state: config.paths.stateDir,
-    ledger: config.store.engine === 'sqlite' ? config.store.path : null,
+  const { openContext } = await import('./context.ts');
+  const opened = await openContext(config, {
+    docsRoot: options.docsRoot ?? null,
+    watched: true,
+    log,
   });
-  await watch.start();
-  const leases = new Leases(config, (lease, event, why) => {
-    watch.note({ kind: 'slots' });
-    watch.note({ kind: 'leases' });
-    void logAction(config, {
-      action: event === 'taken' ? 'lease' : 'release',
-      slot: lease.slot.id,
-      job_id: null,
-      by: lease.holder,
-      via: 'mcp',
-      reason: why,
-      outcome: 'done',
-      detail: event === 'taken' ? `${lease.id}, ttl ${lease.ttlMs / 1000} s` : lease.id,
-    }).catch((error) => log(`the action log could not be written: ${(error as Error).message}`));
-  });
+  const { ctx } = opened;
+  const { db, watch, hosts } = ctx;
   // A PostgreSQL ledger is written by other hosts too: asked every 2 s whether it moved on.
   const poll =
     db?.engine === 'postgres' ? pollLedger(db, () => watch.note({ kind: 'ledger' })) : null;
-  const hosts = new HostProbe(config);
-  hosts.start();
-  const locks = new LockStates();
-  watch.on('lock', (name: string) => locks.changed(name));
-  const ctx: ServeContext = {
-    config,
-    db,
-    watch,
-    leases,
-    hosts,
-    locks,
-    docsRoot: options.docsRoot ?? null,
-  };
   const clients = new Set<ServerResponse>();
   watch.on('change', (change: Change) => {
     const data = `event: change\ndata: ${JSON.stringify(change)}\n\n`;
@@ -321,6 +290,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
 
   function events(response: ServerResponse): void {
+    // Each stream holds a socket for as long as its page is open: a bound, so that a runaway
+    // client (or thousands of them) cannot take every descriptor from the API.
+    if (clients.size >= MAX_STREAMS) {
+      send(response, 503, {
+        error: `${MAX_STREAMS} change streams are open already; close some pages`,
+      });
+      return;
+    }
     response.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -361,89 +338,142 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const body = await readJson(request);
     const by = `${typeof body.by === 'string' && /^[\w.@ -]{1,64}$/.test(body.by) ? body.by : 'someone'} via ${request.socket.remoteAddress}`;
     const base = { by, via: 'http' as const };
-    let record: ActionRecord;
+    const flag = (name: string) => {
+      if (body[name] !== undefined && typeof body[name] !== 'boolean')
+        throw new HutError('USAGE', `${name} must be true or false`);
+      return body[name] === true;
+    };
     if (parts[0] === 'api' && parts[1] === 'slots' && parts.length === 4) {
       const { getSlot } = await import('../slots/index.ts');
       const slot = getSlot(config, checkId('slot', decoded(parts[2]!)));
       const reason = checkReason(body.reason);
       if (parts[3] === 'power') {
+        known(body, ['action', 'reason', 'by', 'force']);
         const action = body.action;
         if (action !== 'cycle' && action !== 'on' && action !== 'off')
           throw new HutError('USAGE', 'action must be cycle, on or off');
+        const force = flag('force');
         const busy = (await slotsView(ctx)).find((s) => s.slot === slot.id)?.holder;
-        if (busy && body.force !== true) {
-          record = await logAction(config, {
+        const refuse = async (why: string) => {
+          const record = await logAction(config, {
             ...base,
             action: `power-${action}`,
             slot: slot.id,
-            job_id: busy.job_id,
+            job_id: busy?.job_id ?? null,
             reason,
             outcome: 'refused',
-            detail: `${slot.id} is held by ${busy.job_id ?? `pid ${busy.pid}`}; pass force to power it anyway`,
+            detail: why,
           });
-          return send(response, 409, { error: record.detail, action: record });
-        }
-        const result = await powerAction(config, slot, action, { force: body.force === true });
-        record = await logAction(config, {
-          ...base,
-          action: `power-${action}`,
-          slot: slot.id,
-          job_id: null,
-          reason,
-          outcome: result.status === 'ok' ? 'done' : 'failed',
-          detail: result.detail,
-        });
+          log(`${by}: power ${action} ${slot.id} refused: ${why}`);
+          return send(response, 409, {
+            error: why,
+            hint: 'send "force": true to do it anyway',
+            action: record,
+          });
+        };
+        if (busy && !force)
+          return refuse(`${slot.id} is held by ${busy.job_id ?? `pid ${busy.pid}`}`);
+        let cooldown: string | null = null;
+        const done = await withAction(
+          config,
+          { ...base, action: `power-${action}`, slot: slot.id, job_id: null, reason },
+          async () => {
+            try {
+              const result = await powerAction(config, slot, action, { force });
+              return {
+                outcome: result.status === 'ok' ? ('done' as const) : ('failed' as const),
+                detail: result.detail,
+                value: result,
+              };
+            } catch (error) {
+              if (!isHutError(error) || error.code !== 'COOLDOWN') throw error;
+              cooldown = error.message;
+              return { outcome: 'refused' as const, detail: error.message, value: null };
+            }
+          },
+        );
+        if (cooldown !== null)
+          return send(response, 409, {
+            error: cooldown,
+            hint: 'send "force": true to do it anyway',
+            action: done.record,
+          });
+        const result = done.value!;
         log(`${by}: power ${action} ${slot.id}: ${result.detail} (${reason})`);
         return send(response, result.status === 'ok' ? 200 : 502, {
-          action: record,
+          action: done.record,
           result: result.result,
+          ...(done.evidence_error ? { evidence_error: done.evidence_error } : {}),
         });
       }
       if (parts[3] === 'health' || parts[3] === 'maintenance') {
+        known(
+          body,
+          parts[3] === 'maintenance' ? ['on', 'reason', 'by'] : ['state', 'reason', 'by'],
+        );
         const { SETTABLE, writeHealthEvent } = await import('../store/health.ts');
         const state = (
-          parts[3] === 'maintenance' ? (body.on === false ? 'good' : 'maintenance') : body.state
+          parts[3] === 'maintenance'
+            ? flag('on') || body.on === undefined
+              ? 'maintenance'
+              : 'good'
+            : body.state
         ) as (typeof SETTABLE)[number];
         if (!SETTABLE.includes(state))
           throw new HutError('USAGE', `state must be one of ${SETTABLE.join(', ')}`);
-        const evidence = await writeHealthEvent(config, { slot: slot.id, state, reason, by });
-        const { noteEvidence, flushLedger } = await import('../store/ledger.ts');
-        noteEvidence(config, evidence);
-        await flushLedger();
-        record = await logAction(config, {
-          ...base,
-          action: 'health',
-          slot: slot.id,
-          job_id: null,
-          reason,
-          outcome: 'done',
-          detail: `set ${state}`,
-        });
+        const done = await withAction(
+          config,
+          { ...base, action: 'health', slot: slot.id, job_id: null, reason },
+          async () => {
+            const evidence = await writeHealthEvent(config, { slot: slot.id, state, reason, by });
+            const { noteEvidence, flushLedger } = await import('../store/ledger.ts');
+            noteEvidence(config, evidence);
+            await flushLedger();
+            return { outcome: 'done' as const, detail: `set ${state}`, value: evidence };
+          },
+        );
         log(`${by}: ${slot.id} set ${state} (${reason})`);
         watch.note({ kind: 'health' });
-        return send(response, 200, { action: record, evidence });
+        return send(response, 200, {
+          action: done.record,
+          evidence: done.value,
+          ...(done.evidence_error ? { evidence_error: done.evidence_error } : {}),
+        });
+      }
+      if (parts[3] === 'release') {
+        known(body, ['reason', 'by']);
+        // A person takes a board back from an agent: its lease ends (after a run under way).
+        const lease = ctx.leases.of(slot.id);
+        if (!lease) return send(response, 409, { error: `${slot.id} is not leased to an agent` });
+        await ctx.leases.revoke(slot.id, `taken back by ${by}: ${reason}`);
+        log(`${by}: ${slot.id} taken back from ${lease.holder} (${reason})`);
+        return send(response, 200, { slot: slot.id, released_from: lease.holder });
       }
     }
     if (parts[0] === 'api' && parts[1] === 'jobs' && parts[3] === 'cancel' && parts.length === 4) {
+      known(body, ['now', 'reason', 'by']);
       const jobId = checkId('job_id', decoded(parts[2]!));
       const reason = checkReason(body.reason);
+      const now = flag('now');
       if (!runningJobs(ctx).some((r) => r.job_id === jobId))
         return send(response, 409, {
           error: `job ${jobId} is not running here: nothing to cancel`,
         });
-      const { requestCancel } = await import('../jobs/cancel.ts');
-      const flag = await requestCancel(config.paths.cancelDir, jobId, body.now === true);
-      record = await logAction(config, {
-        ...base,
-        action: 'cancel',
-        slot: null,
-        job_id: jobId,
-        reason,
-        outcome: 'done',
-        detail: body.now === true ? 'now (the running step ends)' : 'before its next step',
-      });
+      const done = await withAction(
+        config,
+        { ...base, action: 'cancel', slot: null, job_id: jobId, reason },
+        async () => {
+          const { requestCancel } = await import('../jobs/cancel.ts');
+          const path = await requestCancel(config.paths.cancelDir, jobId, now);
+          return {
+            outcome: 'done' as const,
+            detail: now ? 'now (the running step ends)' : 'before its next step',
+            value: path,
+          };
+        },
+      );
       log(`${by}: cancel ${jobId} (${reason})`);
-      return send(response, 200, { action: record, flag });
+      return send(response, 200, { action: done.record, flag: done.value });
     }
     return send(response, 404, { error: `no such action: POST ${path}` });
   }
@@ -459,7 +489,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           ? 400
           : error.code === 'NOT_FOUND'
             ? 404
-            : error.code === 'LOCK_HELD' || error.code === 'UNSATISFIABLE'
+            : error.code === 'LOCK_HELD' ||
+                error.code === 'UNSATISFIABLE' ||
+                error.code === 'COOLDOWN'
               ? 409
               : 500;
       if (status === 500) log(`error: ${error.message}`);
@@ -496,13 +528,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     async close() {
       for (const client of clients) client.end();
       await mcp.close();
-      await leases.closeAll();
-      watch.close();
-      hosts.close();
       if (poll) clearInterval(poll);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await db?.close();
+      await opened.close('server stopped');
     },
   };
 }
@@ -590,4 +619,14 @@ function decoded(segment: string): string {
   } catch {
     throw new HutError('USAGE', `the path has a malformed %-escape: ${segment.slice(0, 80)}`);
   }
+}
+
+/** Refuses fields the action does not know (a typo such as "focre" must not pass silently). */
+function known(body: Record<string, unknown>, fields: string[]): void {
+  const unknown = Object.keys(body).filter((key) => !fields.includes(key));
+  if (unknown.length > 0)
+    throw new HutError(
+      'USAGE',
+      `unknown field ${unknown.join(', ')} (this action takes ${fields.join(', ')})`,
+    );
 }

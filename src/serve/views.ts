@@ -74,7 +74,11 @@ export async function slotsView(ctx: ServeContext) {
             // What the holder prints, live: a job's log, or the hil run's (serial and all).
             log:
               job?.log ??
-              (s.holder.job_id?.startsWith('hil-')
+              // An agent's lease: the run it has on the slot now, if any.
+              (lease?.job && lease.job !== 'hil'
+                ? (running.find((r) => r.job_id === lease.job)?.log ?? null)
+                : null) ??
+              (s.holder.job_id?.startsWith('hil-') || lease?.job === 'hil'
                 ? (ctx.watch.hilLogs.get(s.slot) ?? null)
                 : null),
           }

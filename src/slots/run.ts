@@ -15,7 +15,7 @@ import { backendFor, powerCycle } from '../power/index.ts';
 import { LocalTransport, shellQuote } from '../transport/index.ts';
 import { routableSlots } from './health.ts';
 import { acquireHealthySlot, type RunHealthCheck } from './health-gate.ts';
-import { acquireSlot, type HeldSlot } from './lock.ts';
+import type { HeldSlot } from './lock.ts';
 import { readBootLog } from './recovery.ts';
 import { candidateSlots, recordSeen } from './slots.ts';
 import { type LinkWatch, ttyOf, watchLink } from './watch.ts';

@@ -62,7 +62,7 @@ export const actionSchema = z.strictObject({
   by: z.string().check(z.minLength(1)),
   via: z.enum(['http', 'mcp']),
   reason: z.string(),
-  outcome: z.enum(['done', 'failed', 'refused']),
+  outcome: z.enum(['started', 'done', 'failed', 'refused']),
   detail: z.nullable(z.string()),
   at_utc: instant,
 });

@@ -322,16 +322,27 @@ test('off loopback everything but the page needs the token; without a token file
     header: false,
   });
 
-  const empty = join(t.dir, 'no-such.token');
-  const refused = await t.hutctl([
+  const typo = await t.hutctl([
     'serve',
-    '--host',
-    '0.0.0.0',
     '--port',
     '0',
     '--token-file',
-    empty,
+    join(t.dir, 'no-such.token'),
   ]);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /^hutctl: --token-file .*no-such\.token: no such file/);
+  // A farm whose state directory holds no token yet.
+  const fresh = join(t.dir, 'fresh.yaml');
+  writeFileSync(
+    fresh,
+    readFileSync(t.farm.configPath, 'utf8').replace(
+      /state_dir: .*/,
+      `state_dir: ${join(t.dir, 'fresh-state')}`,
+    ),
+  );
+  const refused = await t.hutctl(['serve', '--host', '0.0.0.0', '--port', '0'], {
+    env: { HUTCTL_CONFIG: fresh },
+  });
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /^hutctl: refusing to serve on 0\.0\.0\.0 without a token/);
   assert.equal(refused.stderr.trim().split('\n').length, 2, refused.stderr);
@@ -345,4 +356,62 @@ test('off loopback everything but the page needs the token; without a token file
     open.stderr,
     /the token file .*loose\.token is mode 644: it must be this user's and 0600/,
   );
+});
+
+test('a change whose action log cannot be written (a full disk) is not made; cooldown and busy are 409 and logged', async () => {
+  // Refused: the slot was cycled a moment ago (the first power test), and force was not given.
+  await call(s, '/api/slots/hut-02/power', {
+    body: { action: 'cycle', reason: 'first', by: 'bob' },
+    token: s.token,
+  });
+  const again = await call(s, '/api/slots/hut-02/power', {
+    body: { action: 'cycle', reason: 'again at once' },
+    token: s.token,
+  });
+  assert.equal(again.status, 409, JSON.stringify(again.body));
+  assert.match(again.body.hint, /"force": true/);
+  assert.equal(again.body.action.outcome, 'refused');
+  const typo = await call(s, '/api/slots/hut-02/power', {
+    body: { action: 'cycle', reason: 'x', focre: true },
+    token: s.token,
+  });
+  assert.equal(typo.status, 400);
+  assert.match(typo.body.error, /unknown field focre/);
+
+  const { execFileSync } = await import('node:child_process');
+  const { mkdirSync } = await import('node:fs');
+  const full = join(t.dir, 'full-evidence');
+  mkdirSync(full);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k,mode=0700', 'tmpfs', full]);
+  try {
+    writeFileSync(join(full, 'filler'), Buffer.alloc(16 * 1024));
+  } catch {}
+  const config = join(t.dir, 'full.yaml');
+  writeFileSync(
+    config,
+    readFileSync(t.farm.configPath, 'utf8').replace(/evidence_dir: .*/, `evidence_dir: ${full}`),
+  );
+  const other = await startServe(t, ['--new-token', '--token-file', join(t.dir, 'full.token')], {
+    HUTCTL_CONFIG: config,
+  });
+  try {
+    const entity = t.farm.ha.entities.get('switch.hut_01_power')!;
+    const before = entity.last_changed;
+    const maintenance = await call(other, '/api/slots/hut-01/maintenance', {
+      body: { on: true, reason: 'disk test' },
+      token: other.token,
+    });
+    assert.equal(maintenance.status, 500);
+    assert.match(maintenance.body.error, /action log cannot be written .*: nothing was done/);
+    const power = await call(other, '/api/slots/hut-01/power', {
+      body: { action: 'cycle', reason: 'disk test', force: true },
+      token: other.token,
+    });
+    assert.equal(power.status, 500);
+    assert.equal(entity.last_changed, before, 'the relay was not touched');
+    assert.equal((await call(s, '/api/slots')).body[0].health.state, 'good');
+  } finally {
+    await other.stop();
+    execFileSync('umount', ['-l', full]);
+  }
 });

@@ -252,3 +252,31 @@ test('/mcp without the token (or with a wrong one) is 401, even on loopback', as
   );
   assert.ok(existsSync(s.tokenFile));
 });
+
+test('a person takes a leased board back, and a slot retired under a lease is not used', async () => {
+  const { client: agent } = await httpAgent('keeper');
+  const leased = await use(agent, 'lease_slot', { slot: 'hut-02' });
+  assert.equal(leased.refused, undefined, JSON.stringify(leased));
+  const back = await call(s, '/api/slots/hut-02/release', {
+    body: { reason: 'needed for a bench test' },
+    token: s.token,
+  });
+  assert.equal(back.status, 200, JSON.stringify(back.body));
+  assert.match(back.body.released_from, /^keeper/);
+  const after = await use(agent, 'run_on_slot', { slot: 'hut-02', argv: ['true'] });
+  assert.match(after.refused, /no lease on hut-02/);
+
+  assert.equal((await use(agent, 'lease_slot', { slot: 'hut-02' })).refused, undefined);
+  const retired = await call(s, '/api/slots/hut-02/health', {
+    body: { state: 'retired', reason: 'relay clicks' },
+    token: s.token,
+  });
+  assert.equal(retired.status, 200);
+  const refused = await use(agent, 'run_on_slot', { slot: 'hut-02', argv: ['true'] });
+  assert.match(refused.refused, /hut-02 is retired/);
+  await use(agent, 'release_slot', { slot: 'hut-02' });
+  await call(s, '/api/slots/hut-02/health', {
+    body: { state: 'good', reason: 'relay replaced' },
+    token: s.token,
+  });
+});

@@ -125,8 +125,6 @@ first, so the gate is on record while it waits. Then: hutctl codex status <role>
       }
       await transport.connect();
       if (root && !o.withApiKey) {
-        const { join } = await import('node:path');
-        const log = docsLib.docPaths(root).handoffLog;
         const line = docsLib.formatHandoff(
           {
             agent: o.agent,
@@ -140,20 +138,15 @@ first, so the gate is on record while it waits. Then: hutctl codex status <role>
           },
           () => null,
         );
-        await docsLib.editDocument(
-          join(root, log),
-          (text) => docsLib.insertHandoff(text, line, log),
-          {
-            note: {
-              repository: root,
-              edit: 'handoff-entry',
-              summary: `${o.goal} operator gate: codex device login for ${role}`,
-              by: o.agent,
-              command: 'codex login',
-            },
-          },
-        );
-        note(`hutctl: operator gate recorded in ${join(root, log)}`);
+        const { insertHandoffLine } = await import('../../docs/add-handoff.ts');
+        const logPath = await insertHandoffLine(root, line, {
+          repository: root,
+          edit: 'handoff-entry',
+          summary: `${o.goal} operator gate: codex device login for ${role}`,
+          by: o.agent,
+          command: 'codex login',
+        });
+        note(`hutctl: operator gate recorded in ${logPath}`);
       }
       const argv = codexArgv(
         target,

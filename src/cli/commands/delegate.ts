@@ -215,7 +215,6 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
       // The handoff entry is one line: the answer flattened and cut, the full one in the report.
       // Writing it can fail (a lock, the disk); the delegation's result never does with it.
       if (root && goal && outcome.threadRef) {
-        const { join } = await import('node:path');
         try {
           const answer = docsLib.flattenValue(String(outcome.report.human_summary), 'field');
           const cut = Array.from(answer);
@@ -223,21 +222,15 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
             `${outcome.report.status}: ${cut.slice(0, 300).join('')}${cut.length > 300 ? '…' : ''}${o.breakGlass ? ' (break-glass: codex exec over SSH)' : ''}; report \`${outcome.reportPath}\``,
             outcome.threadRef,
           );
-          const log = docsLib.docPaths(root).handoffLog;
-          await docsLib.editDocument(
-            join(root, log),
-            (text) => docsLib.insertHandoff(text, line, log),
-            {
-              note: {
-                repository: root,
-                edit: 'handoff-entry',
-                summary: `${goal} delegate to ${role}: ${outcome.report.status}, thread_ref=${outcome.threadRef}`,
-                by: o.agent,
-                command: 'delegate',
-                evidence: outcome.reportPath,
-              },
-            },
-          );
+          const { insertHandoffLine } = await import('../../docs/add-handoff.ts');
+          await insertHandoffLine(root, line, {
+            repository: root,
+            edit: 'handoff-entry',
+            summary: `${goal} delegate to ${role}: ${outcome.report.status}, thread_ref=${outcome.threadRef}`,
+            by: o.agent,
+            command: 'delegate',
+            evidence: outcome.reportPath,
+          });
           if (!o.json) note(`hutctl: handoff entry added (thread_ref=${outcome.threadRef})`);
         } catch (error) {
           note(

@@ -56,6 +56,11 @@ Every change is in the action log (who, what, why, when). Stop with Ctrl-C or SI
     const port = wholeNumber(flags.port, '--port', 0, 65535);
     const tokenFile = flags.tokenFile ?? join(config.paths.stateDir, 'serve.token');
     const { newToken } = await import('../../serve/index.ts');
+    const { existsSync } = await import('node:fs');
+    if (flags.tokenFile && !flags.newToken && !existsSync(flags.tokenFile))
+      throw new HutError('USAGE', `--token-file ${flags.tokenFile}: no such file`, {
+        hint: 'make it with --new-token, or leave --token-file out to serve read-only on loopback',
+      });
     if (flags.newToken) {
       const { privateDir } = await import('../../files/private.ts');
       if (!flags.tokenFile) privateDir(config.paths.stateDir);
@@ -74,7 +79,6 @@ Every change is in the action log (who, what, why, when). Stop with Ctrl-C or SI
       docsRoot,
       log: (line) => note(`hutctl serve: ${line}`),
     });
-    const { existsSync } = await import('node:fs');
     const hasToken = existsSync(tokenFile);
     if (flags.json) printJson({ url: server.url, token_file: hasToken ? tokenFile : null });
     else {

@@ -116,12 +116,25 @@ async function act(path: string, body: Json, what: string): Promise<void> {
   if (!token) return flash(`${what}: sign in first (changes need the token)`);
   const reason = prompt(`${what}: why? (it goes in the action log)`);
   if (!reason) return;
-  try {
-    const result = await api(path, {
+  const send = (force: boolean) =>
+    fetch(path, {
       method: 'POST',
-      body: JSON.stringify({ ...body, reason, by: 'dashboard' }),
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ ...body, ...(force ? { force: true } : {}), reason, by: 'dashboard' }),
     });
-    flash(`${what}: ${result.action?.detail ?? 'done'}`);
+  try {
+    let response = await send(false);
+    let result = await response.json();
+    // Busy, or cycled a moment ago: said, and done only if the person confirms.
+    if (
+      response.status === 409 &&
+      'force' in body &&
+      confirm(`${what}: ${result.error}. Do it anyway?`)
+    ) {
+      response = await send(true);
+      result = await response.json();
+    }
+    flash(`${what}: ${response.ok ? (result.action?.detail ?? 'done') : result.error}`);
   } catch (error) {
     flash(`${what}: ${(error as Error).message}`);
   }
@@ -167,6 +180,20 @@ function renderSlots(): void {
           s.holder?.log
             ? el('button', { onclick: () => watchLog(s.slot, s.holder.log) }, 'serial')
             : null,
+          s.lease
+            ? el(
+                'button',
+                {
+                  onclick: () =>
+                    void act(
+                      `/api/slots/${s.slot}/release`,
+                      {},
+                      `take ${s.slot} back from ${s.lease.holder}`,
+                    ),
+                },
+                'take back',
+              )
+            : null,
           el(
             'button',
             {
@@ -174,7 +201,7 @@ function renderSlots(): void {
               onclick: () =>
                 void act(
                   `/api/slots/${s.slot}/power`,
-                  { action: 'cycle', force: true },
+                  { action: 'cycle', force: false },
                   `power cycle ${s.slot}`,
                 ),
             },
