@@ -211,11 +211,11 @@ const withoutServe: number[] = [];
 for (let round = 0; round < 2; round += 1) {
   withoutServe.push(await jobs());
   const again = await startServe();
-  const watcher = await launchBrowser();
-  const open = await watcher.newPage();
-  await open.goto(`${again.url}/`);
+  // BENCH_PAGE=0: serve alone, no page open (what serve itself costs the jobs).
+  const watcher = process.env.BENCH_PAGE === '0' ? null : await launchBrowser();
+  if (watcher) await (await watcher.newPage()).goto(`${again.url}/`);
   withServe.push(await jobs());
-  await watcher.close();
+  await watcher?.close();
   await again.stop();
 }
 
