@@ -115,18 +115,21 @@ export async function slotHealth(
     'SELECT state, reason, by_user, at_utc FROM health_events WHERE slot = ? ORDER BY at_utc DESC LIMIT 1',
     [slot],
   );
-  const after = decision?.at_utc ?? '';
+  // Results and power events are timed to the second, decisions to the millisecond: what
+  // happened in the decision's own second is taken as after it (a person who sets a slot Good
+  // and sees it fail that same second must see it Unknown, not Good).
+  const after = decision ? decision.at_utc.slice(0, 19) : '';
   const happenings = [
     ...(
       await db.all<{ at: string; status: string; phase: string; reason: string; check: number }>(
-        'SELECT ended_utc AS at, status, phase, reason, health_check AS "check" FROM hil_results WHERE slot = ? AND ended_utc > ?',
+        'SELECT ended_utc AS at, status, phase, reason, health_check AS "check" FROM hil_results WHERE slot = ? AND ended_utc >= ?',
         [slot, after],
       )
     ).map((r): Happening => ({ ...r, kind: 'hil', check: Number(r.check) === 1 })),
     ...(
       await db.all<{ at: string; status: string; phase: string; reason: string }>(
         `SELECT ended_utc AS at, status, action AS phase, COALESCE(error, status) AS reason FROM power_events
-         WHERE slot = ? AND ended_utc > ? AND status <> 'ok' AND status <> 'cancelled'`,
+         WHERE slot = ? AND ended_utc >= ? AND status <> 'ok' AND status <> 'cancelled'`,
         [slot, after],
       )
     ).map((r): Happening => ({ ...r, kind: 'power', check: false })),

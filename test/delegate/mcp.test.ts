@@ -73,7 +73,7 @@ describe('delegate --mcp: the role’s Codex works on the boards through hutctl'
     const r = await delegate(config, '--prompt', 'BOARDS:esp32');
     assert.equal(r.code, 0, r.stderr);
     const match =
-      /^(hut-0[12]): hello from \1 \((slot-\S+), success\); serial: (\d+) resets, rst:0x\w+ \(\w+_RESET\),.*; released$/.exec(
+      /^(hut-0[12]): hello from \1 \((mcp-\S+), success\); serial: (\d+) resets, rst:0x\w+ \(\w+_RESET\),.*; released$/.exec(
         r.report.human_summary,
       );
     assert.ok(match, r.report.human_summary);
