@@ -6,8 +6,8 @@ import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
 
-/** The source of a module exporting `pageAssets()`, which resolves to the page's files. */
-export async function pageModule() {
+/** The page's files: the HTML, the bundled script, the CSS (xterm.js's and the page's own). */
+export async function buildPage() {
   const out = await build({
     entryPoints: [`${root}src/serve/page/app.ts`],
     bundle: true,
@@ -18,11 +18,16 @@ export async function pageModule() {
     write: false,
     logLevel: 'warning',
   });
-  const assets = {
+  return {
     html: readFileSync(`${root}src/serve/page/index.html`, 'utf8'),
     js: out.outputFiles[0].text,
     css: `${readFileSync(`${root}node_modules/@xterm/xterm/css/xterm.css`, 'utf8')}\n${readFileSync(`${root}src/serve/page/app.css`, 'utf8')}`,
   };
+}
+
+/** The source of a module exporting `pageAssets()`, which resolves to the page's files. */
+export async function pageModule() {
+  const assets = await buildPage();
   return `const assets = ${JSON.stringify(assets)};\nexports.pageAssets = () => Promise.resolve(assets);\n`;
 }
 

@@ -14,15 +14,17 @@ export interface HeldSlot {
   lock: HeldLock;
 }
 
+export interface TakeOptions {
+  owner: LockOwner;
+  noWait?: boolean;
+  signal?: AbortSignal;
+  onWait?: (message: string) => void;
+}
+
 export async function acquireSlot(
   config: HutConfig,
   candidates: Slot[],
-  options: {
-    owner: LockOwner;
-    noWait?: boolean;
-    signal?: AbortSignal;
-    onWait?: (message: string) => void;
-  },
+  options: TakeOptions,
 ): Promise<HeldSlot> {
   const transport = new LocalTransport(localTarget());
   // While it waits, the job is in the queue `serve` shows (with why it is not running).
@@ -46,12 +48,7 @@ export async function acquireSlot(
 async function take(
   config: HutConfig,
   candidates: Slot[],
-  options: {
-    owner: LockOwner;
-    noWait?: boolean;
-    signal?: AbortSignal;
-    onWait?: (message: string) => void;
-  },
+  options: TakeOptions,
   transport: LocalTransport,
   enqueue: (why: string) => void,
 ): Promise<HeldSlot> {
