@@ -41,7 +41,7 @@ export async function openContext(
   });
   // Action log writes still under way: closing waits for them.
   const logging = new Set<Promise<unknown>>();
-  const leases = new Leases(config, (lease, event, why) => {
+  const leases = new Leases(config, db, (lease, event, why) => {
     watch.note({ kind: 'slots' });
     watch.note({ kind: 'leases' });
     const written = logAction(config, {

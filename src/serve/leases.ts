@@ -10,6 +10,7 @@ import type { HutConfig, Slot } from '../config/index.ts';
 import { HutError } from '../errors/index.ts';
 import { randomHex } from '../files/index.ts';
 import type { HeldSlot } from '../slots/lock.ts';
+import type { Db } from '../store/db.ts';
 
 export interface Lease {
   id: string;
@@ -42,11 +43,16 @@ export class Leases {
   /** Aborted when the server stops: what runs on a leased slot ends in order. */
   readonly stopping = new AbortController();
   readonly #config: HutConfig;
+  readonly #ledger: Db | null;
   readonly #onChange: OnChange;
 
-  /** `onChange` is told when a lease begins or ends (`why`: released, expired, session ended). */
-  constructor(config: HutConfig, onChange: OnChange = () => {}) {
+  /**
+   * `ledger`: the server's open ledger, which health is read from; `onChange` is told when a
+   * lease begins or ends (`why`: released, expired, session ended).
+   */
+  constructor(config: HutConfig, ledger: Db | null, onChange: OnChange = () => {}) {
     this.#config = config;
+    this.#ledger = ledger;
     this.#onChange = onChange;
   }
 
@@ -74,7 +80,7 @@ export class Leases {
     const named = candidateSlots(this.#config, want);
     const mine = named.find((s) => this.#bySlot.get(s.id)?.holder === holder);
     if (mine) return this.renew(holder, mine.id);
-    const candidates = await routableSlots(this.#config, named);
+    const candidates = await routableSlots(this.#config, named, undefined, this.#ledger);
     const id = `lease-${randomHex(8)}`;
     // A slot whose health check is due gets it first, under the lease's lock, as a job's does.
     const { acquireHealthySlot } = await import('../slots/health-gate.ts');
@@ -138,7 +144,7 @@ export class Leases {
     const lease = this.#renew(holder, slot);
     // A slot a person has taken out of service since it was leased is not used any more.
     const { routableSlots } = await import('../slots/health.ts');
-    await routableSlots(this.#config, [lease.slot]);
+    await routableSlots(this.#config, [lease.slot], undefined, this.#ledger);
     clearTimeout(lease.timer);
     lease.busy += 1;
     const running = work(lease);

@@ -7,6 +7,7 @@
  */
 import type { HutConfig, Slot } from '../config/index.ts';
 import { HutError } from '../errors/index.ts';
+import type { Db } from '../store/db.ts';
 import type { SlotHealth } from '../store/health.ts';
 
 export const REFUSED_HINT =
@@ -20,19 +21,24 @@ export function healthRefusal(
   return `${slot} is ${health.state}${health.since ? ` since ${health.since}` : ''}: ${health.reason}`;
 }
 
+/**
+ * The candidates that may take a normal job. `ledger`: a ledger the caller keeps open (serve),
+ * used and left open; without it the configured one is opened for this question.
+ */
 export async function routableSlots(
   config: HutConfig,
   candidates: Slot[],
   say: (line: string) => void = () => {},
+  ledger?: Db | null,
 ): Promise<Slot[]> {
   if (config.store.engine === 'off') return candidates;
   const [{ openStore }, { ROUTABLE, slotHealth }] = await Promise.all([
     import('../store/ledger.ts'),
     import('../store/health.ts'),
   ]);
-  let db: Awaited<ReturnType<typeof openStore>>;
+  let db: Db | null;
   try {
-    db = await openStore(config);
+    db = ledger === undefined ? await openStore(config) : ledger;
   } catch (error) {
     say(
       `health unknown (the ledger cannot be read: ${(error as Error).message}); every slot may be used`,
@@ -57,6 +63,6 @@ export async function routableSlots(
     for (const line of refused) say(`skipping ${line}`);
     return kept;
   } finally {
-    await db.close();
+    if (ledger === undefined) await db.close();
   }
 }

@@ -31,10 +31,15 @@ export async function slotStatus(
   config: HutConfig,
   probe: LockProbe = probeNow,
 ): Promise<SlotStatus[]> {
-  return Promise.all(Object.values(config.slots).map((slot) => statusOf(config, slot, probe)));
+  return Promise.all(Object.values(config.slots).map((slot) => slotStatusOf(config, slot, probe)));
 }
 
-async function statusOf(config: HutConfig, slot: Slot, probe: LockProbe): Promise<SlotStatus> {
+/** One slot's status. */
+export async function slotStatusOf(
+  config: HutConfig,
+  slot: Slot,
+  probe: LockProbe = probeNow,
+): Promise<SlotStatus> {
   const path = slotLockPath(config, slot.id);
   const kind = lockFileKind(path);
   // A shared, non-blocking probe (only of a plain file: flock(1) would follow a planted
