@@ -115,7 +115,7 @@ export async function main(argv: string[]): Promise<number> {
     // edits it made are written as evidence first).
     await recordDocEdits(argv);
     const { flushLedger } = await import('../store/ledger.ts');
-    await flushLedger();
+    await flushLedger({ exiting: true });
   }
 }
 

@@ -61,10 +61,12 @@ export async function openContext(
   });
   const hosts = new HostProbe(config);
   const locks = new LockStates(options.watched ? undefined : 0);
+  let inbox: (() => void) | null = null;
   if (options.watched) {
     await watch.start();
     hosts.start();
     watch.on('lock', (name: string) => locks.changed(name));
+    if (db) inbox = await recordAsWritten(config, db, () => watch.note({ kind: 'ledger' }));
   }
   const ctx: ServeContext = { config, db, watch, leases, hosts, locks, docsRoot: options.docsRoot };
   return {
@@ -73,8 +75,57 @@ export async function openContext(
       await leases.closeAll(why);
       await Promise.allSettled([...logging]);
       watch.close();
+      inbox?.();
       hosts.close();
       await db?.close();
     },
   };
+}
+
+/**
+ * Records each evidence file in the ledger as its command hands it over (the ledger's inbox), so
+ * what serve shows never waits for the next command that opens the ledger. Returns the stop.
+ */
+async function recordAsWritten(
+  config: HutConfig,
+  db: NonNullable<ServeContext['db']>,
+  recorded: () => void,
+): Promise<() => void> {
+  const [{ watch }, { privateDir }, { inboxDir }, { recordInbox }] = await Promise.all([
+    import('node:fs'),
+    import('../files/index.ts'),
+    import('../store/inbox.ts'),
+    import('../store/ledger.ts'),
+  ]);
+  const dir = inboxDir(config);
+  try {
+    privateDir(dir, config.paths.shareGroup);
+  } catch {
+    return () => {};
+  }
+  // One drain at a time; links that arrive during one are taken by the next.
+  let draining: Promise<void> | null = null;
+  let again = false;
+  const drain = () => {
+    if (draining) {
+      again = true;
+      return;
+    }
+    draining = recordInbox(db, config)
+      .then((count) => {
+        if (count > 0) recorded();
+      })
+      .finally(() => {
+        draining = null;
+        if (again) {
+          again = false;
+          drain();
+        }
+      });
+  };
+  const watcher = watch(dir, { persistent: false }, drain);
+  watcher.on('error', () => watcher.close());
+  // What arrived between opening the ledger and watching its inbox.
+  drain();
+  return () => watcher.close();
 }

@@ -119,7 +119,7 @@ async function checkFirst(
   say(`${due}: running HW-BOOT-001 first (${artifact.sha.slice(0, 12)}, ${artifact.source})`);
   const result = await check(slot, artifact);
   // In the ledger before the lock is let go: the next holder sees this check, not a due one.
-  await flushLedger({ close: true });
+  await flushLedger();
   signal?.throwIfAborted();
   if (result.status === 'pass') {
     say(`${slot.id}: health check passed; the job runs`);

@@ -1,25 +1,54 @@
 /**
- * Recording into the ledger as a command goes. Whatever writes evidence notes the file here;
- * when the command is done, `flushLedger` records every noted file in one go. The evidence
- * stays the source of truth: recording happens after the work, never delays or fails it, and a
- * ledger that cannot be written costs one warning (`store import` back-fills it later).
+ * Recording into the ledger as a command goes. Whatever writes evidence notes the file here.
+ *
+ * - SQLite (one host): the file goes into the ledger's inbox at once (inbox.ts), and whoever
+ *   opens the ledger next records it. A command pays one system call per file for the ledger,
+ *   and never waits for it.
+ * - PostgreSQL (one ledger for several hosts, read from anywhere): a command records what it
+ *   wrote when its work is done (`flushLedger`); what it could not record (the server is down)
+ *   goes into this host's inbox, for the next open here.
+ *
+ * The evidence stays the source of truth either way: a ledger that cannot be written costs one
+ * warning, and `store import` back-fills it.
  */
 import type { HutConfig } from '../config/index.ts';
 import type { Db } from './db.ts';
+import { addToInbox } from './inbox.ts';
 
 let pending: { config: HutConfig; files: Array<{ path: string; document?: unknown }> } | null =
   null;
 
 /**
- * Notes an evidence file hutctl has just written, to be recorded when the command ends. With the
- * document itself, recording neither reads the file back nor checks it (hutctl wrote it).
+ * Notes an evidence file hutctl has just written. With the document itself, a PostgreSQL
+ * ledger records it without reading the file back or checking it (hutctl wrote it).
  */
 export function noteEvidence(config: HutConfig, path: string, document?: unknown): void {
   if (config.store.engine === 'off') return;
   if (pending === null) pending = { config, files: [] };
+  if (config.store.engine === 'sqlite') {
+    toInbox(config, path);
+    pending.files.push({ path });
+    return;
+  }
   // A copy as it is now: the caller's object may change after the file was written.
   const copy = document === undefined ? undefined : JSON.parse(JSON.stringify(document));
   pending.files.push(copy === undefined ? { path } : { path, document: copy });
+}
+
+function toInbox(config: HutConfig, path: string): boolean {
+  try {
+    addToInbox(config, path);
+    return true;
+  } catch (error) {
+    warn(
+      `${path} could not be handed to the ledger (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); 'hutctl store import' records it later`,
+    );
+    return false;
+  }
+}
+
+function warn(what: string): void {
+  process.stderr.write(`hutctl: warning: ${what}\n`);
 }
 
 /** Opens the configured ledger, migrated to the current schema; null when it is off. */
@@ -56,22 +85,42 @@ export async function openStore(config: HutConfig, env = process.env): Promise<D
     await db.close();
     throw error;
   }
+  await recordInbox(db, config);
   return db;
 }
 
+/** Records what the inbox holds; what fails is said, and tried again at the next open. */
+export async function recordInbox(db: Db, config: HutConfig): Promise<number> {
+  const { drainInbox, inboxDir } = await import('./inbox.ts');
+  try {
+    const drained = await drainInbox(db, inboxDir(config));
+    for (const { path, why } of drained.skipped) warn(`${path} is not in the ledger: ${why}`);
+    return drained.recorded;
+  } catch (error) {
+    warn(
+      `the ledger could not record the evidence waiting in ${inboxDir(config)} (${(error as Error).message}); the next command that reads the ledger tries again`,
+    );
+    return 0;
+  }
+}
+
 /**
- * Records every noted evidence file; a failure is one warning line on stderr. At the end of a
- * command; or in the middle of one (`close`), when what was recorded must be there for the next
- * holder of a slot (a health check, before the slot's lock is let go).
+ * Brings the ledger up to date with what this process noted; a failure is one warning line on
+ * stderr. At the end of a command (`exiting`: an SQLite ledger's inbox already holds it all);
+ * in the middle of one, when what was recorded must be in the ledger now (a health check); or in
+ * a long-running process (serve) after each change.
  */
-export async function flushLedger(options: { close?: boolean } = {}): Promise<void> {
+export async function flushLedger(options: { exiting?: boolean } = {}): Promise<void> {
   const batch = pending;
   pending = null;
   if (batch === null || batch.files.length === 0) return;
+  const { config } = batch;
+  if (config.store.engine === 'sqlite' && options.exiting) return;
   let db: Db | null = null;
   try {
-    db = await openStore(batch.config);
-    if (db === null) return;
+    // Opening an SQLite ledger records its inbox.
+    db = await openStore(config);
+    if (db === null || db.engine === 'sqlite') return;
     const { kindOf, recordTrusted } = await import('./rows.ts');
     for (const { path, document } of batch.files) {
       const kind = kindOf(document);
@@ -79,13 +128,13 @@ export async function flushLedger(options: { close?: boolean } = {}): Promise<vo
       else await (await import('./record.ts')).recordFile(db, path);
     }
   } catch (error) {
-    process.stderr.write(
-      `hutctl: warning: the ledger was not updated (${(error as Error).message}); the evidence is complete, and 'hutctl store import' records it later\n`,
+    // PostgreSQL down: this host's inbox keeps the files for the next open here.
+    const kept =
+      config.store.engine === 'postgres' && batch.files.every((f) => toInbox(config, f.path));
+    warn(
+      `the ledger was not updated (${(error as Error).message}); the evidence is complete, and ${kept ? 'the next command here that opens the ledger' : "'hutctl store import'"} records it later`,
     );
   } finally {
-    // SQLite: the process ends next, and closing would checkpoint the WAL into the database on
-    // every command (a millisecond or two each time); a later commit or open does it instead,
-    // and what was committed is in the WAL either way. PostgreSQL's socket must be closed.
-    if (db?.engine === 'postgres' || options.close) await db?.close();
+    await db?.close();
   }
 }

@@ -36,8 +36,9 @@ async function delegate(config: string, ...args: string[]) {
   return { ...result, report: JSON.parse(result.stdout || '{}') };
 }
 
-/** The action log as the ledger has it, oldest first. */
-function actions(): Array<Record<string, string>> {
+/** The action log as the ledger has it, oldest first (after a reader has recorded its inbox). */
+async function actions(): Promise<Array<Record<string, string>>> {
+  assert.equal((await t.hutctl(['store', 'status'])).code, 0);
   const file = join(t.dir, 'state', 'ledger.sqlite');
   if (!existsSync(file)) return [];
   const db = new DatabaseSync(file, { readOnly: true });
@@ -69,7 +70,7 @@ describe('delegate --mcp: the role’s Codex works on the boards through hutctl'
 
   test('lease, run, serial read and release: the job, the action log and the ledger show it by the agent’s name', async () => {
     const config = farmWith('local', { mcp: 'true' });
-    const before = actions().length;
+    const before = (await actions()).length;
     const r = await delegate(config, '--prompt', 'BOARDS:esp32');
     assert.equal(r.code, 0, r.stderr);
     const match =
@@ -108,7 +109,7 @@ describe('delegate --mcp: the role’s Codex works on the boards through hutctl'
     assert.match(readFileSync(ws2.log_path, 'utf8'), new RegExp(`hello from ${slot}`));
 
     // The action log: evidence files and ledger rows, by the agent's name.
-    const log = actions().slice(before);
+    const log = (await actions()).slice(before);
     assert.deepEqual(
       log.map((a) => [a.action, a.slot, a.by_user, a.via, a.outcome]),
       [
@@ -128,7 +129,7 @@ describe('delegate --mcp: the role’s Codex works on the boards through hutctl'
 
   test('approvals: accepted under --approve accept and logged; a lease the agent keeps ends with the delegation, in the action log', async () => {
     const config = farmWith('local', { mcp: 'true' });
-    const before = actions().length;
+    const before = (await actions()).length;
     const r = await delegate(config, '--approve', 'accept', '--prompt', 'BOARDS:esp32:keep');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.report.human_summary, /^(hut-0[12]): hello from \1 .*; kept$/);
@@ -141,7 +142,7 @@ describe('delegate --mcp: the role’s Codex works on the boards through hutctl'
       readFileSync(r.report.log_path, 'utf8'),
       new RegExp(`^# leases the agent left were released: ${slot}$`, 'm'),
     );
-    const log = actions().slice(before);
+    const log = (await actions()).slice(before);
     assert.deepEqual(
       log.map((a) => [a.action, a.by_user]),
       [
@@ -156,12 +157,12 @@ describe('delegate --mcp: the role’s Codex works on the boards through hutctl'
 
   test('--approve decline: the agent’s lease is refused and nothing is touched; --no-mcp gives it no tools', async () => {
     const config = farmWith('local', { mcp: 'true' });
-    const before = actions().length;
+    const before = (await actions()).length;
     const declined = await delegate(config, '--approve', 'decline', '--prompt', 'BOARDS:esp32');
     assert.equal(declined.code, 0, declined.stderr);
     assert.match(declined.report.human_summary, /^lease_slot failed: .*rejected/);
     assert.match(declined.report.approvals[0], /^decline: hutctl\/lease_slot \{"label":"esp32"/);
-    assert.equal(actions().length, before, 'no lease, nothing in the action log');
+    assert.equal((await actions()).length, before, 'no lease, nothing in the action log');
 
     const none = await delegate(config, '--no-mcp', '--prompt', 'BOARDS:esp32');
     assert.match(none.report.human_summary, /^no hutctl tool lease_slot among: exec_command, /);
@@ -179,15 +180,13 @@ describe('delegate --mcp: the role’s Codex works on the boards through hutctl'
       'vm-runner:codex',
     ];
     const config = farmWith('ssh', { mcp: `[${command.join(', ')}]` });
-    const before = actions().length;
+    const before = (await actions()).length;
     const r = await delegate(config, '--break-glass', '--prompt', 'BOARDS:esp32');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.report.mechanism, 'exec');
     assert.match(r.report.human_summary, /^(hut-0[12]): hello from \1 .*; released$/);
     assert.deepEqual(
-      actions()
-        .slice(before)
-        .map((a) => [a.action, a.by_user]),
+      (await actions()).slice(before).map((a) => [a.action, a.by_user]),
       [
         ['lease', 'vm-runner:codex'],
         ['run', 'vm-runner:codex'],

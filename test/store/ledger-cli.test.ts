@@ -1,10 +1,19 @@
 /**
  * The ledger as a farm uses it: jobs, hil runs and power cycles on the simulated farm are
- * recorded live; `store import` of the same evidence into an empty ledger gives the same
- * answers; a ledger that cannot be written costs a warning, never the job.
+ * recorded as they happen (through the ledger's inbox); `store import` of the same evidence into
+ * an empty ledger gives the same answers; a ledger that cannot be written never costs the job.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -205,26 +214,64 @@ test('the edits hutctl makes to the documents are evidence and ledger rows, whic
   );
 });
 
-test('a ledger that cannot be written is a warning: the job, its exit code and its evidence are intact', async () => {
+test('a ledger that cannot be written never touches the job; its inbox keeps the evidence until the ledger can take it', async () => {
   const blocked = join(t.dir, 'no-ledger-here');
   mkdirSync(blocked);
-  writeFileSync(join(blocked, 'ledger.sqlite'), 'this is not a database');
-  chmodSync(join(blocked, 'ledger.sqlite'), 0o444);
-  const config = configWith(`  path: ${join(blocked, 'ledger.sqlite')}`);
+  const file = join(blocked, 'ledger.sqlite');
+  writeFileSync(file, 'this is not a database');
+  chmodSync(file, 0o444);
+  const config = configWith(`  path: ${file}`);
   const r = await t.hutctl(['slot', 'run', 'hut-02', '--json', '--', 'sh', '-c', 'exit 4'], {
     env: { HUTCTL_CONFIG: config },
   });
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 1, r.stderr);
   const report = JSON.parse(r.stdout);
   assert.equal(report.status, 'failed');
   assert.equal(report.exit_code, 4);
+  const evidence = report.log_path.replace(/\.log$/, '.json');
+  assert.equal(JSON.parse(readFileSync(evidence, 'utf8')).job_id, report.job_id);
+  assert.deepEqual(
+    readdirSync(`${file}.inbox`).map((name) => readlinkSync(join(`${file}.inbox`, name))),
+    [evidence],
+  );
+
+  // Reading the broken ledger says what is wrong with it, and leaves the inbox as it is.
+  const list = await t.hutctl(['job', 'list'], { env: { HUTCTL_CONFIG: config } });
+  assert.notEqual(list.code, 0);
+  assert.match(list.stderr, /ledger/);
+  assert.equal(readdirSync(`${file}.inbox`).length, 1);
+
+  // Once the ledger can be written, the next reader records the job and empties the inbox.
+  rmSync(file, { force: true });
+  const jobs = await json(['job', 'list'], config);
+  assert.deepEqual(
+    jobs.map((j: { job_id: string; exit_code: number }) => [j.job_id, j.exit_code]),
+    [[report.job_id, 4]],
+  );
+  assert.deepEqual(readdirSync(`${file}.inbox`), []);
+});
+
+test('an inbox that cannot be written costs the job one warning, and store import records the job later', async () => {
+  const dir = join(t.dir, 'inbox-blocked');
+  mkdirSync(dir);
+  const file = join(dir, 'ledger.sqlite');
+  writeFileSync(`${file}.inbox`, 'a file where the inbox goes');
+  const config = configWith(`  path: ${file}`);
+  const r = await t.hutctl(['slot', 'run', 'hut-01', '--json', '--', 'true'], {
+    env: { HUTCTL_CONFIG: config },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
   assert.match(
     r.stderr,
-    /^hutctl: warning: the ledger was not updated \(.+\); the evidence is complete, and 'hutctl store import' records it later$/m,
+    /^hutctl: warning: \/.+_utc\.json could not be handed to the ledger \(\w+\); 'hutctl store import' records it later$/m,
   );
-  assert.equal(
-    JSON.parse(readFileSync(report.log_path.replace(/\.log$/, '.json'), 'utf8')).job_id,
-    report.job_id,
+  assert.deepEqual(await json(['job', 'list'], config), []);
+  await json(['store', 'import', join(t.dir, 'evidence')], config);
+  assert.ok(
+    (await json(['job', 'list'], config)).some(
+      (j: { job_id: string }) => j.job_id === report.job_id,
+    ),
   );
 });
 
