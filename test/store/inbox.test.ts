@@ -18,6 +18,7 @@ import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { addToInbox, inboxDir } from '../../src/store/inbox.ts';
 import { finished, invocation, runCli, startCli, workspace } from '../support/cli.ts';
+import { startPostgres } from '../support/postgres.ts';
 
 test('readers record what jobs left in the inbox, once each, and skip what is not evidence', async () => {
   const dir = workspace('  runner:\n    transport: local\n');
@@ -87,4 +88,40 @@ test('readers record what jobs left in the inbox, once each, and skip what is no
   const status = await runCli(['store', 'status', '--json'], { cwd: dir });
   assert.equal(JSON.parse(status.stdout).jobs, 41, status.stderr);
   assert.deepEqual(readdirSync(inbox), []);
+});
+
+test('with PostgreSQL down, a job keeps its report in this host’s inbox, and the next command that reaches the server records it', async () => {
+  const pg = await startPostgres();
+  try {
+    const dir = workspace(
+      '  runner:\n    transport: local\n',
+      'store:\n  engine: postgres\n  url_env: INBOX_TEST_URL\n',
+    );
+    const down = `${pg.url.replace(/host=[^&]+/, `host=${encodeURIComponent(join(dir, 'no-server'))}`)}`;
+    const run = await runCli(['job', 'run', '-', '--quiet', '--json'], {
+      cwd: dir,
+      input: invocation({ job_id: 'while-down' }),
+      env: { INBOX_TEST_URL: down },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stderr,
+      /^hutctl: warning: the ledger was not updated \(.+\); the evidence is complete, and the next command here that opens the ledger records it later$/m,
+    );
+    const inbox = join(dir, 'state', 'ledger.inbox');
+    assert.equal(readdirSync(inbox).length, 1);
+
+    const list = await runCli(['job', 'list', '--json'], {
+      cwd: dir,
+      env: { INBOX_TEST_URL: pg.url },
+    });
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(
+      JSON.parse(list.stdout).map((j: { job_id: string }) => j.job_id),
+      ['while-down'],
+    );
+    assert.deepEqual(readdirSync(inbox), []);
+  } finally {
+    await pg.stop();
+  }
 });
