@@ -30,7 +30,11 @@ export function numbered(sql: string): string {
 }
 
 export async function openSqlite(path: string): Promise<Db> {
-  const { DatabaseSync } = await import('node:sqlite');
+  const [{ DatabaseSync }, { resolve }] = await Promise.all([
+    import('node:sqlite'),
+    import('node:path'),
+  ]);
+  const file = resolve(path);
   let db: InstanceType<typeof DatabaseSync>;
   try {
     // Writes take milliseconds; a ledger locked for longer (a stuck reader, a person's sqlite3
@@ -70,16 +74,42 @@ export async function openSqlite(path: string): Promise<Db> {
     },
   };
 
-  async function sqliteTransaction<T>(work: () => Promise<T>): Promise<T> {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = await work();
-      db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
-    }
+  function sqliteTransaction<T>(work: () => Promise<T>): Promise<T> {
+    return inTurn(file, async () => {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await work();
+        db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+}
+
+/**
+ * This process's write transactions on each SQLite file, one at a time. node:sqlite waits for a
+ * lock another connection holds by blocking the thread (the busy timeout), so a second
+ * transaction started in the same process while the first awaits would stop the very event loop
+ * the first needs to finish: every such wait would last the whole timeout. Other processes are
+ * waited for by SQLite itself.
+ */
+const turns = new Map<string, Promise<void>>();
+let connections = 0;
+
+async function inTurn<T>(file: string, work: () => Promise<T>): Promise<T> {
+  const before = turns.get(file) ?? Promise.resolve();
+  let done!: () => void;
+  const mine = before.then(() => new Promise<void>((resolve) => (done = resolve)));
+  turns.set(file, mine);
+  await before;
+  try {
+    return await work();
+  } finally {
+    done();
+    if (turns.get(file) === mine) turns.delete(file);
   }
 }
 
@@ -101,6 +131,9 @@ export async function openPostgres(url: string): Promise<Db> {
       hint: 'check store.url (or the variable store.url_env names) and that the server is up',
     });
   }
+  // One transaction at a time on this connection: a second BEGIN while the first awaits would
+  // put the second's statements inside the first.
+  const key = `pg\0${++connections}`;
   return {
     engine: 'postgres',
     exec: async (sql) => {
@@ -118,17 +151,19 @@ export async function openPostgres(url: string): Promise<Db> {
     },
   };
 
-  async function pgTransaction<T>(work: () => Promise<T>, alone: boolean): Promise<T> {
-    await client.query('BEGIN');
-    try {
-      // One migrator at a time across every host sharing the database.
-      if (alone) await client.query('SELECT pg_advisory_xact_lock(7411)');
-      const result = await work();
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    }
+  function pgTransaction<T>(work: () => Promise<T>, alone: boolean): Promise<T> {
+    return inTurn(key, async () => {
+      await client.query('BEGIN');
+      try {
+        // One migrator at a time across every host sharing the database.
+        if (alone) await client.query('SELECT pg_advisory_xact_lock(7411)');
+        const result = await work();
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      }
+    });
   }
 }

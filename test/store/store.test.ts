@@ -540,6 +540,62 @@ for (const [engine, open] of Object.entries(engines)) {
   });
 }
 
+const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+test('SQLite: a transaction started while another connection of this process holds the lock waits its turn, instead of stopping the event loop until the lock timeout fails it', async () => {
+  const file = join(tempDir('hutctl-ledger-turns-'), 'ledger.sqlite');
+  const [a, b] = [await openSqlite(file), await openSqlite(file)];
+  try {
+    await a.exec('CREATE TABLE t (n INTEGER)');
+    await Promise.all([
+      a.transaction(async () => {
+        await a.run('INSERT INTO t VALUES (1)');
+        await tick(); // a timer: only a free event loop lets this transaction finish
+        await a.run('INSERT INTO t VALUES (2)');
+      }),
+      b.transaction(async () => {
+        await b.run('INSERT INTO t VALUES (3)');
+      }),
+    ]);
+    assert.deepEqual(
+      (await a.all('SELECT n FROM t ORDER BY n')).map((r) => Number(r.n)),
+      [1, 2, 3],
+    );
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+for (const [engine, open] of Object.entries(engines)) {
+  test(`${engine}: two transactions on one connection at once run one after the other, never one inside the other`, async () => {
+    const db = await open();
+    try {
+      await db.exec('CREATE TABLE t (n INTEGER)');
+      const results = await Promise.allSettled([
+        db.transaction(async () => {
+          await db.run('INSERT INTO t VALUES (1)');
+          await tick();
+          throw new Error('rolled back');
+        }),
+        db.transaction(async () => {
+          await db.run('INSERT INTO t VALUES (2)');
+        }),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['rejected', 'fulfilled'],
+      );
+      assert.deepEqual(
+        (await db.all('SELECT n FROM t')).map((r) => Number(r.n)),
+        [2],
+      );
+    } finally {
+      await db.close();
+    }
+  });
+}
+
 test('both engines answer every query the same way', async () => {
   const dir = evidence();
   const answers = [];
