@@ -3,7 +3,7 @@
  *  - `job run` of one step with the SQLite ledger vs with `store: {engine: off}`, interleaved
  *    rounds: the median difference is what recording adds; and `job run` vs `node -e 0`;
  *  - what the next reader (`job list`) pays to record that job from the ledger's inbox;
- *  - `job list --limit 50` over a ledger of 100,000 jobs, SQLite and PostgreSQL, vs the same
+ *  - `job list --limit 50` and `slot health` over a ledger of 100,000 jobs, SQLite and PostgreSQL, vs the same
  *    command over an empty ledger (what is left is the query's own time).
  */
 import { spawn } from 'node:child_process';
@@ -31,6 +31,11 @@ function timed(argv: string[], options: { env?: NodeJS.ProcessEnv; input?: strin
     child.on('close', (code) => resolve({ ms: performance.now() - began, code }));
   });
 }
+// The eight slots the jobs of the full ledger ran on.
+const SLOTS = Array.from(
+  { length: 8 },
+  (_, i) => `  hut-0${i}: {serial: usb-bench-${i}-if00}\n`,
+).join('');
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 const f = (ms: number) => `${ms.toFixed(1)} ms`;
 
@@ -38,7 +43,7 @@ function config(name: string, store: string): string {
   const path = join(dir, `${name}.yaml`);
   writeFileSync(
     path,
-    `targets:\n  runner:\n    transport: local\npaths:\n  lock_dir: ${dir}\n  cancel_dir: ${dir}\n  evidence_dir: ${dir}/evidence-${name}\n  state_dir: ${dir}/state-${name}\nstore:\n${store}\n`,
+    `targets:\n  runner:\n    transport: local\nslots:\n${SLOTS}paths:\n  lock_dir: ${dir}\n  cancel_dir: ${dir}\n  evidence_dir: ${dir}/evidence-${name}\n  state_dir: ${dir}/state-${name}\nstore:\n${store}\n`,
   );
   return path;
 }
@@ -115,17 +120,22 @@ async function fill(db: Db): Promise<void> {
   }
 }
 
-async function listTimes(cfg: string, env: NodeJS.ProcessEnv = {}): Promise<number[]> {
+async function listTimes(
+  cfg: string,
+  env: NodeJS.ProcessEnv = {},
+  args = ['job', 'list', '--limit', '50'],
+): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i <= ROUNDS; i += 1) {
-    const r = await timed([process.execPath, CLI, 'job', 'list', '--limit', '50', '--json'], {
+    const r = await timed([process.execPath, CLI, ...args, '--json'], {
       env: { ...process.env, HUTCTL_CONFIG: cfg, ...env },
     });
-    if (r.code !== 0) throw new Error('job list failed');
+    if (r.code !== 0) throw new Error(`${args.join(' ')} failed`);
     if (i > 0) times.push(r.ms);
   }
   return times;
 }
+const HEALTH = ['slot', 'health'];
 
 const fullSqlite = config('full', `  engine: sqlite\n  path: ${dir}/full.sqlite`);
 const emptySqlite = config('empty', `  engine: sqlite\n  path: ${dir}/empty.sqlite`);
@@ -134,10 +144,14 @@ await fill(filled);
 await filled.close();
 const sqliteFull = await listTimes(fullSqlite);
 const sqliteEmpty = await listTimes(emptySqlite);
+const sqliteHealthFull = await listTimes(fullSqlite, {}, HEALTH);
+const sqliteHealthEmpty = await listTimes(emptySqlite, {}, HEALTH);
 
 const pg = await startPostgres();
 let pgFull: number[] = [];
 let pgEmpty: number[] = [];
+let pgHealthFull: number[] = [];
+let pgHealthEmpty: number[] = [];
 try {
   const admin = await openPostgres(pg.url);
   await admin.exec('CREATE SCHEMA full_ledger; CREATE SCHEMA empty_ledger;');
@@ -151,6 +165,8 @@ try {
   const pgConfig = config('pg', '  engine: postgres\n  url_env: BENCH_STORE_URL');
   pgFull = await listTimes(pgConfig, { BENCH_STORE_URL: url('full_ledger') });
   pgEmpty = await listTimes(pgConfig, { BENCH_STORE_URL: url('empty_ledger') });
+  pgHealthFull = await listTimes(pgConfig, { BENCH_STORE_URL: url('full_ledger') }, HEALTH);
+  pgHealthEmpty = await listTimes(pgConfig, { BENCH_STORE_URL: url('empty_ledger') }, HEALTH);
 } finally {
   await pg.stop();
 }
@@ -169,4 +185,10 @@ console.log(
 );
 console.log(
   `job list --limit 50 over ${JOBS} jobs, PostgreSQL: ${f(median(pgFull))} vs ${f(median(pgEmpty))} empty: +${f(median(pgFull) - median(pgEmpty))} (target ≤ 100 ms)`,
+);
+console.log(
+  `slot health (8 slots) over ${JOBS} jobs, SQLite: ${f(median(sqliteHealthFull))} vs ${f(median(sqliteHealthEmpty))} empty: +${f(median(sqliteHealthFull) - median(sqliteHealthEmpty))} (target ≤ 100 ms)`,
+);
+console.log(
+  `slot health (8 slots) over ${JOBS} jobs, PostgreSQL: ${f(median(pgHealthFull))} vs ${f(median(pgHealthEmpty))} empty: +${f(median(pgHealthFull) - median(pgHealthEmpty))} (target ≤ 100 ms)`,
 );
