@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -171,4 +171,38 @@ test('deep nesting, option-like hosts and users, and a key set twice in .lxd.env
     Buffer.from('LXD_HOST=a\nLXD_SSH_USER=u\nLXD_SSH_AUTH=agent\nLXD_HOST=b\n'),
   ).loaded;
   assert.match(twice.problems[0]?.message ?? '', /LXD_HOST is set twice \(first on line 1\)/);
+});
+
+test('config check shows control characters in keys, values and paths escaped, never raw', async () => {
+  // A directory named with an escape sequence, and keys and values that hold them: each reaches
+  // a human line (the file, a problem's key path), and a terminal would obey it if sent raw.
+  const dir = join(tempDir(), 'farm\x1b[2J');
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, 'hutctl.yaml'),
+    [
+      'targets:',
+      '  "r\\e[31mX":',
+      '    transport: local',
+      '  runner:',
+      '    transport: ssh',
+      '    host: "lab\\e]0;pwned\\a"',
+      'paths:',
+      '  "lock\\e]0;pwned\\a": /x',
+      '  state_dir: "/tmp/\\u009b31m"',
+      '',
+    ].join('\n'),
+  );
+  const result = await runCli(['config', 'check'], { cwd: dir });
+  assert.equal(result.code, 1, result.stderr);
+  const shown = result.stdout + result.stderr;
+  assert.doesNotMatch(shown, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+  assert.match(shown, /config: .*farm\\u001b\[2J\/hutctl\.yaml/);
+  assert.match(result.stderr, /targets\.r\\u001b\[31mX: /);
+  assert.match(result.stderr, /paths\.lock\\u001b\]0;pwned\\u0007: unknown key/);
+  assert.match(result.stderr, /targets\.runner\.host: may not hold control characters/);
+  assert.match(result.stderr, /paths\.state_dir: may not hold control characters/);
+  // --json was already safe: JSON escapes them.
+  const json = await runCli(['config', 'check', '--json'], { cwd: dir });
+  assert.doesNotMatch(json.stdout, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
 });
