@@ -206,3 +206,48 @@ test('config check shows control characters in keys, values and paths escaped, n
   const json = await runCli(['config', 'check', '--json'], { cwd: dir });
   assert.doesNotMatch(json.stdout, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
 });
+
+test('a target, slot, profile or VM named __proto__ is refused by its name rule, not dropped', async () => {
+  const { dir, loaded } = loadFrom(
+    [
+      'targets:',
+      '  __proto__:',
+      '    transport: local',
+      '  runner:',
+      '    transport: ssh',
+      '    host: lab',
+      '    ssh_options: {__proto__: x}',
+      'slots:',
+      '  __proto__: {serial: usb-x}',
+      'profiles:',
+      '  __proto__: {}',
+      'vms:',
+      '  runner-vm:',
+      '    usb: {__proto__: {vendor: "10c4", product: "ea60"}}',
+      '',
+    ].join('\n'),
+  );
+  const { problems } = await loaded;
+  assert.deepEqual(
+    problems.map((p) => `${p.line}:${p.path}: ${p.message}`).sort(),
+    [
+      '2:targets.__proto__: a target name is a role such as runner',
+      '7:targets.runner.ssh_options.__proto__: an ssh_config option name',
+      "9:slots.__proto__: slot: lower-case letters, digits and '-', starting with a letter, at most 32 characters (such as hut-01)",
+      "11:profiles.__proto__: profile: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters",
+      "14:vms.runner-vm.usb.__proto__: slot: lower-case letters, digits and '-', starting with a letter, at most 32 characters (such as hut-01)",
+    ].sort(),
+  );
+  const result = await runCli(['config', 'check'], { cwd: dir });
+  assert.equal(result.code, 1);
+  assert.match(
+    result.stderr,
+    /^error: .*hutctl\.yaml:2:3: targets\.__proto__: a target name is a role such as runner$/m,
+  );
+  // Any other name the rule refuses says why, too (it said "Invalid key in record").
+  const other = await loadFrom('targets:\n  Runner_1:\n    transport: local\n').loaded;
+  assert.deepEqual(
+    other.problems.map((p) => `${p.line}:${p.column}:${p.path}: ${p.message}`),
+    ['2:3:targets.Runner_1: a target name is a role such as runner'],
+  );
+});
