@@ -116,6 +116,28 @@ test('a YAML alias bomb, a huge file and a FIFO are refused fast with one line',
   assert.match(result.stderr, /not a regular file/);
 });
 
+test('a file that says it is empty but streams on (/proc) is read only up to the limit', async () => {
+  // /proc/self/pagemap is a regular file of size 0 that reads on for terabytes: the limit is
+  // counted as it is read, not taken from stat.
+  const dir = tempDir();
+  const started = Date.now();
+  const endless = await runCli(['config', 'check', '--config', '/proc/self/pagemap'], { cwd: dir });
+  assert.equal(endless.code, 1, endless.stdout);
+  assert.match(
+    endless.stderr,
+    /^error: \/proc\/self\/pagemap: cannot read: it holds more than the 1\.0 MiB such a file may have$/m,
+  );
+  assert.ok(Date.now() - started < 10_000);
+  // A small one is read whole (it was read as empty, and passed as a config with nothing in it).
+  const small = await runCli(['config', 'check', '--config', '/proc/self/status'], { cwd: dir });
+  assert.equal(small.code, 1, small.stdout);
+  assert.match(small.stderr, /^error: \/proc\/self\/status:1:1: Name: unknown key$/m);
+  // A character device is refused without being opened, like a FIFO.
+  const device = await runCli(['config', 'check', '--config', '/dev/zero'], { cwd: dir });
+  assert.equal(device.code, 1);
+  assert.match(device.stderr, /\/dev\/zero: cannot read: not a regular file$/m);
+});
+
 test('hostile configs through the CLI: config check answers in JSON or one line, no stack trace', async () => {
   const samples = fc.sample(hostileConfig, { numRuns: 15, seed: 9 });
   for (const config of samples) {
