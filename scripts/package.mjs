@@ -126,6 +126,10 @@ async function singleExecutable() {
       main: join(work, 'entry.cjs'),
       output: blob,
       disableExperimentalSEAWarning: true,
+      // NODE_OPTIONS is not for it: hutctl is a program, not a Node.js, and a user's
+      // NODE_OPTIONS=--require=… would run that code inside it (or a flag meant for their own
+      // node would stop it starting). Ignored, and no --node-options either.
+      execArgvExtension: 'none',
       assets: { 'main.js': join(work, 'main.js'), 'main.cache': join(work, 'main.cache') },
     }),
   );
@@ -150,6 +154,18 @@ async function singleExecutable() {
     { quiet: true },
   );
   rmSync(work, { recursive: true, force: true });
+  // A Node.js that predates execArgvExtension would ignore the field, not refuse it: an
+  // executable that still reads NODE_OPTIONS (here, a flag no Node.js knows) is not shipped.
+  const ignores = spawnSync(exe, ['--version'], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '--hutctl-no-such-option' },
+  });
+  if (ignores.status !== 0 || ignores.stdout !== `${version}\n`) {
+    rmSync(exe, { force: true });
+    fail(
+      `the single executable reads NODE_OPTIONS: build it with a Node.js whose single executables take execArgvExtension (this is ${process.version})`,
+    );
+  }
   return exe;
 }
 

@@ -5,9 +5,11 @@
  * values a user means from where they live: slot ids, labels, targets, profiles and VM names
  * from hutctl.yaml, goals and workstreams from the coordination documents.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command, Option } from 'commander';
+import { docPaths, parseBoard } from '../docs/index.ts';
+import { readTextFile } from '../files/index.ts';
 
 /** One answer: the word, and (for zsh and fish) what it is. */
 export interface Candidate {
@@ -52,7 +54,7 @@ function valuesFor(name: string, sources: ValueSources): Candidate[] | typeof FI
     return ['ws2.invocation.v1', 'ws2.report.v1'].map((value) => ({ value }));
   if (name === 'shell') return ['bash', 'zsh', 'fish'].map((value) => ({ value }));
   if (name === 'GOAL-nnn' || name === 'goal') return sources.goals();
-  if (name === 'GOAL-nnn/WSn') return sources.workstreams();
+  if (name === 'GOAL-nnn/WSn' || name === 'goal/ws') return sources.workstreams();
   if (PATH_LIKE.test(name)) return FILES;
   return null;
 }
@@ -128,8 +130,10 @@ function optionValues(option: Option, current: string, sources: ValueSources) {
       option.argChoices.map((value) => ({ value })),
       current,
     );
+  // `--goal <GOAL-nnn/WSn>` takes a workstream, not a goal: its value's name says which.
+  const compound = /<([^>]*\/[^>]*)>/.exec(option.flags)?.[1];
   const values = valuesFor(
-    option.attributeName().replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+    compound ?? option.attributeName().replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
     sources,
   );
   if (values === FILES) return FILES;
@@ -170,11 +174,16 @@ export function formatCandidates(answer: Candidate[] | typeof FILES): string {
   if (answer === FILES) return `${FILES}\n`;
   return answer
     .map((c) =>
-      c.description ? `${c.value}\t${c.description.replace(/\s+/g, ' ').trim()}` : c.value,
+      c.description
+        ? `${c.value}\t${c.description.replace(/[\s\x00-\x1f\x7f-\x9f]+/g, ' ').trim()}`
+        : c.value,
     )
     .map((line) => `${line}\n`)
     .join('');
 }
+
+/** A board is a page of Markdown; a Tab reads no more than this of one. */
+const BOARD_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Goals (`GOAL-nnn`) and workstreams (`GOAL-nnn/WSn`) found in a repository's documents. */
 export function documentValues(root: string | null): Pick<ValueSources, 'goals' | 'workstreams'> {
@@ -189,19 +198,23 @@ export function documentValues(root: string | null): Pick<ValueSources, 'goals' 
       return [];
     }
   };
+  // The board's rows, read as `board` and `gate check` read them (`| GOAL-001 | WS9: title |`):
+  // a Tab never waits on a FIFO or reads a file without end, and a broken board offers nothing.
   const workstreams = (): Candidate[] => {
     if (root === null) return [];
-    const found = new Set<string>();
-    for (const board of [
-      'documentation/short-term/coordination/workstream_board.md',
-      'documentation/coordination/workstream_board.md',
-    ]) {
-      try {
-        for (const m of readFileSync(join(root, board), 'utf8').matchAll(/\bGOAL-\d{3}\/WS\d+\b/g))
-          found.add(m[0]);
-      } catch {}
+    try {
+      const board = join(root, docPaths(root).board);
+      const text = readTextFile(board, BOARD_MAX_BYTES).replace(/\r\n/g, '\n');
+      return parseBoard(text, board)
+        .rows.filter((r) => /^GOAL-\d{3}$/.test(r.goal) && /^WS\d+$/.test(r.ws))
+        .map((r) => ({
+          value: `${r.goal}/${r.ws}`,
+          description: [r.title, r.status].filter(Boolean).join(', ') || undefined,
+        }))
+        .sort((a, b) => a.value.localeCompare(b.value, 'en', { numeric: true }));
+    } catch {
+      return [];
     }
-    return [...found].sort().map((value) => ({ value }));
   };
   return { goals, workstreams };
 }

@@ -37,6 +37,8 @@ function usage(command: Command): string {
 
 function optionLine(option: Option): string {
   return `.TP\n${roff(option.flags)}\n${roff(option.description)}${
+    option.argChoices ? `: ${roff(option.argChoices.join(' | '))}` : ''
+  }${
     option.defaultValue !== undefined && typeof option.defaultValue !== 'boolean'
       ? ` (default: ${roff(String(option.defaultValue))})`
       : ''

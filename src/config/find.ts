@@ -4,6 +4,7 @@
  */
 import { lstatSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { oneLine } from '../errors/index.ts';
 import { xdgDir } from '../files/index.ts';
 
 export const CONFIG_FILE_NAME = 'hutctl.yaml';
@@ -89,7 +90,8 @@ function present(path: string): boolean {
  */
 export function locateConfig(
   options: LoadOptions = {},
-  warn: (line: string) => void = (line) => process.stderr.write(`hutctl: warning: ${line}\n`),
+  warn: (line: string) => void = (line) =>
+    process.stderr.write(`hutctl: warning: ${oneLine(line)}\n`),
 ): FoundConfig | null {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;

@@ -1,6 +1,7 @@
 /** Finds, parses and validates hutctl.yaml (plus .lxd.env) into a resolved HutConfig. */
 import { dirname, join, resolve } from 'node:path';
 import { isDocument, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { skippedKeys } from '../contract/skipped-keys.ts';
 import { expandHome, FileReadError, groupId, homeOf, readTextFile } from '../files/index.ts';
 
 /** hutctl.yaml is a few KiB; anything past this is not a config file. */
@@ -287,21 +288,37 @@ function readYaml(
     }
     return undefined;
   };
+  /** Where a key (not its value) was written: a bad name is reported on its own line. */
+  const keyPosition = (path: readonly PropertyKey[]) => {
+    const map = doc.getIn(path.slice(0, -1) as unknown[], true);
+    const pair = isMap(map)
+      ? map.items.find((p) => isScalar(p.key) && String(p.key.value) === String(path.at(-1)))
+      : undefined;
+    const range = pair && isScalar(pair.key) ? pair.key.range : undefined;
+    return range ? counter.linePos(range[0]) : position(path);
+  };
   const result = configFileSchema.safeParse(value);
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      const keys = issue.code === 'unrecognized_keys' ? issue.keys : [null];
-      for (const key of keys) {
-        const path = key === null ? issue.path : [...issue.path, key];
-        const pos = position(path);
-        problems.push({
-          file,
-          ...(pos ? { line: pos.line, column: pos.col } : {}),
-          path: path.map(String).join('.'),
-          message: key === null ? issue.message : 'unknown key',
-        });
-      }
+  // A record skips a `__proto__` key without a word: such a target or slot would vanish.
+  const skipped = skippedKeys(configFileSchema, value);
+  if (!result.success || skipped.length > 0) {
+    const report = (path: readonly PropertyKey[], message: string, atKey: boolean) => {
+      const pos = atKey ? keyPosition(path) : position(path);
+      problems.push({
+        file,
+        ...(pos ? { line: pos.line, column: pos.col } : {}),
+        path: path.map(String).join('.'),
+        message,
+      });
+    };
+    for (const issue of result.error?.issues ?? []) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) report([...issue.path, key], 'unknown key', true);
+      } else if (issue.code === 'invalid_key') {
+        // The name's own rule ("a target name is a role such as runner"), not "Invalid key".
+        report(issue.path, issue.issues[0]?.message ?? issue.message, true);
+      } else report(issue.path, issue.message, false);
     }
+    for (const key of skipped) report(key.path, key.message, true);
     return null;
   }
   // A target is located by its key (`runner:`), not by its first field.

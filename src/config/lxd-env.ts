@@ -40,7 +40,7 @@ export function parseEnvText(
       problems.push({ file, line, path: key, message: 'unterminated quote' });
       return;
     }
-    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
+    if (/[\x00-\x08\x0a-\x1f\x7f-\x9f]/.test(value)) {
       problems.push({ file, line, path: key, message: 'holds a control character' });
       return;
     }

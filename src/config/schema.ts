@@ -12,12 +12,12 @@ const envName = z.string().check(
 );
 /** A non-empty value on one line: a control character in a path, host or user is a mistake. */
 const text = () =>
-  z
-    .string()
-    .check(
-      z.minLength(1),
-      z.regex(/^[^\x00-\x1f\x7f]*$/, { error: 'may not hold control characters or line breaks' }),
-    );
+  z.string().check(
+    z.minLength(1),
+    z.regex(/^[^\x00-\x1f\x7f-\x9f]*$/, {
+      error: 'may not hold control characters or line breaks',
+    }),
+  );
 /** Whole seconds from 1 to `max` (every duration has a ceiling: Node clamps longer timers to 1 ms). */
 const seconds = (max: number) => z.int().check(z.positive(), z.lte(max));
 /** Seconds, fractions allowed, from `min` (0 or more) to `max`. */

@@ -1,4 +1,5 @@
 /** The resolved configuration every other layer receives: absolute paths, defaults applied. */
+import { oneLine } from '../errors/index.ts';
 import type { ConfigSource } from './find.ts';
 
 export interface Target {
@@ -151,12 +152,17 @@ export interface ConfigProblem {
   message: string;
 }
 
+/**
+ * `file:line:column: key.path: message` on one line. The key path and the message quote the file
+ * (a key is whatever was written there), so a control character in them is shown escaped
+ * (`\u001b`), never sent to the terminal.
+ */
 export function formatProblem(problem: ConfigProblem): string {
   const where =
     problem.line === undefined
       ? problem.file
       : `${problem.file}:${problem.line}${problem.column === undefined ? '' : `:${problem.column}`}`;
-  return problem.path
-    ? `${where}: ${problem.path}: ${problem.message}`
-    : `${where}: ${problem.message}`;
+  return oneLine(
+    problem.path ? `${where}: ${problem.path}: ${problem.message}` : `${where}: ${problem.message}`,
+  );
 }

@@ -1,8 +1,9 @@
 /**
  * Reading a file named from outside (a config, an invocation, a manifest): a plain file only —
- * never a FIFO that would block or a device that never ends — and at most `maxBytes`.
+ * never a FIFO that would block or a device that never ends — and at most `maxBytes`, counted
+ * as read (a /proc or /sys file says it is empty and streams on).
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import { formatBytes } from '../format/index.ts';
 
 export class FileReadError extends Error {
@@ -16,40 +17,63 @@ export class FileReadError extends Error {
 
 /** The file's text (UTF-8), or a FileReadError that says why it cannot be read. */
 export function readTextFile(path: string, maxBytes: number): string {
+  const tooBig = (size: string) =>
+    new FileReadError(path, `${size} more than the ${formatBytes(maxBytes)} such a file may have`);
+  const plain = (stat: Stats) => {
+    if (stat.isDirectory()) throw new FileReadError(path, 'it is a directory');
+    if (!stat.isFile()) throw new FileReadError(path, 'not a regular file');
+    if (stat.size > maxBytes) throw tooBig(`${formatBytes(stat.size)} is`);
+  };
+  // Looked at before it is opened: opening a device can itself do something (a watchdog
+  // starts), and a FIFO is refused without waiting for a writer.
+  plain(statOf(path));
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new FileReadError(
-      path,
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : (error as Error).message,
-    );
+    throw new FileReadError(path, reasonOf(error));
   }
   try {
-    const stat = fstatSync(fd);
-    if (stat.isDirectory()) throw new FileReadError(path, 'it is a directory');
-    if (!stat.isFile()) throw new FileReadError(path, 'not a regular file');
-    if (stat.size > maxBytes)
-      throw new FileReadError(
-        path,
-        `${formatBytes(stat.size)} is more than the ${formatBytes(maxBytes)} such a file may have`,
-      );
-    const buffer = Buffer.alloc(stat.size);
+    plain(fstatSync(fd)); // what was opened, should the name have been swapped meanwhile
+    // Read until the end, but never past the limit: the size stat gives is not what a file
+    // under /proc or /sys holds (0), nor what a growing file holds by now.
+    const chunks: Buffer[] = [];
     let got = 0;
-    while (got < buffer.length) {
-      const n = readSync(fd, buffer, got, buffer.length - got, got);
+    for (;;) {
+      // Whole 64 KiB reads (some kernel files refuse odd sizes): at most one past the limit.
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      let n: number;
+      try {
+        n = readSync(fd, chunk, 0, chunk.length, null);
+      } catch (error) {
+        throw new FileReadError(path, reasonOf(error));
+      }
       if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
       got += n;
+      if (got > maxBytes) throw tooBig('it holds');
     }
-    return buffer.subarray(0, got).toString('utf8');
+    return Buffer.concat(chunks, got).toString('utf8');
   } finally {
     closeSync(fd);
   }
+}
+
+function statOf(path: string): Stats {
+  try {
+    return statSync(path);
+  } catch (error) {
+    throw new FileReadError(path, reasonOf(error));
+  }
+}
+
+function reasonOf(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT'
+    ? 'no such file'
+    : code === 'EACCES'
+      ? 'permission denied'
+      : code === 'EISDIR'
+        ? 'it is a directory'
+        : (error as Error).message;
 }

@@ -25,9 +25,7 @@ import {
   SYNC_DATA,
   slipEncode,
 } from './esp32/index.ts';
-
-export const BOARD_MODES = ['normal', 'panic', 'bootloop', 'hang', 'hang-once'] as const;
-export type BoardMode = (typeof BOARD_MODES)[number];
+import type { BoardMode } from './faults.ts';
 
 /** The line a healthy board prints when it is operational. */
 export const READY_MARKER = 'squeezelite-esp32: ready';

@@ -9,8 +9,9 @@ import { join, resolve } from 'node:path';
 import { CONFIG_SCHEMA_COMMENT } from '../contract/schema-urls.ts';
 import { makeDirs } from '../files/dirs.ts';
 import { privateDir, writeFileAtomic } from '../files/index.ts';
-import { BOARD_MODES, type BoardMode, READY_MARKER, SimBoard } from './board.ts';
-import { type EntityFailure, type SimHomeAssistant, startSimHomeAssistant } from './ha-server.ts';
+import { READY_MARKER, SimBoard } from './board.ts';
+import { BOARD_MODES, type BoardMode, type EntityFailure, RELAY_FAILURES } from './faults.ts';
+import { type SimHomeAssistant, startSimHomeAssistant } from './ha-server.ts';
 
 export interface SimFarmOptions {
   dir: string;
@@ -37,7 +38,6 @@ export interface SimState {
 }
 
 const PROFILES = ['i2s', 'muse', 'squeezeamp'];
-const FAILURES: EntityFailure[] = ['none', 'error_text', 'error_json', 'stuck', 'unavailable'];
 
 export const slotIdOf = (n: number) => `hut-${String(n).padStart(2, '0')}`;
 export const entityOf = (slot: string) => `switch.${slot.replace('-', '_')}_power`;
@@ -104,8 +104,8 @@ export async function startSimFarm(options: SimFarmOptions): Promise<SimFarm> {
       const target = ha.entities.get(entity[1]!);
       if (!target) throw new Error(`no entity ${entity[1]}`);
       if (body.failure !== undefined) {
-        if (!FAILURES.includes(body.failure as EntityFailure))
-          throw new Error(`failure must be one of ${FAILURES.join(', ')}`);
+        if (!RELAY_FAILURES.includes(body.failure as EntityFailure))
+          throw new Error(`failure must be one of ${RELAY_FAILURES.join(', ')}`);
         target.failure = body.failure as EntityFailure;
         if (target.failure === 'unavailable') target.state = 'unavailable';
         else if (target.state === 'unavailable')

@@ -6,8 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-
-export type EntityFailure = 'none' | 'error_text' | 'error_json' | 'stuck' | 'unavailable';
+import type { EntityFailure } from './faults.ts';
 
 export interface SimEntity {
   entity_id: string;

@@ -40,7 +40,17 @@ slots:
   writeFileSync(join(active, 'GOAL-002-ota.md'), '# GOAL-002\n');
   writeFileSync(
     join(coordination, 'workstream_board.md'),
-    '| GOAL-001/WS4 | infra | active |\n| GOAL-001/WS5 | runner | queued |\n',
+    [
+      '# Workstream Board',
+      '',
+      'Last updated: 2026-02-13',
+      '',
+      '| Goal ID | Workstream | Owner | Status | Blockers | Next Action |',
+      '|---|---|---|---|---|---|',
+      '| GOAL-001 | WS4: Runner VM provisioning | infra:agent | done | none | - |',
+      '| GOAL-001 | WS5: Runner SSH reachability | runner:codex | in_progress | none | - |',
+      '',
+    ].join('\n'),
   );
   return dir;
 }
@@ -160,6 +170,64 @@ test('bash completes slot ids, labels and targets from hutctl.yaml, goals from t
   ]);
   assert.deepEqual(bashComplete([`--config=${join(other, 'farm.yaml')}`, 'slot', 'run', ''], dir), [
     'bench-9',
+  ]);
+});
+
+test("bash completes the workstreams of the board's rows for gate check, board and --goal", () => {
+  // The team's real board, where a row is `| GOAL-001 | WS9: title | owner | status | … |`.
+  const squeezelite = join(repo, 'test/fixtures/squeezelite');
+  const ws = (goal: string, n: number) => Array.from({ length: n }, (_, i) => `${goal}/WS${i + 1}`);
+  assert.deepEqual(bashComplete(['gate', 'check', 'GOAL-002/'], squeezelite), ws('GOAL-002', 4));
+  assert.deepEqual(bashComplete(['gate', 'check', ''], squeezelite), [
+    ...ws('GOAL-001', 12),
+    ...ws('GOAL-002', 4),
+    ...ws('GOAL-003', 4),
+  ]);
+  assert.deepEqual(bashComplete(['board', 'set', 'GOAL-003/'], squeezelite), ws('GOAL-003', 4));
+  assert.deepEqual(bashComplete(['board', 'claim', 'GOAL-001/WS1'], squeezelite), [
+    'GOAL-001/WS1',
+    'GOAL-001/WS10',
+    'GOAL-001/WS11',
+    'GOAL-001/WS12',
+  ]);
+  // --goal <GOAL-nnn/WSn> takes a workstream too, not a goal.
+  assert.deepEqual(
+    bashComplete(['delegate', '--goal', 'GOAL-002/'], squeezelite),
+    ws('GOAL-002', 4),
+  );
+  assert.deepEqual(bashComplete(['goal', 'show', ''], squeezelite), [
+    'GOAL-001',
+    'GOAL-002',
+    'GOAL-003',
+  ]);
+  // zsh and fish show each one's title and status.
+  const described = spawnSync(
+    process.execPath,
+    [CLI, '__complete', '--', 'gate', 'check', 'GOAL-001/WS9'],
+    { cwd: squeezelite, encoding: 'utf8' },
+  );
+  assert.equal(
+    described.stdout,
+    'GOAL-001/WS9\tPower-cycle control with Home Assistant relay, pending\n',
+  );
+});
+
+test('bash completes sim board --mode and sim relay --failure with what the simulated farm takes', () => {
+  const dir = workspace();
+  assert.deepEqual(bashComplete(['sim', 'board', 'hut-01', '--mode', ''], dir), [
+    'normal',
+    'panic',
+    'bootloop',
+    'hang',
+    'hang-once',
+  ]);
+  assert.deepEqual(bashComplete(['sim', 'board', 'hut-01', '--mode=h'], dir), [
+    'hang',
+    'hang-once',
+  ]);
+  assert.deepEqual(bashComplete(['sim', 'relay', 'hut-01', '--failure', 'error'], dir), [
+    'error_text',
+    'error_json',
   ]);
 });
 

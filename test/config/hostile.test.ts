@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -116,6 +116,28 @@ test('a YAML alias bomb, a huge file and a FIFO are refused fast with one line',
   assert.match(result.stderr, /not a regular file/);
 });
 
+test('a file that says it is empty but streams on (/proc) is read only up to the limit', async () => {
+  // /proc/self/pagemap is a regular file of size 0 that reads on for terabytes: the limit is
+  // counted as it is read, not taken from stat.
+  const dir = tempDir();
+  const started = Date.now();
+  const endless = await runCli(['config', 'check', '--config', '/proc/self/pagemap'], { cwd: dir });
+  assert.equal(endless.code, 1, endless.stdout);
+  assert.match(
+    endless.stderr,
+    /^error: \/proc\/self\/pagemap: cannot read: it holds more than the 1\.0 MiB such a file may have$/m,
+  );
+  assert.ok(Date.now() - started < 10_000);
+  // A small one is read whole (it was read as empty, and passed as a config with nothing in it).
+  const small = await runCli(['config', 'check', '--config', '/proc/self/status'], { cwd: dir });
+  assert.equal(small.code, 1, small.stdout);
+  assert.match(small.stderr, /^error: \/proc\/self\/status:1:1: Name: unknown key$/m);
+  // A character device is refused without being opened, like a FIFO.
+  const device = await runCli(['config', 'check', '--config', '/dev/zero'], { cwd: dir });
+  assert.equal(device.code, 1);
+  assert.match(device.stderr, /\/dev\/zero: cannot read: not a regular file$/m);
+});
+
 test('hostile configs through the CLI: config check answers in JSON or one line, no stack trace', async () => {
   const samples = fc.sample(hostileConfig, { numRuns: 15, seed: 9 });
   for (const config of samples) {
@@ -171,4 +193,83 @@ test('deep nesting, option-like hosts and users, and a key set twice in .lxd.env
     Buffer.from('LXD_HOST=a\nLXD_SSH_USER=u\nLXD_SSH_AUTH=agent\nLXD_HOST=b\n'),
   ).loaded;
   assert.match(twice.problems[0]?.message ?? '', /LXD_HOST is set twice \(first on line 1\)/);
+});
+
+test('config check shows control characters in keys, values and paths escaped, never raw', async () => {
+  // A directory named with an escape sequence, and keys and values that hold them: each reaches
+  // a human line (the file, a problem's key path), and a terminal would obey it if sent raw.
+  const dir = join(tempDir(), 'farm\x1b[2J');
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, 'hutctl.yaml'),
+    [
+      'targets:',
+      '  "r\\e[31mX":',
+      '    transport: local',
+      '  runner:',
+      '    transport: ssh',
+      '    host: "lab\\e]0;pwned\\a"',
+      'paths:',
+      '  "lock\\e]0;pwned\\a": /x',
+      '  state_dir: "/tmp/\\u009b31m"',
+      '',
+    ].join('\n'),
+  );
+  const result = await runCli(['config', 'check'], { cwd: dir });
+  assert.equal(result.code, 1, result.stderr);
+  const shown = result.stdout + result.stderr;
+  assert.doesNotMatch(shown, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+  assert.match(shown, /config: .*farm\\u001b\[2J\/hutctl\.yaml/);
+  assert.match(result.stderr, /targets\.r\\u001b\[31mX: /);
+  assert.match(result.stderr, /paths\.lock\\u001b\]0;pwned\\u0007: unknown key/);
+  assert.match(result.stderr, /targets\.runner\.host: may not hold control characters/);
+  assert.match(result.stderr, /paths\.state_dir: may not hold control characters/);
+  // --json was already safe: JSON escapes them.
+  const json = await runCli(['config', 'check', '--json'], { cwd: dir });
+  assert.doesNotMatch(json.stdout, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+});
+
+test('a target, slot, profile or VM named __proto__ is refused by its name rule, not dropped', async () => {
+  const { dir, loaded } = loadFrom(
+    [
+      'targets:',
+      '  __proto__:',
+      '    transport: local',
+      '  runner:',
+      '    transport: ssh',
+      '    host: lab',
+      '    ssh_options: {__proto__: x}',
+      'slots:',
+      '  __proto__: {serial: usb-x}',
+      'profiles:',
+      '  __proto__: {}',
+      'vms:',
+      '  runner-vm:',
+      '    usb: {__proto__: {vendor: "10c4", product: "ea60"}}',
+      '',
+    ].join('\n'),
+  );
+  const { problems } = await loaded;
+  assert.deepEqual(
+    problems.map((p) => `${p.line}:${p.path}: ${p.message}`).sort(),
+    [
+      '2:targets.__proto__: a target name is a role such as runner',
+      '7:targets.runner.ssh_options.__proto__: an ssh_config option name',
+      "9:slots.__proto__: slot: lower-case letters, digits and '-', starting with a letter, at most 32 characters (such as hut-01)",
+      "11:profiles.__proto__: profile: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters",
+      "14:vms.runner-vm.usb.__proto__: slot: lower-case letters, digits and '-', starting with a letter, at most 32 characters (such as hut-01)",
+    ].sort(),
+  );
+  const result = await runCli(['config', 'check'], { cwd: dir });
+  assert.equal(result.code, 1);
+  assert.match(
+    result.stderr,
+    /^error: .*hutctl\.yaml:2:3: targets\.__proto__: a target name is a role such as runner$/m,
+  );
+  // Any other name the rule refuses says why, too (it said "Invalid key in record").
+  const other = await loadFrom('targets:\n  Runner_1:\n    transport: local\n').loaded;
+  assert.deepEqual(
+    other.problems.map((p) => `${p.line}:${p.column}:${p.path}: ${p.message}`),
+    ['2:3:targets.Runner_1: a target name is a role such as runner'],
+  );
 });

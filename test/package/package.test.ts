@@ -177,6 +177,44 @@ describe('packages', { concurrency: false }, () => {
     assert.equal(flash.code, 2, flash.stderr);
   });
 
+  test("the single executable ignores NODE_OPTIONS, which is for the user's own node, and passes it on to steps", () => {
+    const dir = project();
+    const marker = join(dir, 'foreign-code-ran');
+    const foreign = join(dir, 'foreign.cjs');
+    writeFileSync(foreign, `require('node:fs').writeFileSync(${JSON.stringify(marker)}, '');\n`);
+    const env = { HOME: tempDir('hutctl-home-'), PATH: pathWithoutNode(), LANG: 'C.UTF-8' };
+    // Code to run inside it, a flag no Node.js knows, a heap too small to start in: each would
+    // change or stop hutctl if its Node.js read them.
+    for (const options of [
+      `--require=${foreign}`,
+      '--no-such-node-flag',
+      '--max-old-space-size=1',
+    ]) {
+      const withOptions = { ...env, NODE_OPTIONS: options };
+      const versionRun = run(executable, ['--version'], { env: withOptions });
+      assert.equal(versionRun.code, 0, versionRun.stderr);
+      assert.equal(versionRun.stdout, `${version}\n`);
+      const check = run(executable, ['config', 'check'], { env: withOptions, cwd: dir });
+      assert.equal(check.code, 0, check.stderr);
+    }
+    assert.equal(existsSync(marker), false, 'NODE_OPTIONS --require ran code inside hutctl');
+    // A step is the user's: it gets their NODE_OPTIONS as they set it.
+    const withOptions = { ...env, NODE_OPTIONS: '--no-warnings' };
+    const job = run(
+      executable,
+      ['job', 'new', '--role', 'runner', '--lock-key', 'opts', '--', 'echo "opts=$NODE_OPTIONS"'],
+      { env: withOptions, cwd: dir },
+    );
+    assert.equal(job.code, 0, job.stderr);
+    const ran = run(executable, ['job', 'run', '-', '--json'], {
+      env: withOptions,
+      cwd: dir,
+      input: job.stdout,
+    });
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(readFileSync(JSON.parse(ran.stdout).log_path, 'utf8'), /opts=--no-warnings/);
+  });
+
   test('the .deb declares what hutctl runs, installs, and removes cleanly', () => {
     const info = run('dpkg-deb', ['--field', deb]).stdout;
     assert.match(info, new RegExp(`^Version: ${version.replace(/\./g, '\\.')}$`, 'm'));

@@ -1,5 +1,6 @@
 /** `hutctl config check`: the resolved configuration and every problem in it. */
 import type { Command } from 'commander';
+import { oneLine } from '../../errors/index.ts';
 import type { GlobalOptions } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { printJson, printLine } from '../output.ts';
@@ -31,37 +32,39 @@ export function register(program: Command): void {
     if (options.json) {
       printJson({ valid: problems.length === 0, config: resolved, problems, warnings });
     } else {
-      printLine(
+      // Every line quotes the file (keys, hosts, paths): a control character in it is shown
+      // escaped, not sent to the terminal as an escape sequence.
+      const say = (line: string) => printLine(oneLine(line));
+      const sayOnStderr = (line: string) => process.stderr.write(`${oneLine(line)}\n`);
+      say(
         resolved.file === null
           ? 'config: none found (defaults); looked for --config, $HUTCTL_CONFIG, hutctl.yaml here and in parents, $XDG_CONFIG_HOME/hutctl/hutctl.yaml, /etc/hutctl/hutctl.yaml'
           : `config: ${resolved.file} (${resolved.found?.why ?? 'given'})`,
       );
       const names = Object.keys(resolved.targets);
-      if (names.length === 0) printLine('targets: none (only --target local works)');
+      if (names.length === 0) say('targets: none (only --target local works)');
       for (const name of names) {
         const t = resolved.targets[name]!;
         const where =
           t.transport === 'ssh'
             ? `ssh ${t.user ? `${t.user}@` : ''}${t.host}:${t.port ?? 22}${t.identityFile ? ` key ${t.identityFile}` : ''}`
             : 'local';
-        printLine(
+        say(
           `target ${name}: ${where}${t.workdir ? `, workdir ${t.workdir}` : ''}${t.loginShell ? ', login shell' : ''}  (from ${t.source})`,
         );
       }
       const p = resolved.paths;
-      printLine(
-        `paths: locks ${p.lockDir}, cancel flags ${p.cancelDir}, evidence ${p.evidenceDir}`,
-      );
-      printLine(
+      say(`paths: locks ${p.lockDir}, cancel flags ${p.cancelDir}, evidence ${p.evidenceDir}`);
+      say(
         `ssh: control sockets in ${resolved.ssh.controlDir}, persist ${resolved.ssh.controlPersistSec} s, connect timeout ${resolved.ssh.connectTimeoutSec} s`,
       );
       if (resolved.secretEnv.length)
-        printLine(`secrets redacted from logs: ${resolved.secretEnv.join(', ')}`);
+        say(`secrets redacted from logs: ${resolved.secretEnv.join(', ')}`);
       if (resolved.paths.shareGroup !== null)
-        printLine(`evidence and state shared with group ${resolved.paths.shareGroup}`);
-      for (const warning of warnings) process.stderr.write(`warning: ${warning.message}\n`);
-      for (const problem of problems) process.stderr.write(`error: ${formatProblem(problem)}\n`);
-      printLine(problems.length === 0 ? 'ok' : `${problems.length} error(s)`);
+        say(`evidence and state shared with group ${resolved.paths.shareGroup}`);
+      for (const warning of warnings) sayOnStderr(`warning: ${warning.message}`);
+      for (const problem of problems) sayOnStderr(`error: ${formatProblem(problem)}`);
+      say(problems.length === 0 ? 'ok' : `${problems.length} error(s)`);
     }
     process.exitCode = problems.length === 0 ? 0 : 1;
   });

@@ -1,8 +1,9 @@
 /** `hutctl sim …`: a simulated farm (PTY boards, simulated Home Assistant) for demos and tests. */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { HutError } from '../../errors/index.ts';
+import { BOARD_MODES, RELAY_FAILURES } from '../../sim/faults.ts';
 import { withExamples } from '../help.ts';
 import { wholeNumber } from '../numbers.ts';
 import { note, printJson, printLine } from '../output.ts';
@@ -74,9 +75,8 @@ export function register(program: Command): void {
       .command('board')
       .description('make a simulated board misbehave, or drop off USB and come back')
       .argument('<slot>', 'a simulated slot, e.g. hut-01')
-      .option(
-        '--mode <mode>',
-        'normal | panic | bootloop | hang | hang-once (applies from its next boot)',
+      .addOption(
+        new Option('--mode <mode>', 'how it boots, from its next boot on').choices(BOARD_MODES),
       )
       .option('--replug', 're-enumerate now: the by-id link goes away and comes back (new tty)')
       .option(
@@ -110,7 +110,11 @@ export function register(program: Command): void {
       .command('relay')
       .description("inject a Home Assistant failure for a slot's relay")
       .argument('<slot>', 'a simulated slot, e.g. hut-01')
-      .requiredOption('--failure <kind>', 'none | error_text | error_json | stuck | unavailable')
+      .addOption(
+        new Option('--failure <kind>', 'how the relay fails (none: it works)')
+          .choices(RELAY_FAILURES)
+          .makeOptionMandatory(),
+      )
       .option('--dir <dir>', 'the farm directory', DEFAULT_DIR),
     [
       ['hutctl sim relay hut-01 --failure stuck', "hut-01's relay ignores every switch"],
