@@ -12,6 +12,9 @@ import { acquireLock } from '../locks/index.ts';
 import { LocalTransport } from '../transport/index.ts';
 import { type EditNote, journalEdit, linesChanged } from './journal.ts';
 
+/** The team's documents are Markdown (and hutctl.yaml): a few MiB is far more than any holds. */
+const DOCUMENT_MAX_BYTES = 8 * 1024 * 1024;
+
 /**
  * Two writers never interleave: `change` sees the document as it is under the lock, as text
  * whose lines are joined by `\n` (bytes that are not UTF-8 stand for themselves, see
@@ -26,6 +29,7 @@ export async function editDocument(
   const kept = await editFileKeeping(path, change, {
     lock: lockDirectory,
     create: options.create === true,
+    maxBytes: DOCUMENT_MAX_BYTES,
   });
   // An edit that changed the document is recorded (as evidence, then in the ledger) when the
   // command ends; one that changed nothing is no edit.
@@ -36,9 +40,12 @@ export async function editDocument(
   return kept;
 }
 
-/** A document's text as `editDocument` hands it to an editor. */
+/**
+ * A document's text as `editDocument` hands it to an editor; a HutError naming the file when it
+ * is missing (NOT_FOUND), not a regular file, or larger than a document may be.
+ */
 export function readDocument(path: string): string {
-  return readKeeping(path);
+  return readKeeping(path, DOCUMENT_MAX_BYTES);
 }
 
 /**

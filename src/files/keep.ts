@@ -14,7 +14,6 @@ import {
   lstatSync,
   openSync,
   readdirSync,
-  readFileSync,
   realpathSync,
   type Stats,
   statSync,
@@ -22,6 +21,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { HutError } from '../errors/index.ts';
+import { FileReadError, readFileBytes } from './read.ts';
 import { replaceFileSync } from './replace.ts';
 import { applyLines, decodeBytes, encodeText, lfText, splitLines } from './text.ts';
 
@@ -41,11 +41,17 @@ export interface KeepingOptions {
   lock: (dir: string) => Promise<AsyncDisposable>;
   /** A missing file is edited as an empty one (created with the default mode). */
   create?: boolean;
+  /** A larger file is refused, not read (the edit holds it in memory twice over). */
+  maxBytes: number;
 }
 
-/** The text of a file as an editor sees it: decoded without loss, lines joined by `\n`. */
-export function readKeeping(path: string): string {
-  return lfText(splitLines(decodeBytes(readFileSync(path))));
+/**
+ * The text of a file as an editor sees it: decoded without loss, lines joined by `\n`. Only a
+ * regular file of at most `maxBytes` is read: a FIFO, a device or a /proc file is refused
+ * without waiting on it.
+ */
+export function readKeeping(path: string, maxBytes: number): string {
+  return lfText(splitLines(decodeBytes(readBounded(path, maxBytes))));
 }
 
 /**
@@ -64,13 +70,25 @@ export async function editFileKeeping(
   if (stat && !stat.isFile())
     throw new HutError('INPUT', `${path} is not a regular file; it was left untouched`);
   if (!stat && !options.create) throw new HutError('NOT_FOUND', `${path} does not exist`);
-  const file = splitLines(decodeBytes(stat ? readFileSync(target) : new Uint8Array()));
+  const file = splitLines(
+    decodeBytes(stat ? readBounded(target, options.maxBytes) : new Uint8Array()),
+  );
   const before = lfText(file);
   const after = change(before);
   if (after === before) return { path: target, before, after, changed: false };
   if (stat) checkOwnership(target, stat);
   replaceFile(target, encodeText(applyLines(file, after)), stat);
   return { path: target, before, after, changed: true };
+}
+
+function readBounded(path: string, maxBytes: number): Buffer {
+  try {
+    return readFileBytes(path, maxBytes);
+  } catch (error) {
+    if (!(error instanceof FileReadError)) throw error;
+    if (error.code === 'ENOENT') throw new HutError('NOT_FOUND', `${path} does not exist`);
+    throw new HutError('INPUT', error.message);
+  }
 }
 
 /** The file an edit of `path` changes: the end of its symlinks. */

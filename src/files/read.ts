@@ -1,22 +1,30 @@
 /**
- * Reading a file named from outside (a config, an invocation, a manifest): a plain file only —
- * never a FIFO that would block or a device that never ends — and at most `maxBytes`, counted
- * as read (a /proc or /sys file says it is empty and streams on).
+ * Reading a file named from outside (a config, an invocation, a manifest, a team's document): a
+ * plain file only — never a FIFO that would block or a device that never ends — and at most
+ * `maxBytes`, counted as read (a /proc or /sys file says it is empty and streams on).
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import { formatBytes } from '../format/index.ts';
 
 export class FileReadError extends Error {
   readonly path: string;
-  constructor(path: string, reason: string) {
+  /** The errno code when the file system refused (`ENOENT`: there is no such file). */
+  readonly code: string | undefined;
+  constructor(path: string, reason: string, code?: string) {
     super(`${path}: ${reason}`);
     this.name = 'FileReadError';
     this.path = path;
+    this.code = code;
   }
 }
 
 /** The file's text (UTF-8), or a FileReadError that says why it cannot be read. */
 export function readTextFile(path: string, maxBytes: number): string {
+  return readFileBytes(path, maxBytes).toString('utf8');
+}
+
+/** The file's bytes, or a FileReadError that says why it cannot be read. */
+export function readFileBytes(path: string, maxBytes: number): Buffer {
   const tooBig = (size: string) =>
     new FileReadError(path, `${size} more than the ${formatBytes(maxBytes)} such a file may have`);
   const plain = (stat: Stats) => {
@@ -31,7 +39,7 @@ export function readTextFile(path: string, maxBytes: number): string {
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
-    throw new FileReadError(path, reasonOf(error));
+    throw new FileReadError(path, reasonOf(error), codeOf(error));
   }
   try {
     plain(fstatSync(fd)); // what was opened, should the name have been swapped meanwhile
@@ -46,14 +54,14 @@ export function readTextFile(path: string, maxBytes: number): string {
       try {
         n = readSync(fd, chunk, 0, chunk.length, null);
       } catch (error) {
-        throw new FileReadError(path, reasonOf(error));
+        throw new FileReadError(path, reasonOf(error), codeOf(error));
       }
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
       got += n;
       if (got > maxBytes) throw tooBig('it holds');
     }
-    return Buffer.concat(chunks, got).toString('utf8');
+    return Buffer.concat(chunks, got);
   } finally {
     closeSync(fd);
   }
@@ -63,12 +71,14 @@ function statOf(path: string): Stats {
   try {
     return statSync(path);
   } catch (error) {
-    throw new FileReadError(path, reasonOf(error));
+    throw new FileReadError(path, reasonOf(error), codeOf(error));
   }
 }
 
+const codeOf = (error: unknown) => (error as NodeJS.ErrnoException).code;
+
 function reasonOf(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
+  const code = codeOf(error);
   return code === 'ENOENT'
     ? 'no such file'
     : code === 'EACCES'

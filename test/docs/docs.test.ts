@@ -1,11 +1,12 @@
 /** Handoff log, board and Delegation Gate on byte-for-byte copies of the team's files. */
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseBoard, parseHandoffLog } from '../../src/docs/index.ts';
-import { runCli, tempDir } from '../support/cli.ts';
+import { type CliResult, finished, runCli, startCli, tempDir } from '../support/cli.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/squeezelite', import.meta.url));
 const LOG = 'documentation/short-term/coordination/handoff_log.md';
@@ -269,6 +270,65 @@ test('gate check reports each check and opens once the entries are there', async
   const open = await hutctl(dir, 'gate', 'check', 'GOAL-001/WS9');
   assert.equal(open.code, 0, open.stdout);
   assert.match(open.stdout, /GOAL-001\/WS9: gate open/);
+});
+
+test('a board that is a FIFO, a device, endless or huge is refused at once, naming the file', async () => {
+  // Killed after a while, so a command that waits on the board fails the test instead of hanging it.
+  const bounded = async (dir: string, ...args: string[]): Promise<CliResult> => {
+    const child = startCli([...args, '--docs', dir]);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const done = finished(child);
+    child.stdin!.end();
+    try {
+      return await done;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const cases: Array<[string, (board: string) => void, string]> = [
+    ['a FIFO', (board) => execFileSync('mkfifo', [board]), 'not a regular file'],
+    ['/dev/zero', (board) => symlinkSync('/dev/zero', board), 'not a regular file'],
+    [
+      '/proc/self/pagemap (empty by stat, endless when read)',
+      (board) => symlinkSync('/proc/self/pagemap', board),
+      'it holds more than the 8.0 MiB such a file may have',
+    ],
+    [
+      'a 9 MiB file',
+      (board) => writeFileSync(board, Buffer.alloc(9 * 1024 * 1024, 'x')),
+      '9.0 MiB is more than the 8.0 MiB such a file may have',
+    ],
+  ];
+  for (const [what, make, reason] of cases) {
+    const dir = copy();
+    const board = join(dir, BOARD);
+    rmSync(board);
+    make(board);
+    const expected = `hutctl: ${board}: ${reason}`;
+    for (const args of [
+      ['board', 'show'],
+      ['gate', 'check', 'GOAL-001/WS9'],
+    ]) {
+      const result = await bounded(dir, ...args);
+      assert.equal(result.signal, null, `${args.join(' ')} on ${what}: waited on it`);
+      assert.equal(result.code, 2, `${args.join(' ')} on ${what}: ${result.stderr}`);
+      assert.ok(
+        result.stderr.split('\n').includes(expected),
+        `${args.join(' ')}: ${result.stderr}`,
+      );
+    }
+  }
+  // An edit reads the board under its lock the same way.
+  const dir = copy();
+  writeFileSync(join(dir, BOARD), Buffer.alloc(9 * 1024 * 1024, 'x'));
+  const set = await bounded(dir, 'board', 'set', 'GOAL-001/WS9', '--status', 'in_progress');
+  assert.equal(set.code, 2, set.stderr);
+  assert.match(set.stderr, /workstream_board\.md: 9\.0 MiB is more than the 8\.0 MiB/);
+  // A missing board is still NOT_FOUND.
+  rmSync(join(dir, BOARD));
+  const missing = await bounded(dir, 'board', 'show');
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /workstream_board\.md does not exist$/m);
 });
 
 test('tickets: ids allocated per day without collision, even in parallel; set edits one row', async () => {

@@ -21,13 +21,8 @@ const docs = async (dir?: string) => {
     TICKETS: paths.tickets,
     COORDINATION: paths.coordination,
   };
-  const read = (rel: string) => {
-    try {
-      return lib.readDocument(join(root, rel));
-    } catch {
-      throw new HutError('NOT_FOUND', `${join(root, rel)} does not exist`);
-    }
-  };
+  // NOT_FOUND when it is missing; a FIFO, a device or a huge file is refused without waiting.
+  const read = (rel: string) => lib.readDocument(join(root, rel));
   return {
     lib,
     root,
