@@ -5,10 +5,10 @@
  * the row it changes and the date line.
  */
 import { HutError } from '../errors/index.ts';
+import { STATUSES } from './board-states.ts';
 import { documentValue } from './values.ts';
 
-export const STATUSES = ['pending', 'in_progress', 'blocked', 'done'] as const;
-export const ACTIVATION = ['unassigned', 'assigned', 'first_heartbeat', 'active'] as const;
+export { ACTIVATION, STATUSES } from './board-states.ts';
 
 export interface BoardRow {
   line: number;

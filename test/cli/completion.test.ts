@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { generatedFiles } from '../../src/cli/generated.ts';
-import { CLI, tempDir } from '../support/cli.ts';
+import { CLI, runCli, tempDir } from '../support/cli.ts';
 
 const repo = new URL('../..', import.meta.url).pathname;
 
@@ -229,6 +229,20 @@ test('bash completes sim board --mode and sim relay --failure with what the simu
     'error_text',
     'error_json',
   ]);
+});
+
+test('bash completes board set --status with the statuses a row can have; another is refused', async () => {
+  const dir = workspace();
+  assert.deepEqual(bashComplete(['board', 'set', 'GOAL-001/WS5', '--status', ''], dir), [
+    'pending',
+    'in_progress',
+    'blocked',
+    'done',
+  ]);
+  assert.deepEqual(bashComplete(['board', 'set', 'GOAL-001/WS5', '--status=b'], dir), ['blocked']);
+  const wrong = await runCli(['board', 'set', 'GOAL-001/WS5', '--status', 'started'], { cwd: dir });
+  assert.equal(wrong.code, 2, wrong.stderr);
+  assert.match(wrong.stderr, /'started' is invalid\. Allowed choices are pending, in_progress/);
 });
 
 test('file arguments fall back to the shell completing file names', () => {

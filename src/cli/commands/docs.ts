@@ -1,7 +1,8 @@
 /** `hutctl handoff|board|gate`: the coordination documents, edited by a tool instead of by hand. */
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { STATUSES } from '../../docs/board-states.ts';
 import { HutError } from '../../errors/index.ts';
 import { withExamples } from '../help.ts';
 import { printJson, printLine } from '../output.ts';
@@ -215,7 +216,7 @@ export function register(program: Command): void {
       'set',
       'move status (blocked needs --blockers, done needs evidence in --next-action), owner, next action',
     )
-      .option('--status <status>', 'pending | in_progress | blocked | done')
+      .addOption(new Option('--status <status>', 'the new status').choices(STATUSES))
       .option('--owner <owner>', '<role>:<id>')
       .option('--blockers <text>', "none, or DEP:<what> (joined with ' + ')")
       .option('--next-action <text>', 'the next action (for done: the evidence)'),
