@@ -25,9 +25,11 @@ export {
   TARGET_ROLES,
 } from './schemas.ts';
 export {
+  type Checked,
   type ContractCheck,
   type ContractIssue,
   checkContract,
+  checkSchema,
   parseInvocation,
   parseJsonText,
   validateInvocation,

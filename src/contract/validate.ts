@@ -1,7 +1,8 @@
 /** Validation of contract documents with every problem reported at its JSON path. */
-import type * as z from 'zod/mini';
+import * as z from 'zod/mini';
 import { HutError } from '../errors/index.ts';
 import { CONTRACTS, type ContractName, type Invocation, invocationSchema } from './schemas.ts';
+import { skippedKeys } from './skipped-keys.ts';
 
 export interface ContractIssue {
   path: string;
@@ -34,9 +35,36 @@ export function issuesOf(error: z.core.$ZodError): ContractIssue[] {
       }
       continue;
     }
-    out.push({ path: jsonPath(issue.path), message: issue.message });
+    // A record's key that breaks its name rule: the key (the issue's path ends with it) and
+    // the rule ("slot: lower-case letters, …"), as the config loader says it, not zod's
+    // "Invalid key in record".
+    const message =
+      issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+    out.push({ path: jsonPath(issue.path), message });
   }
   return out;
+}
+
+export type Checked<T> = { success: true; data: T } | { success: false; issues: ContractIssue[] };
+
+/**
+ * `schema.safeParse(value)` with every problem at its JSON path, including the `__proto__` keys a
+ * record would skip without a word (skipped-keys.ts): refused with the record's rule, not dropped.
+ */
+export function checkSchema<S extends z.core.$ZodType>(
+  schema: S,
+  value: unknown,
+): Checked<z.core.output<S>> {
+  const result = z.safeParse(schema, value);
+  const skipped = skippedKeys(schema, value).map((key) => ({
+    path: jsonPath(key.path),
+    message: key.message,
+  }));
+  if (result.success && skipped.length === 0) return { success: true, data: result.data };
+  return {
+    success: false,
+    issues: [...(result.success ? [] : issuesOf(result.error)), ...skipped],
+  };
 }
 
 /** Parses JSON text; a syntax error names the source and where in it. */
@@ -67,11 +95,11 @@ export function checkContract(value: unknown, expected?: ContractName): Contract
         : `unknown schema_version ${JSON.stringify(declared)} (expected ws2.invocation.v1 or ws2.report.v1)`;
     return { contract: null, valid: false, issues: [{ path: '$.schema_version', message }] };
   }
-  const result = CONTRACTS[name as ContractName].safeParse(value);
+  const result = checkSchema(CONTRACTS[name as ContractName], value);
   return {
     contract: name as ContractName,
     valid: result.success,
-    issues: result.success ? [] : issuesOf(result.error),
+    issues: result.success ? [] : result.issues,
   };
 }
 
@@ -82,9 +110,9 @@ export function parseInvocation(text: string, source: string): Invocation {
 
 /** Validates an already parsed invocation, throwing one INPUT error that lists every problem. */
 export function validateInvocation(value: unknown, source: string): Invocation {
-  const result = invocationSchema.safeParse(value);
+  const result = checkSchema(invocationSchema, value);
   if (result.success) return result.data;
-  const issues = issuesOf(result.error);
+  const issues = result.issues;
   const first = issues[0]!;
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
   // A file or stdin can be validated again; an invocation built from flags names its flags.

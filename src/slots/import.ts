@@ -7,8 +7,7 @@ import { existsSync } from 'node:fs';
 import * as z from 'zod/mini';
 import '../contract/zod.ts';
 import { serialPath } from '../config/schema.ts';
-import { checkId, idSchema } from '../contract/index.ts';
-import { issuesOf } from '../contract/validate.ts';
+import { checkSchema, idSchema } from '../contract/index.ts';
 import { documentValue, editDocument, readDocument } from '../docs/index.ts';
 import { HutError } from '../errors/index.ts';
 import { mergeSlots, type SlotEntry, type SlotMerge } from './yaml-edit.ts';
@@ -42,12 +41,11 @@ export async function importSlotMap(
   } catch (error) {
     throw new HutError('INPUT', `${source}: malformed JSON: ${(error as Error).message}`);
   }
-  // Every key is a slot id: one the schema would skip (`__proto__`) is refused, not ignored.
-  if (value && typeof value === 'object' && !Array.isArray(value))
-    for (const key of Object.keys(value)) checkId('slot', key, source);
-  const parsed = slotMapSchema.safeParse(value);
+  // Every key is a slot id, said with its rule; one the schema would skip (`__proto__`) is
+  // refused too, not ignored.
+  const parsed = checkSchema(slotMapSchema, value);
   if (!parsed.success) {
-    const first = issuesOf(parsed.error)[0]!;
+    const first = parsed.issues[0]!;
     throw new HutError('INPUT', `${source}: ${first.path}: ${first.message}`, {
       hint: 'expected {"hut-01": {"serial_by_id": "/dev/serial/by-id/..."}, ...}',
     });

@@ -4,10 +4,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import * as z from 'zod/mini';
+import { ID_GRAMMAR } from '../../src/contract/ids.ts';
 import {
   CONTRACTS,
   type ContractName,
   checkContract,
+  checkSchema,
+  idSchema,
   parseInvocation,
 } from '../../src/contract/index.ts';
 import { schemaFileName, schemaFileText } from '../../src/contract/write-schemas.ts';
@@ -130,6 +134,27 @@ test('problems are reported at their JSON path', () => {
     '$.executor',
     '$.timeout_sec',
   ]);
+});
+
+test('a record key that breaks its name rule is reported at the key, with the rule; so is a __proto__ key', () => {
+  // zod says "Invalid key in record" for the first and skips the second without a word.
+  const schema = z.object({ slots: z.record(idSchema('slot'), z.string()) });
+  const result = checkSchema(
+    schema,
+    JSON.parse('{"slots": {"hut-01": "a", "Hut 02": "b", "__proto__": "c"}}'),
+  );
+  const rule = `slot: ${ID_GRAMMAR.slot.rule}`;
+  assert.deepEqual(result, {
+    success: false,
+    issues: [
+      { path: '$.slots["Hut 02"]', message: rule },
+      { path: '$.slots.__proto__', message: rule },
+    ],
+  });
+  assert.deepEqual(checkSchema(schema, { slots: { 'hut-01': 'a' } }), {
+    success: true,
+    data: { slots: { 'hut-01': 'a' } },
+  });
 });
 
 test('hostile invocations never get through and never crash the validator', () => {

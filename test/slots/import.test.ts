@@ -221,6 +221,20 @@ test('a slot map key the schema would skip (__proto__) is refused, not silently 
     input: '{"__proto__": {"serial_by_id": "usb-x"}}',
   });
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /slot "__proto__" is not valid/);
+  assert.match(
+    r.stderr,
+    /^hutctl: stdin: \$\.__proto__: slot: lower-case letters, digits and '-'/m,
+  );
+  assert.equal(readFileSync(config, 'utf8'), HAND);
+  // Any other key its rule refuses says which key and which rule, as hutctl.yaml's loader does.
+  const bad = await runCli(['--config', config, 'slot', 'import', '-'], {
+    input: '{"hut-01": {"serial_by_id": "usb-x"}, "Hut 02": {"serial_by_id": "usb-y"}}',
+  });
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(
+    bad.stderr,
+    /^hutctl: stdin: \$\["Hut 02"\]: slot: lower-case letters, digits and '-'/m,
+  );
+  assert.doesNotMatch(bad.stderr, /Invalid key/);
   assert.equal(readFileSync(config, 'utf8'), HAND);
 });
