@@ -20,17 +20,18 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   artifact: () => import('./commands/artifact.ts'),
   hil: () => import('./commands/hil.ts'),
   worktree: () => import('./commands/worktree.ts'),
-  handoff: () => import('./commands/docs.ts'),
-  board: () => import('./commands/docs.ts'),
-  gate: () => import('./commands/docs.ts'),
-  ticket: () => import('./commands/docs.ts'),
-  transport: () => import('./commands/docs.ts'),
-  lint: () => import('./commands/docs.ts'),
-  packet: () => import('./commands/docs.ts'),
-  role: () => import('./commands/docs.ts'),
-  creds: () => import('./commands/docs.ts'),
-  goal: () => import('./commands/docs.ts'),
+  // Help lists commands in the order their modules first appear here.
   docs: () => import('./commands/docs.ts'),
+  handoff: () => import('./commands/docs-handoff.ts'),
+  board: () => import('./commands/docs-board.ts'),
+  ticket: () => import('./commands/docs-ticket.ts'),
+  transport: () => import('./commands/docs-transport.ts'),
+  lint: () => import('./commands/docs-transport.ts'),
+  packet: () => import('./commands/docs-packet.ts'),
+  role: () => import('./commands/docs-packet.ts'),
+  creds: () => import('./commands/docs-packet.ts'),
+  goal: () => import('./commands/docs-goal.ts'),
+  gate: () => import('./commands/docs-goal.ts'),
   delegate: () => import('./commands/delegate.ts'),
   codex: () => import('./commands/codex.ts'),
   vm: () => import('./commands/vm.ts'),
@@ -99,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
   if (WARM_KEEPER.has(`${words[0]} ${words[1]}`) && !argv.includes('--help')) {
     void import('../keeper/index.ts').then(({ localKeeper }) => localKeeper());
   }
-  // Modules that register several commands (docs.ts: handoff, board, gate) register once.
+  // Modules that register several commands (docs-goal.ts: goal, gate) register once.
   const modules = new Set<CommandModule>();
   for (const name of named ? [named] : Object.keys(COMMANDS)) modules.add(await COMMANDS[name]!());
   for (const module of modules) module.register(program);
