@@ -440,7 +440,7 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
   try {
     await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
     // Into the ledger when the command is done, as a job and as a delegation.
-    noteEvidence(config, reportPath, report);
+    noteEvidence(config, reportPath);
   } catch (error) {
     // The turn ran and its thread_ref matters most: the caller still prints the report.
     reportError = `the report could not be written to ${reportPath}: ${(error as Error).message}`;

@@ -67,7 +67,7 @@ export async function writeEditEvidence(config: HutConfig, edits: MadeEdit[]): P
       `${role ?? 'hutctl'}_docedit_${edit.edit}_${utcStamp(edit.at)}_${randomHex(6)}_utc.json`,
     );
     await writeFileAtomic(path, `${JSON.stringify(document, null, 2)}\n`);
-    noteEvidence(config, path, document);
+    noteEvidence(config, path);
     paths.push(path);
   }
   return paths;

@@ -88,7 +88,7 @@ export async function runOnSlot(
         join(evidenceDir, `${base}.json`),
         `${JSON.stringify(result, null, 2)}\n`,
       );
-      noteEvidence(config, join(evidenceDir, `${base}.json`), result);
+      noteEvidence(config, join(evidenceDir, `${base}.json`));
     } catch (error) {
       // The outcome is still the caller's to print: a full disk never loses it.
       result.evidence.pop();

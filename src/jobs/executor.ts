@@ -288,7 +288,7 @@ async function runLocked(
   let reportError: string | null = null;
   try {
     await writeFileAtomic(reportPath, text);
-    noteEvidence(options.config, reportPath, report);
+    noteEvidence(options.config, reportPath);
     rmSync(runningPath, { force: true });
   } catch (error) {
     reportError = `the report could not be written to ${reportPath}: ${fsReason(error)}`;

@@ -46,6 +46,6 @@ export async function writePowerEvent(
   } catch (error) {
     return `the power event could not be written to ${path}: ${fsReason(error)}`;
   }
-  noteEvidence(config, path, document);
+  noteEvidence(config, path);
   return null;
 }

@@ -110,7 +110,7 @@ function actionPath(config: HutConfig, record: ActionRecord): string {
 async function writeAction(config: HutConfig, path: string, record: ActionRecord): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
   const { noteEvidence, flushLedger } = await import('../store/ledger.ts');
-  noteEvidence(config, path, record);
+  noteEvidence(config, path);
   await flushLedger();
 }
 

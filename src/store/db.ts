@@ -122,7 +122,14 @@ export async function openPostgres(url: string): Promise<Db> {
         ? (value: string) => Number(value)
         : pg.types.getTypeParser(oid, format as 'text'),
   };
-  const client = new pg.Client({ connectionString: url, types });
+  // A server that takes the connection and never answers must not hold a command up: connecting
+  // has 5 s, each query 30 s (a migration waiting for another host's takes longer only then).
+  const client = new pg.Client({
+    connectionString: url,
+    types,
+    connectionTimeoutMillis: 5000,
+    query_timeout: 30_000,
+  });
   client.on('error', () => {});
   try {
     await client.connect();

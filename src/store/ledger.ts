@@ -1,55 +1,43 @@
 /**
- * Recording into the ledger as a command goes. Whatever writes evidence notes the file here.
+ * Recording into the ledger as a command goes. Whatever writes evidence notes the file here,
+ * and the file goes into the ledger's inbox at once (inbox.ts): one system call, and the
+ * evidence is the ledger's to record from then on, whatever happens to this process.
  *
- * - SQLite (one host): the file goes into the ledger's inbox at once (inbox.ts), and whoever
- *   opens the ledger next records it. A command pays one system call per file for the ledger,
- *   and never waits for it.
- * - PostgreSQL (one ledger for several hosts, read from anywhere): a command records what it
- *   wrote when its work is done (`flushLedger`); what it could not record (the server is down)
- *   goes into this host's inbox, for the next open here.
+ * - SQLite (one host): whoever opens the ledger next records it. A command never waits for the
+ *   ledger.
+ * - PostgreSQL (one ledger for several hosts, read from anywhere): the command records it itself
+ *   when its work is done (`flushLedger`), so other hosts see it; when the server cannot be
+ *   reached in time, the inbox keeps it for the next command here that opens the ledger.
  *
  * The evidence stays the source of truth either way: a ledger that cannot be written costs one
  * warning, and `store import` back-fills it.
  */
 import type { HutConfig } from '../config/index.ts';
+import { quoteValue } from '../errors/index.ts';
 import type { Db } from './db.ts';
 import { addToInbox } from './inbox.ts';
 
-let pending: { config: HutConfig; files: Array<{ path: string; document?: unknown }> } | null =
-  null;
+/** The config of what this process noted since its last flush. */
+let pending: HutConfig | null = null;
 
-/**
- * Notes an evidence file hutctl has just written. With the document itself, a PostgreSQL
- * ledger records it without reading the file back or checking it (hutctl wrote it).
- */
-export function noteEvidence(config: HutConfig, path: string, document?: unknown): void {
+/** Notes an evidence file hutctl has just written (into the ledger's inbox). */
+export function noteEvidence(config: HutConfig, path: string): void {
   if (config.store.engine === 'off') return;
-  if (pending === null) pending = { config, files: [] };
-  if (config.store.engine === 'sqlite') {
-    toInbox(config, path);
-    pending.files.push({ path });
-    return;
-  }
-  // A copy as it is now: the caller's object may change after the file was written.
-  const copy = document === undefined ? undefined : JSON.parse(JSON.stringify(document));
-  pending.files.push(copy === undefined ? { path } : { path, document: copy });
-}
-
-function toInbox(config: HutConfig, path: string): boolean {
+  pending = config;
   try {
     addToInbox(config, path);
-    return true;
   } catch (error) {
     warn(
-      `${path} could not be handed to the ledger (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); 'hutctl store import' records it later`,
+      `${quoteValue(path, 300)} could not be handed to the ledger (${oneLine((error as NodeJS.ErrnoException).code ?? (error as Error).message)}); 'hutctl store import' records it later`,
     );
-    return false;
   }
 }
 
 function warn(what: string): void {
   process.stderr.write(`hutctl: warning: ${what}\n`);
 }
+
+const oneLine = (text: string) => quoteValue(text, 300).slice(1, -1);
 
 /** Opens the configured ledger, migrated to the current schema; null when it is off. */
 export async function openStore(config: HutConfig, env = process.env): Promise<Db | null> {
@@ -93,12 +81,19 @@ export async function openStore(config: HutConfig, env = process.env): Promise<D
 export async function recordInbox(db: Db, config: HutConfig): Promise<number> {
   const { drainInbox, inboxDir } = await import('./inbox.ts');
   try {
-    const drained = await drainInbox(db, inboxDir(config));
-    for (const { path, why } of drained.skipped) warn(`${path} is not in the ledger: ${why}`);
+    const drained = await drainInbox(db, inboxDir(config), config.paths.evidenceDir);
+    if (drained.problem) warn(oneLine(drained.problem));
+    // A few lines, however many there are: each file is named once, then no more.
+    for (const { path, why } of drained.skipped.slice(0, 3))
+      warn(`${quoteValue(path, 300)} is not in the ledger: ${oneLine(why)}`);
+    if (drained.skipped.length > 3)
+      warn(
+        `and ${drained.skipped.length - 3} more files named in ${inboxDir(config)}, not recorded`,
+      );
     return drained.recorded;
   } catch (error) {
     warn(
-      `the ledger could not record the evidence waiting in ${inboxDir(config)} (${(error as Error).message}); the next command that reads the ledger tries again`,
+      `the ledger could not record the evidence waiting in ${inboxDir(config)} (${oneLine((error as Error).message)}); the next command that reads the ledger tries again`,
     );
     return 0;
   }
@@ -106,33 +101,22 @@ export async function recordInbox(db: Db, config: HutConfig): Promise<number> {
 
 /**
  * Brings the ledger up to date with what this process noted; a failure is one warning line on
- * stderr. At the end of a command (`exiting`: an SQLite ledger's inbox already holds it all);
- * in the middle of one, when what was recorded must be in the ledger now (a health check); or in
- * a long-running process (serve) after each change.
+ * stderr. At the end of a command (`exiting`: an SQLite ledger is left to its next reader); in
+ * the middle of one, when what was recorded must be in the ledger now (a health check); or in a
+ * long-running process (serve) after each change.
  */
 export async function flushLedger(options: { exiting?: boolean } = {}): Promise<void> {
-  const batch = pending;
+  const config = pending;
   pending = null;
-  if (batch === null || batch.files.length === 0) return;
-  const { config } = batch;
+  if (config === null) return;
   if (config.store.engine === 'sqlite' && options.exiting) return;
   let db: Db | null = null;
   try {
-    // Opening an SQLite ledger records its inbox.
+    // Opening the ledger records its inbox, which holds what this process wrote.
     db = await openStore(config);
-    if (db === null || db.engine === 'sqlite') return;
-    const { kindOf, recordTrusted } = await import('./rows.ts');
-    for (const { path, document } of batch.files) {
-      const kind = kindOf(document);
-      if (kind) await recordTrusted(db, path, kind, document);
-      else await (await import('./record.ts')).recordFile(db, path);
-    }
   } catch (error) {
-    // PostgreSQL down: this host's inbox keeps the files for the next open here.
-    const kept =
-      config.store.engine === 'postgres' && batch.files.every((f) => toInbox(config, f.path));
     warn(
-      `the ledger was not updated (${(error as Error).message}); the evidence is complete, and ${kept ? 'the next command here that opens the ledger' : "'hutctl store import'"} records it later`,
+      `the ledger was not updated (${oneLine((error as Error).message)}); the evidence is complete, and the next command here that opens the ledger records it`,
     );
   } finally {
     await db?.close();

@@ -6,9 +6,9 @@
  * that was recorded live. What a file is comes from its `schema_version`, never its name, and
  * every file is checked against its schema before a row is written.
  */
-import { readFile, stat } from 'node:fs/promises';
 import * as z from 'zod/mini';
 import { reportSchema } from '../contract/schemas.ts';
+import { FileReadError, readTextFile } from '../files/read.ts';
 import { hilResultSchema } from '../hil/result-schema.ts';
 import type { Db } from './db.ts';
 import {
@@ -31,12 +31,11 @@ export type RecordOutcome = { kind: Recorded } | { skipped: string };
 export async function recordFile(db: Db, path: string): Promise<RecordOutcome> {
   let text: string;
   try {
-    const info = await stat(path);
-    if (!info.isFile()) return { skipped: 'not a regular file' };
-    if (info.size > MAX_EVIDENCE_BYTES) return { skipped: 'larger than any evidence file' };
-    text = await readFile(path, 'utf8');
+    // Never a FIFO, a device or a file whose read blocks, and never more than evidence is.
+    text = readTextFile(path, MAX_EVIDENCE_BYTES);
   } catch (error) {
-    return { skipped: `cannot read it: ${(error as NodeJS.ErrnoException).code ?? error}` };
+    if (!(error instanceof FileReadError)) throw error;
+    return { skipped: error.message.slice(path.length + 2) };
   }
   let data: unknown;
   try {
@@ -61,7 +60,15 @@ export async function recordDocument(db: Db, path: string, data: unknown): Promi
   if (typeof version !== 'string' || !Object.hasOwn(SCHEMAS, version)) {
     return { skipped: 'not a hutctl evidence file' };
   }
-  const parsed = z.safeParse(SCHEMAS[version as keyof typeof SCHEMAS] as z.ZodMiniType, data);
+  let parsed: ReturnType<typeof z.safeParse>;
+  try {
+    parsed = z.safeParse(SCHEMAS[version as keyof typeof SCHEMAS] as z.ZodMiniType, data);
+    // Kept whole in the ledger as JSON: a document nested too deeply to write out is not ours.
+    JSON.stringify(data);
+  } catch (error) {
+    if (error instanceof RangeError) return { skipped: 'nested too deeply to be evidence' };
+    throw error;
+  }
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return {

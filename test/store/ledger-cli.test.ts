@@ -264,7 +264,7 @@ test('an inbox that cannot be written costs the job one warning, and store impor
   const report = JSON.parse(r.stdout);
   assert.match(
     r.stderr,
-    /^hutctl: warning: \/.+_utc\.json could not be handed to the ledger \(\w+\); 'hutctl store import' records it later$/m,
+    /^hutctl: warning: "\/.+_utc\.json" could not be handed to the ledger \(.+ is not a directory\); 'hutctl store import' records it later$/m,
   );
   assert.deepEqual(await json(['job', 'list'], config), []);
   await json(['store', 'import', join(t.dir, 'evidence')], config);
