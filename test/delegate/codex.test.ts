@@ -136,3 +136,34 @@ test("a packet whose thread_ref= is not a thread's name is refused before anythi
     assert.equal(r.stdout, '');
   }
 });
+
+test('a packet with two thread_ref= lines: refused naming both when they differ, one name when they agree', async () => {
+  const { existsSync, writeFileSync } = await import('node:fs');
+  const dir = workspace(
+    `${targets.local()}\n    codex:\n      command: [/nonexistent/codex, app-server]`,
+  );
+  const file = join(dir, 'GOAL-001_WS8_runner_x_packet.md');
+  const packet = (second: string) =>
+    writeFileSync(
+      file,
+      `# GOAL-001 / WS8 X Packet (runner:codex)\n\nthread_ref=WS8-A-20260213A\n\nask\n\nthread_ref=${second}\n`,
+    );
+  packet('WS8-B-20260213A');
+  const refused = await runCli(['delegate', 'runner', '--packet', file, '--timeout', '10'], {
+    cwd: dir,
+  });
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.equal(
+    refused.stderr.split('\n')[0],
+    `hutctl: ${file}: two thread_ref= lines name different threads: "WS8-A-20260213A" (line 3) and "WS8-B-20260213A" (line 7); nothing was run`,
+  );
+  assert.equal(refused.stdout, '');
+  assert.ok(!existsSync(join(dir, 'evidence')), 'no evidence: nothing ran');
+  // The same name twice is one name: the delegation runs (and fails here: no codex).
+  packet('WS8-A-20260213A');
+  const same = await runCli(['delegate', 'runner', '--packet', file, '--timeout', '10', '--json'], {
+    cwd: dir,
+  });
+  assert.equal(same.code, 1, same.stderr);
+  assert.match(JSON.parse(same.stdout).human_summary, /codex is not installed/);
+});
