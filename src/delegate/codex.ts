@@ -4,9 +4,10 @@
  * the login and whether the configured provider needs one) — and what the operator must do when
  * it is not ready. `codex login` runs on the role's host the same way.
  */
+import { statSync } from 'node:fs';
 import type { HutConfig, Target } from '../config/index.ts';
 import { HutError } from '../errors/index.ts';
-import { transportFor } from '../transport/index.ts';
+import { type Transport, transportFor } from '../transport/index.ts';
 import { AppServerPeer } from './rpc.ts';
 
 /** The codex release hutctl speaks the App Server protocol of (package.json pins it exactly). */
@@ -100,6 +101,26 @@ async function runQuick(
   };
 }
 
+/**
+ * "the workdir … does not exist on …; create it …" when the target's workdir is missing: looked
+ * at here for a local target (whose spawn would fail as if codex were not there), read from what
+ * the SSH transport's `cd` said (`reason`) for a remote one; else null.
+ */
+export function missingWorkdir(transport: Transport, reason = ''): string | null {
+  const { target } = transport;
+  const said = /hutctl: workdir (.+) does not exist on (\S+)/.exec(reason);
+  let dir = said?.[1] ?? null;
+  if (!dir && target.transport === 'local' && target.workdir) {
+    let isDir = false;
+    try {
+      isDir = statSync(target.workdir).isDirectory();
+    } catch {}
+    if (!isDir) dir = target.workdir;
+  }
+  if (!dir) return null;
+  return `the workdir ${dir} of target ${target.name} does not exist on ${said?.[2] ?? transport.describe()}; create it there (mkdir -p ${dir}) or set targets.${target.name}.workdir in hutctl.yaml`;
+}
+
 /** "codex is not installed …" when the App Server could not be started at all, else null. */
 export function missingCodex(reason: string, argv: string[], where: string): string | null {
   if (!/exited \((-2|127)\)|ENOENT|command not found|: not found/.test(reason)) return null;
@@ -143,6 +164,8 @@ export async function codexStatus(
     problem: null,
     action: null,
   };
+  const workdir = missingWorkdir(transport);
+  if (workdir) return notReady(status, workdir);
   // The fast path, one remote command: `codex --version` and `codex login status` (≈ 75 ms of
   // codex against ≈ 370 ms to start its App Server). Only a codex that says it is not logged in
   // is asked through the App Server whether its provider needs a login at all.
@@ -193,6 +216,8 @@ export async function codexStatus(
     }
   } catch (error) {
     const reason = (error as Error).message;
+    const workdirGone = missingWorkdir(transport, reason);
+    if (workdirGone) return notReady(status, workdirGone);
     const missing = missingCodex(reason, argv, where);
     if (!missing)
       throw new HutError('CONNECT', `codex app-server on ${where} did not answer: ${reason}`);
@@ -203,5 +228,13 @@ export async function codexStatus(
     await peer.close();
   }
   status.ready = status.problem === null;
+  return status;
+}
+
+/** `status`, not ready because of `problem` ("what is wrong; what to do"). */
+function notReady(status: CodexStatus, problem: string): CodexStatus {
+  const at = problem.indexOf('; ');
+  status.problem = problem.slice(0, at);
+  status.action = problem.slice(at + 2);
   return status;
 }

@@ -167,3 +167,39 @@ test('a packet with two thread_ref= lines: refused naming both when they differ,
   assert.equal(same.code, 1, same.stderr);
   assert.match(JSON.parse(same.stdout).human_summary, /codex is not installed/);
 });
+
+test('a workdir that does not exist is reported as that, with the path and what to do, not as a missing codex', async () => {
+  const missing = join(tempDir(), 'no-such-workdir');
+  const codex = `    workdir: ${missing}\n    codex:\n      command: [${process.execPath}, app-server]`;
+  const dir = workspace(`${targets.local()}\n${codex}`);
+  const status = await runCli(['codex', 'status', 'runner', '--json'], { cwd: dir });
+  assert.equal(status.code, 1, status.stderr);
+  const s = JSON.parse(status.stdout);
+  assert.deepEqual(
+    [s.ready, s.problem, s.action],
+    [
+      false,
+      `the workdir ${missing} of target runner does not exist on local`,
+      `create it there (mkdir -p ${missing}) or set targets.runner.workdir in hutctl.yaml`,
+    ],
+  );
+  const human = await runCli(['codex', 'status', 'runner'], { cwd: dir });
+  assert.equal(human.stdout.split('\n')[0], 'runner: codex on local not checked');
+  const delegated = await runCli(
+    ['delegate', 'runner', '--prompt', 'hi', '--timeout', '10', '--json'],
+    { cwd: dir },
+  );
+  assert.equal(delegated.code, 1, delegated.stderr);
+  assert.equal(
+    JSON.parse(delegated.stdout).human_summary,
+    `Delegation to runner failed: the workdir ${missing} of target runner does not exist on local; create it there (mkdir -p ${missing}) or set targets.runner.workdir in hutctl.yaml`,
+  );
+  // Over SSH the remote `cd` says so; the status names the host it said it for.
+  const remote = workspace(targets.sshd().targetYaml('runner', codex));
+  const over = await runCli(['codex', 'status', 'runner', '--json'], { cwd: remote });
+  assert.equal(over.code, 1, over.stderr);
+  assert.match(
+    JSON.parse(over.stdout).problem,
+    new RegExp(`^the workdir ${missing} of target runner does not exist on \\S+$`),
+  );
+});

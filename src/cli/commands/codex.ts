@@ -41,7 +41,9 @@ for a role whose operator has not logged in yet:
     else {
       const what = status.installed
         ? `codex ${status.version ?? '?'} on ${status.via}, ${status.account ? `logged in (${status.account})` : status.requires_openai_auth ? 'not logged in' : 'no login needed by its provider'}`
-        : `no codex on ${status.via}`;
+        : /^codex is not installed/.test(status.problem ?? '')
+          ? `no codex on ${status.via}`
+          : `codex on ${status.via} not checked`;
       printLine(`${role}: ${what}${status.ready ? ', ready' : ''}`);
       if (status.problem) printLine(`  ${status.problem}`);
       if (status.action) printLine(`  do: ${status.action}`);
