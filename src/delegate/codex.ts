@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import type { HutConfig, Target } from '../config/index.ts';
 import { HutError } from '../errors/index.ts';
 import { type Transport, transportFor } from '../transport/index.ts';
-import { AppServerPeer } from './rpc.ts';
+import { AppServerPeer, EXITED, RpcError } from './rpc.ts';
 
 /** The codex release hutctl speaks the App Server protocol of (package.json pins it exactly). */
 export const CODEX_PIN = '0.169.0';
@@ -123,7 +123,7 @@ export function missingWorkdir(transport: Transport, reason = ''): string | null
 
 /** "codex is not installed …" when the App Server could not be started at all, else null. */
 export function missingCodex(reason: string, argv: string[], where: string): string | null {
-  if (!/exited \((-2|127)\)|ENOENT|command not found|: not found/.test(reason)) return null;
+  if (!/exited with status 127 |ENOENT|command not found|: not found/.test(reason)) return null;
   return `codex is not installed on ${where}: '${codexProgram(argv)}' was not found (${reason}); install the pinned codex there (npm install -g @openai/codex@${CODEX_PIN}) or set the target's codex.command in hutctl.yaml`;
 }
 
@@ -191,7 +191,11 @@ export async function codexStatus(
     notification: () => {},
     request: async () => ({}),
   });
-  const deadline = setTimeout(() => void peer.close(), 30_000);
+  let waited = false;
+  const deadline = setTimeout(() => {
+    waited = true;
+    void peer.close();
+  }, 30_000);
   try {
     const hello = await peer.request('initialize', {
       clientInfo: { name: 'hutctl', title: 'hutctl', version: '0.1.0' },
@@ -219,10 +223,19 @@ export async function codexStatus(
     const workdirGone = missingWorkdir(transport, reason);
     if (workdirGone) return notReady(status, workdirGone);
     const missing = missingCodex(reason, argv, where);
-    if (!missing)
-      throw new HutError('CONNECT', `codex app-server on ${where} did not answer: ${reason}`);
-    status.problem = missing.split(';')[0]!;
-    status.action = `npm install -g @openai/codex@${CODEX_PIN} on ${where}, or set targets.${target.name}.codex.command in hutctl.yaml`;
+    // Ended before it answered: the command's fault, unless ssh lost the host (its exit 255).
+    const ended =
+      error instanceof RpcError &&
+      error.code === EXITED &&
+      !waited &&
+      !(target.transport === 'ssh' && reason.includes(' status 255 '));
+    if (missing) {
+      status.problem = missing.split(';')[0]!;
+      status.action = `npm install -g @openai/codex@${CODEX_PIN} on ${where}, or set targets.${target.name}.codex.command in hutctl.yaml`;
+    } else if (ended) {
+      status.problem = `${reason.replace('codex app-server', `codex app-server '${codexProgram(argv)}' on ${where}`)}`;
+      status.action = `run targets.${target.name}.codex.command on ${where} to see why it ends, and fix it in hutctl.yaml`;
+    } else throw new HutError('CONNECT', `codex app-server on ${where} did not answer: ${reason}`);
   } finally {
     clearTimeout(deadline);
     await peer.close();

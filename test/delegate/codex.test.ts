@@ -203,3 +203,33 @@ test('a workdir that does not exist is reported as that, with the path and what 
     new RegExp(`^the workdir ${missing} of target runner does not exist on \\S+$`),
   );
 });
+
+test('a codex command that exits at once is a codex that is not ready (exit 1), and a failed delegation that says it exited before answering', async () => {
+  const dir = workspace(`${targets.local()}\n    codex:\n      command: [/bin/true]`);
+  const status = await runCli(['codex', 'status', 'runner', '--json'], { cwd: dir });
+  assert.equal(status.code, 1, status.stderr);
+  const s = JSON.parse(status.stdout);
+  assert.deepEqual(
+    [s.ready, s.installed, s.problem],
+    [
+      false,
+      false,
+      "codex app-server '/bin/true' on local exited with status 0 before answering: no output on stderr",
+    ],
+  );
+  assert.match(s.action, /targets\.runner\.codex\.command/);
+  const delegated = await runCli(
+    ['delegate', 'runner', '--prompt', 'hi', '--timeout', '10', '--json'],
+    { cwd: dir },
+  );
+  assert.equal(delegated.code, 1, delegated.stderr);
+  const report = JSON.parse(delegated.stdout);
+  assert.deepEqual(
+    [report.status, report.exit_code, report.human_summary],
+    [
+      'failed',
+      1,
+      'Delegation to runner failed: codex app-server exited with status 0 before answering: no output on stderr',
+    ],
+  );
+});
