@@ -242,6 +242,36 @@ test('a cloud-init that failed, a daemon that is not there, a VM not in hutctl.y
   assert.match(unknown.stderr, /^hutctl: no VM 'other' in hutctl.yaml\n/);
 });
 
+test('a cloud-init that failed: the evidence log says what failed and how far the VM got; the advice names no target that is not written', async (t) => {
+  const double = await LxdDouble.start({ cloudInitExit: 1 });
+  t.after(() => double.close());
+  const f = farm('{hut-01: {vendor: 10c4, product: ea60}}');
+  const failed = await run(double, f.config, 'vm', 'create', 'hil-runner');
+  assert.equal(failed.code, 1);
+  const [message, hint] = failed.stderr.trimEnd().split('\n').slice(-2);
+  assert.equal(message, 'hutctl: cloud-init on hil-runner failed (exit 1): status: error');
+  assert.doesNotMatch(hint!, /hutctl exec runner/, 'there is no runner target yet');
+  assert.match(
+    hint!,
+    /^ {2}read it there: lxc exec hil-runner -- cloud-init status --long; then hutctl vm create hil-runner again \(it resumes; target runner is written once the VM is ready\); evidence: (\S+\/evidence\/infra_vm_hil-runner_\d{8}_\d{6}_utc\.log)$/,
+  );
+  const evidence = /evidence: (\S+)$/.exec(hint!)![1]!;
+  assert.equal(
+    readFileSync(evidence, 'utf8'),
+    [
+      '# hutctl vm create hil-runner: created on lxd 5.0.2, not ready',
+      'image 24.04 (https://cloud-images.ubuntu.com/releases); 2 CPU, 4GiB memory, 40GiB disk, pool default, network lxdbr0',
+      'address 10.87.0.23; user runner',
+      'usb hut-01: 10c4:ea60 (usb-hut-01)',
+      'cloud-init: exit 1',
+      'failed: cloud-init on hil-runner failed (exit 1): status: error',
+      `target runner: not written to ${f.config}; host key not pinned`,
+      '',
+    ].join('\n'),
+  );
+  assert.equal(readFileSync(f.config, 'utf8'), f.text, 'hutctl.yaml unchanged');
+});
+
 test('refused before anything is created: a bare-number USB id, one board as two slots, a flow-style targets map, an unknown VM', async (t) => {
   const double = await LxdDouble.start({ extensions: INCUS_6_EXTENSIONS, server: 'incus' });
   t.after(() => double.close());
