@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HutConfig, VmSpec } from '../config/index.ts';
 import { setMapStrings } from '../config/yaml-set.ts';
+import { editDocument, readDocument } from '../docs/index.ts';
 import { HutError, isHutError, oneLine } from '../errors/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
 import { privateDir } from '../files/private.ts';
@@ -293,7 +294,7 @@ export async function createVm(options: CreateOptions): Promise<VmCreated> {
   // hutctl.yaml must take the target before anything is created (a flow map cannot).
   if (options.configFile)
     setMapStrings(
-      readFileSync(options.configFile, 'utf8'),
+      readDocument(options.configFile),
       ['targets', spec.target],
       targetValues(spec, '192.0.2.1', join(config.paths.stateDir, 'known_hosts')),
       options.configFile,
@@ -422,17 +423,15 @@ async function makeReady(options: CreateOptions, made: Made): Promise<VmCreated>
   reached.hostKey = `${hostKey} (pinned in ${knownHosts})`;
   let configChanged = false;
   if (options.configFile) {
-    const text = readFileSync(options.configFile, 'utf8');
-    const next = setMapStrings(
-      text,
-      ['targets', spec.target],
-      targetValues(spec, address, knownHosts),
-      options.configFile,
+    // The one writer of hand-kept files: atomic, and every byte the edit does not change kept
+    // (line endings — a CRLF file stays CRLF —, mode, owner, a symlink).
+    const file = options.configFile;
+    const values = targetValues(spec, address, knownHosts);
+    const edit = await editDocument(
+      file,
+      (text) => setMapStrings(text, ['targets', spec.target], values, file) ?? text,
     );
-    if (next !== null) {
-      await writeFileAtomic(options.configFile, next);
-      configChanged = true;
-    }
+    configChanged = edit.changed;
   }
   const evidence = await writeEvidence(options, made, [
     `# hutctl vm create ${spec.name}: ${made.action} on ${made.server}`,

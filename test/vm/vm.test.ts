@@ -4,7 +4,7 @@
  * hutctl.yaml in place, idempotency and key-by-key differences, USB by api_extensions, delete.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
@@ -134,6 +134,34 @@ test('create on a 5.0.2-like server: created, started, ready, host key pinned, r
     'nothing created twice',
   );
   assert.equal(readFileSync(f.config, 'utf8'), after);
+});
+
+test('a hutctl.yaml with CRLF line endings keeps them: the target lines are CRLF too, the rest byte for byte, replaced atomically with its mode', async (t) => {
+  const double = await LxdDouble.start();
+  t.after(() => double.close());
+  const f = farm('{hut-01: {vendor: 10c4, product: ea60}}');
+  const crlf = f.text.replaceAll('\n', '\r\n');
+  writeFileSync(f.config, crlf);
+  chmodSync(f.config, 0o600);
+  const before = statSync(f.config);
+  const r = await run(double, f.config, 'vm', 'create', 'hil-runner');
+  assert.equal(r.code, 0, r.stderr);
+  const after = readFileSync(f.config, 'utf8');
+  assert.doesNotMatch(after, /[^\r]\n/, 'no line ends in a bare LF');
+  assert.equal(after.replace(/ {2}runner:\r\n( {4}.*\r\n)+/, ''), crlf);
+  assert.equal(parse(after).targets.runner.host, '10.87.0.23');
+  const stat = statSync(f.config);
+  assert.notEqual(
+    stat.ino,
+    before.ino,
+    'a new file renamed over the old one, never rewritten in place',
+  );
+  assert.equal(stat.mode & 0o777, 0o600);
+  assert.deepEqual(
+    readdirSync(f.dir).filter((n) => n.startsWith('.')),
+    [],
+    'no temp file left beside it',
+  );
 });
 
 test('an existing VM that differs is reported key by key and left alone', async (t) => {
