@@ -9,10 +9,19 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CLI, tempDir } from '../test/support/cli.ts';
-import { CODEX } from '../test/support/codex/runner.ts';
 import { LxdDouble } from '../test/support/lxd-double.ts';
 import { startSshd } from '../test/support/sshd.ts';
+
+// Not imported from test/support/codex/runner.ts: that module registers node:test hooks, which
+// would start another sshd once the benchmark is done and keep the process from ending.
+const CODEX = fileURLToPath(
+  new URL(
+    '../node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex',
+    import.meta.url,
+  ),
+);
 
 const ROUNDS = 10;
 const dir = tempDir('hutctl-bench-vm-');
