@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import type { HutConfig, Target } from '../config/index.ts';
 import { HutError } from '../errors/index.ts';
 import { type Transport, transportFor } from '../transport/index.ts';
+import { quickCheck } from './codex-quick.ts';
 import { AppServerPeer, EXITED, RpcError } from './rpc.ts';
 
 /** The codex release hutctl speaks the App Server protocol of (package.json pins it exactly). */
@@ -53,52 +54,6 @@ export function codexProgram(argv: string[]): string {
   let i = 0;
   if (argv[0] === 'env') for (i = 1; i < argv.length && argv[i]!.includes('='); i++);
   return argv[i] ?? 'codex';
-}
-
-interface Quick {
-  installed: boolean;
-  version: string | null;
-  loggedIn: boolean;
-  account: string | null;
-}
-
-/** `codex --version` and `codex login status` in one command on the role's host. */
-async function runQuick(
-  transport: ReturnType<typeof transportFor>,
-  codex: string[],
-  workdir: string | undefined,
-): Promise<Quick> {
-  const script = '"$@" --version 2>&1; echo "::$?"; "$@" login status 2>&1; echo "::$?"';
-  const child = transport.spawn(['sh', '-c', script, 'hutctl-codex', ...codex], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ownGroup: true,
-    ...(workdir ? { cwd: workdir } : {}),
-  });
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-    out += c;
-  });
-  child.stderr!.resume();
-  await new Promise((resolve) => {
-    child.on('error', resolve);
-    child.on('close', resolve);
-  });
-  const [versionPart = '', loginPart = ''] = out.split(/^::\d+$/m);
-  const codes = [...out.matchAll(/^::(\d+)$/gm)].map((m) => Number(m[1]));
-  const installed = codes[0] === 0 && /codex-cli \S+/.test(versionPart);
-  const login = loginPart.split('\n').filter((l) => l && !l.startsWith('WARNING: proceeding'));
-  return {
-    installed,
-    version: /codex-cli (\S+)/.exec(versionPart)?.[1] ?? null,
-    loggedIn: installed && codes[1] === 0 && !/Not logged in/.test(loginPart),
-    account: /ChatGPT/i.test(login.join(' '))
-      ? 'chatgpt'
-      : /API key/i.test(login.join(' '))
-        ? 'apiKey'
-        : login.length
-          ? 'other'
-          : null,
-  };
 }
 
 /**
@@ -166,10 +121,16 @@ export async function codexStatus(
   };
   const workdir = missingWorkdir(transport);
   if (workdir) return notReady(status, workdir);
-  // The fast path, one remote command: `codex --version` and `codex login status` (≈ 75 ms of
-  // codex against ≈ 370 ms to start its App Server). Only a codex that says it is not logged in
-  // is asked through the App Server whether its provider needs a login at all.
-  const quick = await runQuick(transport, codexArgv(target, []), target.workdir);
+  // The fast path, one remote command that starts codex once: `codex login status` (≈ 75 ms of
+  // codex against ≈ 370 ms to start its App Server), and `codex --version` only for a codex whose
+  // files changed since hutctl last asked (codex-quick.ts). Only a codex that says it is not
+  // logged in is asked through the App Server whether its provider needs a login at all.
+  const quick = await quickCheck(
+    transport,
+    codexArgv(target, []),
+    target.workdir,
+    config.paths.stateDir,
+  );
   if (quick.installed && quick.loggedIn) {
     status.installed = true;
     status.version = quick.version;

@@ -233,3 +233,42 @@ test('a codex command that exits at once is a codex that is not ready (exit 1), 
     ],
   );
 });
+
+test('status starts codex once when its files are the ones it last asked: the version is remembered until they change', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const bin = tempDir();
+  const calls = join(bin, 'calls.log');
+  const codex = join(bin, 'codex');
+  // A codex that says what it was asked; `version` is its `--version`.
+  const install = (version: string) =>
+    writeFileSync(
+      codex,
+      `#!/bin/sh\necho "$*" >> ${calls}\ncase "$1" in\n  --version) echo "codex-cli ${version}" ;;\n  login) echo "Logged in using an API key - sk-proj-***ABCDE" ;;\n  *) exit 1 ;;\nesac\n`,
+      { mode: 0o755 },
+    );
+  const asked = () => readFileSync(calls, 'utf8').trim().split('\n');
+  install('0.169.0');
+  const yaml = `    codex:\n      command: [${codex}, app-server]`;
+  for (const dir of [
+    workspace(`${targets.local()}\n${yaml}`),
+    workspace(targets.sshd().targetYaml('runner', yaml)),
+  ]) {
+    writeFileSync(calls, '');
+    const first = await runCli(['codex', 'status', 'runner'], { cwd: dir });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^runner: codex 0\.169\.0 on \S+, logged in \(apiKey\), ready\n$/);
+    assert.deepEqual(asked(), ['login status', '--version']);
+    const second = await runCli(['codex', 'status', 'runner'], { cwd: dir });
+    assert.equal(second.stdout, first.stdout, 'the same answer');
+    assert.deepEqual(asked(), ['login status', '--version', 'login status'], 'codex started once');
+    // Another codex in the same file (same size): its change time tells, and it is asked again.
+    install('0.170.0');
+    const upgraded = await runCli(['codex', 'status', 'runner', '--json'], { cwd: dir });
+    assert.equal(upgraded.code, 1, upgraded.stderr);
+    assert.deepEqual(
+      [JSON.parse(upgraded.stdout).version, asked().slice(3)],
+      ['0.170.0', ['login status', '--version']],
+    );
+    install('0.169.0');
+  }
+});
