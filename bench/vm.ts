@@ -1,7 +1,8 @@
 /**
  * The runner VM's commands (results in docs/benchmarks.md):  npm run bench:vm
  *  - `hutctl codex status runner` over SSH (the test sshd on 127.0.0.1) vs the raw
- *    `ssh host codex login status` it replaces, both starting the same real codex;
+ *    `ssh host codex login status` it replaces, both starting the same real codex (and, with
+ *    HUTCTL_BENCH_BEFORE=<another build's dist/hutctl.cjs>, that build's, interleaved);
  *  - hutctl's own time in `vm create`: against the LXD double with operations that take no time
  *    and an agent that is up at once, so everything measured is hutctl's (and `node -e 0`'s).
  */
@@ -9,12 +10,23 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CLI, tempDir } from '../test/support/cli.ts';
-import { CODEX } from '../test/support/codex/runner.ts';
 import { LxdDouble } from '../test/support/lxd-double.ts';
 import { startSshd } from '../test/support/sshd.ts';
 
+// Not imported from test/support/codex/runner.ts: that module registers node:test hooks, which
+// would start another sshd once the benchmark is done and keep the process from ending.
+const CODEX = fileURLToPath(
+  new URL(
+    '../node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex',
+    import.meta.url,
+  ),
+);
+
 const ROUNDS = 10;
+/** Another build's dist/hutctl.cjs, whose `codex status` is measured too, interleaved. */
+const BEFORE = process.env.HUTCTL_BENCH_BEFORE;
 const dir = tempDir('hutctl-bench-vm-');
 
 function timed(
@@ -46,7 +58,7 @@ try {
   const config = join(dir, 'hutctl.yaml');
   writeFileSync(
     config,
-    `targets:\n${sshd.targetYaml('runner', `    codex:\n      command: [${CODEX}, app-server]\n      codex_home: ${home}`)}\n`,
+    `paths: {state_dir: ${join(dir, 'state')}}\ntargets:\n${sshd.targetYaml('runner', `    codex:\n      command: [${CODEX}, app-server]\n      codex_home: ${home}`)}\n`,
   );
   const env = { ...process.env, HUTCTL_CONFIG: config };
   const ssh = [
@@ -72,13 +84,17 @@ try {
   ];
   const status: number[] = [];
   const raw: number[] = [];
+  const before: number[] = [];
   await timed([process.execPath, CLI, 'codex', 'status', 'runner'], env); // warm both connections
   await timed(ssh);
+  if (BEFORE) await timed([process.execPath, BEFORE, 'codex', 'status', 'runner'], env);
   for (let i = 0; i < ROUNDS; i++) {
     const a = await timed([process.execPath, CLI, 'codex', 'status', 'runner'], env);
     if (a.code !== 0) throw new Error(`codex status exited ${a.code}`);
     status.push(a.ms);
     raw.push((await timed(ssh)).ms);
+    if (BEFORE)
+      before.push((await timed([process.execPath, BEFORE, 'codex', 'status', 'runner'], env)).ms);
   }
   // vm create's own time.
   const key = join(dir, 'runner_ed25519.pub');
@@ -108,6 +124,10 @@ try {
   console.log(
     `| \`hutctl codex status runner\` vs \`ssh host codex login status\` (shared connection, test sshd) | ${median(status).toFixed(0)} ms vs ${median(raw).toFixed(0)} ms | ${(median(status) / median(raw)).toFixed(2)}× | ≤ 1.3× |`,
   );
+  if (BEFORE)
+    console.log(
+      `| the same with ${BEFORE} | ${median(before).toFixed(0)} ms vs ${median(raw).toFixed(0)} ms | ${(median(before) / median(raw)).toFixed(2)}× | ≤ 1.3× |`,
+    );
   console.log(
     `| \`hutctl vm create\`, server operations taking no time (own time), vs \`node -e 0\` | ${median(creates).toFixed(0)} ms vs ${median(node).toFixed(0)} ms | +${(median(creates) - median(node)).toFixed(0)} ms | ≤ 1 s of its own |`,
   );

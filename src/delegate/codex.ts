@@ -4,10 +4,12 @@
  * the login and whether the configured provider needs one) — and what the operator must do when
  * it is not ready. `codex login` runs on the role's host the same way.
  */
+import { statSync } from 'node:fs';
 import type { HutConfig, Target } from '../config/index.ts';
 import { HutError } from '../errors/index.ts';
-import { transportFor } from '../transport/index.ts';
-import { AppServerPeer } from './rpc.ts';
+import { type Transport, transportFor } from '../transport/index.ts';
+import { quickCheck } from './codex-quick.ts';
+import { AppServerPeer, EXITED, RpcError } from './rpc.ts';
 
 /** The codex release hutctl speaks the App Server protocol of (package.json pins it exactly). */
 export const CODEX_PIN = '0.169.0';
@@ -54,55 +56,29 @@ export function codexProgram(argv: string[]): string {
   return argv[i] ?? 'codex';
 }
 
-interface Quick {
-  installed: boolean;
-  version: string | null;
-  loggedIn: boolean;
-  account: string | null;
-}
-
-/** `codex --version` and `codex login status` in one command on the role's host. */
-async function runQuick(
-  transport: ReturnType<typeof transportFor>,
-  codex: string[],
-  workdir: string | undefined,
-): Promise<Quick> {
-  const script = '"$@" --version 2>&1; echo "::$?"; "$@" login status 2>&1; echo "::$?"';
-  const child = transport.spawn(['sh', '-c', script, 'hutctl-codex', ...codex], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ownGroup: true,
-    ...(workdir ? { cwd: workdir } : {}),
-  });
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-    out += c;
-  });
-  child.stderr!.resume();
-  await new Promise((resolve) => {
-    child.on('error', resolve);
-    child.on('close', resolve);
-  });
-  const [versionPart = '', loginPart = ''] = out.split(/^::\d+$/m);
-  const codes = [...out.matchAll(/^::(\d+)$/gm)].map((m) => Number(m[1]));
-  const installed = codes[0] === 0 && /codex-cli \S+/.test(versionPart);
-  const login = loginPart.split('\n').filter((l) => l && !l.startsWith('WARNING: proceeding'));
-  return {
-    installed,
-    version: /codex-cli (\S+)/.exec(versionPart)?.[1] ?? null,
-    loggedIn: installed && codes[1] === 0 && !/Not logged in/.test(loginPart),
-    account: /ChatGPT/i.test(login.join(' '))
-      ? 'chatgpt'
-      : /API key/i.test(login.join(' '))
-        ? 'apiKey'
-        : login.length
-          ? 'other'
-          : null,
-  };
+/**
+ * "the workdir … does not exist on …; create it …" when the target's workdir is missing: looked
+ * at here for a local target (whose spawn would fail as if codex were not there), read from what
+ * the SSH transport's `cd` said (`reason`) for a remote one; else null.
+ */
+export function missingWorkdir(transport: Transport, reason = ''): string | null {
+  const { target } = transport;
+  const said = /hutctl: workdir (.+) does not exist on (\S+)/.exec(reason);
+  let dir = said?.[1] ?? null;
+  if (!dir && target.transport === 'local' && target.workdir) {
+    let isDir = false;
+    try {
+      isDir = statSync(target.workdir).isDirectory();
+    } catch {}
+    if (!isDir) dir = target.workdir;
+  }
+  if (!dir) return null;
+  return `the workdir ${dir} of target ${target.name} does not exist on ${said?.[2] ?? transport.describe()}; create it there (mkdir -p ${dir}) or set targets.${target.name}.workdir in hutctl.yaml`;
 }
 
 /** "codex is not installed …" when the App Server could not be started at all, else null. */
 export function missingCodex(reason: string, argv: string[], where: string): string | null {
-  if (!/exited \((-2|127)\)|ENOENT|command not found|: not found/.test(reason)) return null;
+  if (!/exited with status 127 |ENOENT|command not found|: not found/.test(reason)) return null;
   return `codex is not installed on ${where}: '${codexProgram(argv)}' was not found (${reason}); install the pinned codex there (npm install -g @openai/codex@${CODEX_PIN}) or set the target's codex.command in hutctl.yaml`;
 }
 
@@ -143,10 +119,18 @@ export async function codexStatus(
     problem: null,
     action: null,
   };
-  // The fast path, one remote command: `codex --version` and `codex login status` (≈ 75 ms of
-  // codex against ≈ 370 ms to start its App Server). Only a codex that says it is not logged in
-  // is asked through the App Server whether its provider needs a login at all.
-  const quick = await runQuick(transport, codexArgv(target, []), target.workdir);
+  const workdir = missingWorkdir(transport);
+  if (workdir) return notReady(status, workdir);
+  // The fast path, one remote command that starts codex once: `codex login status` (≈ 75 ms of
+  // codex against ≈ 370 ms to start its App Server), and `codex --version` only for a codex whose
+  // files changed since hutctl last asked (codex-quick.ts). Only a codex that says it is not
+  // logged in is asked through the App Server whether its provider needs a login at all.
+  const quick = await quickCheck(
+    transport,
+    codexArgv(target, []),
+    target.workdir,
+    config.paths.stateDir,
+  );
   if (quick.installed && quick.loggedIn) {
     status.installed = true;
     status.version = quick.version;
@@ -168,7 +152,11 @@ export async function codexStatus(
     notification: () => {},
     request: async () => ({}),
   });
-  const deadline = setTimeout(() => void peer.close(), 30_000);
+  let waited = false;
+  const deadline = setTimeout(() => {
+    waited = true;
+    void peer.close();
+  }, 30_000);
   try {
     const hello = await peer.request('initialize', {
       clientInfo: { name: 'hutctl', title: 'hutctl', version: '0.1.0' },
@@ -193,15 +181,34 @@ export async function codexStatus(
     }
   } catch (error) {
     const reason = (error as Error).message;
+    const workdirGone = missingWorkdir(transport, reason);
+    if (workdirGone) return notReady(status, workdirGone);
     const missing = missingCodex(reason, argv, where);
-    if (!missing)
-      throw new HutError('CONNECT', `codex app-server on ${where} did not answer: ${reason}`);
-    status.problem = missing.split(';')[0]!;
-    status.action = `npm install -g @openai/codex@${CODEX_PIN} on ${where}, or set targets.${target.name}.codex.command in hutctl.yaml`;
+    // Ended before it answered: the command's fault, unless ssh lost the host (its exit 255).
+    const ended =
+      error instanceof RpcError &&
+      error.code === EXITED &&
+      !waited &&
+      !(target.transport === 'ssh' && reason.includes(' status 255 '));
+    if (missing) {
+      status.problem = missing.split(';')[0]!;
+      status.action = `npm install -g @openai/codex@${CODEX_PIN} on ${where}, or set targets.${target.name}.codex.command in hutctl.yaml`;
+    } else if (ended) {
+      status.problem = `${reason.replace('codex app-server', `codex app-server '${codexProgram(argv)}' on ${where}`)}`;
+      status.action = `run targets.${target.name}.codex.command on ${where} to see why it ends, and fix it in hutctl.yaml`;
+    } else throw new HutError('CONNECT', `codex app-server on ${where} did not answer: ${reason}`);
   } finally {
     clearTimeout(deadline);
     await peer.close();
   }
   status.ready = status.problem === null;
+  return status;
+}
+
+/** `status`, not ready because of `problem` ("what is wrong; what to do"). */
+function notReady(status: CodexStatus, problem: string): CodexStatus {
+  const at = problem.indexOf('; ');
+  status.problem = problem.slice(0, at);
+  status.action = problem.slice(at + 2);
   return status;
 }

@@ -14,6 +14,9 @@ export interface RpcMessage {
   error?: { code: number; message: string; data?: unknown };
 }
 
+/** The code of the error a request gets when the App Server ends before answering it. */
+export const EXITED = -1;
+
 export class RpcError extends Error {
   readonly code: number;
   constructor(code: number, message: string) {
@@ -48,14 +51,21 @@ export class AppServerPeer {
     });
     child.stdin?.on('error', () => {});
     createInterface({ input: child.stdout! }).on('line', (line) => this.receive(line));
+    let failed: Error | null = null;
     this.exited = new Promise((resolve) => {
-      child.on('close', (code) => {
+      child.on('close', (code, signal) => {
+        const why = failed
+          ? `could not be started: ${failed.message}`
+          : `${signal ? `was ended by ${signal}` : `exited with status ${code}`} before answering: ${this.stderrTail()}`;
         for (const { reject } of this.pending.values())
-          reject(new RpcError(-1, `codex app-server exited (${code}): ${this.stderrTail()}`));
+          reject(new RpcError(EXITED, `codex app-server ${why}`));
         this.pending.clear();
         resolve({ code, stderr: this.stderr });
       });
-      child.on('error', (error) => resolve({ code: 127, stderr: error.message }));
+      child.on('error', (error) => {
+        failed = error;
+        resolve({ code: 127, stderr: error.message });
+      });
     });
   }
 

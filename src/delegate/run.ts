@@ -21,7 +21,7 @@ import { collectSecrets, redact as redactText } from '../secrets/index.ts';
 import { noteEvidence } from '../store/ledger.ts';
 import { transportFor } from '../transport/index.ts';
 import { type ApprovalPolicy, answerApproval } from './approvals.ts';
-import { accountProblem, appServerArgv, missingCodex, versionOf } from './codex.ts';
+import { accountProblem, appServerArgv, missingCodex, missingWorkdir, versionOf } from './codex.ts';
 import { execArgv, type McpToolCall, runExecTurn, toolCall } from './exec.ts';
 import {
   mcpEnvVars,
@@ -147,6 +147,9 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
   let peer: AppServerPeer | null = null;
   try {
     await transport.connect();
+    // A local target's missing workdir fails its spawn as if codex were not there: say which.
+    const workdir = missingWorkdir(transport);
+    if (workdir) throw new Error(workdir);
     if (mcpCommand)
       void log.line(
         redactText(
@@ -370,7 +373,7 @@ export async function delegate(options: DelegateOptions): Promise<DelegateOutcom
         error instanceof RpcError || error instanceof HutError
           ? error.message
           : (error as Error).message;
-      summary = `Delegation to ${options.role} failed: ${missingCodex(reason, argv, transport.describe()) ?? reason}${mcpCommand && /MCP servers? failed/.test(reason) ? ` (hutctl's MCP server did not start on ${transport.describe()}: run ${mcpCommand.join(' ')} there to see why)` : ''}`;
+      summary = `Delegation to ${options.role} failed: ${missingWorkdir(transport, reason) ?? missingCodex(reason, argv, transport.describe()) ?? reason}${mcpCommand && /MCP servers? failed/.test(reason) ? ` (hutctl's MCP server did not start on ${transport.describe()}: run ${mcpCommand.join(' ')} there to see why)` : ''}`;
       exitCode = isConnect(error) ? 255 : 1;
     }
   } finally {

@@ -29,6 +29,7 @@ export {
   type NewPacket,
   type Packet,
   packetFileName,
+  packetThreadRef,
   parsePacket,
   renderPacket,
 } from './packets.ts';

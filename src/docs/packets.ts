@@ -4,7 +4,7 @@
  * (`# GOAL-001 / WS8 Runner Handshake Packet (runner:codex)`), an optional `thread_ref=` line
  * follows it, and blocker packets say so in their file name.
  */
-import { HutError } from '../errors/index.ts';
+import { HutError, quoteValue } from '../errors/index.ts';
 import { documentValue } from './values.ts';
 
 export interface Packet {
@@ -30,6 +30,35 @@ export function parsePacket(file: string, text: string): Packet | null {
     thread_ref: /^thread_ref=(.*?)\s*$/m.exec(text)?.[1] || null,
     blocker: /_blocker_/.test(file),
   };
+}
+
+/** A template's placeholder (`thread_ref=...`, `thread_ref=<value>`): it names no thread. */
+function isPlaceholderRef(value: string): boolean {
+  return value === '...' || value.startsWith('<');
+}
+
+/**
+ * The thread a packet names: the value of its `thread_ref=` lines, placeholders aside, or null.
+ * Lines that say the same are one name; two that differ are refused, naming both, since which
+ * thread the packet continues would otherwise depend on line order.
+ */
+export function packetThreadRef(file: string, text: string): string | null {
+  const found: Array<{ value: string; line: number }> = [];
+  text.split('\n').forEach((line, i) => {
+    const value = /^thread_ref=(.*?)\s*$/.exec(line)?.[1];
+    if (value && !isPlaceholderRef(value)) found.push({ value, line: i + 1 });
+  });
+  const first = found[0];
+  const other = found.find((f) => f.value !== first?.value);
+  if (first && other)
+    throw new HutError(
+      'INPUT',
+      `${file}: two thread_ref= lines name different threads: ${quoteValue(first.value)} (line ${first.line}) and ${quoteValue(other.value)} (line ${other.line}); nothing was run`,
+      {
+        hint: 'keep the one line the packet means (or name the thread with --thread <thread_ref>)',
+      },
+    );
+  return first?.value ?? null;
 }
 
 export interface NewPacket {

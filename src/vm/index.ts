@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HutConfig, VmSpec } from '../config/index.ts';
 import { setMapStrings } from '../config/yaml-set.ts';
-import { HutError } from '../errors/index.ts';
+import { editDocument, readDocument } from '../docs/index.ts';
+import { HutError, isHutError, oneLine } from '../errors/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
 import { privateDir } from '../files/private.ts';
 import { findSocket, LxdClient, type LxdServer } from '../lxd/client.ts';
@@ -293,7 +294,7 @@ export async function createVm(options: CreateOptions): Promise<VmCreated> {
   // hutctl.yaml must take the target before anything is created (a flow map cannot).
   if (options.configFile)
     setMapStrings(
-      readFileSync(options.configFile, 'utf8'),
+      readDocument(options.configFile),
       ['targets', spec.target],
       targetValues(spec, '192.0.2.1', join(config.paths.stateDir, 'known_hosts')),
       options.configFile,
@@ -322,6 +323,55 @@ export async function createVm(options: CreateOptions): Promise<VmCreated> {
     );
     await client.run('POST', '/1.0/instances', body, remaining(deadline));
   }
+  // From here the VM exists: whatever happens next, its evidence says how far it got.
+  const made: Made = {
+    spec,
+    client,
+    path,
+    action,
+    server: `${server.name} ${server.version}`,
+    // How to look inside it before hutctl.yaml has its target: the server's own client.
+    inside: `${server.name === 'incus' ? 'incus' : 'lxc'} exec ${spec.project !== 'default' ? `--project ${spec.project} ` : ''}${spec.name} --`,
+    deadline,
+    reached: { address: null, usb: [], cloudInit: null, hostKey: null },
+  };
+  try {
+    return await makeReady(options, made);
+  } catch (error) {
+    if (!isHutError(error)) throw error;
+    const evidence = await writeEvidence(options, made, [
+      `# hutctl vm create ${spec.name}: ${action} on ${made.server}, not ready`,
+      `failed: ${oneLine(error.message)}`,
+      `target ${spec.target}: not written to ${options.configFile ?? '(no hutctl.yaml)'}${made.reached.hostKey ? '' : '; host key not pinned'}`,
+    ]).catch(() => null);
+    const hint = [error.hint, evidence && `evidence: ${evidence}`].filter(Boolean).join('; ');
+    throw new HutError(error.code, error.message, { ...(hint ? { hint } : {}), cause: error });
+  }
+}
+
+/** A VM `createVm` made or found, and what it reached on the way to ready. */
+interface Made {
+  spec: VmSpec;
+  client: LxdClient;
+  path: string;
+  action: VmCreated['action'];
+  server: string;
+  inside: string;
+  deadline: number;
+  reached: {
+    address: string | null;
+    usb: VmStatus['usb'];
+    cloudInit: number | null;
+    /** `<key> (pinned in <known_hosts>)` once it is. */
+    hostKey: string | null;
+  };
+}
+
+/** Started, agent and address, cloud-init done, host key pinned, target written, evidence. */
+async function makeReady(options: CreateOptions, made: Made): Promise<VmCreated> {
+  const { config, progress } = options;
+  const { spec, client, path, deadline, reached } = made;
+  const again = `then hutctl vm create ${spec.name} again (it resumes; target ${spec.target} is written once the VM is ready)`;
   const state = (await client.get(`${path}/state`)) as { status?: string };
   if (state.status !== 'Running') {
     progress(`starting ${spec.name}`);
@@ -335,26 +385,25 @@ export async function createVm(options: CreateOptions): Promise<VmCreated> {
       throw new HutError(
         'CONNECT',
         `${spec.name} is ${status.status ?? '?'} but not ready after ${options.timeoutSec} s (agent ${status.agent ? 'up' : 'not running'}, ${status.addresses.length ? status.addresses[0]!.address : 'no address'})`,
-        {
-          hint: `look at it: hutctl vm status ${spec.name}; then run vm create again (it resumes)`,
-        },
+        { hint: `look at it: hutctl vm status ${spec.name}; ${again}` },
       );
     await sleep(1000);
     status = await vmStatus(client, spec.name);
   }
   const address = status.addresses[0]!.address;
+  reached.address = address;
+  reached.usb = status.usb;
   progress(`${spec.name} is up at ${address}; waiting for cloud-init`);
   const cloud = await client.exec(spec.name, ['cloud-init', 'status', '--wait'], {
     timeoutSec: remaining(deadline),
   });
+  reached.cloudInit = cloud.return;
   // 2: done with recoverable errors (cloud-init ≥ 23.4) — the baseline may be partial: say so.
   if (cloud.return !== 0 && cloud.return !== 2)
     throw new HutError(
       'FAILED',
       `cloud-init on ${spec.name} failed (exit ${cloud.return}): ${oneLineOf(cloud.stdout + cloud.stderr)}`,
-      {
-        hint: `read it there: hutctl exec ${spec.target} -- sudo cloud-init status --long`,
-      },
+      { hint: `read it there: ${made.inside} cloud-init status --long; ${again}` },
     );
   if (cloud.return === 2)
     progress(
@@ -366,30 +415,32 @@ export async function createVm(options: CreateOptions): Promise<VmCreated> {
     throw new HutError(
       'FAILED',
       `${spec.name} has no readable SSH host key (exit ${key.return}): ${oneLineOf(key.stderr)}`,
+      { hint: `look there: ${made.inside} ls -l /etc/ssh; ${again}` },
     );
   privateDir(config.paths.stateDir, config.paths.shareGroup);
   const knownHosts = join(config.paths.stateDir, 'known_hosts');
   await pinHostKey(knownHosts, address, hostKey);
+  reached.hostKey = `${hostKey} (pinned in ${knownHosts})`;
   let configChanged = false;
   if (options.configFile) {
-    const text = readFileSync(options.configFile, 'utf8');
-    const next = setMapStrings(
-      text,
-      ['targets', spec.target],
-      targetValues(spec, address, knownHosts),
-      options.configFile,
+    // The one writer of hand-kept files: atomic, and every byte the edit does not change kept
+    // (line endings — a CRLF file stays CRLF —, mode, owner, a symlink).
+    const file = options.configFile;
+    const values = targetValues(spec, address, knownHosts);
+    const edit = await editDocument(
+      file,
+      (text) => setMapStrings(text, ['targets', spec.target], values, file) ?? text,
     );
-    if (next !== null) {
-      await writeFileAtomic(options.configFile, next);
-      configChanged = true;
-    }
+    configChanged = edit.changed;
   }
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
-  const evidence = join(options.evidenceDir, `infra_vm_${spec.name}_${stamp}_utc.log`);
-  const result: VmCreated = {
+  const evidence = await writeEvidence(options, made, [
+    `# hutctl vm create ${spec.name}: ${made.action} on ${made.server}`,
+    `target ${spec.target}: ${configChanged ? 'written to' : 'already in'} ${options.configFile ?? '(no hutctl.yaml)'}`,
+  ]);
+  return {
     name: spec.name,
-    server: `${server.name} ${server.version}`,
-    action,
+    server: made.server,
+    action: made.action,
     address,
     host_key: hostKey,
     known_hosts: knownHosts,
@@ -398,22 +449,36 @@ export async function createVm(options: CreateOptions): Promise<VmCreated> {
     evidence,
     usb: status.usb,
   };
-  await writeFileAtomic(
-    evidence,
-    [
-      `# hutctl vm create ${spec.name}: ${action} on ${result.server}`,
-      `image ${spec.image} (${spec.imageServer}); ${spec.cpu} CPU, ${spec.memory} memory, ${spec.disk} disk, pool ${spec.pool}, network ${spec.network}`,
-      `address ${address}; user ${spec.user}; host key ${hostKey} (pinned in ${knownHosts})`,
-      ...status.usb.map(
-        (u) =>
-          `usb ${u.slot}: ${u.vendor}:${u.product}${u.serial ? ` serial ${u.serial}` : ''} (${u.device})`,
-      ),
-      `cloud-init: exit ${cloud.return}`,
-      `target ${spec.target}: ${configChanged ? 'written to' : 'already in'} ${options.configFile ?? '(no hutctl.yaml)'}`,
-      '',
-    ].join('\n'),
-  );
-  return result;
+}
+
+/**
+ * `infra_vm_<name>_<ts>_utc.log`: the heading, the VM as asked, what it reached (address, USB,
+ * cloud-init's exit), then the rest of `lines`; its path.
+ */
+async function writeEvidence(
+  options: CreateOptions,
+  made: Made,
+  [heading, ...rest]: string[],
+): Promise<string> {
+  const { spec, reached } = made;
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
+  const path = join(options.evidenceDir, `infra_vm_${spec.name}_${stamp}_utc.log`);
+  const lines = [
+    heading,
+    `image ${spec.image} (${spec.imageServer}); ${spec.cpu} CPU, ${spec.memory} memory, ${spec.disk} disk, pool ${spec.pool}, network ${spec.network}`,
+    reached.address
+      ? `address ${reached.address}; user ${spec.user}${reached.hostKey ? `; host key ${reached.hostKey}` : ''}`
+      : 'no address',
+    ...reached.usb.map(
+      (u) =>
+        `usb ${u.slot}: ${u.vendor}:${u.product}${u.serial ? ` serial ${u.serial}` : ''} (${u.device})`,
+    ),
+    ...(reached.cloudInit === null ? [] : [`cloud-init: exit ${reached.cloudInit}`]),
+    ...rest,
+    '',
+  ];
+  await writeFileAtomic(path, lines.join('\n'));
+  return path;
 }
 
 /** `address keytype key` in `file`, replacing what was there for that address. */

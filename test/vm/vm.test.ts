@@ -4,7 +4,7 @@
  * hutctl.yaml in place, idempotency and key-by-key differences, USB by api_extensions, delete.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
@@ -136,6 +136,34 @@ test('create on a 5.0.2-like server: created, started, ready, host key pinned, r
   assert.equal(readFileSync(f.config, 'utf8'), after);
 });
 
+test('a hutctl.yaml with CRLF line endings keeps them: the target lines are CRLF too, the rest byte for byte, replaced atomically with its mode', async (t) => {
+  const double = await LxdDouble.start();
+  t.after(() => double.close());
+  const f = farm('{hut-01: {vendor: 10c4, product: ea60}}');
+  const crlf = f.text.replaceAll('\n', '\r\n');
+  writeFileSync(f.config, crlf);
+  chmodSync(f.config, 0o600);
+  const before = statSync(f.config);
+  const r = await run(double, f.config, 'vm', 'create', 'hil-runner');
+  assert.equal(r.code, 0, r.stderr);
+  const after = readFileSync(f.config, 'utf8');
+  assert.doesNotMatch(after, /[^\r]\n/, 'no line ends in a bare LF');
+  assert.equal(after.replace(/ {2}runner:\r\n( {4}.*\r\n)+/, ''), crlf);
+  assert.equal(parse(after).targets.runner.host, '10.87.0.23');
+  const stat = statSync(f.config);
+  assert.notEqual(
+    stat.ino,
+    before.ino,
+    'a new file renamed over the old one, never rewritten in place',
+  );
+  assert.equal(stat.mode & 0o777, 0o600);
+  assert.deepEqual(
+    readdirSync(f.dir).filter((n) => n.startsWith('.')),
+    [],
+    'no temp file left beside it',
+  );
+});
+
 test('an existing VM that differs is reported key by key and left alone', async (t) => {
   const double = await LxdDouble.start();
   t.after(() => double.close());
@@ -240,6 +268,36 @@ test('a cloud-init that failed, a daemon that is not there, a VM not in hutctl.y
   const unknown = await run(double, f.config, 'vm', 'create', 'other');
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /^hutctl: no VM 'other' in hutctl.yaml\n/);
+});
+
+test('a cloud-init that failed: the evidence log says what failed and how far the VM got; the advice names no target that is not written', async (t) => {
+  const double = await LxdDouble.start({ cloudInitExit: 1 });
+  t.after(() => double.close());
+  const f = farm('{hut-01: {vendor: 10c4, product: ea60}}');
+  const failed = await run(double, f.config, 'vm', 'create', 'hil-runner');
+  assert.equal(failed.code, 1);
+  const [message, hint] = failed.stderr.trimEnd().split('\n').slice(-2);
+  assert.equal(message, 'hutctl: cloud-init on hil-runner failed (exit 1): status: error');
+  assert.doesNotMatch(hint!, /hutctl exec runner/, 'there is no runner target yet');
+  assert.match(
+    hint!,
+    /^ {2}read it there: lxc exec hil-runner -- cloud-init status --long; then hutctl vm create hil-runner again \(it resumes; target runner is written once the VM is ready\); evidence: (\S+\/evidence\/infra_vm_hil-runner_\d{8}_\d{6}_utc\.log)$/,
+  );
+  const evidence = /evidence: (\S+)$/.exec(hint!)![1]!;
+  assert.equal(
+    readFileSync(evidence, 'utf8'),
+    [
+      '# hutctl vm create hil-runner: created on lxd 5.0.2, not ready',
+      'image 24.04 (https://cloud-images.ubuntu.com/releases); 2 CPU, 4GiB memory, 40GiB disk, pool default, network lxdbr0',
+      'address 10.87.0.23; user runner',
+      'usb hut-01: 10c4:ea60 (usb-hut-01)',
+      'cloud-init: exit 1',
+      'failed: cloud-init on hil-runner failed (exit 1): status: error',
+      `target runner: not written to ${f.config}; host key not pinned`,
+      '',
+    ].join('\n'),
+  );
+  assert.equal(readFileSync(f.config, 'utf8'), f.text, 'hutctl.yaml unchanged');
 });
 
 test('refused before anything is created: a bare-number USB id, one board as two slots, a flow-style targets map, an unknown VM', async (t) => {

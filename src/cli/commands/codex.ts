@@ -21,10 +21,11 @@ export function register(program: Command): void {
       .addHelpText(
         'after',
         `
-Starts the role's App Server (targets.<role>.codex.command, over the role's transport) and asks
-it: its version (initialize) and its login (account/read). Exit 0 ready, 1 not ready (the
-problem and the operator's action are printed), 255 the host cannot be reached. What it prints
-for a role whose operator has not logged in yet:
+Runs the role's codex (targets.<role>.codex.command, over the role's transport) once: codex login
+status, and codex --version only when its files changed since hutctl last asked; a codex that is
+not logged in is asked through its App Server (account/read) whether its provider needs a login.
+Exit 0 ready, 1 not ready (the problem and the operator's action are printed), 255 the host
+cannot be reached. What it prints for a role whose operator has not logged in yet:
   runner: codex 0.169.0 on codexsvc@10.20.0.12:22, not logged in
     do: hutctl codex login runner`,
       ),
@@ -41,7 +42,9 @@ for a role whose operator has not logged in yet:
     else {
       const what = status.installed
         ? `codex ${status.version ?? '?'} on ${status.via}, ${status.account ? `logged in (${status.account})` : status.requires_openai_auth ? 'not logged in' : 'no login needed by its provider'}`
-        : `no codex on ${status.via}`;
+        : /^codex is not installed/.test(status.problem ?? '')
+          ? `no codex on ${status.via}`
+          : `codex on ${status.via} not checked`;
       printLine(`${role}: ${what}${status.ready ? ', ready' : ''}`);
       if (status.problem) printLine(`  ${status.problem}`);
       if (status.action) printLine(`  do: ${status.action}`);

@@ -111,13 +111,16 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
       const { resolveTarget } = await import('../../config/index.ts');
       const target = resolveTarget(config, role);
       let prompt = o.prompt ?? '';
-      // A packet names its goal and, with `thread_ref=`, the thread it continues.
-      let packet: { goal: string; ws: string; thread_ref: string | null } | null = null;
+      // A packet names its goal and, with `thread_ref=`, the thread it continues (`--thread`
+      // wins; without it, two lines naming different threads are refused before anything runs).
+      let packet: { goal: string; ws: string } | null = null;
+      let packetThread: string | null = null;
       if (o.packet) {
         const { readInput } = await import('../read-input.ts');
         prompt = (await readInput(o.packet)).text;
-        const { parsePacket } = await import('../../docs/index.ts');
+        const { packetThreadRef, parsePacket } = await import('../../docs/index.ts');
         packet = parsePacket(o.packet, prompt);
+        if (packet && !o.thread) packetThread = packetThreadRef(o.packet, prompt);
       }
       const timeoutSec = o.timeout
         ? wholeNumber(o.timeout, '--timeout', 1, 14_400)
@@ -128,9 +131,8 @@ human_summary, the commands the turn ran, and token usage; exit 0 success, 1 fai
       let packetRef: string | undefined;
       // A template's placeholder (`thread_ref=...`, `thread_ref=<value>`) names no thread; any
       // other value must be a thread_ref (a hostile one is refused, never silently dropped).
-      const placeholder = (v: string) => v === '...' || v.startsWith('<');
-      if (!threadRef && packet?.thread_ref && !placeholder(packet.thread_ref)) {
-        packetRef = checkId('thread_ref', packet.thread_ref, `${o.packet}: thread_ref=`);
+      if (!threadRef && packetThread) {
+        packetRef = checkId('thread_ref', packetThread, `${o.packet}: thread_ref=`);
         threadRef = (await findThread(config.paths.stateDir, packetRef))?.thread_ref;
         if (threadRef)
           note(`hutctl: ${o.packet}: thread_ref=${packetRef} continues thread ${threadRef}`);
