@@ -15,14 +15,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseBoard, parseHandoffLog } from '../../src/docs/index.ts';
-import {
-  type CliOptions,
-  type CliResult,
-  finished,
-  runCli,
-  startCli,
-  tempDir,
-} from '../support/cli.ts';
+import { type CliOptions, type CliResult, runCli, tempDir } from '../support/cli.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/squeezelite', import.meta.url));
 const LOG = 'documentation/short-term/coordination/handoff_log.md';
@@ -289,21 +282,8 @@ test('gate check reports each check and opens once the entries are there', async
 });
 
 /** hutctl on `dir`, killed after a while: a command that waits on a file fails the test instead of hanging it. */
-const bounded = async (
-  dir: string,
-  args: string[],
-  options: CliOptions = {},
-): Promise<CliResult> => {
-  const child = startCli([...args, '--docs', dir], options);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const done = finished(child);
-  child.stdin!.end();
-  try {
-    return await done;
-  } finally {
-    clearTimeout(timer);
-  }
-};
+const bounded = (dir: string, args: string[], options: CliOptions = {}): Promise<CliResult> =>
+  runCli([...args, '--docs', dir], { killAfterMs: 20_000, ...options });
 
 test('a board that is a FIFO, a device, endless or huge is refused at once, naming the file', async () => {
   const cases: Array<[string, (board: string) => void, string]> = [
