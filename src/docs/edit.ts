@@ -13,7 +13,7 @@ import { LocalTransport } from '../transport/index.ts';
 import { type EditNote, journalEdit, linesChanged } from './journal.ts';
 
 /** The team's documents are Markdown (and hutctl.yaml): a few MiB is far more than any holds. */
-const DOCUMENT_MAX_BYTES = 8 * 1024 * 1024;
+export const DOCUMENT_MAX_BYTES = 8 * 1024 * 1024;
 
 /**
  * Two writers never interleave: `change` sees the document as it is under the lock, as text
