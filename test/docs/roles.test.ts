@@ -223,6 +223,41 @@ test('creds check: modes and required variables by name, never a value', async (
   );
 });
 
+test('creds check reports a role file that is a FIFO, a device or huge as unreadable, without waiting on it', async () => {
+  const home = tempDir();
+  const dir = join(home, '.config/codex/credentials/gitlab/git.example.invalid');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const cases: Array<[string, (file: string) => void, string]> = [
+    ['runner', (file) => execFileSync('mkfifo', ['-m', '600', file]), 'not a regular file'],
+    ['infra', (file) => symlinkSync('/dev/zero', file), 'not a regular file'],
+    [
+      'arch',
+      (file) => writeFileSync(file, Buffer.alloc(128 * 1024, 'x'), { mode: 0o600 }),
+      '128.0 KiB is more than the 64.0 KiB such a file may have',
+    ],
+  ];
+  for (const [role, make] of cases) make(join(dir, `${role}.env`));
+  const env = { HOME: home, XDG_CONFIG_HOME: '' };
+  for (const [role, , reason] of cases) {
+    const result = await runCli(['creds', 'check', '--role', role, '--json'], {
+      env,
+      killAfterMs: 20_000,
+    });
+    assert.equal(result.signal, null, `${role}.env: waited on it`);
+    assert.equal(result.code, 1, result.stderr);
+    const checks = JSON.parse(result.stdout).checks as Array<{ subject: string; state: string }>;
+    assert.deepEqual(
+      checks
+        .filter((c) => c.subject.includes(`${role}.env`))
+        .map((c) => c.state)
+        .slice(1),
+      [`cannot read: ${reason}`],
+      `${role}.env`,
+    );
+  }
+});
+
 test('role init into an empty path and creds check --role outside the contract are bad input', async () => {
   const empty = await runCli(['role', 'init', 'runner', '']);
   assert.equal(empty.code, 2);
