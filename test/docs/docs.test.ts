@@ -429,7 +429,10 @@ test('tickets: ids allocated per day without collision, even in parallel; set ed
   assert.equal(after.length, before.length + 3);
   const bad = await hutctl(dir, 'ticket', 'set', 'ADHOC-20260212-02', '--status', 'closed');
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /status must be one of open, in_progress, blocked, done, declined/);
+  assert.match(
+    bad.stderr,
+    /'closed' is invalid\. Allowed choices are open, in_progress, blocked, done, declined/,
+  );
   const set = await hutctl(
     dir,
     'ticket',
