@@ -1,7 +1,7 @@
 /** Configuration: hutctl.yaml, .lxd.env, and the resolved HutConfig. */
 export { type DirWarning, directoryWarnings } from './dirs.ts';
 export { CONFIG_FILE_NAME, findConfigFile, type LoadOptions } from './find.ts';
-export type { LoadResult } from './load.ts';
+export { CONFIG_MAX_BYTES, type LoadResult } from './load.ts';
 export { parseEnvText, readLxdEnv } from './lxd-env.ts';
 export { personAtHost } from './person.ts';
 export { loadConfig, requireConfig } from './require.ts';

@@ -4,7 +4,8 @@
  * file written atomically. Returns the line and the log it went into.
  */
 import { join } from 'node:path';
-import { findRow, parseBoard } from './board.ts';
+import { isHutError } from '../errors/index.ts';
+import { type Board, findRow, parseBoard } from './board.ts';
 import { editDocument, readDocument } from './edit.ts';
 import { formatHandoff, insertHandoff, type NewHandoff } from './handoff.ts';
 import type { EditNote } from './journal.ts';
@@ -17,10 +18,7 @@ export async function addHandoff(
   note?: EditNote,
 ): Promise<{ path: string; line: string }> {
   const paths = docPaths(root);
-  let board: ReturnType<typeof parseBoard> | null = null;
-  try {
-    board = parseBoard(readDocument(join(root, paths.board)), paths.board);
-  } catch {}
+  const board = boardOf(root, paths.board);
   const line = formatHandoff(entry, (goal) => {
     try {
       return board ? findRow(board, goal).owner : null;
@@ -29,6 +27,26 @@ export async function addHandoff(
     }
   });
   return { path: await insertHandoffLine(root, line, note), line };
+}
+
+/**
+ * The board the owner check reads: none when the repository has no board (or it has no
+ * workstream table) — nothing to check against; one that is there but cannot be read (a FIFO,
+ * too large, no permission) is an error, not a silent skip of the check.
+ */
+function boardOf(root: string, board: string): Board | null {
+  let text: string;
+  try {
+    text = readDocument(join(root, board));
+  } catch (error) {
+    if (isHutError(error) && error.code === 'NOT_FOUND') return null;
+    throw error;
+  }
+  try {
+    return parseBoard(text, board);
+  } catch {
+    return null;
+  }
 }
 
 /** Inserts a formatted entry into the repository's handoff log (atomically); returns the log. */

@@ -4,9 +4,10 @@
  * `<role>.env` mode 0600, GITLAB_HOST, GITLAB_USER and GITLAB_PAT present and non-empty,
  * GITLAB_PASSWORD flagged as bootstrap-only. Names and states only; never a value.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnvText } from '../config/index.ts';
+import { FileReadError, readTextFile } from '../files/index.ts';
 import { credsRoot } from '../secrets/index.ts';
 
 export interface CredCheck {
@@ -18,6 +19,8 @@ export interface CredCheck {
 const REQUIRED = ['GITLAB_HOST', 'GITLAB_USER', 'GITLAB_PAT'];
 /** GOAL-001's expected role files (`<role>.env`). */
 const ROLE_FILES = ['codex', 'arch', 'infra', 'runner'];
+/** A few variables: like `.lxd.env`, far more than a role file holds, and a FIFO is not waited on. */
+const ROLE_FILE_MAX_BYTES = 64 * 1024;
 
 export { credsRoot };
 
@@ -49,7 +52,16 @@ export function checkCreds(options: { role?: string; env?: NodeJS.ProcessEnv } =
     for (const file of files) {
       const path = join(dir, file);
       out.push(modeCheck(path, 0o600));
-      const { values } = parseEnvText(readFileSync(path, 'utf8'), path);
+      let text: string;
+      try {
+        text = readTextFile(path, ROLE_FILE_MAX_BYTES);
+      } catch (error) {
+        if (!(error instanceof FileReadError)) throw error;
+        const reason = error.message.slice(error.path.length + 2);
+        out.push({ subject: path, ok: false, state: `cannot read: ${reason}` });
+        continue;
+      }
+      const { values } = parseEnvText(text, path);
       for (const name of REQUIRED) {
         const value = values.get(name)?.value ?? '';
         out.push({

@@ -13,7 +13,7 @@ import { LocalTransport } from '../transport/index.ts';
 import { type EditNote, journalEdit, linesChanged } from './journal.ts';
 
 /** The team's documents are Markdown (and hutctl.yaml): a few MiB is far more than any holds. */
-const DOCUMENT_MAX_BYTES = 8 * 1024 * 1024;
+export const DOCUMENT_MAX_BYTES = 8 * 1024 * 1024;
 
 /**
  * Two writers never interleave: `change` sees the document as it is under the lock, as text
@@ -23,13 +23,18 @@ const DOCUMENT_MAX_BYTES = 8 * 1024 * 1024;
 export async function editDocument(
   path: string,
   change: (text: string) => string,
-  options: { create?: boolean; note?: EditNote } = {},
+  options: {
+    create?: boolean;
+    note?: EditNote;
+    /** A file with a limit of its own (hutctl.yaml: the config loader's) is edited under it. */
+    maxBytes?: number;
+  } = {},
 ): Promise<KeptEdit> {
   const at = new Date();
   const kept = await editFileKeeping(path, change, {
     lock: lockDirectory,
     create: options.create === true,
-    maxBytes: DOCUMENT_MAX_BYTES,
+    maxBytes: options.maxBytes ?? DOCUMENT_MAX_BYTES,
   });
   // An edit that changed the document is recorded (as evidence, then in the ledger) when the
   // command ends; one that changed nothing is no edit.
@@ -42,10 +47,10 @@ export async function editDocument(
 
 /**
  * A document's text as `editDocument` hands it to an editor; a HutError naming the file when it
- * is missing (NOT_FOUND), not a regular file, or larger than a document may be.
+ * is missing (NOT_FOUND), not a regular file, or larger than a document (or `maxBytes`) may be.
  */
-export function readDocument(path: string): string {
-  return readKeeping(path, DOCUMENT_MAX_BYTES);
+export function readDocument(path: string, maxBytes = DOCUMENT_MAX_BYTES): string {
+  return readKeeping(path, maxBytes);
 }
 
 /**

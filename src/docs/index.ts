@@ -26,6 +26,7 @@ export {
   summaryTags,
 } from './handoff.ts';
 export {
+  listPackets,
   type NewPacket,
   type Packet,
   packetFileName,

@@ -3,10 +3,14 @@
  * `.markdownlint.json` when there is one) plus hutctl's semantic rules for the coordination
  * documents, and a ratchet baseline so CI fails only when findings increase.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Configuration } from 'markdownlint';
 import { lint as markdownlint } from 'markdownlint/sync';
+import { HutError } from '../errors/index.ts';
+import { FileReadError, readTextFile } from '../files/index.ts';
 import { type Board, parseBoard } from './board.ts';
+import { DOCUMENT_MAX_BYTES } from './edit.ts';
 import { type GoalDoc, parseGoal } from './goal.ts';
 import { ACTION_TYPES, CONTEXTS, type HandoffEntry, parseHandoffLog } from './handoff.ts';
 import { parsePacket } from './packets.ts';
@@ -42,14 +46,27 @@ export function docFiles(root: string): string[] {
 }
 
 export function lintDocs(root: string, files = docFiles(root)): Finding[] {
-  const texts = Object.fromEntries(files.map((f) => [f, readFileSync(join(root, f), 'utf8')]));
-  const configPath = ['.markdownlint.json', '.markdownlint.jsonc']
-    .map((n) => join(root, n))
-    .find(existsSync);
-  const config = configPath
-    ? JSON.parse(readFileSync(configPath, 'utf8').replace(/^\s*\/\/.*$/gm, ''))
-    : DEFAULT_CONFIG;
-  const findings: Finding[] = [];
+  // A document that cannot be read (a FIFO, a device, one over the limit) is a finding of its
+  // own, not waited on; the rest are linted.
+  const texts: Record<string, string> = {};
+  const unreadable: Finding[] = [];
+  for (const file of files) {
+    try {
+      texts[file] = readTextFile(join(root, file), DOCUMENT_MAX_BYTES);
+    } catch (error) {
+      if (!(error instanceof FileReadError)) throw error;
+      const reason = error.message.slice(error.path.length + 2);
+      unreadable.push({
+        file,
+        line: 1,
+        rule: 'hutctl/unreadable',
+        severity: 'error',
+        message: `cannot read: ${reason}`,
+      });
+    }
+  }
+  const config = markdownlintConfig(root);
+  const findings: Finding[] = [...unreadable];
   const results = markdownlint({ strings: texts, config });
   for (const [file, issues] of Object.entries(results)) {
     for (const issue of issues) {
@@ -64,6 +81,23 @@ export function lintDocs(root: string, files = docFiles(root)): Finding[] {
   }
   findings.push(...semanticRules(texts, docPaths(root)));
   return findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+}
+
+/** The repository's `.markdownlint.json(c)`, read like its documents; else hutctl's default. */
+function markdownlintConfig(root: string): Configuration {
+  for (const name of ['.markdownlint.json', '.markdownlint.jsonc']) {
+    const path = join(root, name);
+    let text: string;
+    try {
+      text = readTextFile(path, DOCUMENT_MAX_BYTES);
+    } catch (error) {
+      if (!(error instanceof FileReadError)) throw error;
+      if (error.code === 'ENOENT') continue;
+      throw new HutError('INPUT', error.message);
+    }
+    return JSON.parse(text.replace(/^\s*\/\/.*$/gm, ''));
+  }
+  return DEFAULT_CONFIG;
 }
 
 function semanticRules(texts: Record<string, string>, paths: DocPaths): Finding[] {
@@ -279,6 +313,22 @@ function packetTargets(
     }
   }
   return out;
+}
+
+/**
+ * The counts by rule a baseline file holds; none when there is no such file. One that cannot be
+ * read (a FIFO, a device, too large) is an error naming it: the ratchet would mean nothing.
+ */
+export function readBaseline(path: string): Record<string, number> {
+  let text: string;
+  try {
+    text = readTextFile(path, DOCUMENT_MAX_BYTES);
+  } catch (error) {
+    if (!(error instanceof FileReadError)) throw error;
+    if (error.code === 'ENOENT') return {};
+    throw new HutError('INPUT', error.message);
+  }
+  return (JSON.parse(text) as { counts: Record<string, number> }).counts;
 }
 
 /** Counts of errors and warnings by rule: what the ratchet compares. */

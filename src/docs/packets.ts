@@ -4,7 +4,11 @@
  * (`# GOAL-001 / WS8 Runner Handshake Packet (runner:codex)`), an optional `thread_ref=` line
  * follows it, and blocker packets say so in their file name.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { HutError, quoteValue } from '../errors/index.ts';
+import { FileReadError, readTextFile } from '../files/index.ts';
+import { DOCUMENT_MAX_BYTES } from './edit.ts';
 import { documentValue } from './values.ts';
 
 export interface Packet {
@@ -59,6 +63,29 @@ export function packetThreadRef(file: string, text: string): string | null {
       },
     );
   return first?.value ?? null;
+}
+
+/**
+ * The packets in `dir` (`*_packet.md`, by name; none when there is no such directory), and why
+ * each file that could not be read was skipped: a FIFO, a device or a huge file is not waited on.
+ */
+export function listPackets(dir: string): { packets: Packet[]; skipped: string[] } {
+  const packets: Packet[] = [];
+  const skipped: string[] = [];
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('_packet.md')) : [];
+  for (const file of files.sort()) {
+    let text: string;
+    try {
+      text = readTextFile(join(dir, file), DOCUMENT_MAX_BYTES);
+    } catch (error) {
+      if (!(error instanceof FileReadError)) throw error;
+      skipped.push(error.message);
+      continue;
+    }
+    const packet = parsePacket(file, text);
+    if (packet) packets.push(packet);
+  }
+  return { packets, skipped };
 }
 
 export interface NewPacket {

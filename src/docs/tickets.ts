@@ -4,9 +4,11 @@
  */
 import { HutError } from '../errors/index.ts';
 import { tableCells } from './board.ts';
+import { TICKET_STATUSES } from './ticket-states.ts';
 import { documentValue } from './values.ts';
 
-export const TICKET_STATUSES = ['open', 'in_progress', 'blocked', 'done', 'declined'] as const;
+export { TICKET_STATUSES } from './ticket-states.ts';
+
 const HEADER = /^\|\s*Ticket ID\s*\|\s*Requested UTC\s*\|\s*Requested By\s*\|/;
 const COLUMNS = [
   'id',

@@ -3,11 +3,11 @@
  * Assistant token, the GitLab role files' credentials, the local Codex auth — gathered in one
  * place so that every log, report, error message and handoff entry is redacted the same way.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HutConfig } from '../config/index.ts';
 import { parseEnvText } from '../config/lxd-env.ts';
-import { homeOf, xdgDir } from '../files/index.ts';
+import { homeOf, readTextFile, xdgDir } from '../files/index.ts';
 
 export const REDACTED = '[REDACTED]';
 
@@ -88,9 +88,16 @@ function collectTokens(value: unknown, key = ''): void {
   }
 }
 
+/** A token file, a role file, auth.json: a few KiB at most. */
+const SECRET_FILE_MAX_BYTES = 1024 * 1024;
+
+/**
+ * The file's text, or null when it cannot be read — a FIFO or a device among them is passed over,
+ * not waited on (every command gathers secrets, and one that hangs here hangs them all).
+ */
 function readQuietly(path: string): string | null {
   try {
-    return readFileSync(path, 'utf8');
+    return readTextFile(path, SECRET_FILE_MAX_BYTES);
   } catch {
     return null;
   }

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import * as z from 'zod/mini';
 import '../contract/zod.ts';
+import { CONFIG_MAX_BYTES } from '../config/index.ts';
 import { serialPath } from '../config/schema.ts';
 import { checkSchema, idSchema } from '../contract/index.ts';
 import { documentValue, editDocument, readDocument } from '../docs/index.ts';
@@ -67,8 +68,10 @@ export async function importSlotMap(
     merged = mergeSlots(text, slots, configPath);
     return merged.text;
   };
-  if (dryRun) merge(existsSync(configPath) ? readDocument(configPath) : '');
-  else await editDocument(configPath, merge, { create: true });
+  // hutctl.yaml is read under the loader's limit, not a team document's: a file the loader would
+  // refuse as a config is not edited as one.
+  if (dryRun) merge(existsSync(configPath) ? readDocument(configPath, CONFIG_MAX_BYTES) : '');
+  else await editDocument(configPath, merge, { create: true, maxBytes: CONFIG_MAX_BYTES });
   const { added, updated, unchanged } = merged! as SlotMerge;
   return { config: configPath, added, updated, unchanged };
 }

@@ -245,6 +245,25 @@ test('bash completes board set --status with the statuses a row can have; anothe
   assert.match(wrong.stderr, /'started' is invalid\. Allowed choices are pending, in_progress/);
 });
 
+test('bash completes ticket set --status and ticket list --status with the statuses a ticket can have; another is refused', async () => {
+  const dir = workspace();
+  const statuses = ['open', 'in_progress', 'blocked', 'done', 'declined'];
+  assert.deepEqual(
+    bashComplete(['ticket', 'set', 'ADHOC-20260212-01', '--status', ''], dir),
+    statuses,
+  );
+  assert.deepEqual(bashComplete(['ticket', 'list', '--status', ''], dir), statuses);
+  assert.deepEqual(bashComplete(['ticket', 'list', '--status=d'], dir), ['done', 'declined']);
+  for (const args of [
+    ['ticket', 'set', 'ADHOC-20260212-01', '--status', 'closed'],
+    ['ticket', 'list', '--status', 'closed'],
+  ]) {
+    const wrong = await runCli(args, { cwd: dir });
+    assert.equal(wrong.code, 2, wrong.stderr);
+    assert.match(wrong.stderr, /'closed' is invalid\. Allowed choices are open, in_progress/);
+  }
+});
+
 test('file arguments fall back to the shell completing file names', () => {
   const dir = workspace();
   const result = spawnSync(

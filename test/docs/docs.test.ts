@@ -1,12 +1,21 @@
 /** Handoff log, board and Delegation Gate on byte-for-byte copies of the team's files. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseBoard, parseHandoffLog } from '../../src/docs/index.ts';
-import { type CliResult, finished, runCli, startCli, tempDir } from '../support/cli.ts';
+import { type CliOptions, type CliResult, runCli, tempDir } from '../support/cli.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/squeezelite', import.meta.url));
 const LOG = 'documentation/short-term/coordination/handoff_log.md';
@@ -272,19 +281,11 @@ test('gate check reports each check and opens once the entries are there', async
   assert.match(open.stdout, /GOAL-001\/WS9: gate open/);
 });
 
+/** hutctl on `dir`, killed after a while: a command that waits on a file fails the test instead of hanging it. */
+const bounded = (dir: string, args: string[], options: CliOptions = {}): Promise<CliResult> =>
+  runCli([...args, '--docs', dir], { killAfterMs: 20_000, ...options });
+
 test('a board that is a FIFO, a device, endless or huge is refused at once, naming the file', async () => {
-  // Killed after a while, so a command that waits on the board fails the test instead of hanging it.
-  const bounded = async (dir: string, ...args: string[]): Promise<CliResult> => {
-    const child = startCli([...args, '--docs', dir]);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const done = finished(child);
-    child.stdin!.end();
-    try {
-      return await done;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
   const cases: Array<[string, (board: string) => void, string]> = [
     ['a FIFO', (board) => execFileSync('mkfifo', [board]), 'not a regular file'],
     ['/dev/zero', (board) => symlinkSync('/dev/zero', board), 'not a regular file'],
@@ -309,7 +310,7 @@ test('a board that is a FIFO, a device, endless or huge is refused at once, nami
       ['board', 'show'],
       ['gate', 'check', 'GOAL-001/WS9'],
     ]) {
-      const result = await bounded(dir, ...args);
+      const result = await bounded(dir, args);
       assert.equal(result.signal, null, `${args.join(' ')} on ${what}: waited on it`);
       assert.equal(result.code, 2, `${args.join(' ')} on ${what}: ${result.stderr}`);
       assert.ok(
@@ -321,14 +322,84 @@ test('a board that is a FIFO, a device, endless or huge is refused at once, nami
   // An edit reads the board under its lock the same way.
   const dir = copy();
   writeFileSync(join(dir, BOARD), Buffer.alloc(9 * 1024 * 1024, 'x'));
-  const set = await bounded(dir, 'board', 'set', 'GOAL-001/WS9', '--status', 'in_progress');
+  const set = await bounded(dir, ['board', 'set', 'GOAL-001/WS9', '--status', 'in_progress']);
   assert.equal(set.code, 2, set.stderr);
   assert.match(set.stderr, /workstream_board\.md: 9\.0 MiB is more than the 8\.0 MiB/);
   // A missing board is still NOT_FOUND.
   rmSync(join(dir, BOARD));
-  const missing = await bounded(dir, 'board', 'show');
+  const missing = await bounded(dir, ['board', 'show']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /workstream_board\.md does not exist$/m);
+});
+
+test('handoff add refuses a board it cannot read, writing nothing; without a board it adds the entry unchecked', async () => {
+  // An execute entry over remote_codex for a workstream whose board owner is an <role>:agent
+  // proxy: the board check refuses it, so it lands only when there is no board to check.
+  const add = [
+    'handoff',
+    'add',
+    '--agent',
+    'runner:codex',
+    '--goal',
+    'GOAL-001/WS4',
+    '--context',
+    'runner-live',
+    '--action',
+    'execute',
+    '--executor',
+    'remote_codex',
+    '--operator-required',
+    'no',
+    '--summary',
+    'ran it',
+    '--next',
+    'arch: review',
+  ];
+  const cases: Array<[string, (board: string, dir: string) => void, string, CliOptions?]> = [
+    ['a FIFO', (board) => execFileSync('mkfifo', [board]), 'not a regular file'],
+    [
+      'a 9 MiB file',
+      (board) => writeFileSync(board, Buffer.alloc(9 * 1024 * 1024, 'x')),
+      '9.0 MiB is more than the 8.0 MiB such a file may have',
+    ],
+    ['a directory', (board) => mkdirSync(board), 'it is a directory'],
+    [
+      "root's 0600 board, read by nobody",
+      (board, dir) => {
+        // nobody can reach the repository, and write the log, but not read the board.
+        for (let d = dir; d !== '/'; d = dirname(d)) chmodSync(d, statSync(d).mode | 0o755);
+        chmodSync(join(dir, LOG), 0o666);
+        chmodSync(dirname(join(dir, LOG)), 0o777);
+        writeFileSync(board, read(FIXTURE, BOARD), { mode: 0o600 });
+      },
+      'permission denied',
+      { asUser: 'nobody', env: { HOME: '/nonexistent', XDG_CACHE_HOME: '/nonexistent' } },
+    ],
+  ];
+  for (const [what, make, reason, options] of cases) {
+    const dir = copy();
+    const board = join(dir, BOARD);
+    rmSync(board);
+    make(board, dir);
+    const before = read(dir, LOG);
+    const result = await bounded(dir, add, options);
+    assert.equal(result.signal, null, `${what}: waited on it`);
+    assert.equal(result.code, 2, `${what}: ${result.stderr}`);
+    assert.equal(result.stderr, `hutctl: ${board}: ${reason}\n`, what);
+    assert.equal(read(dir, LOG), before, `${what}: nothing written`);
+  }
+  // A repository without a board (docs/coordination.md): no owner to check, the entry goes in.
+  const dir = copy();
+  const refused = await bounded(dir, add);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /owner of GOAL-001\/WS4 is infra:agent/);
+  rmSync(join(dir, BOARD));
+  const added = await bounded(dir, add);
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(
+    read(dir, LOG),
+    /\| GOAL-001\/WS4 \| runner-live \| execute \| no \| executor=remote_codex ran it \|/,
+  );
 });
 
 test('tickets: ids allocated per day without collision, even in parallel; set edits one row', async () => {
@@ -358,7 +429,10 @@ test('tickets: ids allocated per day without collision, even in parallel; set ed
   assert.equal(after.length, before.length + 3);
   const bad = await hutctl(dir, 'ticket', 'set', 'ADHOC-20260212-02', '--status', 'closed');
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /status must be one of open, in_progress, blocked, done, declined/);
+  assert.match(
+    bad.stderr,
+    /'closed' is invalid\. Allowed choices are open, in_progress, blocked, done, declined/,
+  );
   const set = await hutctl(
     dir,
     'ticket',

@@ -1,6 +1,7 @@
 /** lint docs: markdownlint plus the semantic rules, on the team's files and on small fixtures. */
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -105,4 +106,70 @@ test('the ratchet: CI fails only when findings increase, --strict on any', async
     'after_errors',
     'residual_risk',
   ]);
+});
+
+test('lint docs: a document that is a FIFO, a device or huge is a finding, a baseline that is one an error; neither waited on', async () => {
+  const dir = small({
+    'documentation/short-term/coordination/workstream_board.md': BOARD('pending', 'runner:codex'),
+  });
+  mkdirSync(join(dir, 'documentation/agents'));
+  execFileSync('mkfifo', [join(dir, 'documentation/short-term/fifo.md')]);
+  symlinkSync('/dev/zero', join(dir, 'documentation/agents/zero.md'));
+  writeFileSync(join(dir, 'documentation/agents/big.md'), Buffer.alloc(9 * 1024 * 1024, 'x'));
+  const lint = (...args: string[]) =>
+    runCli(['lint', 'docs', '--docs', dir, ...args], { killAfterMs: 20_000 });
+  const result = await lint('--json');
+  assert.equal(result.signal, null, 'waited on a document');
+  assert.equal(result.code, 1, result.stderr);
+  const unreadable = (JSON.parse(result.stdout).findings as Array<Record<string, unknown>>).filter(
+    (f) => f.rule === 'hutctl/unreadable',
+  );
+  assert.deepEqual(unreadable, [
+    {
+      file: 'documentation/agents/big.md',
+      line: 1,
+      rule: 'hutctl/unreadable',
+      severity: 'error',
+      message: 'cannot read: 9.0 MiB is more than the 8.0 MiB such a file may have',
+    },
+    {
+      file: 'documentation/agents/zero.md',
+      line: 1,
+      rule: 'hutctl/unreadable',
+      severity: 'error',
+      message: 'cannot read: not a regular file',
+    },
+    {
+      file: 'documentation/short-term/fifo.md',
+      line: 1,
+      rule: 'hutctl/unreadable',
+      severity: 'error',
+      message: 'cannot read: not a regular file',
+    },
+  ]);
+  const text = await lint();
+  assert.match(
+    text.stdout,
+    /^documentation\/short-term\/fifo\.md:1: error hutctl\/unreadable: cannot read: not a regular file$/m,
+  );
+  // Named on the command line, the same.
+  const named = await lint('--json', 'documentation/short-term/fifo.md');
+  assert.equal(named.signal, null);
+  assert.equal(JSON.parse(named.stdout).findings[0].rule, 'hutctl/unreadable');
+  // The baseline: without it the ratchet means nothing, so it is an error.
+  const baseline = join(dir, 'baseline.json');
+  execFileSync('mkfifo', [baseline]);
+  for (const args of [[], ['--update-baseline']]) {
+    const refused = await lint('--baseline', baseline, ...args);
+    assert.equal(refused.signal, null, 'waited on the baseline');
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.equal(refused.stderr, `hutctl: ${baseline}: not a regular file\n`);
+  }
+  // And the repository's markdownlint settings: linting without them would be linting otherwise.
+  const settings = join(dir, '.markdownlint.json');
+  execFileSync('mkfifo', [settings]);
+  const unset = await lint();
+  assert.equal(unset.signal, null, 'waited on .markdownlint.json');
+  assert.equal(unset.code, 2, unset.stderr);
+  assert.equal(unset.stderr, `hutctl: ${settings}: not a regular file\n`);
 });

@@ -1,6 +1,7 @@
 /** Packets, role repositories and the credential contract. */
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,36 @@ test('the real packets parse: target from the H1, thread_ref, blocker from the f
   const list = JSON.parse((await runCli(['packet', 'list', '--docs', FIXTURE, '--json'])).stdout);
   assert.ok(list.some((p: { blocker: boolean }) => p.blocker));
   assert.ok(list.some((p: { target: string }) => p.target === 'infra:codex'));
+});
+
+test('packet list skips a packet that is a FIFO, a device or huge, naming it, and lists the rest', async () => {
+  const root = join(tempDir(), 'repo');
+  cpSync(FIXTURE, root, { recursive: true });
+  const dir = join(root, 'documentation/short-term/coordination/delegations');
+  const expected = JSON.parse(
+    (await runCli(['packet', 'list', '--docs', root, '--json'])).stdout,
+  ) as unknown[];
+  const fifo = join(dir, 'GOAL-001_WS9_runner_fifo_packet.md');
+  const zero = join(dir, 'GOAL-001_WS9_runner_zero_packet.md');
+  const big = join(dir, 'GOAL-001_WS9_runner_big_packet.md');
+  execFileSync('mkfifo', [fifo]);
+  symlinkSync('/dev/zero', zero);
+  writeFileSync(big, Buffer.alloc(9 * 1024 * 1024, 'x'));
+  for (const json of [true, false]) {
+    const list = await runCli(['packet', 'list', '--docs', root, ...(json ? ['--json'] : [])], {
+      killAfterMs: 20_000,
+    });
+    assert.equal(list.signal, null, 'waited on the FIFO');
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(list.stderr.split('\n'), [
+      `hutctl: warning: ${big}: 9.0 MiB is more than the 8.0 MiB such a file may have; skipped`,
+      `hutctl: warning: ${fifo}: not a regular file; skipped`,
+      `hutctl: warning: ${zero}: not a regular file; skipped`,
+      '',
+    ]);
+    if (json) assert.deepEqual(JSON.parse(list.stdout), expected);
+    else assert.equal(list.stdout.trim().split('\n').length, expected.length);
+  }
 });
 
 test('packet new writes a packet that parses back, and never overwrites one', async () => {
@@ -190,6 +221,41 @@ test('creds check: modes and required variables by name, never a value', async (
     ).state,
     'missing',
   );
+});
+
+test('creds check reports a role file that is a FIFO, a device or huge as unreadable, without waiting on it', async () => {
+  const home = tempDir();
+  const dir = join(home, '.config/codex/credentials/gitlab/git.example.invalid');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const cases: Array<[string, (file: string) => void, string]> = [
+    ['runner', (file) => execFileSync('mkfifo', ['-m', '600', file]), 'not a regular file'],
+    ['infra', (file) => symlinkSync('/dev/zero', file), 'not a regular file'],
+    [
+      'arch',
+      (file) => writeFileSync(file, Buffer.alloc(128 * 1024, 'x'), { mode: 0o600 }),
+      '128.0 KiB is more than the 64.0 KiB such a file may have',
+    ],
+  ];
+  for (const [role, make] of cases) make(join(dir, `${role}.env`));
+  const env = { HOME: home, XDG_CONFIG_HOME: '' };
+  for (const [role, , reason] of cases) {
+    const result = await runCli(['creds', 'check', '--role', role, '--json'], {
+      env,
+      killAfterMs: 20_000,
+    });
+    assert.equal(result.signal, null, `${role}.env: waited on it`);
+    assert.equal(result.code, 1, result.stderr);
+    const checks = JSON.parse(result.stdout).checks as Array<{ subject: string; state: string }>;
+    assert.deepEqual(
+      checks
+        .filter((c) => c.subject.includes(`${role}.env`))
+        .map((c) => c.state)
+        .slice(1),
+      [`cannot read: ${reason}`],
+      `${role}.env`,
+    );
+  }
 });
 
 test('role init into an empty path and creds check --role outside the contract are bad input', async () => {

@@ -4,7 +4,8 @@
  * entries, whichever way a step or a user puts it there.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { invocation, runCli, tempDir, workspace } from '../support/cli.ts';
@@ -93,6 +94,35 @@ test('a handoff entry never carries a secret into the team log', async () => {
   const log = readFileSync(join(docs, 'handoff_log.md'), 'utf8');
   assert.match(log, /the old one was \[REDACTED\]/);
   assert.ok(!log.includes(PAT) && !result.stdout.includes(PAT));
+});
+
+test('a role file or Codex auth that is a FIFO or a device is passed over, not waited on; the rest are still redacted', async () => {
+  const { env } = host();
+  const creds = join(env.HOME!, '.config', 'codex', 'credentials', 'gitlab', 'gitlab.example.org');
+  execFileSync('mkfifo', ['-m', '600', join(creds, 'infra.env')]);
+  const codexHome = tempDir();
+  symlinkSync('/dev/zero', join(codexHome, 'auth.json'));
+  const repo = tempDir();
+  const docs = join(repo, 'documentation', 'short-term', 'coordination');
+  mkdirSync(docs, { recursive: true });
+  writeFileSync(join(docs, 'handoff_log.md'), '# Handoff Log\n\nEntries:\n\n```text\n```\n');
+  const result = await runCli(
+    [
+      'handoff',
+      'add',
+      '--agent=arch:codex',
+      '--goal=GOAL-001/WS9',
+      '--context=arch-local',
+      '--action=scaffold',
+      '--operator-required=no',
+      `--summary=rotated the PAT, the old one was ${PAT}`,
+      '--next=none',
+    ],
+    { cwd: repo, env: { ...env, CODEX_HOME: codexHome }, killAfterMs: 20_000 },
+  );
+  assert.equal(result.signal, null, 'waited on a secrets file');
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(readFileSync(join(docs, 'handoff_log.md'), 'utf8'), /the old one was \[REDACTED\]/);
 });
 
 test('a Home Assistant that echoes the token back: the token is redacted everywhere hutctl prints or keeps it', async () => {

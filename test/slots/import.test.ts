@@ -126,6 +126,26 @@ test('a serial that would break the YAML is refused in one line, the file untouc
   assert.equal(readFileSync(config, 'utf8'), HAND);
 });
 
+test("a hutctl.yaml over the config loader's 1 MiB is refused, not edited, naming it", async () => {
+  const dir = tempDir();
+  const config = join(dir, 'hutctl.yaml');
+  // Under the 8 MiB a team document may have, over what the loader reads as a config.
+  const big = `${HAND}# ${'x'.repeat(2 * 1024 * 1024)}\n`;
+  writeFileSync(config, big);
+  for (const dryRun of [[], ['--dry-run']]) {
+    const r = await runCli(['--config', config, 'slot', 'import', ...dryRun, '-'], {
+      input: JSON.stringify({ 'hut-04': { serial_by_id: 'usb-x' } }),
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      `hutctl: ${config}: 2.0 MiB is more than the 1.0 MiB such a file may have\n`,
+      dryRun.join(' '),
+    );
+    assert.equal(readFileSync(config, 'utf8'), big);
+  }
+});
+
 const LAYOUTS = [
   HAND,
   'slots:\n  hut-01:\n    serial: a\n',

@@ -41,6 +41,8 @@ export interface CliOptions {
   ownGroup?: boolean;
   /** Run as this other local user (setpriv; the tests run as root). */
   asUser?: 'nobody';
+  /** SIGKILL it after this many ms: a command that waits on a file fails its test, not hangs it. */
+  killAfterMs?: number;
 }
 
 /** Starts hutctl; the caller decides when to wait (see `finished`). */
@@ -72,9 +74,17 @@ export function finished(child: ChildProcess): Promise<CliResult> {
 
 export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const child = startCli(args, options);
+  const timer =
+    options.killAfterMs === undefined
+      ? undefined
+      : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
   const done = finished(child);
   child.stdin!.end(options.input ?? '');
-  return done;
+  try {
+    return await done;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function tempDir(prefix = 'hutctl-test-', parent = tmpdir()): string {

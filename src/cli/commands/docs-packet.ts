@@ -2,12 +2,11 @@
  * `hutctl packet`, `role` and `creds`: what the remote roles are handed — delegation packets,
  * their repositories, their credentials.
  */
-import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
-import { HutError } from '../../errors/index.ts';
+import { HutError, oneLine } from '../../errors/index.ts';
 import { withExamples } from '../help.ts';
-import { printJson, printLine } from '../output.ts';
+import { note, printJson, printLine } from '../output.ts';
 import { collect, openDocs } from './docs-repo.ts';
 
 export function register(program: Command): void {
@@ -91,13 +90,8 @@ export function register(program: Command): void {
     ],
   ).action(async (o: { docs?: string; json?: boolean }) => {
     const { lib, root } = await openDocs(o.docs);
-    const { readdirSync, existsSync } = await import('node:fs');
-    const dir = join(root, lib.COORDINATION, 'delegations');
-    const packets = (existsSync(dir) ? readdirSync(dir) : [])
-      .filter((f) => f.endsWith('_packet.md'))
-      .sort()
-      .map((f) => lib.parsePacket(f, readFileSync(join(dir, f), 'utf8')))
-      .filter((p) => p !== null);
+    const { packets, skipped } = lib.listPackets(join(root, lib.COORDINATION, 'delegations'));
+    for (const why of skipped) note(`hutctl: warning: ${oneLine(why)}; skipped`);
     if (o.json) return printJson(packets);
     for (const p of packets)
       printLine(

@@ -1,6 +1,7 @@
 /** `hutctl ticket`: the ad hoc ticket queue, with ids allocated per day. */
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { TICKET_STATUSES } from '../../docs/ticket-states.ts';
 import { HutError } from '../../errors/index.ts';
 import { withExamples } from '../help.ts';
 import { printJson, printLine } from '../output.ts';
@@ -74,7 +75,7 @@ export function register(program: Command): void {
       .command('set')
       .description("change a ticket's status, owner, next action or evidence")
       .argument('<id>', 'the ticket, ADHOC-YYYYMMDD-NN')
-      .option('--status <status>', 'open | in_progress | blocked | done | declined')
+      .addOption(new Option('--status <status>', 'the new status').choices(TICKET_STATUSES))
       .option('--owner <role:id>', 'the new owner')
       .option('--next <text>', 'the next action')
       .option('--evidence <text>', 'evidence pointers (log paths, commit SHAs)')
@@ -136,7 +137,7 @@ export function register(program: Command): void {
     ticket
       .command('list')
       .description('the tickets')
-      .option('--status <status>', 'only this status')
+      .addOption(new Option('--status <status>', 'only this status').choices(TICKET_STATUSES))
       .option('--docs <dir>', 'the repository')
       .option('--json', 'print as JSON'),
     [

@@ -2,7 +2,6 @@
  * `hutctl transport` and `hutctl lint docs`: the transport lock record, and the documents' lint
  * with its ratchet baseline.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { withExamples } from '../help.ts';
@@ -107,14 +106,10 @@ export function register(program: Command): void {
       const { root, lib: docsLib } = await openDocs(o.docs);
       // markdownlint is loaded only for this command.
       const lib = await import('../../docs/lint.ts');
-      const { existsSync } = await import('node:fs');
       const findings = lib.lintDocs(root, files.length ? files : undefined);
       const counts = lib.countByRule(findings);
       const baselinePath = o.baseline ?? join(root, '.hutctl-lint-baseline.json');
-      const baseline: Record<string, number> = existsSync(baselinePath)
-        ? (JSON.parse(readFileSync(baselinePath, 'utf8')) as { counts: Record<string, number> })
-            .counts
-        : {};
+      const baseline = lib.readBaseline(baselinePath);
       if (o.updateBaseline) {
         const text = `${JSON.stringify({ counts }, null, 2)}\n`;
         await docsLib.editDocument(baselinePath, () => text, {
