@@ -104,8 +104,8 @@ type Health = Awaited<ReturnType<typeof import('../store/health.ts').slotHealth>
 async function healthOf(ctx: ServeContext, slots: string[]): Promise<Map<string, Health>> {
   const map = new Map<string, Health>();
   if (!ctx.db) return map;
-  const { slotHealth } = await import('../store/health.ts');
-  for (const slot of slots) map.set(slot, await slotHealth(ctx.db, slot, ctx.config));
+  const { slotsHealth } = await import('../store/health.ts');
+  for (const health of await slotsHealth(ctx.db, slots, ctx.config)) map.set(health.slot, health);
   return map;
 }
 

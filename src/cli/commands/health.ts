@@ -29,11 +29,10 @@ export function addSlotHealth(slotGroup: Command): void {
     withLedger(
       command,
       async (db, config) => {
-        const { slotHealth } = await import('../../store/health.ts');
+        const { slotsHealth } = await import('../../store/health.ts');
         const { getSlot } = await import('../../slots/index.ts');
         const ids = slot ? [getSlot(config, slot).id] : Object.keys(config.slots).sort();
-        const all = [];
-        for (const id of ids) all.push(await slotHealth(db, id, config));
+        const all = await slotsHealth(db, ids, config);
         if (options.json) {
           printJson(slot ? all[0] : all);
           return;
