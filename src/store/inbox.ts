@@ -12,9 +12,9 @@
  * the same effect.
  *
  * What is read is trusted no more than the inbox: it must be this user's own directory, not
- * writable by others, each entry a link this user made, naming a file directly in the evidence
- * directory; the file itself is read like any file from outside (regular, bounded, never
- * blocking).
+ * writable by others, each entry a link this user made, naming a file this user owns that is
+ * named as hutctl's evidence (`<role>_…_utc.json`, wherever `--evidence-dir` put it); the file
+ * itself is read like any file from outside (regular, bounded, never blocking).
  */
 import {
   accessSync,
@@ -26,7 +26,7 @@ import {
   symlinkSync,
   unlinkSync,
 } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { HutConfig } from '../config/index.ts';
 import { privateDir } from '../files/index.ts';
 import type { Db } from './db.ts';
@@ -82,7 +82,7 @@ export interface Drained {
  * member reading a ledger shared with the group). A database error stops the drain and is
  * thrown, the links it did not reach left for the next reader.
  */
-export async function drainInbox(db: Db, dir: string, evidenceDir: string): Promise<Drained> {
+export async function drainInbox(db: Db, dir: string): Promise<Drained> {
   const drained: Drained = { recorded: 0, skipped: [], problem: null };
   let info: Stats;
   try {
@@ -105,7 +105,6 @@ export async function drainInbox(db: Db, dir: string, evidenceDir: string): Prom
     drained.problem = `${dir} cannot be emptied (${(error as NodeJS.ErrnoException).code}): the evidence it names waits`;
     return drained;
   }
-  const evidence = resolve(evidenceDir);
   const { recordFile } = await import('./record.ts');
   for (const name of names.sort()) {
     const link = join(dir, name);
@@ -127,8 +126,9 @@ export async function drainInbox(db: Db, dir: string, evidenceDir: string): Prom
     } catch {
       continue; // taken by another reader meanwhile
     }
-    if (dirname(target) !== evidence) {
-      drained.skipped.push({ path: target, why: `not in the evidence directory ${evidence}` });
+    const why = notOurs(target);
+    if (why) {
+      drained.skipped.push({ path: target, why });
       forget(link);
       continue;
     }
@@ -140,6 +140,24 @@ export async function drainInbox(db: Db, dir: string, evidenceDir: string): Prom
     forget(link);
   }
   return drained;
+}
+
+/** hutctl's evidence files: `<role>_…_utc.json`. */
+const EVIDENCE_NAME = /^[a-z][a-z0-9-]*_.+_utc\.json$/;
+
+/** Why the file a link names is not evidence this user wrote, or null (also when it is gone). */
+function notOurs(target: string): string | null {
+  if (!EVIDENCE_NAME.test(basename(target)))
+    return 'not named as hutctl evidence (<role>_…_utc.json)';
+  let info: Stats;
+  try {
+    info = lstatSync(target);
+  } catch {
+    return null; // gone: said (or not) when it is read
+  }
+  if (info.isSymbolicLink()) return 'a symbolic link, not an evidence file';
+  if (info.uid !== uid()) return `owned by another user (uid ${info.uid})`;
+  return null;
 }
 
 function forget(link: string): void {

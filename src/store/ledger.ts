@@ -81,7 +81,7 @@ export async function openStore(config: HutConfig, env = process.env): Promise<D
 export async function recordInbox(db: Db, config: HutConfig): Promise<number> {
   const { drainInbox, inboxDir } = await import('./inbox.ts');
   try {
-    const drained = await drainInbox(db, inboxDir(config), config.paths.evidenceDir);
+    const drained = await drainInbox(db, inboxDir(config));
     if (drained.problem) warn(oneLine(drained.problem));
     // A few lines, however many there are: each file is named once, then no more.
     for (const { path, why } of drained.skipped.slice(0, 3))

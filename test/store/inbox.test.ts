@@ -93,55 +93,78 @@ test('what a broken or hostile host leaves in the inbox is skipped with one warn
   const cases: Array<[string, () => void, RegExp | null]> = [
     [
       'a FIFO',
-      () => plant('fifo.json', null),
-      /fifo\.json" is not in the ledger: not a regular file$/m,
+      () => plant('runner_fifo_20261128_120000_utc.json', null),
+      /runner_fifo_20261128_120000_utc\.json" is not in the ledger: not a regular file$/m,
     ],
     [
       'a huge file',
-      () => plant('big.json', Buffer.alloc(5 * 1024 * 1024, 0x20)),
-      /big\.json" is not in the ledger: 5\.0 MiB is more than the 4\.0 MiB such a file may have$/m,
+      () => plant('runner_big_20261128_120000_utc.json', Buffer.alloc(5 * 1024 * 1024, 0x20)),
+      /runner_big_20261128_120000_utc\.json" is not in the ledger: 5\.0 MiB is more than the 4\.0 MiB such a file may have$/m,
     ],
     [
       'JSON of someone else',
-      () => plant('other.json', '{"schema_version": "someone.else.v1"}'),
-      /other\.json" is not in the ledger: not a hutctl evidence file$/m,
+      () => plant('runner_other_20261128_120000_utc.json', '{"schema_version": "someone.else.v1"}'),
+      /runner_other_20261128_120000_utc\.json" is not in the ledger: not a hutctl evidence file$/m,
     ],
     [
       'an invalid report',
-      () => plant('bad.json', '{"schema_version": "ws2.report.v1", "job_id": "../x"}'),
-      /bad\.json" is not in the ledger: not a valid ws2\.report\.v1/,
+      () =>
+        plant(
+          'runner_bad_20261128_120000_utc.json',
+          '{"schema_version": "ws2.report.v1", "job_id": "../x"}',
+        ),
+      /runner_bad_20261128_120000_utc\.json" is not in the ledger: not a valid ws2\.report\.v1/,
     ],
-    ['text', () => plant('text.json', 'not json'), /text\.json" is not in the ledger: not JSON$/m],
+    [
+      'text',
+      () => plant('runner_text_20261128_120000_utc.json', 'not json'),
+      /runner_text_20261128_120000_utc\.json" is not in the ledger: not JSON$/m,
+    ],
     [
       'a report nested a million deep',
       () =>
         plant(
-          'deep.json',
+          'runner_deep_20261128_120000_utc.json',
           good.replace(/\n}\n$/, `, "extra": ${'['.repeat(1e6)}${']'.repeat(1e6)}\n}\n`),
         ),
-      /deep\.json" is not in the ledger: nested too deeply to be evidence$/m,
+      /runner_deep_20261128_120000_utc\.json" is not in the ledger: nested too deeply to be evidence$/m,
     ],
     [
       'a name with an escape sequence',
-      () => plant('evil\x1b[31m.json', 'x'),
-      /evil\\u001b\[31m\.json" is not in the ledger: not JSON$/m,
+      () => plant('runner_evil\x1b[31m_20261128_120000_utc.json', 'x'),
+      /runner_evil\\u001b\[31m_20261128_120000_utc\.json" is not in the ledger: not JSON$/m,
     ],
     [
       'a device',
       () => symlinkSync('/dev/zero', join(inbox, '0-zero')),
-      /^hutctl: warning: "\/dev\/zero" is not in the ledger: not in the evidence directory /m,
+      /^hutctl: warning: "\/dev\/zero" is not in the ledger: not named as hutctl evidence /m,
     ],
     [
       'a file elsewhere, whose read would block',
       () => symlinkSync('/proc/kmsg', join(inbox, '0-kmsg')),
-      /"\/proc\/kmsg" is not in the ledger: not in the evidence directory /,
+      /"\/proc\/kmsg" is not in the ledger: not named as hutctl evidence /,
+    ],
+    [
+      'a file of another user',
+      () => {
+        if (!ROOT) return; // only root can give a file away
+        plant('runner_theirs_20261128_120000_utc.json', good.replaceAll('inbox-good', 'theirs'));
+        chownSync(join(evidence, 'runner_theirs_20261128_120000_utc.json'), 65534, 65534);
+      },
+      ROOT
+        ? /runner_theirs_20261128_120000_utc\.json" is not in the ledger: owned by another user \(uid 65534\)$/m
+        : null,
     ],
     [
       'a plain file',
       () => writeFileSync(join(inbox, '0-plain'), 'x'),
       /0-plain" is not in the ledger: not a link hutctl made; removed$/m,
     ],
-    ['a file removed since', () => addToInbox(config, join(evidence, 'gone.json')), null],
+    [
+      'a file removed since',
+      () => addToInbox(config, join(evidence, 'runner_gone_20261128_120000_utc.json')),
+      null,
+    ],
   ];
   for (const [what, planted, warning] of cases) {
     planted();
@@ -157,7 +180,7 @@ test('what a broken or hostile host leaves in the inbox is skipped with one warn
   }
 
   // A good report beside bad ones is recorded; many bad ones are a few lines, not one each.
-  for (let i = 0; i < 8; i += 1) plant(`junk-${i}.json`, 'not json');
+  for (let i = 0; i < 8; i += 1) plant(`runner_junk-${i}_20261128_120000_utc.json`, 'not json');
   plant('runner_after_20261128_120000_utc.json', good.replaceAll('inbox-good', 'after'));
   const many = await runCli(['store', 'status', '--json'], { cwd: dir });
   assert.equal(JSON.parse(many.stdout).jobs, 2, many.stderr);
