@@ -242,8 +242,7 @@ function readYaml(
   try {
     text = readTextFile(file, CONFIG_MAX_BYTES);
   } catch (error) {
-    const reason =
-      error instanceof FileReadError ? error.message.slice(file.length + 2) : String(error);
+    const reason = error instanceof FileReadError ? error.reason : String(error);
     problems.push({ file, path: '', message: `cannot read: ${reason}` });
     return null;
   }

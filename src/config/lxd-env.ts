@@ -88,8 +88,7 @@ export function readLxdEnv(
   try {
     text = readTextFile(file, 64 * 1024);
   } catch (error) {
-    const reason =
-      error instanceof FileReadError ? error.message.slice(file.length + 2) : String(error);
+    const reason = error instanceof FileReadError ? error.reason : String(error);
     return { target: null, problems: [{ file, path: '', message: `cannot read: ${reason}` }] };
   }
   const { values, problems } = parseEnvText(text, file);

@@ -67,6 +67,9 @@ export function evidenceBaseName(role: string, jobId: string, start: Date): stri
   return `${role}_${checkId('job_id', jobId)}_${utcStamp(start)}_utc`;
 }
 
+/** Any evidence file hutctl writes, `<role>_…_utc.{json,log,running}`: its base name and kind. */
+export const EVIDENCE_FILE = /^([a-z][a-z0-9-]*_.+_utc)\.(log|json|running)$/;
+
 /** Parses an evidence base name back; null when it is not one. */
 export function parseEvidenceBaseName(
   name: string,

@@ -5,7 +5,7 @@
  * last asked (state_dir/codex/): any reinstall or edit changes a file's change time.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { nameHash, privateDir, randomHex, writeFileAtomic } from '../files/index.ts';
 import type { Transport } from '../transport/index.ts';
 
@@ -77,7 +77,7 @@ export async function quickCheck(
     version = /codex-cli (\S+)/.exec(part.version.text)?.[1] ?? null;
     installed = part.version.code === 0 && version !== null;
     if (installed && files && files !== known?.files)
-      await remember(memo, stateDir, { files, version: version! });
+      await remember(memo, { files, version: version! });
   } else if (known && files === known.files) {
     version = known.version;
     installed = true;
@@ -125,10 +125,9 @@ function readKnown(path: string): Known | null {
 }
 
 /** A memo that cannot be written costs the next check a `codex --version`, nothing more. */
-async function remember(path: string, stateDir: string, known: Known): Promise<void> {
+async function remember(path: string, known: Known): Promise<void> {
   try {
-    privateDir(stateDir);
-    privateDir(join(stateDir, 'codex'));
+    privateDir(dirname(path));
     await writeFileAtomic(path, `${JSON.stringify(known, null, 2)}\n`, { durable: false });
   } catch {}
 }

@@ -57,7 +57,7 @@ export function checkCreds(options: { role?: string; env?: NodeJS.ProcessEnv } =
         text = readTextFile(path, ROLE_FILE_MAX_BYTES);
       } catch (error) {
         if (!(error instanceof FileReadError)) throw error;
-        const reason = error.message.slice(error.path.length + 2);
+        const { reason } = error;
         out.push({ subject: path, ok: false, state: `cannot read: ${reason}` });
         continue;
       }

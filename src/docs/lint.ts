@@ -55,7 +55,7 @@ export function lintDocs(root: string, files = docFiles(root)): Finding[] {
       texts[file] = readTextFile(join(root, file), DOCUMENT_MAX_BYTES);
     } catch (error) {
       if (!(error instanceof FileReadError)) throw error;
-      const reason = error.message.slice(error.path.length + 2);
+      const { reason } = error;
       unreadable.push({
         file,
         line: 1,

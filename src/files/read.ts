@@ -8,12 +8,15 @@ import { formatBytes } from '../format/index.ts';
 
 export class FileReadError extends Error {
   readonly path: string;
+  /** Why, without the path (the message is `<path>: <reason>`). */
+  readonly reason: string;
   /** The errno code when the file system refused (`ENOENT`: there is no such file). */
   readonly code: string | undefined;
   constructor(path: string, reason: string, code?: string) {
     super(`${path}: ${reason}`);
     this.name = 'FileReadError';
     this.path = path;
+    this.reason = reason;
     this.code = code;
   }
 }

@@ -70,7 +70,7 @@ export async function readReport(path: string): Promise<Report> {
   try {
     value = JSON.parse(readTextFile(path, EVIDENCE_RECORD_MAX_BYTES));
   } catch (error) {
-    const why = error instanceof FileReadError ? error.message.slice(path.length + 2) : 'not JSON';
+    const why = error instanceof FileReadError ? error.reason : 'not JSON';
     throw new HutError('IO', `report ${path} cannot be read: ${why}`, {
       hint: 'the evidence file is damaged or was replaced; the log next to it is kept',
     });

@@ -5,7 +5,7 @@
  * under its root: a symbolic link is reported, never followed, and nothing outside is reached.
  */
 import { type Dirent, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { isValidId } from '../contract/ids.ts';
+import { EVIDENCE_FILE as EVIDENCE, isValidId } from '../contract/ids.ts';
 import { pathUnder } from '../files/index.ts';
 
 export interface FoundFile {
@@ -42,7 +42,6 @@ export interface Odd {
 }
 
 /** `<role>_…_utc.{log,json,running}`, and the hidden temp file of an atomic write of one. */
-const EVIDENCE = /^([a-z][a-z0-9-]*_.+_utc)\.(log|json|running)$/;
 const EVIDENCE_TEMP = /^\.([a-z][a-z0-9-]*_.+_utc)\.(?:log|json|running)\.\d+\.[0-9a-f]+\.tmp$/;
 /** What gc itself renames a directory to before it deletes it. */
 export const TRASH_PREFIX = '.gc-';

@@ -5,6 +5,7 @@
  * functions, ISO-8601 text times that sort as they read); the PostgreSQL engine numbers the
  * placeholders. A few words differ by engine in the schema only (see schema.ts).
  */
+import { resolve } from 'node:path';
 import { HutError } from '../errors/index.ts';
 
 export type Value = string | number | null;
@@ -30,10 +31,7 @@ export function numbered(sql: string): string {
 }
 
 export async function openSqlite(path: string): Promise<Db> {
-  const [{ DatabaseSync }, { resolve }] = await Promise.all([
-    import('node:sqlite'),
-    import('node:path'),
-  ]);
+  const { DatabaseSync } = await import('node:sqlite');
   const file = resolve(path);
   let db: InstanceType<typeof DatabaseSync>;
   try {
@@ -99,18 +97,17 @@ export async function openSqlite(path: string): Promise<Db> {
 const turns = new Map<string, Promise<void>>();
 let connections = 0;
 
-async function inTurn<T>(file: string, work: () => Promise<T>): Promise<T> {
-  const before = turns.get(file) ?? Promise.resolve();
-  let done!: () => void;
-  const mine = before.then(() => new Promise<void>((resolve) => (done = resolve)));
-  turns.set(file, mine);
-  await before;
-  try {
-    return await work();
-  } finally {
-    done();
-    if (turns.get(file) === mine) turns.delete(file);
-  }
+function inTurn<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const result = (turns.get(key) ?? Promise.resolve()).then(work);
+  const settled = result.then(
+    () => {},
+    () => {},
+  );
+  turns.set(key, settled);
+  void settled.then(() => {
+    if (turns.get(key) === settled) turns.delete(key);
+  });
+  return result;
 }
 
 export async function openPostgres(url: string): Promise<Db> {

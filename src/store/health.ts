@@ -99,7 +99,6 @@ interface Happening {
   check: boolean;
 }
 
-/** The health of `slot` now, from the ledger. */
 /** What a slot's jobs add up to (its counters' part that reads the most rows). */
 export interface JobTotals {
   n: number;
@@ -117,27 +116,30 @@ export async function slotsHealth(
   config: HutConfig,
   now = new Date(),
 ): Promise<SlotHealth[]> {
-  const totals = new Map<string, JobTotals>();
-  if (slots.length > 1) {
-    const rows = await db.all<{ slot: string; n: number; recoveries: number | null }>(
-      `SELECT slot, COUNT(*) AS n, SUM(recovery_events) AS recoveries FROM jobs WHERE slot IN (${slots.map(() => '?').join(', ')}) GROUP BY slot`,
-      [...slots],
-    );
-    for (const slot of slots) totals.set(slot, { n: 0, recoveries: 0 });
-    for (const row of rows)
-      totals.set(row.slot, { n: Number(row.n), recoveries: Number(row.recoveries ?? 0) });
-  }
+  const totals = await jobTotals(db, slots);
   const all: SlotHealth[] = [];
   for (const slot of slots) all.push(await slotHealth(db, slot, config, now, totals.get(slot)));
   return all;
 }
 
+async function jobTotals(db: Db, slots: readonly string[]): Promise<Map<string, JobTotals>> {
+  const rows = await db.all<{ slot: string; n: number; recoveries: number | null }>(
+    `SELECT slot, COUNT(*) AS n, SUM(recovery_events) AS recoveries FROM jobs WHERE slot IN (${slots.map(() => '?').join(', ')}) GROUP BY slot`,
+    [...slots],
+  );
+  const totals = new Map(slots.map((slot) => [slot, { n: 0, recoveries: 0 }]));
+  for (const row of rows)
+    totals.set(row.slot, { n: Number(row.n), recoveries: Number(row.recoveries ?? 0) });
+  return totals;
+}
+
+/** The health of `slot` now, from the ledger. */
 export async function slotHealth(
   db: Db,
   slot: string,
   config: HutConfig,
   now = new Date(),
-  jobTotals?: JobTotals,
+  totals?: JobTotals,
 ): Promise<SlotHealth> {
   const [decision] = await db.all<{
     state: string;
@@ -209,7 +211,7 @@ export async function slotHealth(
     );
     if (check) lastCheck = { at: check.at, status: check.status };
   }
-  const counters = await countersOf(db, slot, jobTotals);
+  const counters = await countersOf(db, slot, totals ?? (await jobTotals(db, [slot])).get(slot)!);
   const due =
     state === 'unknown'
       ? `an infrastructure error at ${second(since ?? '')}: ${reason}`
@@ -286,11 +288,7 @@ export async function checkArtifact(
   return last ? { sha: last.sha, profile: last.platform, source: 'last pass' } : null;
 }
 
-async function countersOf(
-  db: Db,
-  slot: string,
-  totals?: JobTotals,
-): Promise<SlotHealth['counters']> {
+async function countersOf(db: Db, slot: string, jobs: JobTotals): Promise<SlotHealth['counters']> {
   const [hil] = await db.all<Record<string, number>>(
     `SELECT COUNT(*) AS runs,
             SUM(CASE WHEN phase = 'flash' AND status <> 'pass' THEN 1 ELSE 0 END) AS flash,
@@ -299,12 +297,6 @@ async function countersOf(
      FROM hil_results WHERE slot = ?`,
     [slot],
   );
-  const [jobs] = totals
-    ? [totals]
-    : await db.all<Record<string, number>>(
-        'SELECT COUNT(*) AS n, SUM(recovery_events) AS recoveries FROM jobs WHERE slot = ?',
-        [slot],
-      );
   const [power] = await db.all<Record<string, number>>(
     `SELECT SUM(CASE WHEN action IN ('cycle', 'boot') THEN 1 ELSE 0 END) AS cycles,
             SUM(CASE WHEN status NOT IN ('ok', 'cancelled') THEN 1 ELSE 0 END) AS failures

@@ -26,8 +26,9 @@ import {
   symlinkSync,
   unlinkSync,
 } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { HutConfig } from '../config/index.ts';
+import { EVIDENCE_FILE } from '../contract/ids.ts';
 import { privateDir } from '../files/index.ts';
 import type { Db } from './db.ts';
 
@@ -53,7 +54,6 @@ function untrusted(info: Stats): string | null {
 /** Names `file` in the inbox; returns the link, or throws why it could not. */
 export function addToInbox(config: HutConfig, file: string): string {
   const dir = inboxDir(config);
-  privateDir(dirname(dir), config.paths.shareGroup);
   try {
     privateDir(dir, config.paths.shareGroup);
   } catch (error) {
@@ -127,33 +127,29 @@ export async function drainInbox(db: Db, dir: string): Promise<Drained> {
       continue; // taken by another reader meanwhile
     }
     const why = notOurs(target);
-    if (why) {
-      drained.skipped.push({ path: target, why });
-      forget(link);
-      continue;
-    }
-    const outcome = await recordFile(db, target);
-    if ('kind' in outcome) drained.recorded += 1;
     // A file removed since (store gc, a person) is simply gone; anything else is said.
-    else if (!outcome.skipped.includes('no such file'))
-      drained.skipped.push({ path: target, why: outcome.skipped });
+    if (why !== GONE) {
+      const outcome = why ? { skipped: why } : await recordFile(db, target);
+      if ('kind' in outcome) drained.recorded += 1;
+      else drained.skipped.push({ path: target, why: outcome.skipped });
+    }
     forget(link);
   }
   return drained;
 }
 
-/** hutctl's evidence files: `<role>_…_utc.json`. */
-const EVIDENCE_NAME = /^[a-z][a-z0-9-]*_.+_utc\.json$/;
+const GONE = Symbol('gone');
 
-/** Why the file a link names is not evidence this user wrote, or null (also when it is gone). */
-function notOurs(target: string): string | null {
-  if (!EVIDENCE_NAME.test(basename(target)))
+/** Why the file a link names is not evidence this user wrote, GONE, or null when it is. */
+function notOurs(target: string): string | typeof GONE | null {
+  if (EVIDENCE_FILE.exec(basename(target))?.[2] !== 'json')
     return 'not named as hutctl evidence (<role>_…_utc.json)';
   let info: Stats;
   try {
     info = lstatSync(target);
-  } catch {
-    return null; // gone: said (or not) when it is read
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return GONE;
+    return null; // said when it is read
   }
   if (info.isSymbolicLink()) return 'a symbolic link, not an evidence file';
   if (info.uid !== uid()) return `owned by another user (uid ${info.uid})`;

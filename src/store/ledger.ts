@@ -13,9 +13,9 @@
  * warning, and `store import` back-fills it.
  */
 import type { HutConfig } from '../config/index.ts';
-import { quoteValue } from '../errors/index.ts';
+import { oneLine, quoteValue } from '../errors/index.ts';
 import type { Db } from './db.ts';
-import { addToInbox } from './inbox.ts';
+import { addToInbox, drainInbox, inboxDir } from './inbox.ts';
 
 /** The config of what this process noted since its last flush. */
 let pending: HutConfig | null = null;
@@ -36,8 +36,6 @@ export function noteEvidence(config: HutConfig, path: string): void {
 function warn(what: string): void {
   process.stderr.write(`hutctl: warning: ${what}\n`);
 }
-
-const oneLine = (text: string) => quoteValue(text, 300).slice(1, -1);
 
 /** Opens the configured ledger, migrated to the current schema; null when it is off. */
 export async function openStore(config: HutConfig, env = process.env): Promise<Db | null> {
@@ -79,7 +77,6 @@ export async function openStore(config: HutConfig, env = process.env): Promise<D
 
 /** Records what the inbox holds; what fails is said, and tried again at the next open. */
 export async function recordInbox(db: Db, config: HutConfig): Promise<number> {
-  const { drainInbox, inboxDir } = await import('./inbox.ts');
   try {
     const drained = await drainInbox(db, inboxDir(config));
     if (drained.problem) warn(oneLine(drained.problem));

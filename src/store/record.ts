@@ -35,7 +35,7 @@ export async function recordFile(db: Db, path: string): Promise<RecordOutcome> {
     text = readTextFile(path, MAX_EVIDENCE_BYTES);
   } catch (error) {
     if (!(error instanceof FileReadError)) throw error;
-    return { skipped: error.message.slice(path.length + 2) };
+    return { skipped: error.reason };
   }
   let data: unknown;
   try {
