@@ -1,7 +1,7 @@
 /** The WS2 contract: ws2.invocation.v1 and ws2.report.v1, field for field as GOAL-001 defines them. */
 
 import * as z from 'zod/mini';
-import { roleName, safeId } from './id-schemas.ts';
+import { idSchema, roleName, safeId } from './id-schemas.ts';
 import './zod.ts';
 
 export const TARGET_ROLES = ['infra', 'runner'] as const;
@@ -109,7 +109,7 @@ export const reportSchema = z
     log_path: z.optional(z.string()),
     recovery_events: z.optional(z.int().check(z.nonnegative())),
     recoveries: z.optional(z.array(z.string())),
-    slot: z.optional(z.string()),
+    slot: z.optional(idSchema('slot')),
     port: z.optional(z.string()),
     thread_ref: z.optional(z.nullable(z.string())),
   })

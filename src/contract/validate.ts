@@ -40,9 +40,20 @@ export function issuesOf(error: z.core.$ZodError): ContractIssue[] {
     // "Invalid key in record".
     const message =
       issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
-    out.push({ path: jsonPath(issue.path), message });
+    out.push({ path: jsonPath(issue.path), message: unprefixed(issue.path, message) });
   }
   return out;
+}
+
+/**
+ * An id rule names its kind ("job_id: letters, digits…") for where the path does not (a record's
+ * key); after a path that ends with that very name it would be said twice.
+ */
+export function unprefixed(path: readonly PropertyKey[], message: string): string {
+  const last = path.at(-1);
+  return typeof last === 'string' && message.startsWith(`${last}: `)
+    ? message.slice(last.length + 2)
+    : message;
 }
 
 export type Checked<T> = { success: true; data: T } | { success: false; issues: ContractIssue[] };

@@ -3,6 +3,7 @@
  * `hil_*.json` evidence file holds. The JSON Schema users point tools at is made from it.
  */
 import * as z from 'zod/mini';
+import { idSchema } from '../contract/id-schemas.ts';
 import '../contract/zod.ts';
 import type { HilResult } from './run.ts';
 
@@ -14,7 +15,7 @@ export const hilResultSchema = z.strictObject({
   schema_version: z.literal('hutctl.hil-result.v1'),
   commit_sha: z.string().check(z.regex(/^[0-9a-f]{7,64}$/)),
   lane: z.literal('local-hil'),
-  slot: z.string().check(z.minLength(1)),
+  slot: idSchema('slot'),
   platform: z.nullable(z.string()),
   test_id: z.string().check(z.minLength(1)),
   status: z.enum(['pass', 'fail', 'blocked', 'skipped']),

@@ -10,6 +10,9 @@ import { utcStamp } from '../contract/ids.ts';
 import { fsReason, privateDir, randomHex, writeFileAtomic } from '../files/index.ts';
 import { noteEvidence } from '../store/ledger.ts';
 
+/** How a power action ended: done, Home Assistant's error, no confirmation in time, stopped, or other. */
+export const POWER_STATUSES = ['ok', 'ha_error', 'timeout', 'cancelled', 'error'] as const;
+
 /** `hutctl.power-event.v1` (its schema, for `store import`, is in store/evidence-schemas.ts). */
 export interface PowerEvent {
   schema_version: 'hutctl.power-event.v1';
@@ -17,7 +20,7 @@ export interface PowerEvent {
   /** `boot`: hil's cold boot (off, wait, on, then the test reads the serial log). */
   action: 'cycle' | 'on' | 'off' | 'boot';
   backend: string;
-  status: string;
+  status: (typeof POWER_STATUSES)[number];
   attempts: number;
   total_ms: number;
   error: string | null;

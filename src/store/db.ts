@@ -42,6 +42,8 @@ export async function openSqlite(path: string): Promise<Db> {
     // are the durable record, the ledger can be rebuilt from them).
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
   } catch (error) {
+    const problem = ledgerProblem(error, path);
+    if (problem !== error) throw problem;
     throw new HutError('IO', `cannot open the ledger ${path}: ${(error as Error).message}`, {
       hint: 'check store.path in hutctl.yaml and that this user may write its directory',
     });
@@ -58,13 +60,13 @@ export async function openSqlite(path: string): Promise<Db> {
   return {
     engine: 'sqlite',
     exec: async (sql) => {
-      db.exec(sql);
+      said(() => db.exec(sql));
     },
     run: async (sql, params = []) => {
-      prepared(sql).run(...params);
+      said(() => prepared(sql).run(...params));
     },
     all: async <T extends Row>(sql: string, params: readonly Value[] = []) =>
-      prepared(sql).all(...params) as unknown as T[],
+      said(() => prepared(sql).all(...params)) as unknown as T[],
     transaction: (work) => sqliteTransaction(work),
     exclusive: (work) => sqliteTransaction(work),
     close: async () => {
@@ -72,18 +74,56 @@ export async function openSqlite(path: string): Promise<Db> {
     },
   };
 
+  /** `work`, its SQLite error said as the ledger's problem where a person can act on it. */
+  function said<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw ledgerProblem(error, path);
+    }
+  }
+
   function sqliteTransaction<T>(work: () => Promise<T>): Promise<T> {
     return inTurn(file, async () => {
-      db.exec('BEGIN IMMEDIATE');
+      said(() => db.exec('BEGIN IMMEDIATE'));
       try {
         const result = await work();
-        db.exec('COMMIT');
+        said(() => db.exec('COMMIT'));
         return result;
       } catch (error) {
         db.exec('ROLLBACK');
         throw error;
       }
     });
+  }
+}
+
+/** What `ledgerProblem` marks a ledger another process holds with (HutError details). */
+export const LEDGER_BUSY = 'ledger-busy';
+
+/**
+ * An SQLite error that is the ledger's state, not hutctl's fault, as a one-line problem with what
+ * to do: a damaged file (rebuilt from the evidence, which is complete), or one another process
+ * holds locked past the busy timeout. Anything else is returned as it is.
+ */
+export function ledgerProblem(error: unknown, path: string): unknown {
+  const code = (error as { errcode?: unknown } | null)?.errcode;
+  if (typeof code !== 'number') return error;
+  const why = (error as { errstr?: string }).errstr ?? (error as Error).message;
+  switch (code & 0xff) {
+    case 11: // SQLITE_CORRUPT
+    case 26: // SQLITE_NOTADB
+      return new HutError('IO', `the ledger ${path} is damaged: ${why}`, {
+        hint: `move it aside (mv ${path} ${path}.damaged), then rebuild it from the evidence: hutctl store import <paths.evidence_dir>`,
+      });
+    case 5: // SQLITE_BUSY
+    case 6: // SQLITE_LOCKED
+      return new HutError('IO', `the ledger ${path} is locked by another process: ${why}`, {
+        hint: `see what holds it (fuser -v ${path}); the evidence is complete, and what waits is recorded once it is free`,
+        details: LEDGER_BUSY,
+      });
+    default:
+      return error;
   }
 }
 

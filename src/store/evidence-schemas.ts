@@ -4,9 +4,10 @@
  * hutctl's own writers use the matching types, which these are held to.
  */
 import * as z from 'zod/mini';
+import { idSchema } from '../contract/id-schemas.ts';
 import '../contract/zod.ts';
 import type { DocEdit } from '../docs/edit-evidence.ts';
-import type { PowerEvent } from '../power/event.ts';
+import { POWER_STATUSES, type PowerEvent } from '../power/event.ts';
 import type { ActionRecord } from '../serve/actions.ts';
 import type { HealthEvent } from './health.ts';
 
@@ -14,10 +15,10 @@ const instant = z.iso.datetime({ offset: true });
 
 export const powerEventSchema = z.strictObject({
   schema_version: z.literal('hutctl.power-event.v1'),
-  slot: z.string().check(z.minLength(1)),
+  slot: idSchema('slot'),
   action: z.enum(['cycle', 'on', 'off', 'boot']),
   backend: z.string(),
-  status: z.string().check(z.minLength(1)),
+  status: z.enum(POWER_STATUSES),
   attempts: z.int().check(z.gte(0)),
   total_ms: z.number().check(z.gte(0)),
   error: z.nullable(z.string()),
@@ -36,7 +37,7 @@ export const powerEventSchema = z.strictObject({
 
 export const healthEventSchema = z.strictObject({
   schema_version: z.literal('hutctl.health-event.v1'),
-  slot: z.string().check(z.minLength(1)),
+  slot: idSchema('slot'),
   state: z.enum(['good', 'maintenance', 'retired', 'looping']),
   reason: z.string().check(z.minLength(1)),
   by: z.string().check(z.minLength(1)),

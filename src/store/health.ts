@@ -105,11 +105,7 @@ export interface JobTotals {
   recoveries: number;
 }
 
-/**
- * The health of several slots, their job totals read in one pass over the jobs: per slot, the
- * rows of a busy farm's slots are spread over the whole table, and reading it once per slot
- * costs as many passes as there are slots.
- */
+/** The health of several slots, their job totals read in one query. */
 export async function slotsHealth(
   db: Db,
   slots: readonly string[],
@@ -123,13 +119,14 @@ export async function slotsHealth(
 }
 
 async function jobTotals(db: Db, slots: readonly string[]): Promise<Map<string, JobTotals>> {
-  const rows = await db.all<{ slot: string; n: number; recoveries: number | null }>(
-    `SELECT slot, COUNT(*) AS n, SUM(recovery_events) AS recoveries FROM jobs WHERE slot IN (${slots.map(() => '?').join(', ')}) GROUP BY slot`,
+  // Kept by the database as jobs are written (schema.ts, migration 7): one row per slot.
+  const rows = await db.all<{ slot: string; n: number; recoveries: number }>(
+    `SELECT slot, jobs AS n, recoveries FROM slot_job_totals WHERE slot IN (${slots.map(() => '?').join(', ')})`,
     [...slots],
   );
   const totals = new Map(slots.map((slot) => [slot, { n: 0, recoveries: 0 }]));
   for (const row of rows)
-    totals.set(row.slot, { n: Number(row.n), recoveries: Number(row.recoveries ?? 0) });
+    totals.set(row.slot, { n: Number(row.n), recoveries: Number(row.recoveries) });
   return totals;
 }
 
@@ -211,14 +208,15 @@ export async function slotHealth(
     );
     if (check) lastCheck = { at: check.at, status: check.status };
   }
-  const counters = await countersOf(db, slot, totals ?? (await jobTotals(db, [slot])).get(slot)!);
+  const jobs = totals ?? (await jobTotals(db, [slot])).get(slot)!;
+  const counters = await countersOf(db, slot, jobs);
   const due =
     state === 'unknown'
       ? `an infrastructure error at ${second(since ?? '')}: ${reason}`
       : state === 'looping'
         ? 'looping: health checks only'
         : state === 'good'
-          ? await periodicDue(db, slot, config, lastCheck, now)
+          ? await periodicDue(db, slot, config, lastCheck, jobs, now)
           : null;
   return {
     slot,
@@ -247,18 +245,20 @@ async function periodicDue(
   slot: string,
   config: HutConfig,
   lastCheck: SlotHealth['last_check'],
+  totals: JobTotals,
   now: Date,
 ): Promise<string | null> {
   const { everyJobs, everyHours } = config.health;
   const yet = lastCheck ? 'since its last health check' : 'and no health check yet';
   if (everyJobs !== null) {
     const after = lastCheck?.at ?? '';
-    const [work] = await db.all<{ jobs: number; tests: number }>(
-      `SELECT (SELECT COUNT(*) FROM jobs WHERE slot = ? AND start_utc >= ?) AS jobs,
+    // With no check yet, its jobs are all of them: the totals, not a count of every row.
+    const [work] = await db.all<{ jobs: number | null; tests: number }>(
+      `SELECT ${lastCheck ? '(SELECT COUNT(*) FROM jobs WHERE slot = ? AND start_utc >= ?)' : 'NULL'} AS jobs,
               (SELECT COUNT(*) FROM hil_results WHERE slot = ? AND health_check = 0 AND started_utc >= ?) AS tests`,
-      [slot, after, slot, after],
+      lastCheck ? [slot, after, slot, after] : [slot, after],
     );
-    const done = Number(work?.jobs ?? 0) + Number(work?.tests ?? 0);
+    const done = Number(work?.jobs ?? totals.n) + Number(work?.tests ?? 0);
     if (done >= everyJobs) return `${done} jobs ${yet} (health.every_jobs: ${everyJobs})`;
   }
   if (everyHours !== null) {

@@ -13,8 +13,8 @@
  * warning, and `store import` back-fills it.
  */
 import type { HutConfig } from '../config/index.ts';
-import { oneLine, quoteValue } from '../errors/index.ts';
-import type { Db } from './db.ts';
+import { isHutError, oneLine, quoteValue } from '../errors/index.ts';
+import { type Db, LEDGER_BUSY } from './db.ts';
 import { addToInbox, drainInbox, inboxDir } from './inbox.ts';
 
 /** The config of what this process noted since its last flush. */
@@ -75,8 +75,17 @@ export async function openStore(config: HutConfig, env = process.env): Promise<D
   return db;
 }
 
+/**
+ * Until when this process leaves the inbox alone: another process held the ledger locked for the
+ * whole busy timeout. A command that opens the ledger twice (routing, then the slot's health
+ * before its job) would wait it out, and say so, twice.
+ */
+let busyUntil = 0;
+const BUSY_BACKOFF_MS = 10_000;
+
 /** Records what the inbox holds; what fails is said, and tried again at the next open. */
 export async function recordInbox(db: Db, config: HutConfig): Promise<number> {
+  if (Date.now() < busyUntil) return 0;
   try {
     const drained = await drainInbox(db, inboxDir(config));
     if (drained.problem) warn(oneLine(drained.problem));
@@ -89,6 +98,8 @@ export async function recordInbox(db: Db, config: HutConfig): Promise<number> {
       );
     return drained.recorded;
   } catch (error) {
+    if (isHutError(error) && error.details === LEDGER_BUSY)
+      busyUntil = Date.now() + BUSY_BACKOFF_MS;
     warn(
       `the ledger could not record the evidence waiting in ${inboxDir(config)} (${oneLine((error as Error).message)}); the next command that reads the ledger tries again`,
     );

@@ -8,6 +8,7 @@
  */
 import * as z from 'zod/mini';
 import { reportSchema } from '../contract/schemas.ts';
+import { unprefixed } from '../contract/validate.ts';
 import { FileReadError, readTextFile } from '../files/read.ts';
 import { hilResultSchema } from '../hil/result-schema.ts';
 import type { Db } from './db.ts';
@@ -72,7 +73,7 @@ export async function recordDocument(db: Db, path: string, data: unknown): Promi
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return {
-      skipped: `not a valid ${version}: ${issue?.path.join('.') || '(top)'}: ${issue?.message}`,
+      skipped: `not a valid ${version}: ${issue?.path.join('.') || '(top)'}: ${issue ? unprefixed(issue.path, issue.message) : ''}`,
     };
   }
   const kind = kindOf(parsed.data)!;

@@ -12,7 +12,10 @@
  */
 import type { Db } from './db.ts';
 
-export const MIGRATIONS: readonly string[] = [
+/** A migration: SQL both engines speak, or one text for each where they differ (triggers). */
+export type Migration = string | { readonly sqlite: string; readonly postgres: string };
+
+export const MIGRATIONS: readonly Migration[] = [
   // 1: jobs (and the slot leases they held), hil results, power events, recoveries.
   `
 CREATE TABLE jobs (
@@ -169,11 +172,68 @@ CREATE INDEX doc_edits_by_document ON doc_edits (document, at_utc);
   `
 CREATE INDEX jobs_by_slot_counts ON jobs (slot, recovery_events, start_utc);
 `,
+  // 7: a slot's job totals kept as jobs are written, by the database itself (every writer —
+  // recording, `store import`, `store gc`, a person's SQL — keeps them right). Read from the
+  // index, a busy slot's totals still cost a pass over rows spread across the whole table, 150 ms
+  // over 100,000 jobs on PostgreSQL; this is one row per slot.
+  {
+    sqlite: `
+DROP INDEX jobs_by_slot_counts;
+CREATE TABLE slot_job_totals (slot TEXT PRIMARY KEY, jobs INTEGER NOT NULL, recoveries INTEGER NOT NULL);
+INSERT INTO slot_job_totals (slot, jobs, recoveries)
+  SELECT slot, COUNT(*), SUM(recovery_events) FROM jobs WHERE slot IS NOT NULL GROUP BY slot;
+CREATE TRIGGER jobs_totals_insert AFTER INSERT ON jobs WHEN NEW.slot IS NOT NULL BEGIN
+  INSERT INTO slot_job_totals (slot, jobs, recoveries) VALUES (NEW.slot, 1, NEW.recovery_events)
+    ON CONFLICT (slot) DO UPDATE SET jobs = jobs + 1, recoveries = recoveries + excluded.recoveries;
+END;
+CREATE TRIGGER jobs_totals_update AFTER UPDATE OF slot, recovery_events ON jobs BEGIN
+  UPDATE slot_job_totals SET jobs = jobs - 1, recoveries = recoveries - OLD.recovery_events
+    WHERE slot = OLD.slot;
+  INSERT INTO slot_job_totals (slot, jobs, recoveries)
+    SELECT NEW.slot, 1, NEW.recovery_events WHERE NEW.slot IS NOT NULL
+    ON CONFLICT (slot) DO UPDATE SET jobs = jobs + 1, recoveries = recoveries + excluded.recoveries;
+END;
+CREATE TRIGGER jobs_totals_delete AFTER DELETE ON jobs WHEN OLD.slot IS NOT NULL BEGIN
+  UPDATE slot_job_totals SET jobs = jobs - 1, recoveries = recoveries - OLD.recovery_events
+    WHERE slot = OLD.slot;
+END;
+`,
+    postgres: `
+DROP INDEX jobs_by_slot_counts;
+CREATE TABLE slot_job_totals (slot TEXT PRIMARY KEY, jobs INTEGER NOT NULL, recoveries INTEGER NOT NULL);
+INSERT INTO slot_job_totals (slot, jobs, recoveries)
+  SELECT slot, COUNT(*), SUM(recovery_events) FROM jobs WHERE slot IS NOT NULL GROUP BY slot;
+CREATE FUNCTION hutctl_slot_job_totals() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' AND OLD.slot IS NOT NULL THEN
+    UPDATE slot_job_totals SET jobs = jobs - 1, recoveries = recoveries - OLD.recovery_events
+      WHERE slot = OLD.slot;
+  END IF;
+  IF TG_OP <> 'DELETE' AND NEW.slot IS NOT NULL THEN
+    INSERT INTO slot_job_totals AS t (slot, jobs, recoveries) VALUES (NEW.slot, 1, NEW.recovery_events)
+      ON CONFLICT (slot) DO UPDATE SET jobs = t.jobs + 1, recoveries = t.recoveries + EXCLUDED.recoveries;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER jobs_totals AFTER INSERT OR UPDATE OF slot, recovery_events OR DELETE ON jobs
+  FOR EACH ROW EXECUTE FUNCTION hutctl_slot_job_totals();
+`,
+  },
 ];
+
+/** Migration `version`'s SQL for `engine`, its engine words filled in. */
+export function migrationSql(version: number, engine: Db['engine']): string {
+  const migration = MIGRATIONS[version - 1]!;
+  const words = { real: engine === 'postgres' ? 'DOUBLE PRECISION' : 'REAL' };
+  return (typeof migration === 'string' ? migration : migration[engine]).replace(
+    /\{(\w+)\}/g,
+    (_, w: keyof typeof words) => words[w],
+  );
+}
 
 /** Brings the schema up to date; returns the version it is at. */
 export async function migrate(db: Db): Promise<number> {
-  const words = { real: db.engine === 'postgres' ? 'DOUBLE PRECISION' : 'REAL' };
   const current = async () =>
     Number((await db.all('SELECT MAX(version) AS v FROM hutctl_schema'))[0]?.v ?? 0);
   // The common case, an up-to-date ledger, costs one read and no lock.
@@ -189,11 +249,7 @@ export async function migrate(db: Db): Promise<number> {
     );
     const at = await current();
     for (let version = at + 1; version <= MIGRATIONS.length; version += 1) {
-      const sql = MIGRATIONS[version - 1]!.replace(
-        /\{(\w+)\}/g,
-        (_, w: keyof typeof words) => words[w],
-      );
-      await db.exec(sql);
+      await db.exec(migrationSql(version, db.engine));
       await db.run('INSERT INTO hutctl_schema (version, applied_utc) VALUES (?, ?)', [
         version,
         new Date().toISOString(),

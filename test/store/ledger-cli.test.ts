@@ -4,15 +4,21 @@
  * an empty ledger gives the same answers; a ledger that cannot be written never costs the job.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import {
   chmodSync,
+  closeSync,
   cpSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
+  renameSync,
   rmSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -249,6 +255,64 @@ test('a ledger that cannot be written never touches the job; its inbox keeps the
     [[report.job_id, 4]],
   );
   assert.deepEqual(readdirSync(`${file}.inbox`), []);
+});
+
+test('a ledger another process holds locked costs a job one wait and one warning, and what waits is recorded once it is free', async () => {
+  const file = join(t.dir, `locked-${Math.random().toString(36).slice(2, 8)}.sqlite`);
+  const config = configWith(`  path: ${file}`);
+  const env = { env: { HUTCTL_CONFIG: config } };
+  const first = await t.hutctl(['slot', 'run', 'hut-01', '--json', '--', 'true'], env);
+  assert.equal(first.code, 0, first.stderr);
+  // Another process (a person's sqlite3 shell, a stuck reader) holds the write lock.
+  const holder = spawn(
+    process.execPath,
+    [
+      '-e',
+      "const d = new (require('node:sqlite').DatabaseSync)(process.argv[1]); d.exec('BEGIN IMMEDIATE'); console.log('held'); setInterval(() => {}, 1000);",
+      file,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    await once(holder.stdout!, 'data');
+    const second = await t.hutctl(['slot', 'run', 'hut-01', '--json', '--', 'true'], env);
+    assert.equal(second.code, 0, second.stderr);
+    const warnings = second.stderr.match(/^hutctl: warning: .*$/gm) ?? [];
+    assert.equal(warnings.length, 1, second.stderr);
+    assert.match(warnings[0]!, /is locked by another process/);
+  } finally {
+    holder.kill('SIGKILL');
+    await once(holder, 'close');
+  }
+  const jobs = await json(['job', 'list'], config);
+  assert.equal(jobs.length, 2);
+});
+
+test('a damaged ledger is said as damaged, with how to rebuild it from the evidence; store import does', async () => {
+  const file = join(t.dir, `damaged-${Math.random().toString(36).slice(2, 8)}.sqlite`);
+  const config = configWith(`  path: ${file}`);
+  const env = { env: { HUTCTL_CONFIG: config } };
+  const evidence = join(t.dir, 'evidence');
+  assert.equal((await t.hutctl(['store', 'import', evidence], env)).code, 0);
+  const before = await json(['job', 'list', '--limit', '1000'], config);
+  assert.ok(before.length > 0);
+  // Pages past the header overwritten: the file still opens, its tables do not read.
+  const fd = openSync(file, 'r+');
+  writeSync(fd, Buffer.alloc(4096 * 8, 0xff), 0, 4096 * 8, 4096);
+  closeSync(fd);
+  const list = await t.hutctl(['job', 'list'], env);
+  assert.equal(list.code, 1, list.stderr);
+  assert.match(list.stderr, new RegExp(`^hutctl: the ledger ${file} is damaged: `, 'm'));
+  assert.match(
+    list.stderr,
+    /mv .+ .+\.damaged\), then rebuild it from the evidence: hutctl store import/,
+  );
+  assert.doesNotMatch(list.stderr, /unexpected error|--debug/);
+  renameSync(file, `${file}.damaged`);
+  rmSync(`${file}-wal`, { force: true });
+  rmSync(`${file}-shm`, { force: true });
+  assert.equal((await t.hutctl(['store', 'import', evidence], env)).code, 0);
+  assert.deepEqual(await json(['job', 'list', '--limit', '1000'], config), before);
 });
 
 test('an inbox that cannot be written costs the job one warning, and store import records the job later', async () => {

@@ -20,7 +20,8 @@ import {
   slotHistory,
 } from '../../src/store/queries.ts';
 import { recordFile } from '../../src/store/record.ts';
-import { MIGRATIONS, migrate } from '../../src/store/schema.ts';
+import { evidenceRowsDelete } from '../../src/store/retention.ts';
+import { MIGRATIONS, migrate, migrationSql } from '../../src/store/schema.ts';
 import { tempDir } from '../support/cli.ts';
 import { startPostgres, type TestPostgres } from '../support/postgres.ts';
 
@@ -257,6 +258,8 @@ function evidence(): string {
   put('truncated_utc.json', '{"schema_version": "ws2.report.v1", "job_');
   put('bad-status_utc.json', report({ job_id: 'bad', status: 'exploded' }));
   put('hostile-id_utc.json', report({ job_id: "x'; DROP TABLE jobs; --" }));
+  put('hostile-slot_utc.json', report({ job_id: 'slot-escape', slot: '../../etc' }));
+  put('bad-power_utc.json', powerEvent({ status: 'exploded' }));
   put('not-a-result_utc.json', hilResult({ status: 'ok' }));
   put('skipped_utc.json', hilResult({ status: 'skipped', phase: 'ledger' }));
   writeFileSync(join(dir, 'big_utc.json'), Buffer.alloc(5 * 1024 * 1024, 0x20));
@@ -309,7 +312,13 @@ for (const [engine, open] of Object.entries(engines)) {
         assert.equal(why['notes.json'], 'not a hutctl evidence file');
         assert.equal(why['truncated_utc.json'], 'not JSON');
         assert.match(why['bad-status_utc.json']!, /^not a valid ws2\.report\.v1: status: /);
-        assert.match(why['hostile-id_utc.json']!, /^not a valid ws2\.report\.v1: job_id: /);
+        // The id's rule, its name said once.
+        assert.match(why['hostile-id_utc.json']!, /^not a valid ws2\.report\.v1: job_id: letters/);
+        assert.match(
+          why['hostile-slot_utc.json']!,
+          /^not a valid ws2\.report\.v1: slot: lower-case/,
+        );
+        assert.match(why['bad-power_utc.json']!, /^not a valid hutctl\.power-event\.v1: status: /);
         assert.match(why['not-a-result_utc.json']!, /^not a valid hutctl\.hil-result\.v1: status/);
         assert.equal(why['skipped_utc.json'], 'a skipped test is not a result');
         assert.match(why['bad-edit_utc.json']!, /^not a valid hutctl\.doc-edit\.v1: edit: /);
@@ -333,14 +342,13 @@ for (const [engine, open] of Object.entries(engines)) {
     test('a ledger made by an earlier hutctl (schema 2) gains the new tables and keeps its rows', async () => {
       const db = await open();
       try {
-        const real = db.engine === 'postgres' ? 'DOUBLE PRECISION' : 'REAL';
         await db.exec(
           'CREATE TABLE hutctl_schema (version INTEGER PRIMARY KEY, applied_utc TEXT NOT NULL)',
         );
-        for (const [i, sql] of MIGRATIONS.slice(0, 2).entries()) {
-          await db.exec(sql.replaceAll('{real}', real));
+        for (const version of [1, 2]) {
+          await db.exec(migrationSql(version, db.engine));
           await db.run('INSERT INTO hutctl_schema (version, applied_utc) VALUES (?, ?)', [
-            i + 1,
+            version,
             '2026-11-01T00:00:00.000Z',
           ]);
         }
@@ -354,6 +362,68 @@ for (const [engine, open] of Object.entries(engines)) {
         );
         assert.deepEqual(await delegationHistory(db, all), []);
         assert.deepEqual(await docEditHistory(db, all), []);
+      } finally {
+        await db.close();
+      }
+    });
+
+    test("a slot's job totals follow every write: a ledger migrated with jobs in it, new jobs, a report written again on another slot, rows removed", async () => {
+      const db = await open();
+      try {
+        await db.exec(
+          'CREATE TABLE hutctl_schema (version INTEGER PRIMARY KEY, applied_utc TEXT NOT NULL)',
+        );
+        for (const version of [1, 2, 3, 4, 5, 6]) {
+          await db.exec(migrationSql(version, db.engine));
+          await db.run('INSERT INTO hutctl_schema (version, applied_utc) VALUES (?, ?)', [
+            version,
+            '2026-11-01T00:00:00.000Z',
+          ]);
+        }
+        const dir = tempDir('hutctl-evidence-');
+        const job = (name: string, fields: Record<string, unknown>) =>
+          writeFileSync(join(dir, `runner_${name}_utc.json`), JSON.stringify(report(fields)));
+        job('a', { job_id: 'job-a' });
+        job('b', { job_id: 'job-b', recovery_events: 3 });
+        job('c', { job_id: 'job-c', slot: 'hut-03', lock_key: 'hut-03', recovery_events: 0 });
+        job('d', { job_id: 'job-d', slot: undefined, lock_key: 'ci', recovery_events: 0 });
+        await importEvidence(db, dir); // recorded before the totals existed
+        assert.equal(await migrate(db), MIGRATIONS.length);
+        const totals = async () =>
+          (
+            await db.all(
+              'SELECT slot, jobs, recoveries FROM slot_job_totals WHERE jobs > 0 ORDER BY slot',
+            )
+          ).map((r) => [r.slot, Number(r.jobs), Number(r.recoveries)]);
+        const counted = async () =>
+          (
+            await db.all(
+              'SELECT slot, COUNT(*) AS jobs, SUM(recovery_events) AS recoveries FROM jobs WHERE slot IS NOT NULL GROUP BY slot ORDER BY slot',
+            )
+          ).map((r) => [r.slot, Number(r.jobs), Number(r.recoveries)]);
+        assert.deepEqual(await totals(), [
+          ['hut-02', 2, 4],
+          ['hut-03', 1, 0],
+        ]);
+        job('e', { job_id: 'job-e', slot: 'hut-04', lock_key: 'hut-04' });
+        job('b', { job_id: 'job-b', slot: 'hut-03', lock_key: 'hut-03', recovery_events: 2 });
+        job('a', { job_id: 'job-a' }); // the same again: no change
+        await importEvidence(db, dir);
+        assert.deepEqual(await totals(), [
+          ['hut-02', 1, 1],
+          ['hut-03', 2, 2],
+          ['hut-04', 1, 1],
+        ]);
+        assert.deepEqual(await totals(), await counted());
+        await evidenceRowsDelete(db, [
+          join(dir, 'runner_b_utc.json'),
+          join(dir, 'runner_e_utc.json'),
+        ]);
+        assert.deepEqual(await totals(), [
+          ['hut-02', 1, 1],
+          ['hut-03', 1, 0],
+        ]);
+        assert.deepEqual(await totals(), await counted());
       } finally {
         await db.close();
       }
