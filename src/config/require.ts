@@ -4,10 +4,10 @@
  * that shape it, so an unchanged config costs a stat instead of a YAML parse and a schema check
  * on every call; any change to those files misses the cache and is read afresh.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HutError } from '../errors/index.ts';
-import { homeOf, nameHash, writeFileAtomic, xdgDir } from '../files/index.ts';
+import { homeOf, nameHash, readTextFile, writeFileAtomic, xdgDir } from '../files/index.ts';
 import { findConfigFile, type LoadOptions, lxdEnvPath } from './find.ts';
 import type { LoadResult } from './load.ts';
 import { formatProblem, type HutConfig } from './types.ts';
@@ -71,9 +71,19 @@ function cacheFile(file: string, env: NodeJS.ProcessEnv): string {
   return join(root, 'hutctl', 'config', `${name}.json`);
 }
 
+/** A config is at most 1 MiB of YAML; its cached JSON, with every default filled in, a few. */
+const CACHE_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The cached config, or null: anything else at that path (a FIFO, a directory, a huge or broken
+ * file) is a miss, passed over without waiting on it, and replaced when the config is cached.
+ */
 function readCache(path: string, key: string): HutConfig | null {
   try {
-    const entry = JSON.parse(readFileSync(path, 'utf8')) as { key?: unknown; config?: HutConfig };
+    const entry = JSON.parse(readTextFile(path, CACHE_MAX_BYTES)) as {
+      key?: unknown;
+      config?: HutConfig;
+    };
     return entry.key === key && entry.config ? entry.config : null;
   } catch {
     return null;

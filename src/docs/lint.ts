@@ -317,9 +317,14 @@ function packetTargets(
 
 /**
  * The counts by rule a baseline file holds; none when there is no such file. One that cannot be
- * read (a FIFO, a device, too large) is an error naming it: the ratchet would mean nothing.
+ * read (a FIFO, a device, too large) is an error naming it: the ratchet would mean nothing. So is
+ * one that is not a baseline (not JSON, or no counts), unless it is about to be replaced
+ * (`parse: false`, for --update-baseline): then only whether it can be read is asked.
  */
-export function readBaseline(path: string): Record<string, number> {
+export function readBaseline(
+  path: string,
+  options: { parse?: boolean } = {},
+): Record<string, number> {
   let text: string;
   try {
     text = readTextFile(path, DOCUMENT_MAX_BYTES);
@@ -328,7 +333,29 @@ export function readBaseline(path: string): Record<string, number> {
     if (error.code === 'ENOENT') return {};
     throw new HutError('INPUT', error.message);
   }
-  return (JSON.parse(text) as { counts: Record<string, number> }).counts;
+  if (options.parse === false) return {};
+  const hint = {
+    hint: 'fix it, or write it anew from the current findings: hutctl lint docs --update-baseline',
+  };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new HutError('INPUT', `${path}: not valid JSON: ${(error as Error).message}`, hint);
+  }
+  const counts = (value as { counts?: unknown } | null)?.counts;
+  if (
+    typeof counts !== 'object' ||
+    counts === null ||
+    Array.isArray(counts) ||
+    !Object.values(counts).every((n) => Number.isSafeInteger(n) && (n as number) >= 0)
+  )
+    throw new HutError(
+      'INPUT',
+      `${path}: not a lint baseline: expected {"counts": {"<rule>": <count>, …}}`,
+      hint,
+    );
+  return counts as Record<string, number>;
 }
 
 /** Counts of errors and warnings by rule: what the ratchet compares. */

@@ -21,6 +21,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { HutError } from '../errors/index.ts';
+import { formatBytes } from '../format/index.ts';
 import { FileReadError, readFileBytes } from './read.ts';
 import { replaceFileSync } from './replace.ts';
 import { applyLines, decodeBytes, encodeText, lfText, splitLines } from './text.ts';
@@ -76,8 +77,16 @@ export async function editFileKeeping(
   const before = lfText(file);
   const after = change(before);
   if (after === before) return { path: target, before, after, changed: false };
+  const bytes = encodeText(applyLines(file, after));
+  // A file past the limit could no longer be read by hutctl (nor edited again): refused whole.
+  if (bytes.length > options.maxBytes)
+    throw new HutError(
+      'INPUT',
+      `${path}: the edit would make it ${formatBytes(bytes.length)}, more than the ${formatBytes(options.maxBytes)} hutctl reads of such a file; nothing was changed`,
+      { hint: 'make room in it first (move old entries to another file), then run this again' },
+    );
   if (stat) checkOwnership(target, stat);
-  replaceFile(target, encodeText(applyLines(file, after)), stat);
+  replaceFile(target, bytes, stat);
   return { path: target, before, after, changed: true };
 }
 

@@ -3,7 +3,16 @@
  * plain file only — never a FIFO that would block or a device that never ends — and at most
  * `maxBytes`, counted as read (a /proc or /sys file says it is empty and streams on).
  */
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
 import { formatBytes } from '../format/index.ts';
 
 export class FileReadError extends Error {
@@ -21,13 +30,21 @@ export class FileReadError extends Error {
   }
 }
 
+export interface ReadOptions {
+  /**
+   * A symbolic link at `path` is refused, not followed: for a file in a directory hutctl owns,
+   * where a link can only be planted (its last component; the directories above are followed).
+   */
+  noFollow?: boolean;
+}
+
 /** The file's text (UTF-8), or a FileReadError that says why it cannot be read. */
-export function readTextFile(path: string, maxBytes: number): string {
-  return readFileBytes(path, maxBytes).toString('utf8');
+export function readTextFile(path: string, maxBytes: number, options: ReadOptions = {}): string {
+  return readFileBytes(path, maxBytes, options).toString('utf8');
 }
 
 /** The file's bytes, or a FileReadError that says why it cannot be read. */
-export function readFileBytes(path: string, maxBytes: number): Buffer {
+export function readFileBytes(path: string, maxBytes: number, options: ReadOptions = {}): Buffer {
   const tooBig = (size: string) =>
     new FileReadError(path, `${size} more than the ${formatBytes(maxBytes)} such a file may have`);
   const plain = (stat: Stats) => {
@@ -37,11 +54,20 @@ export function readFileBytes(path: string, maxBytes: number): Buffer {
   };
   // Looked at before it is opened: opening a device can itself do something (a watchdog
   // starts), and a FIFO is refused without waiting for a writer.
-  plain(statOf(path));
+  const noFollow = options.noFollow === true;
+  const link = () => new FileReadError(path, 'a symbolic link (not followed)', 'ELOOP');
+  const first = statOf(path, noFollow);
+  if (first.isSymbolicLink()) throw link();
+  plain(first);
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(
+      path,
+      constants.O_RDONLY | constants.O_NONBLOCK | (noFollow ? constants.O_NOFOLLOW : 0),
+    );
   } catch (error) {
+    // O_NOFOLLOW says ELOOP for a link put there since the lstat.
+    if (noFollow && codeOf(error) === 'ELOOP') throw link();
     throw new FileReadError(path, reasonOf(error), codeOf(error));
   }
   try {
@@ -70,9 +96,9 @@ export function readFileBytes(path: string, maxBytes: number): Buffer {
   }
 }
 
-function statOf(path: string): Stats {
+function statOf(path: string, noFollow: boolean): Stats {
   try {
-    return statSync(path);
+    return noFollow ? lstatSync(path) : statSync(path);
   } catch (error) {
     throw new FileReadError(path, reasonOf(error), codeOf(error));
   }
@@ -88,5 +114,9 @@ function reasonOf(error: unknown): string {
       ? 'permission denied'
       : code === 'EISDIR'
         ? 'it is a directory'
-        : (error as Error).message;
+        : code === 'ELOOP'
+          ? 'too many levels of symbolic links (a loop)'
+          : code === 'ENOTDIR'
+            ? 'a part of the path is not a directory'
+            : (error as Error).message;
 }

@@ -7,21 +7,13 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  closeSync,
-  constants,
-  existsSync,
-  lstatSync,
-  openSync,
-  readFileSync,
-  unlinkSync,
-} from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, openSync, unlinkSync } from 'node:fs';
 import { hostname, constants as osConstants, userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HutError } from '../errors/index.ts';
 import { makeDirs } from '../files/dirs.ts';
-import { writeFileAtomic } from '../files/index.ts';
+import { readTextFile, writeFileAtomic } from '../files/index.ts';
 import { localKeeper, lockFileError } from '../keeper/index.ts';
 import { heldLock, releaseByStdin } from './held.ts';
 import type { AcquireOptions, HeldLock, LockOwner } from './index.ts';
@@ -174,9 +166,17 @@ async function readHolder(ownerPath: string): Promise<LockOwner | null> {
   return null;
 }
 
+/** A holder record is a pid and a line of JSON: a few hundred bytes. */
+const OWNER_MAX_BYTES = 64 * 1024;
+
+/**
+ * A holder record's text, or null. It lies in a directory every user may write (/tmp,
+ * /var/lock): what another user left at its name — a FIFO, a device, a huge file — is passed
+ * over, never waited on or read to its end.
+ */
 function readText(path: string): string | null {
   try {
-    return readFileSync(path, 'utf8');
+    return readTextFile(path, OWNER_MAX_BYTES);
   } catch {
     return null;
   }
@@ -185,7 +185,7 @@ function readText(path: string): string | null {
 /** A lock's `<lock>.owner` record (holding pid, then JSON), or null when absent or its holder is gone. */
 export function readLockHolder(ownerPath: string): LockOwner | null {
   try {
-    const [pid, record] = readFileSync(ownerPath, 'utf8').split('\n');
+    const [pid, record] = (readText(ownerPath) ?? '').split('\n');
     if (!pid || !/^\d+$/.test(pid) || !existsSync(`/proc/${pid}`) || !record) return null;
     return JSON.parse(record) as LockOwner;
   } catch {

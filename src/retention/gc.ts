@@ -10,13 +10,13 @@
  * the files (a run's report last), and a directory is renamed to `.gc-…` before it is deleted.
  * Killed half-way, the ledger names no removed file, and the next gc removes what is left.
  */
-import { accessSync, constants, lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { accessSync, constants, realpathSync } from 'node:fs';
 import { rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { HutConfig } from '../config/index.ts';
 import { isValidId } from '../contract/ids.ts';
 import { HutError, quoteValue } from '../errors/index.ts';
-import { checkWritableDir, fsReason, randomHex } from '../files/index.ts';
+import { checkWritableDir, fsReason, randomHex, readTextFile } from '../files/index.ts';
 import { PERIOD_FORMS, periodMs } from '../format/index.ts';
 import { firmwareCopiesDir } from '../hil/index.ts';
 import { executorAlive, type RunningRecord } from '../jobs/index.ts';
@@ -37,6 +37,9 @@ import {
   scanFirmware,
   TRASH_PREFIX,
 } from './scan.ts';
+
+/** Evidence files are a few KiB; anything far larger is not one of ours. */
+const EVIDENCE_MAX_BYTES = 4 * 1024 * 1024;
 
 export type GcKind = 'evidence' | 'artifact' | 'firmware';
 
@@ -280,11 +283,14 @@ function shasOf(group: EvidenceGroup): string[] {
   return shas;
 }
 
-/** A small JSON file as a value; null for anything else (evidence is a few KiB). */
+/**
+ * A small JSON file as a value; null for anything else (evidence is a few KiB). The scan saw a
+ * regular file, but the directory may be the team's: what is read is still refused if it has
+ * become a link, a FIFO or a device since, never followed or waited on.
+ */
 function readJson(path: string): unknown {
   try {
-    if (lstatSync(path).size > 4 * 1024 * 1024) return null;
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(readTextFile(path, EVIDENCE_MAX_BYTES, { noFollow: true }));
   } catch {
     return null;
   }

@@ -4,9 +4,9 @@
  * (`<state>/hil/<sha>-<slot>/`). Every entry is looked at with lstat and every path is built
  * under its root: a symbolic link is reported, never followed, and nothing outside is reached.
  */
-import { type Dirent, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { type Dirent, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { EVIDENCE_FILE as EVIDENCE, isValidId } from '../contract/ids.ts';
-import { pathUnder } from '../files/index.ts';
+import { pathUnder, readTextFile } from '../files/index.ts';
 
 export interface FoundFile {
   path: string;
@@ -124,11 +124,11 @@ function tree(path: string, name: string, newestMs?: number): FoundTree {
 /** When an artifact was stored, from its manifest; null when that cannot be read. */
 function storedAt(dir: string): number | null {
   try {
-    const path = pathUnder(dir, 'manifest.json');
-    const stat = lstatSync(path);
-    if (!stat.isFile() || stat.size > 4 * 1024 * 1024) return null;
-    const created = (JSON.parse(readFileSync(path, 'utf8')) as { created_utc?: unknown })
-      .created_utc;
+    // A manifest is at most 4 MiB (hil/manifest.ts); a link, a FIFO or a device is not one.
+    const text = readTextFile(pathUnder(dir, 'manifest.json'), 4 * 1024 * 1024, {
+      noFollow: true,
+    });
+    const created = (JSON.parse(text) as { created_utc?: unknown }).created_utc;
     const at = typeof created === 'string' ? Date.parse(created) : Number.NaN;
     return Number.isNaN(at) ? null : at;
   } catch {

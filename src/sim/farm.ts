@@ -4,7 +4,6 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CONFIG_SCHEMA_COMMENT } from '../contract/schema-urls.ts';
 import { makeDirs } from '../files/dirs.ts';
@@ -52,7 +51,8 @@ export async function startSimFarm(options: SimFarmOptions): Promise<SimFarm> {
   for (const sub of ['state', 'evidence']) privateDir(join(dir, sub));
   const token = randomBytes(24).toString('hex');
   const tokenFile = join(dir, 'ha-token');
-  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  // Atomically: whatever was left at that name (a link, a FIFO) is replaced, never written through.
+  await writeFileAtomic(tokenFile, `${token}\n`, { mode: 0o600 });
 
   const boards = new Map<string, SimBoard>();
   const byEntity = new Map<string, SimBoard>();

@@ -14,7 +14,7 @@ import type { HutConfig, VmSpec } from '../config/index.ts';
 import { setMapStrings } from '../config/yaml-set.ts';
 import { editDocument, readDocument } from '../docs/index.ts';
 import { HutError, isHutError, oneLine } from '../errors/index.ts';
-import { writeFileAtomic } from '../files/index.ts';
+import { FileReadError, readTextFile, writeFileAtomic } from '../files/index.ts';
 import { privateDir } from '../files/private.ts';
 import { findSocket, LxdClient, type LxdServer } from '../lxd/client.ts';
 
@@ -264,6 +264,9 @@ export async function vmStatus(client: LxdClient, name: string): Promise<VmStatu
   return status;
 }
 
+/** An SSH public key is a line of at most some 3 KiB (RSA 16384 bits): a few KiB is plenty. */
+const PUBLIC_KEY_MAX_BYTES = 8 * 1024;
+
 export interface CreateOptions {
   config: HutConfig;
   name: string;
@@ -281,12 +284,19 @@ export async function createVm(options: CreateOptions): Promise<VmCreated> {
   const deadline = Date.now() + options.timeoutSec * 1000;
   let publicKey: string;
   try {
-    publicKey = readFileSync(spec.sshPublicKey, 'utf8').trim();
+    // A plain file only, and small: a FIFO or /dev/zero named here is refused, not waited on.
+    publicKey = readTextFile(spec.sshPublicKey, PUBLIC_KEY_MAX_BYTES).trim();
   } catch (error) {
+    if (!(error instanceof FileReadError)) throw error;
     throw new HutError(
       'INPUT',
-      `${spec.source}: the runner user's public key ${spec.sshPublicKey} cannot be read (${(error as NodeJS.ErrnoException).code})`,
-      { hint: `make one: ssh-keygen -t ed25519 -f ${spec.identityFile}` },
+      `${spec.source}: the runner user's public key ${spec.sshPublicKey} cannot be read: ${error.reason}`,
+      {
+        hint:
+          error.code === 'ENOENT'
+            ? `make one: ssh-keygen -t ed25519 -f ${spec.identityFile}`
+            : `vms.${spec.name}.ssh_public_key must name the plain .pub file ssh-keygen made`,
+      },
     );
   }
   if (!/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$/.test(publicKey))

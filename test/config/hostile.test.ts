@@ -5,7 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -272,4 +280,37 @@ test('a target, slot, profile or VM named __proto__ is refused by its name rule,
     other.problems.map((p) => `${p.line}:${p.column}:${p.path}: ${p.message}`),
     ['2:3:targets.Runner_1: a target name is a role such as runner'],
   );
+});
+
+test('a config cache entry that is a FIFO, a device, a directory, huge or a link loop is a miss, never waited on', async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'hutctl.yaml'), `paths:\n  state_dir: ${join(dir, 'state')}\n`);
+  const cache = join(dir, 'cache');
+  const list = () =>
+    runCli(['slot', 'list'], { cwd: dir, env: { XDG_CACHE_HOME: cache }, killAfterMs: 20_000 });
+  assert.equal((await list()).code, 0);
+  const entries = join(cache, 'hutctl', 'config');
+  const [name] = readdirSync(entries);
+  const entry = join(entries, name!);
+  const good = readFileSync(entry, 'utf8');
+  const makers: Array<[string, () => void]> = [
+    ['a FIFO', () => execFileSync('mkfifo', [entry])],
+    ['a device', () => symlinkSync('/dev/zero', entry)],
+    ['a directory', () => mkdirSync(entry)],
+    ['huge', () => writeFileSync(entry, Buffer.alloc(9 * 1024 * 1024, ' '))],
+    ['a link loop', () => symlinkSync(entry, entry)],
+  ];
+  for (const [what, make] of makers) {
+    rmSync(entry, { recursive: true, force: true });
+    make();
+    const started = Date.now();
+    const result = await list();
+    assert.equal(result.signal, null, `waited on ${what}`);
+    assert.equal(result.code, 0, `${what}: ${result.stderr}`);
+    assert.equal(result.stderr, '');
+    assert.ok(Date.now() - started < 10_000);
+    // Replaced by the config as loaded afresh; a directory in the way stays (the write fails quietly).
+    if (what === 'a directory') assert.ok(statSync(entry).isDirectory());
+    else assert.equal(readFileSync(entry, 'utf8'), good, what);
+  }
 });

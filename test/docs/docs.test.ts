@@ -402,6 +402,66 @@ test('handoff add refuses a board it cannot read, writing nothing; without a boa
   );
 });
 
+test('an edit that would push a document past 8 MiB is refused whole, naming it and the limit', async () => {
+  // A document just under the limit: hutctl reads it, but one more entry would put it beyond
+  // what hutctl reads, and nothing could edit (or read) it afterwards.
+  const LIMIT = 8 * 1024 * 1024;
+  const pad = (dir: string, rel: string) => {
+    const text = read(dir, rel);
+    const filler = `\n<!-- ${'x'.repeat(LIMIT - Buffer.byteLength(text) - 12)} -->\n`;
+    writeFileSync(join(dir, rel), text + filler);
+    assert.ok(statSync(join(dir, rel)).size <= LIMIT);
+    return readFileSync(join(dir, rel));
+  };
+  const edits: Array<[string, string[]]> = [
+    [
+      LOG,
+      [
+        'handoff',
+        'add',
+        '--agent',
+        'runner:codex',
+        '--goal',
+        'GOAL-001/WS9',
+        '--context',
+        'runner-live',
+        '--action',
+        'delegate',
+        '--operator-required',
+        'no',
+        '--summary',
+        'Implemented POWER-CTL-001 `abc1234`',
+        '--next',
+        'arch: review',
+      ],
+    ],
+    [
+      BOARD,
+      [
+        'board',
+        'set',
+        'GOAL-001/WS9',
+        '--next-action',
+        'wire the relay, then run the soak test for a day and file what it found '.repeat(4),
+      ],
+    ],
+  ];
+  for (const [rel, args] of edits) {
+    const dir = copy();
+    const before = pad(dir, rel);
+    const result = await bounded(dir, args);
+    assert.equal(result.signal, null);
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.equal(
+      result.stderr,
+      `hutctl: ${join(dir, rel)}: the edit would make it 8.0 MiB, more than the 8.0 MiB hutctl reads of such a file; nothing was changed\n  make room in it first (move old entries to another file), then run this again\n`,
+    );
+    assert.deepEqual(readFileSync(join(dir, rel)), before, `${rel} was changed`);
+    // And the document is still one hutctl reads.
+    assert.equal((await bounded(dir, ['board', 'show'])).code, 0);
+  }
+});
+
 test('tickets: ids allocated per day without collision, even in parallel; set edits one row', async () => {
   const dir = copy();
   const QUEUE = 'documentation/short-term/coordination/ad_hoc_ticket_queue.md';

@@ -1,7 +1,7 @@
 /** lint docs: markdownlint plus the semantic rules, on the team's files and on small fixtures. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -172,4 +172,41 @@ test('lint docs: a document that is a FIFO, a device or huge is a finding, a bas
   assert.equal(unset.signal, null, 'waited on .markdownlint.json');
   assert.equal(unset.code, 2, unset.stderr);
   assert.equal(unset.stderr, `hutctl: ${settings}: not a regular file\n`);
+});
+
+test('lint docs: a baseline that is not JSON, or not a baseline, is one line naming it and the problem; --update-baseline replaces it', async () => {
+  const dir = small({
+    'documentation/short-term/coordination/workstream_board.md': BOARD('pending', 'runner:codex'),
+  });
+  const baseline = join(dir, 'baseline.json');
+  const lint = (...args: string[]) =>
+    runCli(['lint', 'docs', '--docs', dir, '--baseline', baseline, ...args], {
+      killAfterMs: 20_000,
+    });
+  const hint =
+    '  fix it, or write it anew from the current findings: hutctl lint docs --update-baseline\n';
+  const cases: Array<[string, string]> = [
+    ['{"counts": {"MD013/line-length": 1,}}\n', 'not valid JSON: '],
+    ['', 'not valid JSON: '],
+    ['[]', 'not a lint baseline: expected {"counts": {"<rule>": <count>, …}}'],
+    ['{}', 'not a lint baseline: expected {"counts": {"<rule>": <count>, …}}'],
+    ['{"counts": {"x": -1}}', 'not a lint baseline: expected {"counts": {"<rule>": <count>, …}}'],
+  ];
+  for (const [text, problem] of cases) {
+    writeFileSync(baseline, text);
+    const result = await lint();
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stdout, '');
+    const [first, second, ...rest] = result.stderr.split('\n');
+    assert.ok(first!.startsWith(`hutctl: ${baseline}: ${problem}`), result.stderr);
+    assert.equal(`${second}\n`, hint);
+    assert.deepEqual(rest, ['']);
+    assert.doesNotMatch(result.stderr, /unexpected error|--debug/);
+    assert.equal(readFileSync(baseline, 'utf8'), text, 'the baseline was changed');
+  }
+  // As the hint says: --update-baseline writes it anew, and the ratchet then holds.
+  const updated = await lint('--update-baseline');
+  assert.equal(updated.code, 0, updated.stderr);
+  assert.ok(JSON.parse(readFileSync(baseline, 'utf8')).counts);
+  assert.equal((await lint()).code, 0);
 });

@@ -5,7 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -183,4 +191,58 @@ test("another user's `job cancel` is told it cannot see the job, and the job run
   assert.match(cancel.stderr, /permission denied/);
   assert.equal(JSON.parse((await done).stdout).status, 'success');
   await finished(spawn('true'));
+});
+
+test('a FIFO, a device or a huge file another user planted as a held lock’s holder record is passed over, never waited on', {
+  skip,
+}, async () => {
+  const plants: Array<[string, (path: string) => string]> = [
+    ['a FIFO', (p) => `mkfifo ${p}`],
+    ['a device', (p) => `ln -s /dev/zero ${p}`],
+    ['a huge file', (p) => `truncate -s 1G ${p}`],
+  ];
+  for (const [what, plant] of plants) {
+    const { dir, shared } = sharedWorkspace();
+    const yaml = readFileSync(join(dir, 'hutctl.yaml'), 'utf8').replace(
+      'paths:\n',
+      `paths:\n  slot_lock_dir: ${shared}\n`,
+    );
+    writeFileSync(join(dir, 'hutctl.yaml'), `${yaml}slots: {hut-01: {serial: /dev/null}}\n`);
+    // Another user holds the slot's lock, and leaves something else where its record goes.
+    const lock = join(shared, 'hut-01.lock');
+    asNobody(`touch ${lock} && ${plant(`${lock}.owner`)}`);
+    const planted = lstatSync(`${lock}.owner`).ino;
+    const holder = spawn('setpriv', [
+      '--reuid=nobody',
+      '--regid=nogroup',
+      '--clear-groups',
+      '--',
+      'flock',
+      lock,
+      'sleep',
+      '30',
+    ]);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const status = await runCli(['slot', 'status', '--json'], { cwd: dir, killAfterMs: 20_000 });
+      assert.equal(status.signal, null, `slot status waited on ${what}`);
+      assert.equal(status.code, 0, status.stderr);
+      const [slot] = JSON.parse(status.stdout);
+      assert.equal(slot.locked, true, what);
+      assert.equal(slot.holder, null, what);
+      const run = await runCli(['slot', 'run', 'hut-01', '--no-wait', '--', 'true'], {
+        cwd: dir,
+        killAfterMs: 20_000,
+      });
+      assert.equal(run.signal, null, `slot run waited on ${what}`);
+      assertCleanError(run, [75]);
+      assert.match(
+        run.stderr,
+        /^hutctl: slot hut-01 is busy: held by a process that left no hutctl record/m,
+      );
+      assert.equal(lstatSync(`${lock}.owner`).ino, planted, 'the record was touched');
+    } finally {
+      holder.kill();
+    }
+  }
 });

@@ -4,7 +4,16 @@
  * hutctl.yaml in place, idempotency and key-by-key differences, USB by api_extensions, delete.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
@@ -330,4 +339,42 @@ test('refused before anything is created: a bare-number USB id, one board as two
   assert.equal(double.instances.size, 0, 'nothing was created');
   const unknown = await run(double, flow.config, 'vm', 'status', 'nope');
   assert.equal(unknown.code, 2);
+});
+
+test('a public key file that is a FIFO, a device, a directory, huge or a link loop: one line, exit 2, nothing asked of LXD, hutctl.yaml as it was', async (t) => {
+  const double = await LxdDouble.start();
+  t.after(() => double.close());
+  const f = farm('{}');
+  const fifo = join(f.dir, 'fifo.pub');
+  execFileSync('mkfifo', [fifo]);
+  const directory = join(f.dir, 'dir.pub');
+  mkdirSync(directory);
+  const huge = join(f.dir, 'huge.pub');
+  writeFileSync(huge, `${KEY} ${'x'.repeat(16 * 1024)}\n`);
+  const loop = join(f.dir, 'loop.pub');
+  symlinkSync(loop, loop);
+  const cases: Array<[string, string]> = [
+    [fifo, 'not a regular file'],
+    ['/dev/zero', 'not a regular file'],
+    [directory, 'it is a directory'],
+    [huge, '16.1 KiB is more than the 8.0 KiB such a file may have'],
+    [loop, 'too many levels of symbolic links (a loop)'],
+  ];
+  for (const [file, reason] of cases) {
+    const text = f.text.replace(`${f.dir}/runner_ed25519.pub`, file);
+    writeFileSync(f.config, text);
+    const r = await runCli(['vm', 'create', 'hil-runner'], {
+      env: { HUTCTL_CONFIG: f.config, LXD_SOCKET: double.socket },
+      killAfterMs: 20_000,
+    });
+    assert.equal(r.signal, null, `waited on ${file}`);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      `hutctl: ${f.config}: the runner user's public key ${file} cannot be read: ${reason}\n  vms.hil-runner.ssh_public_key must name the plain .pub file ssh-keygen made\n`,
+    );
+    assert.equal(readFileSync(f.config, 'utf8'), text, 'hutctl.yaml was changed');
+    assert.equal(double.instances.size, 0);
+  }
+  assert.deepEqual(double.calls, [], 'LXD was asked something');
 });

@@ -1,8 +1,8 @@
 /** `hutctl sim …`: a simulated farm (PTY boards, simulated Home Assistant) for demos and tests. */
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { HutError } from '../../errors/index.ts';
+import { FileReadError, readTextFile } from '../../files/index.ts';
 import { BOARD_MODES, RELAY_FAILURES } from '../../sim/faults.ts';
 import { withExamples } from '../help.ts';
 import { wholeNumber } from '../numbers.ts';
@@ -52,7 +52,7 @@ export function register(program: Command): void {
       slots,
       latencyMs: wholeNumber(options.latencyMs, '--latency-ms', 0, 60_000),
     });
-    const state = JSON.parse(readFileSync(join(farm.dir, 'sim.json'), 'utf8'));
+    const state = readState(farm.dir);
     if (options.json) printJson({ ...state, config: farm.configPath });
     else {
       printLine(`simulated farm up: ${slots} board(s), Home Assistant at ${farm.ha.url}`);
@@ -153,20 +153,55 @@ interface SimStateFile {
   slots: Record<string, { link: string; entity: string; flash?: string | null }>;
 }
 
+/** sim.json is a few hundred bytes per board; the token file one line. */
+const STATE_MAX_BYTES = 1024 * 1024;
+const TOKEN_MAX_BYTES = 4 * 1024;
+
+/**
+ * The farm's state, from a directory the user names (`--dir`): read like any file named from
+ * outside, so a FIFO or a device there is one line, never a hang.
+ */
 function readState(dir: string): SimStateFile {
   const path = join(resolve(dir), 'sim.json');
+  const start = { hint: "start one with 'hutctl sim up'" };
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as SimStateFile;
-  } catch {
-    throw new HutError('NOT_FOUND', `no simulated farm at ${dir} (${path} is missing)`, {
-      hint: "start one with 'hutctl sim up'",
-    });
+    text = readTextFile(path, STATE_MAX_BYTES);
+  } catch (error) {
+    if (!(error instanceof FileReadError)) throw error;
+    if (error.code === 'ENOENT')
+      throw new HutError('NOT_FOUND', `no simulated farm at ${dir} (${path} is missing)`, start);
+    throw new HutError('NOT_FOUND', `no simulated farm at ${dir}: ${error.message}`, start);
   }
+  let state: Partial<SimStateFile> | null = null;
+  try {
+    state = JSON.parse(text) as Partial<SimStateFile> | null;
+  } catch {}
+  if (
+    typeof state?.ha_url !== 'string' ||
+    typeof state.token_file !== 'string' ||
+    typeof state.slots !== 'object' ||
+    state.slots === null
+  )
+    throw new HutError(
+      'NOT_FOUND',
+      `no simulated farm at ${dir}: ${path} is not the state of one`,
+      start,
+    );
+  return state as SimStateFile;
 }
 
 async function control(dir: string, path: string, body: unknown): Promise<unknown> {
   const state = readState(dir);
-  const token = readFileSync(state.token_file, 'utf8').trim();
+  let token: string;
+  try {
+    token = readTextFile(state.token_file, TOKEN_MAX_BYTES).trim();
+  } catch (error) {
+    if (!(error instanceof FileReadError)) throw error;
+    throw new HutError('IO', `the simulated farm's token file ${error.message}`, {
+      hint: "stop the farm and start it again with 'hutctl sim up'",
+    });
+  }
   let response: Response;
   try {
     response = await fetch(`${state.ha_url}${path}`, {

@@ -10,9 +10,10 @@
  * Every answer goes through http/: at most 1 MiB, a success must be JSON, and whatever else comes
  * back (an HTML proxy page, a reset, a flood) is an `ha_error` that says so, never a crash.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { HomeAssistantSettings } from '../../config/index.ts';
 import { HutError } from '../../errors/index.ts';
+import { FileReadError, fsReason, readTextFile } from '../../files/index.ts';
 import { oneLine } from '../../format/index.ts';
 import { bodySummary, isHttpError, request } from '../../http/index.ts';
 import { addSecret } from '../../secrets/index.ts';
@@ -20,6 +21,9 @@ import { type PowerBackend, PowerError, type RelayState } from '../backend.ts';
 
 /** The most of a Home Assistant answer read: a state object is a few hundred bytes. */
 export const HA_MAX_BYTES = 1024 * 1024;
+
+/** A long-lived access token is a JWT of some 200 characters: a few KiB is far more. */
+export const TOKEN_FILE_MAX_BYTES = 4 * 1024;
 
 export class HomeAssistantBackend implements PowerBackend {
   private readonly settings: HomeAssistantSettings;
@@ -134,25 +138,37 @@ function readToken(settings: HomeAssistantSettings, env: NodeJS.ProcessEnv): str
     }
   }
   if (settings.tokenFile) {
+    const file = settings.tokenFile;
+    let token: string;
+    try {
+      // A plain file only, and small: a FIFO, /dev/zero or a directory named here is refused,
+      // never waited on or read to the end.
+      token = readTextFile(file, TOKEN_FILE_MAX_BYTES).trim();
+    } catch (error) {
+      if (!(error instanceof FileReadError)) throw error;
+      if (error.code === 'ENOENT')
+        throw new HutError('CONFIG', `home_assistant.token_file: ${file} does not exist`);
+      throw new HutError('CONFIG', `home_assistant.token_file: ${file}: ${error.reason}`, {
+        hint: 'point token_file at a plain file (mode 0600) that holds only the token',
+      });
+    }
+    // Read first, so that the mode is that of the plain file just read.
     let mode: number;
     try {
-      mode = statSync(settings.tokenFile).mode & 0o777;
-    } catch {
-      throw new HutError(
-        'CONFIG',
-        `home_assistant.token_file: ${settings.tokenFile} does not exist`,
-      );
+      mode = statSync(file).mode & 0o777;
+    } catch (error) {
+      throw new HutError('CONFIG', `home_assistant.token_file: ${file}: ${fsReason(error)}`);
     }
     if ((mode & 0o077) !== 0) {
       throw new HutError(
         'CONFIG',
-        `home_assistant.token_file: ${settings.tokenFile} is readable by others (mode ${mode.toString(8)})`,
+        `home_assistant.token_file: ${file} is readable by others (mode ${mode.toString(8)})`,
         {
-          hint: `chmod 600 ${settings.tokenFile}`,
+          hint: `chmod 600 ${file}`,
         },
       );
     }
-    return readFileSync(settings.tokenFile, 'utf8').trim();
+    return token;
   }
   throw new HutError('CONFIG', 'home_assistant needs token_env or token_file', {
     hint: 'the token never goes in hutctl.yaml itself',
