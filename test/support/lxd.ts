@@ -155,6 +155,11 @@ export async function startLxd(): Promise<RealLxd> {
       try {
         lxc('delete', '--force', ...listInstances(lxc));
       } catch {}
+      // A stopping daemon leaves its networks' dnsmasq running (a restart keeps them): the network
+      // goes first, with it.
+      try {
+        lxc('network', 'delete', network);
+      } catch {}
       daemon.kill('SIGTERM');
       for (let i = 0; i < 100 && daemon.exitCode === null; i++) await sleep(100);
       if (daemon.exitCode === null) daemon.kill('SIGKILL');
