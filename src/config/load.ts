@@ -166,6 +166,7 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
     const key = path(raw.ssh_public_key ?? `~/.ssh/${targetName}_ed25519.pub`, '');
     config.vms[name] = {
       name,
+      type: raw.type ?? 'virtual-machine',
       target: targetName,
       image: raw.image ?? '24.04',
       imageServer: raw.image_server ?? 'https://cloud-images.ubuntu.com/releases',

@@ -145,12 +145,24 @@ const usbId = () =>
     .check(z.regex(/^[0-9a-f]{4}$/, { error: 'four lower-case hex digits, e.g. 10c4' }));
 
 const vmSchema = z.strictObject({
+  /** A container where the host cannot run VMs (no KVM): its boards as unix-hotplug ttys. */
+  type: z.optional(
+    z.enum(['virtual-machine', 'container'], {
+      error: 'virtual-machine (the default) or container, as LXD spells them',
+    }),
+  ),
   target: z.optional(
     z.string().check(z.regex(roleKey, { error: 'a target name is a role such as runner' })),
   ),
   image: z.optional(text()),
   image_server: z.optional(
-    z.url({ protocol: /^https$/, error: 'an https URL of a simplestreams server' }),
+    z.union([
+      z.literal('local'),
+      z.url({
+        protocol: /^https$/,
+        error: "an https URL of a simplestreams server, or 'local' (an alias on the server)",
+      }),
+    ]),
   ),
   cpu: z.optional(z.int().check(z.positive(), z.lte(512))),
   memory: z.optional(size()),

@@ -26,9 +26,12 @@ export interface Target {
 /** A runner VM `hutctl vm create` makes on the infra host (LXD or Incus). */
 export interface VmSpec {
   name: string;
+  /** `container` where the host cannot run VMs: no agent, boards as unix-hotplug ttys. */
+  type: 'virtual-machine' | 'container';
   /** The target `vm create` writes (host, user, key, known_hosts). */
   target: string;
   image: string;
+  /** A simplestreams URL, or `local`: an alias on the server itself. */
   imageServer: string;
   cpu: number;
   memory: string;

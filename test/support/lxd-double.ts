@@ -51,6 +51,7 @@ export interface LxdDoubleOptions {
 export const LXD_502_EXTENSIONS = [
   'usb_devices',
   'usb_optional_vendorid',
+  'unix_hotplug_devices',
   'cloud_init',
   'patch',
   'etag',

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { runCli, tempDir } from '../support/cli.ts';
-import { INCUS_6_EXTENSIONS, LxdDouble } from '../support/lxd-double.ts';
+import { INCUS_6_EXTENSIONS, LXD_502_EXTENSIONS, LxdDouble } from '../support/lxd-double.ts';
 
 interface InstanceBody {
   type: string;
@@ -377,4 +377,70 @@ test('a public key file that is a FIFO, a device, a directory, huge or a link lo
     assert.equal(double.instances.size, 0);
   }
   assert.deepEqual(double.calls, [], 'LXD was asked something');
+});
+
+test('config check: an instance type LXD does not name, an image server that is neither https nor local', async () => {
+  const dir = tempDir('hutctl-vm-');
+  const config = join(dir, 'hutctl.yaml');
+  writeFileSync(
+    config,
+    [
+      'vms:',
+      '  r1:',
+      '    type: vm',
+      '    image_server: http://images.example',
+      '  r2:',
+      '    type: Container',
+      '    image_server: locally',
+      '  r3:',
+      '    type: container',
+      '    image_server: local',
+      '',
+    ].join('\n'),
+  );
+  const r = await runCli(['config', 'check'], { env: { HUTCTL_CONFIG: config } });
+  assert.equal(r.code, 1);
+  const server = "an https URL of a simplestreams server, or 'local' (an alias on the server)";
+  const type = 'virtual-machine (the default) or container, as LXD spells them';
+  assert.deepEqual(r.stderr.trimEnd().split('\n'), [
+    `error: ${config}:3:11: vms.r1.type: ${type}`,
+    `error: ${config}:4:19: vms.r1.image_server: ${server}`,
+    `error: ${config}:6:11: vms.r2.type: ${type}`,
+    `error: ${config}:7:19: vms.r2.image_server: ${server}`,
+  ]);
+});
+
+test('type: container asks for a container — no VM-only keys, each board a unix-hotplug tty — and is refused where the server has no unix_hotplug_devices', async (t) => {
+  const double = await LxdDouble.start();
+  t.after(() => double.close());
+  const f = farm('{hut-01: {vendor: 10c4, product: ea60, serial: a4c1d2}}');
+  writeFileSync(
+    f.config,
+    f.text.replace('    cpu: 2\n', '    type: container\n    image_server: local\n    cpu: 2\n'),
+  );
+  const r = await run(double, f.config, 'vm', 'create', 'hil-runner', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).type, 'container');
+  const post = double.calls.find((c) => c.call === 'POST /1.0/instances')!.body as InstanceBody;
+  assert.equal(post.type, 'container');
+  assert.deepEqual(post.source, { type: 'image', alias: '24.04' });
+  assert.equal(post.config['security.secureboot'], undefined);
+  assert.deepEqual(post.devices['usb-hut-01'], {
+    type: 'unix-hotplug',
+    vendorid: '10c4',
+    productid: 'ea60',
+    gid: '20',
+    required: 'false',
+  });
+  const old = await LxdDouble.start({
+    extensions: LXD_502_EXTENSIONS.filter((e) => e !== 'unix_hotplug_devices'),
+  });
+  t.after(() => old.close());
+  const refused = await run(old, f.config, 'vm', 'create', 'hil-runner');
+  assert.equal(refused.code, 2);
+  assert.match(
+    refused.stderr,
+    /: lxd 5\.0\.2 has no unix_hotplug_devices, which a container's boards need; nothing was created\n/,
+  );
+  assert.equal(old.instances.size, 0);
 });

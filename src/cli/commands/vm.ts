@@ -31,9 +31,10 @@ Run on the infra host: talks to the daemon on its unix socket (LXD_SOCKET / INCU
 where lxc and incus look). A second create of a VM that matches hutctl.yaml does nothing but
 wait for it and refresh its target; one that differs is reported key by key and left alone.
 
-Its entry in hutctl.yaml:
+Its entry in hutctl.yaml (type: container where the host cannot run VMs):
   vms:
     hil-runner:
+      type: virtual-machine
       target: runner
       cpu: 4
       memory: 8GiB
@@ -114,7 +115,7 @@ Its entry in hutctl.yaml:
       }
       if (o.json) return printJson(created);
       printLine(
-        `${created.name}: ${created.action} on ${created.server}, ready at ${created.address}; host key pinned in ${created.known_hosts}; target ${created.target} ${created.config_changed ? 'written to' : 'already in'} ${config.file ?? '(no hutctl.yaml)'}`,
+        `${created.name}: ${created.action} on ${created.server}, ready at ${created.address}${created.cloud_init === 'not in the image' ? ' (no cloud-init in its image: user-data not applied)' : ''}; host key pinned in ${created.known_hosts}; target ${created.target} ${created.config_changed ? 'written to' : 'already in'} ${config.file ?? '(no hutctl.yaml)'}`,
       );
       printLine(`evidence: ${created.evidence}`);
     },
@@ -153,7 +154,7 @@ Its entry in hutctl.yaml:
         continue;
       }
       printLine(
-        `${s.name}: ${s.status}, ${s.addresses.map((a) => a.address).join(' ') || 'no address'}, agent ${s.agent ? 'up' : 'not running'}, USB ${s.usb.map((u) => u.slot).join(' ') || 'none'}${s.usb_missing.length ? ` (mapped but not attached: ${s.usb_missing.join(' ')})` : ''} — ${s.server}`,
+        `${s.name}: ${s.type === 'container' ? 'container, ' : ''}${s.status}, ${s.addresses.map((a) => a.address).join(' ') || 'no address'}${s.type === 'container' ? '' : `, agent ${s.agent ? 'up' : 'not running'}`}, USB ${s.usb.map((u) => u.slot).join(' ') || 'none'}${s.usb_missing.length ? ` (mapped but not attached: ${s.usb_missing.join(' ')})` : ''} — ${s.server}`,
       );
     }
   });
