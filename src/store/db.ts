@@ -114,7 +114,7 @@ export function ledgerProblem(error: unknown, path: string): unknown {
     case 11: // SQLITE_CORRUPT
     case 26: // SQLITE_NOTADB
       return new HutError('IO', `the ledger ${path} is damaged: ${why}`, {
-        hint: `move it aside (mv ${path} ${path}.damaged), then rebuild it from the evidence: hutctl store import <paths.evidence_dir>`,
+        hint: 'rebuild it from the evidence (it is kept aside, with its -wal and -shm): hutctl store import <paths.evidence_dir> --rebuild',
       });
     case 5: // SQLITE_BUSY
     case 6: // SQLITE_LOCKED

@@ -37,6 +37,14 @@ function warn(what: string): void {
   process.stderr.write(`hutctl: warning: ${what}\n`);
 }
 
+/**
+ * This process's SQLite ledger connections, kept open from one use to the next (closing one is
+ * a no-op): opening one and closing it again (its WAL checkpoint) cost ~2 ms each, twice for a
+ * `slot run` (routing, then the slot's health) and again for every job of a runner loop. The
+ * process ending closes them; SQLite's WAL keeps every commit either way.
+ */
+const kept = new Map<string, { db: Db; shared: Db; dev: number; ino: number }>();
+
 /** Opens the configured ledger, migrated to the current schema; null when it is off. */
 export async function openStore(config: HutConfig, env = process.env): Promise<Db | null> {
   const { store } = config;
@@ -47,14 +55,25 @@ export async function openStore(config: HutConfig, env = process.env): Promise<D
   ]);
   let db: Db;
   if (store.engine === 'sqlite') {
-    const { dirname } = await import('node:path');
-    const { privateDir } = await import('../files/index.ts');
-    privateDir(dirname(store.path), config.paths.shareGroup);
-    const { existsSync, chmodSync } = await import('node:fs');
-    const created = !existsSync(store.path);
-    db = await openSqlite(store.path);
-    // A new ledger holds whole reports: readable by this user (and the team's group) only.
-    if (created) chmodSync(store.path, config.paths.shareGroup === null ? 0o600 : 0o660);
+    const { statSync, chmodSync } = await import('node:fs');
+    const file = statSync(store.path, { throwIfNoEntry: false });
+    const open = kept.get(store.path);
+    if (open && file && open.dev === file.dev && open.ino === file.ino) {
+      db = open.shared;
+    } else {
+      // Moved aside or replaced since (a rebuilt ledger): the new file, not the old one.
+      kept.delete(store.path);
+      await open?.db.close();
+      const { dirname } = await import('node:path');
+      const { privateDir } = await import('../files/index.ts');
+      privateDir(dirname(store.path), config.paths.shareGroup);
+      const real = await openSqlite(store.path);
+      // A new ledger holds whole reports: readable by this user (and the team's group) only.
+      if (!file) chmodSync(store.path, config.paths.shareGroup === null ? 0o600 : 0o660);
+      const made = statSync(store.path);
+      db = { ...real, close: async () => {} };
+      kept.set(store.path, { db: real, shared: db, dev: made.dev, ino: made.ino });
+    }
   } else {
     const url = store.urlEnv ? env[store.urlEnv] : store.url;
     if (!url) {
@@ -69,6 +88,7 @@ export async function openStore(config: HutConfig, env = process.env): Promise<D
     await migrate(db);
   } catch (error) {
     await db.close();
+    if (store.engine === 'sqlite') await forgetSqlite(store.path);
     throw error;
   }
   await recordInbox(db, config);
@@ -129,4 +149,40 @@ export async function flushLedger(options: { exiting?: boolean } = {}): Promise<
   } finally {
     await db?.close();
   }
+}
+
+/** Closes this process's connection to the SQLite ledger at `path`, if it keeps one. */
+async function forgetSqlite(path: string): Promise<void> {
+  const open = kept.get(path);
+  kept.delete(path);
+  await open?.db.close();
+}
+
+/**
+ * Moves the SQLite ledger aside for `store import --rebuild`: the file and its -wal and -shm
+ * together (a WAL left at the old name would be replayed into the new ledger), renamed as one
+ * set that sqlite3 still opens; returns the new path of the ledger file.
+ */
+export async function moveLedgerAside(config: HutConfig): Promise<string> {
+  const { store } = config;
+  const { HutError } = await import('../errors/index.ts');
+  if (store.engine !== 'sqlite')
+    throw new HutError('USAGE', '--rebuild is for an SQLite ledger', {
+      hint: 'with PostgreSQL, make a new database (or schema), point store.url at it, and import into it',
+    });
+  const { existsSync, renameSync } = await import('node:fs');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  const aside = `${store.path}.damaged-${stamp}`;
+  await forgetSqlite(store.path);
+  if (!existsSync(store.path))
+    throw new HutError('USAGE', `there is no ledger at ${store.path} to move aside`, {
+      hint: 'without --rebuild, store import makes it',
+    });
+  // The WAL first: the ledger file without it is a ledger as of its last checkpoint.
+  for (const suffix of ['-wal', '-shm', ''])
+    if (existsSync(store.path + suffix)) renameSync(store.path + suffix, aside + suffix);
+  return aside;
 }

@@ -10,12 +10,12 @@ import {
   chmodSync,
   closeSync,
   cpSync,
+  existsSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
-  renameSync,
   rmSync,
   writeFileSync,
   writeSync,
@@ -305,14 +305,21 @@ test('a damaged ledger is said as damaged, with how to rebuild it from the evide
   assert.match(list.stderr, new RegExp(`^hutctl: the ledger ${file} is damaged: `, 'm'));
   assert.match(
     list.stderr,
-    /mv .+ .+\.damaged\), then rebuild it from the evidence: hutctl store import/,
+    /rebuild it from the evidence \(it is kept aside, with its -wal and -shm\): hutctl store import <paths\.evidence_dir> --rebuild$/m,
   );
   assert.doesNotMatch(list.stderr, /unexpected error|--debug/);
-  renameSync(file, `${file}.damaged`);
-  rmSync(`${file}-wal`, { force: true });
-  rmSync(`${file}-shm`, { force: true });
-  assert.equal((await t.hutctl(['store', 'import', evidence], env)).code, 0);
+  const rebuilt = await t.hutctl(['store', 'import', evidence, '--rebuild'], env);
+  assert.equal(rebuilt.code, 0, rebuilt.stderr);
+  const aside = /the ledger was moved aside to (\S+);/.exec(rebuilt.stderr)?.[1];
+  assert.ok(aside?.startsWith(`${file}.damaged-`), rebuilt.stderr);
+  assert.ok(existsSync(aside!), 'the damaged ledger is kept');
   assert.deepEqual(await json(['job', 'list', '--limit', '1000'], config), before);
+  // Not for a ledger that is not there.
+  const none = await t.hutctl(['store', 'import', evidence, '--rebuild'], {
+    env: { HUTCTL_CONFIG: configWith(`  path: ${join(t.dir, 'none.sqlite')}`) },
+  });
+  assert.equal(none.code, 2, none.stderr);
+  assert.match(none.stderr, /^hutctl: there is no ledger at .+none\.sqlite to move aside$/m);
 });
 
 test('an inbox that cannot be written costs the job one warning, and store import records the job later', async () => {

@@ -725,3 +725,27 @@ test('--since refuses a date or time that does not exist, instead of rolling it 
     );
   }
 });
+
+test('one process keeps its SQLite ledger open from one use to the next, and a ledger moved aside and rebuilt is the new one', async () => {
+  const { openStore } = await import('../../src/store/ledger.ts');
+  const { loadConfig } = await import('../../src/config/load.ts');
+  const { renameSync } = await import('node:fs');
+  const dir = tempDir('hutctl-ledger-kept-');
+  const file = join(dir, 'ledger.sqlite');
+  writeFileSync(join(dir, 'hutctl.yaml'), `store:\n  path: ${file}\n`);
+  const { config } = loadConfig({ cwd: dir, env: { HOME: dir } });
+  const evidence = join(dir, 'runner_a_utc.json');
+  writeFileSync(evidence, JSON.stringify(report()));
+  const first = (await openStore(config))!;
+  await recordFile(first, evidence);
+  await first.close();
+  const second = (await openStore(config))!;
+  // Closing is the process's to do: a closed handle's connection still answers the next user.
+  assert.equal((await listJobs(first, all)).length, 1);
+  assert.equal((await listJobs(second, all)).length, 1);
+  await second.close();
+  renameSync(file, `${file}.damaged`);
+  const third = (await openStore(config))!;
+  assert.deepEqual(await listJobs(third, all), []);
+  await third.close();
+});

@@ -19,12 +19,20 @@ export function register(program: Command): void {
         '<evidence-dir>',
         'a directory of hutctl evidence (reports, hil results, power events, health decisions, document edits)',
       )
+      .option(
+        '--rebuild',
+        'SQLite: move the ledger (with its -wal and -shm files) aside as <path>.damaged-<time> first, and make a new one from the evidence',
+      )
       .option('--json', 'print the counts as JSON'),
     [
       ['hutctl store import evidence/', 'back-fill the ledger from this checkout’s evidence'],
       ['hutctl store import /srv/hutctl/evidence --json', 'rebuild a new ledger, counts as JSON'],
+      [
+        'hutctl store import /srv/hutctl/evidence --rebuild',
+        'a damaged SQLite ledger: kept aside, and a new one made from the evidence',
+      ],
     ],
-  ).action((dir: string, options: { json?: boolean }, command: Command) =>
+  ).action((dir: string, options: { json?: boolean; rebuild?: boolean }, command: Command) =>
     withLedger(
       command,
       async (db) => {
@@ -42,7 +50,7 @@ export function register(program: Command): void {
         );
         for (const s of summary.skipped) printLine(`skipped ${s.file}: ${s.why}`);
       },
-      async () => {
+      async (config) => {
         const [{ HutError }, { statSync }] = await Promise.all([
           import('../../errors/index.ts'),
           import('node:fs'),
@@ -55,6 +63,11 @@ export function register(program: Command): void {
           problem = code === 'ENOENT' ? 'no such directory' : (code ?? String(error));
         }
         if (problem) throw new HutError('USAGE', `${dir}: ${problem}`);
+        if (options.rebuild) {
+          const { moveLedgerAside } = await import('../../store/ledger.ts');
+          const aside = await moveLedgerAside(config);
+          note(`hutctl: the ledger was moved aside to ${aside}; making a new one from ${dir}`);
+        }
       },
     ),
   );
