@@ -100,6 +100,8 @@ export async function openSqlite(path: string): Promise<Db> {
 
 /** What `ledgerProblem` marks a ledger another process holds with (HutError details). */
 export const LEDGER_BUSY = 'ledger-busy';
+/** What marks a PostgreSQL ledger that could not be reached in time (HutError details). */
+export const LEDGER_UNREACHABLE = 'ledger-unreachable';
 
 /**
  * An SQLite error that is the ledger's state, not hutctl's fault, as a one-line problem with what
@@ -114,7 +116,7 @@ export function ledgerProblem(error: unknown, path: string): unknown {
     case 11: // SQLITE_CORRUPT
     case 26: // SQLITE_NOTADB
       return new HutError('IO', `the ledger ${path} is damaged: ${why}`, {
-        hint: 'rebuild it from the evidence (it is kept aside, with its -wal and -shm): hutctl store import <paths.evidence_dir> --rebuild',
+        hint: 'rebuild it from the evidence (it is kept aside, with its -wal and -shm where they are left): hutctl store import <paths.evidence_dir> --rebuild',
       });
     case 5: // SQLITE_BUSY
     case 6: // SQLITE_LOCKED
@@ -173,6 +175,7 @@ export async function openPostgres(url: string): Promise<Db> {
   } catch (error) {
     throw new HutError('IO', `cannot reach the ledger's PostgreSQL: ${(error as Error).message}`, {
       hint: 'check store.url (or the variable store.url_env names) and that the server is up',
+      details: LEDGER_UNREACHABLE,
     });
   }
   // One transaction at a time on this connection: a second BEGIN while the first awaits would

@@ -23,7 +23,7 @@ export const powerEventSchema = z.strictObject({
   total_ms: z.number().check(z.gte(0)),
   error: z.nullable(z.string()),
   last_state: z.nullable(z.string()),
-  job_id: z.nullable(z.string()),
+  job_id: z.nullable(idSchema('job_id')),
   phases: z.array(
     z.strictObject({
       attempt: z.int(),

@@ -14,7 +14,7 @@
  */
 import type { HutConfig } from '../config/index.ts';
 import { isHutError, oneLine, quoteValue } from '../errors/index.ts';
-import { type Db, LEDGER_BUSY } from './db.ts';
+import { type Db, LEDGER_BUSY, LEDGER_UNREACHABLE } from './db.ts';
 import { addToInbox, drainInbox, inboxDir } from './inbox.ts';
 
 /** The config of what this process noted since its last flush. */
@@ -49,6 +49,32 @@ const kept = new Map<string, { db: Db; shared: Db; dev: number; ino: number }>()
 export async function openStore(config: HutConfig, env = process.env): Promise<Db | null> {
   const { store } = config;
   if (store.engine === 'off') return null;
+  // A ledger this process could not reach a moment ago (held locked past the busy timeout, a
+  // server that did not answer in time) is not waited for again: one wait per command.
+  if (unreachable && Date.now() < unreachable.until) throw unreachable.error;
+  try {
+    return await openReachable(config, env);
+  } catch (error) {
+    if (
+      isHutError(error) &&
+      (error.details === LEDGER_BUSY || error.details === LEDGER_UNREACHABLE)
+    )
+      unreachable = { until: Date.now() + BUSY_BACKOFF_MS, error };
+    // A damaged ledger's way back names this config's evidence.
+    if (isHutError(error) && error.hint?.includes('<paths.evidence_dir>'))
+      (error as { hint: string }).hint = error.hint.replace(
+        '<paths.evidence_dir>',
+        config.paths.evidenceDir,
+      );
+    throw error;
+  }
+}
+
+let unreachable: { until: number; error: unknown } | null = null;
+
+async function openReachable(config: HutConfig, env: NodeJS.ProcessEnv): Promise<Db> {
+  const { store } = config;
+  if (store.engine === 'off') throw new Error('unreachable: the ledger is off');
   const [{ openPostgres, openSqlite }, { migrate }] = await Promise.all([
     import('./db.ts'),
     import('./schema.ts'),
@@ -175,7 +201,8 @@ export async function moveLedgerAside(config: HutConfig): Promise<string> {
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  const aside = `${store.path}.damaged-${stamp}`;
+  // Never an earlier set's name: two rebuilds in one second keep both.
+  const aside = `${store.path}.damaged-${stamp}-${(await import('../files/index.ts')).randomHex(3)}`;
   await forgetSqlite(store.path);
   if (!existsSync(store.path))
     throw new HutError('USAGE', `there is no ledger at ${store.path} to move aside`, {

@@ -10,7 +10,8 @@
  * nothing. A person's health decision is evidence too (`runner_health_…_utc.json`), and so is an
  * edit hutctl made to a document (`<role>_docedit_…_utc.json`).
  */
-import type { Db } from './db.ts';
+import { isHutError } from '../errors/index.ts';
+import { type Db, LEDGER_BUSY } from './db.ts';
 
 /** A migration: SQL both engines speak, or one text for each where they differ (triggers). */
 export type Migration = string | { readonly sqlite: string; readonly postgres: string };
@@ -239,8 +240,9 @@ export async function migrate(db: Db): Promise<number> {
   // The common case, an up-to-date ledger, costs one read and no lock.
   try {
     if ((await current()) >= MIGRATIONS.length) return MIGRATIONS.length;
-  } catch {
-    // A new database: no schema table yet.
+  } catch (error) {
+    // A new database: no schema table yet. A ledger held by another is said, not waited twice.
+    if (isHutError(error) && error.details === LEDGER_BUSY) throw error;
   }
   return db.exclusive(async () => {
     // Created under the lock: two hosts creating it at once would collide in PostgreSQL.

@@ -280,12 +280,24 @@ test('a ledger another process holds locked costs a job one wait and one warning
     const warnings = second.stderr.match(/^hutctl: warning: .*$/gm) ?? [];
     assert.equal(warnings.length, 1, second.stderr);
     assert.match(warnings[0]!, /is locked by another process/);
+    // A person's decision is kept, and taken by the ledger once it is free.
+    const set = await t.hutctl(
+      ['slot', 'health', 'set', 'hut-01', 'maintenance', '--reason', 'hub swap'],
+      env,
+    );
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /^hut-01: maintenance \(decided; not yet in the ledger\)$/m);
+    assert.match(set.stderr, /the ledger cannot take the decision now .*locked.*; it is kept in /);
   } finally {
     holder.kill('SIGKILL');
     await once(holder, 'close');
   }
   const jobs = await json(['job', 'list'], config);
   assert.equal(jobs.length, 2);
+  const health = await json(['slot', 'health', 'show', 'hut-01'], config);
+  assert.equal(health.state, 'maintenance', JSON.stringify(health));
+  assert.equal(health.reason, 'hub swap');
+  await json(['slot', 'health', 'set', 'hut-01', 'good', '--reason', 'back'], config);
 });
 
 test('a damaged ledger is said as damaged, with how to rebuild it from the evidence; store import does', async () => {
@@ -305,7 +317,7 @@ test('a damaged ledger is said as damaged, with how to rebuild it from the evide
   assert.match(list.stderr, new RegExp(`^hutctl: the ledger ${file} is damaged: `, 'm'));
   assert.match(
     list.stderr,
-    /rebuild it from the evidence \(it is kept aside, with its -wal and -shm\): hutctl store import <paths\.evidence_dir> --rebuild$/m,
+    /rebuild it from the evidence \(it is kept aside, with its -wal and -shm where they are left\): hutctl store import \/\S+ --rebuild$/m,
   );
   assert.doesNotMatch(list.stderr, /unexpected error|--debug/);
   const rebuilt = await t.hutctl(['store', 'import', evidence, '--rebuild'], env);
@@ -314,6 +326,12 @@ test('a damaged ledger is said as damaged, with how to rebuild it from the evide
   assert.ok(aside?.startsWith(`${file}.damaged-`), rebuilt.stderr);
   assert.ok(existsSync(aside!), 'the damaged ledger is kept');
   assert.deepEqual(await json(['job', 'list', '--limit', '1000'], config), before);
+  // Again at once: the first set kept aside is not overwritten.
+  const again = await t.hutctl(['store', 'import', evidence, '--rebuild'], env);
+  assert.equal(again.code, 0, again.stderr);
+  const second = /the ledger was moved aside to (\S+);/.exec(again.stderr)?.[1];
+  assert.notEqual(second, aside);
+  assert.ok(existsSync(aside!) && existsSync(second!));
   // Not for a ledger that is not there.
   const none = await t.hutctl(['store', 'import', evidence, '--rebuild'], {
     env: { HUTCTL_CONFIG: configWith(`  path: ${join(t.dir, 'none.sqlite')}`) },

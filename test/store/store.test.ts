@@ -260,6 +260,7 @@ function evidence(): string {
   put('hostile-id_utc.json', report({ job_id: "x'; DROP TABLE jobs; --" }));
   put('hostile-slot_utc.json', report({ job_id: 'slot-escape', slot: '../../etc' }));
   put('bad-power_utc.json', powerEvent({ status: 'exploded' }));
+  put('power-job-escape_utc.json', powerEvent({ job_id: '../../x\u001b[31m' }));
   put('not-a-result_utc.json', hilResult({ status: 'ok' }));
   put('skipped_utc.json', hilResult({ status: 'skipped', phase: 'ledger' }));
   writeFileSync(join(dir, 'big_utc.json'), Buffer.alloc(5 * 1024 * 1024, 0x20));
@@ -319,6 +320,10 @@ for (const [engine, open] of Object.entries(engines)) {
           /^not a valid ws2\.report\.v1: slot: lower-case/,
         );
         assert.match(why['bad-power_utc.json']!, /^not a valid hutctl\.power-event\.v1: status: /);
+        assert.match(
+          why['power-job-escape_utc.json']!,
+          /^not a valid hutctl\.power-event\.v1: job_id: letters/,
+        );
         assert.match(why['not-a-result_utc.json']!, /^not a valid hutctl\.hil-result\.v1: status/);
         assert.equal(why['skipped_utc.json'], 'a skipped test is not a result');
         assert.match(why['bad-edit_utc.json']!, /^not a valid hutctl\.doc-edit\.v1: edit: /);

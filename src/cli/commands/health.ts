@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { withExamples } from '../help.ts';
 import { printable, printRows, when, withLedger } from '../history.ts';
 import { wholeNumber } from '../numbers.ts';
-import { printJson, printLine } from '../output.ts';
+import { note, printJson, printLine } from '../output.ts';
 
 /** `slot health [<slot>]`, `slot health set`, `slot health check`. */
 export function addSlotHealth(slotGroup: Command): void {
@@ -91,60 +91,81 @@ export function addSlotHealth(slotGroup: Command): void {
       ['hutctl slot health set hut-03 good --reason "hub replaced, check passed"', 'put it back'],
     ],
   ).action(
-    (slot: string, state: string, options: { reason: string; json?: boolean }, command: Command) =>
-      withLedger(
-        command,
-        async (db, config) => {
-          const [{ slotHealth, writeHealthEvent }, { getSlot }, { recordFile }] = await Promise.all(
-            [
+    async (
+      slot: string,
+      state: string,
+      options: { reason: string; json?: boolean },
+      command: Command,
+    ) => {
+      // The decision is evidence first, handed to the ledger's inbox, then recorded as the
+      // ledger opens: a ledger that is locked or damaged now still gets it from the next reader.
+      let decided: { id: string; path: string; by: string } | null = null;
+      try {
+        await withLedger(
+          command,
+          async (db, config) => {
+            const [{ slotHealth }, { recordFile }] = await Promise.all([
               import('../../store/health.ts'),
-              import('../../slots/index.ts'),
               import('../../store/record.ts'),
-            ],
-          );
-          const id = getSlot(config, slot).id;
-          const reason = options.reason.trim();
-          const by = (await import('../../config/index.ts')).personAtHost();
-          const path = await writeHealthEvent(config, {
-            slot: id,
-            state: state as 'good',
-            reason,
-            by,
-          });
-          await recordFile(db, path);
-          const now = await slotHealth(db, id, config);
-          if (options.json) {
-            printJson(now);
-            return;
-          }
-          printLine(
-            printable(
-              `${id}: ${now.state} since ${now.since ? when(now.since) : '-'}: ${now.reason} (by ${by})`,
-            ),
-          );
-        },
-        async (config) => {
-          const [{ SETTABLE }, { getSlot }, { HutError }] = await Promise.all([
-            import('../../store/health.ts'),
-            import('../../slots/index.ts'),
-            import('../../errors/index.ts'),
-          ]);
-          getSlot(config, slot);
-          if (!(SETTABLE as readonly string[]).includes(state)) {
-            throw new HutError('USAGE', `${state}: a person sets ${SETTABLE.join(', ')}`, {
-              hint: 'Unknown and Bad come from what happens on the slot (a farm error, a failed health check)',
+            ]);
+            const { id, path, by } = decided!;
+            await recordFile(db, path); // recorded already, unless the inbox could not take it
+            const now = await slotHealth(db, id, config);
+            if (options.json) {
+              printJson(now);
+              return;
+            }
+            printLine(
+              printable(
+                `${id}: ${now.state} since ${now.since ? when(now.since) : '-'}: ${now.reason} (by ${by})`,
+              ),
+            );
+          },
+          async (config) => {
+            const [{ SETTABLE, writeHealthEvent }, { getSlot }, { HutError }, { noteEvidence }] =
+              await Promise.all([
+                import('../../store/health.ts'),
+                import('../../slots/index.ts'),
+                import('../../errors/index.ts'),
+                import('../../store/ledger.ts'),
+              ]);
+            const id = getSlot(config, slot).id;
+            if (!(SETTABLE as readonly string[]).includes(state)) {
+              throw new HutError('USAGE', `${state}: a person sets ${SETTABLE.join(', ')}`, {
+                hint: 'Unknown and Bad come from what happens on the slot (a farm error, a failed health check)',
+              });
+            }
+            const reason = options.reason.trim();
+            if (
+              reason === '' ||
+              reason.length > 500 ||
+              /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(reason)
+            ) {
+              throw new HutError('USAGE', '--reason: one line of 1 to 500 characters');
+            }
+            if (config.store.engine === 'off') return; // withLedger says so, nothing written
+            const by = (await import('../../config/index.ts')).personAtHost();
+            const path = await writeHealthEvent(config, {
+              slot: id,
+              state: state as 'good',
+              reason,
+              by,
             });
-          }
-          const reason = options.reason.trim();
-          if (
-            reason === '' ||
-            reason.length > 500 ||
-            /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(reason)
-          ) {
-            throw new HutError('USAGE', '--reason: one line of 1 to 500 characters');
-          }
-        },
-      ),
+            noteEvidence(config, path);
+            decided = { id, path, by };
+          },
+        );
+      } catch (error) {
+        if (decided === null) throw error;
+        const { id, path } = decided as { id: string; path: string };
+        const { oneLine } = await import('../../errors/index.ts');
+        note(
+          `hutctl: warning: the ledger cannot take the decision now (${oneLine((error as Error).message)}); it is kept in ${path}, and the next command that reads the ledger records it`,
+        );
+        if (options.json) printJson({ slot: id, state, recorded: false, evidence: path });
+        else printLine(printable(`${id}: ${state} (decided; not yet in the ledger)`));
+      }
+    },
   );
 }
 

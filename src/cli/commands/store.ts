@@ -48,7 +48,8 @@ export function register(program: Command): void {
         printLine(
           `recorded ${r.job} job(s), ${r.delegation} delegation(s), ${r.hil} hil result(s), ${r.power} power event(s), ${r.health} health decision(s), ${r.doc_edit} document edit(s) from ${dir}`,
         );
-        for (const s of summary.skipped) printLine(`skipped ${s.file}: ${s.why}`);
+        // A file's name is anyone's to choose: one line, whatever bytes it holds.
+        for (const s of summary.skipped) printLine(printable(`skipped ${s.file}: ${s.why}`));
       },
       async (config) => {
         const [{ HutError }, { statSync }] = await Promise.all([
