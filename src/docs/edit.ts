@@ -12,8 +12,9 @@ import { acquireLock } from '../locks/index.ts';
 import { LocalTransport } from '../transport/index.ts';
 import { type EditNote, journalEdit, linesChanged } from './journal.ts';
 
-/** The team's documents are Markdown (and hutctl.yaml): a few MiB is far more than any holds. */
-export const DOCUMENT_MAX_BYTES = 8 * 1024 * 1024;
+import { DOCUMENT_MAX_BYTES } from './limits.ts';
+
+export { DOCUMENT_MAX_BYTES };
 
 /**
  * Two writers never interleave: `change` sees the document as it is under the lock, as text

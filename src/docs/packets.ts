@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HutError, quoteValue } from '../errors/index.ts';
 import { FileReadError, readTextFile } from '../files/index.ts';
-import { DOCUMENT_MAX_BYTES } from './edit.ts';
+import { DOCUMENT_MAX_BYTES } from './limits.ts';
 import { documentValue } from './values.ts';
 
 export interface Packet {
