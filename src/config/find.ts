@@ -44,7 +44,7 @@ export function userStateDir(env: NodeJS.ProcessEnv): string {
  * Whether a config found by searching may be used: one that anyone else could have put there or
  * could change would let them run commands as this user (a hutctl.yaml planted in /tmp, above
  * everyone's working directories). It must belong to this user or root and be writable by
- * nobody else (and so must a symbolic link to it). Null when it may be used, else why not.
+ * nobody else (and a symbolic link to it must be this user's or root's). Null when it may be used, else why not.
  */
 function untrusted(path: string): string | null {
   const uid = process.getuid?.();
@@ -57,7 +57,8 @@ function untrusted(path: string): string | null {
   };
   const link = lstatSync(path);
   if (link.isSymbolicLink()) {
-    const problem = check(link, 'the link');
+    // A link's own mode is always 0777 and means nothing: who made it does.
+    const problem = check({ uid: link.uid, mode: 0 }, 'the link');
     if (problem) return problem;
   }
   try {

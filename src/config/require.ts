@@ -4,7 +4,8 @@
  * that shape it, so an unchanged config costs a stat instead of a YAML parse and a schema check
  * on every call; any change to those files misses the cache and is read afresh.
  */
-import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HutError } from '../errors/index.ts';
 import { homeOf, nameHash, readTextFile, writeFileAtomic, xdgDir } from '../files/index.ts';
@@ -13,7 +14,7 @@ import type { LoadResult } from './load.ts';
 import { formatProblem, type HutConfig } from './types.ts';
 
 declare const HUTCTL_VERSION: string | undefined;
-const CACHE_FORMAT = `4-${typeof HUTCTL_VERSION === 'string' ? HUTCTL_VERSION : 'dev'}`;
+const CACHE_FORMAT = `5-${typeof HUTCTL_VERSION === 'string' ? HUTCTL_VERSION : 'dev'}`;
 
 /** Loads everything and collects every problem instead of stopping at the first. */
 export async function loadConfig(options: LoadOptions = {}): Promise<LoadResult> {
@@ -41,10 +42,16 @@ export async function requireConfig(options: LoadOptions = {}): Promise<HutConfi
     });
   }
   if (key !== null && cachePath !== null) {
+    // The config as text with its digest: an entry changed by hand (or by anything but this
+    // writer) is a miss, never a config that was not validated.
+    const text = JSON.stringify(config);
+    // Something else at its name (a directory) is the cache's own to clear.
+    if (lstatSync(cachePath, { throwIfNoEntry: false })?.isDirectory())
+      rmSync(cachePath, { recursive: true, force: true });
     // A cache that cannot be written only costs speed.
-    await writeFileAtomic(cachePath, JSON.stringify({ key, config }), { mode: 0o600 }).catch(
-      () => {},
-    );
+    await writeFileAtomic(cachePath, JSON.stringify({ key, digest: digest(key, text), text }), {
+      mode: 0o600,
+    }).catch(() => {});
   }
   return config;
 }
@@ -76,16 +83,23 @@ const CACHE_MAX_BYTES = 8 * 1024 * 1024;
 
 /**
  * The cached config, or null: anything else at that path (a FIFO, a directory, a huge or broken
- * file) is a miss, passed over without waiting on it, and replaced when the config is cached.
+ * file, one whose config does not match its digest) is a miss, passed over without waiting on
+ * it, and replaced when the config is cached.
  */
 function readCache(path: string, key: string): HutConfig | null {
   try {
     const entry = JSON.parse(readTextFile(path, CACHE_MAX_BYTES)) as {
       key?: unknown;
-      config?: HutConfig;
+      digest?: unknown;
+      text?: unknown;
     };
-    return entry.key === key && entry.config ? entry.config : null;
+    if (entry.key !== key || typeof entry.text !== 'string') return null;
+    if (entry.digest !== digest(key, entry.text)) return null;
+    return JSON.parse(entry.text) as HutConfig;
   } catch {
     return null;
   }
 }
+
+const digest = (key: string, text: string) =>
+  createHash('sha256').update(key).update('\0').update(text).digest('hex');

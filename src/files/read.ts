@@ -36,6 +36,11 @@ export interface ReadOptions {
    * where a link can only be planted (its last component; the directories above are followed).
    */
   noFollow?: boolean;
+  /**
+   * The users one of whom must own the file (what was opened): for a file that tells hutctl
+   * where to send a secret, in a directory another user may write.
+   */
+  owners?: readonly number[];
 }
 
 /** The file's text (UTF-8), or a FileReadError that says why it cannot be read. */
@@ -71,7 +76,10 @@ export function readFileBytes(path: string, maxBytes: number, options: ReadOptio
     throw new FileReadError(path, reasonOf(error), codeOf(error));
   }
   try {
-    plain(fstatSync(fd)); // what was opened, should the name have been swapped meanwhile
+    const opened = fstatSync(fd);
+    plain(opened); // what was opened, should the name have been swapped meanwhile
+    if (options.owners && !options.owners.includes(opened.uid))
+      throw new FileReadError(path, `owned by another user (uid ${opened.uid})`, 'EPERM');
     // Read until the end, but never past the limit: the size stat gives is not what a file
     // under /proc or /sys holds (0), nor what a growing file holds by now.
     const chunks: Buffer[] = [];

@@ -141,6 +141,12 @@ test('a hutctl.yaml someone else could have planted or can change is passed over
   warnings.length = 0;
   locateConfig({ cwd: work, env, systemDir: l.system }, (w) => warnings.push(w));
   assert.match(warnings[0]!, /the link is owned by uid 65534/);
+  // A link of our own to a file of our own is used (a link's own mode, 0777, means nothing).
+  lchownSync(planted, process.getuid!(), process.getgid!());
+  warnings.length = 0;
+  const linked = locateConfig({ cwd: work, env, systemDir: l.system }, (w) => warnings.push(w));
+  assert.deepEqual(warnings, []);
+  assert.equal(linked?.file, planted);
   // Named explicitly, it is the user's choice.
   assert.equal(locateConfig({ cwd: work, env, configPath: planted })?.file, planted);
 });

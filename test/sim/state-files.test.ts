@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli, tempDir } from '../support/cli.ts';
@@ -78,5 +78,55 @@ test('a sim.json that is not JSON, or not the state of a farm: one line, exit 1'
       r.stderr,
       `hutctl: no simulated farm at ${dir}: ${join(dir, 'sim.json')} is not the state of one\n  start one with 'hutctl sim up'\n`,
     );
+  }
+});
+
+test("another user's sim.json is not believed, nor one that sends the token anywhere but the farm's own loopback server", async () => {
+  // A server that would take the token, were it sent.
+  const { createServer } = await import('node:http');
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(String(req.headers.authorization));
+    res.end('{}');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const secret = join(tempDir('hutctl-secret-'), 'my-ha-token');
+    writeFileSync(secret, 'REAL_HA_TOKEN\n', { mode: 0o600 });
+    const plant = (state: Record<string, unknown>, owner?: number) => {
+      const dir = tempDir('hutctl-sim-');
+      const path = join(dir, 'sim.json');
+      writeFileSync(path, JSON.stringify({ pid: 1, slots: {}, ...state }));
+      if (owner !== undefined) chownSync(path, owner, owner);
+      return dir;
+    };
+    const elsewhere = plant({ ha_url: `http://127.0.0.1:${port}`, token_file: secret });
+    const r = await latency(elsewhere);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /does not describe a farm 'hutctl sim up' started/);
+    const far = plant({ ha_url: 'http://192.0.2.1:8123', token_file: join(elsewhere, 'ha-token') });
+    writeFileSync(join(far, 'ha-token'), 'x\n');
+    assert.equal((await latency(far)).code, 2);
+    if (process.getuid?.() === 0) {
+      const theirs = tempDir('hutctl-sim-');
+      writeFileSync(join(theirs, 'ha-token'), 'x\n');
+      writeFileSync(
+        join(theirs, 'sim.json'),
+        JSON.stringify({
+          pid: 1,
+          slots: {},
+          ha_url: `http://127.0.0.1:${port}`,
+          token_file: join(theirs, 'ha-token'),
+        }),
+      );
+      chownSync(join(theirs, 'sim.json'), 65534, 65534);
+      const other = await latency(theirs);
+      assert.equal(other.code, 1, other.stderr);
+      assert.match(other.stderr, /sim\.json: owned by another user \(uid 65534\)/);
+    }
+    assert.deepEqual(seen, [], 'the token was sent');
+  } finally {
+    server.close();
   }
 });

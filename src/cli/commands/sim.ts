@@ -156,6 +156,8 @@ interface SimStateFile {
 /** sim.json is a few hundred bytes per board; the token file one line. */
 const STATE_MAX_BYTES = 1024 * 1024;
 const TOKEN_MAX_BYTES = 4 * 1024;
+/** Whose farm state and token are believed: this user's, or root's. */
+const OWNERS = [process.getuid?.() ?? 0, 0];
 
 /**
  * The farm's state, from a directory the user names (`--dir`): read like any file named from
@@ -166,7 +168,8 @@ function readState(dir: string): SimStateFile {
   const start = { hint: "start one with 'hutctl sim up'" };
   let text: string;
   try {
-    text = readTextFile(path, STATE_MAX_BYTES);
+    // It names where the token goes: only this user's (or root's) own farm is believed.
+    text = readTextFile(path, STATE_MAX_BYTES, { owners: OWNERS });
   } catch (error) {
     if (!(error instanceof FileReadError)) throw error;
     if (error.code === 'ENOENT')
@@ -188,6 +191,21 @@ function readState(dir: string): SimStateFile {
       `no simulated farm at ${dir}: ${path} is not the state of one`,
       start,
     );
+  // A farm `sim up` started: its Home Assistant on this machine's loopback, its token beside it.
+  let url: URL | null = null;
+  try {
+    url = new URL(state.ha_url);
+  } catch {}
+  if (
+    url?.protocol !== 'http:' ||
+    !['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname) ||
+    resolve(state.token_file) !== join(resolve(dir), 'ha-token')
+  )
+    throw new HutError(
+      'INPUT',
+      `${path} does not describe a farm 'hutctl sim up' started (its Home Assistant must be on 127.0.0.1 and its token ${join(resolve(dir), 'ha-token')})`,
+      { hint: "stop what is there and start a farm with 'hutctl sim up'" },
+    );
   return state as SimStateFile;
 }
 
@@ -195,7 +213,7 @@ async function control(dir: string, path: string, body: unknown): Promise<unknow
   const state = readState(dir);
   let token: string;
   try {
-    token = readTextFile(state.token_file, TOKEN_MAX_BYTES).trim();
+    token = readTextFile(state.token_file, TOKEN_MAX_BYTES, { owners: OWNERS }).trim();
   } catch (error) {
     if (!(error instanceof FileReadError)) throw error;
     throw new HutError('IO', `the simulated farm's token file ${error.message}`, {

@@ -127,10 +127,27 @@ function isAuthStatus(status: number | undefined): boolean {
   return status === 401 || status === 403;
 }
 
+/**
+ * A bearer token is one word of printable ASCII (RFC 6750: letters, digits, `-._~+/` and `=`):
+ * anything else (an empty file, a second line, a NUL, a file of environment variables) is not a
+ * token, and is said as such before Home Assistant is asked, not as a network error after.
+ */
+function checkedToken(token: string, from: string): string {
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token))
+    throw new HutError(
+      'CONFIG',
+      `${from} does not hold a token: ${token === '' ? 'it is empty' : 'a long-lived access token is one line of letters, digits and -._~+/='}`,
+      {
+        hint: 'put only the token there (Profile -> Security -> Long-lived access tokens in Home Assistant)',
+      },
+    );
+  return token;
+}
+
 function readToken(settings: HomeAssistantSettings, env: NodeJS.ProcessEnv): string {
   if (settings.tokenEnv) {
     const value = env[settings.tokenEnv];
-    if (value) return value.trim();
+    if (value) return checkedToken(value.trim(), `home_assistant.token_env: ${settings.tokenEnv}`);
     if (!settings.tokenFile) {
       throw new HutError('CONFIG', `home_assistant.token_env: ${settings.tokenEnv} is not set`, {
         hint: `export ${settings.tokenEnv}=<long-lived access token> (Profile -> Security in Home Assistant)`,
@@ -168,7 +185,7 @@ function readToken(settings: HomeAssistantSettings, env: NodeJS.ProcessEnv): str
         },
       );
     }
-    return token;
+    return checkedToken(token, `home_assistant.token_file: ${file}`);
   }
   throw new HutError('CONFIG', 'home_assistant needs token_env or token_file', {
     hint: 'the token never goes in hutctl.yaml itself',
