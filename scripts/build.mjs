@@ -17,47 +17,28 @@ try {
   process.exit(1); // tsc has printed the errors
 }
 rmSync('dist', { recursive: true, force: true });
+/** A plugin that leaves what `filter` matches to the bundle `file` beside main.cjs. */
+const apart = (file, filter, ours = false) => ({
+  name: `${file}-apart`,
+  setup(b) {
+    b.onResolve({ filter }, (args) =>
+      // `pg` only where hutctl imports it: the bundle of pg itself resolves its own.
+      ours && args.importer.includes('node_modules')
+        ? undefined
+        : { path: `./${file}`, external: true },
+    );
+  },
+});
 // The flasher (esptool-js and its stubs for every chip, ~400 KB) is a bundle of its own, loaded
 // by the commands that flash: in main.cjs it would cost every other command ~30 ms of start-up.
-const flashApart = {
-  name: 'flash-apart',
-  setup(b) {
-    b.onResolve({ filter: /[/\\]flash[/\\]index\.ts$/ }, () => ({
-      path: './flash.cjs',
-      external: true,
-    }));
-  },
-};
+const flashApart = apart('flash.cjs', /[/\\]flash[/\\]index\.ts$/);
 // `serve` and `mcp` (the HTTP server and the MCP SDK, ~1 MB) likewise.
-const serveApart = {
-  name: 'serve-apart',
-  setup(b) {
-    b.onResolve({ filter: /[/\\]serve[/\\]index\.ts$/ }, () => ({
-      path: './serve.cjs',
-      external: true,
-    }));
-  },
-};
+const serveApart = apart('serve.cjs', /[/\\]serve[/\\]index\.ts$/);
 // `lint docs` (markdownlint, the re2js it matches with, micromark: ~450 KB) and the PostgreSQL
 // client (`pg`, ~80 KB, in serve too) are loaded only by what uses them: in main.cjs they were a
 // third of what every command reads on the way in.
-const lintApart = {
-  name: 'lint-apart',
-  setup(b) {
-    b.onResolve({ filter: /[/\\]docs[/\\]lint\.ts$/ }, () => ({
-      path: './lint.cjs',
-      external: true,
-    }));
-  },
-};
-const pgApart = {
-  name: 'pg-apart',
-  setup(b) {
-    b.onResolve({ filter: /^pg$/ }, (args) =>
-      args.importer.includes('node_modules') ? undefined : { path: './pg.cjs', external: true },
-    );
-  },
-};
+const lintApart = apart('lint.cjs', /[/\\]docs[/\\]lint\.ts$/);
+const pgApart = apart('pg.cjs', /^pg$/, true);
 const common = {
   bundle: true,
   platform: 'node',
