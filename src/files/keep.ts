@@ -22,7 +22,7 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { HutError } from '../errors/index.ts';
 import { formatBytes } from '../format/index.ts';
-import { FileReadError, readFileBytes } from './read.ts';
+import { FileReadError, readFileBytes, readReason } from './read.ts';
 import { replaceFileSync } from './replace.ts';
 import { applyLines, decodeBytes, encodeText, lfText, splitLines } from './text.ts';
 
@@ -105,7 +105,12 @@ function targetOf(path: string, create: boolean): string {
   try {
     return realpathSync(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(path, error);
+    const code = (error as NodeJS.ErrnoException).code;
+    // A path that can never name a file (a symlink loop, a file where a directory should be)
+    // is the user's to fix, said as a read of it would say it.
+    if (code === 'ELOOP' || code === 'ENOTDIR')
+      throw new HutError('INPUT', `${path}: ${readReason(error)}`);
+    if (code !== 'ENOENT') throw ioError(path, error);
     let link = false;
     try {
       link = lstatSync(path).isSymbolicLink();

@@ -68,7 +68,7 @@ export function readFileBytes(path: string, maxBytes: number, options: ReadOptio
   } catch (error) {
     // O_NOFOLLOW says ELOOP for a link put there since the lstat.
     if (noFollow && codeOf(error) === 'ELOOP') throw link();
-    throw new FileReadError(path, reasonOf(error), codeOf(error));
+    throw new FileReadError(path, readReason(error), codeOf(error));
   }
   try {
     plain(fstatSync(fd)); // what was opened, should the name have been swapped meanwhile
@@ -83,7 +83,7 @@ export function readFileBytes(path: string, maxBytes: number, options: ReadOptio
       try {
         n = readSync(fd, chunk, 0, chunk.length, null);
       } catch (error) {
-        throw new FileReadError(path, reasonOf(error), codeOf(error));
+        throw new FileReadError(path, readReason(error), codeOf(error));
       }
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
@@ -100,13 +100,14 @@ function statOf(path: string, noFollow: boolean): Stats {
   try {
     return noFollow ? lstatSync(path) : statSync(path);
   } catch (error) {
-    throw new FileReadError(path, reasonOf(error), codeOf(error));
+    throw new FileReadError(path, readReason(error), codeOf(error));
   }
 }
 
 const codeOf = (error: unknown) => (error as NodeJS.ErrnoException).code;
 
-function reasonOf(error: unknown): string {
+/** Why a file cannot be read, as a user reads it (`no such file`, `permission denied`, …). */
+export function readReason(error: unknown): string {
   const code = codeOf(error);
   return code === 'ENOENT'
     ? 'no such file'
