@@ -1,7 +1,7 @@
 /** lint docs: markdownlint plus the semantic rules, on the team's files and on small fixtures. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -209,4 +209,44 @@ test('lint docs: a baseline that is not JSON, or not a baseline, is one line nam
   assert.equal(updated.code, 0, updated.stderr);
   assert.ok(JSON.parse(readFileSync(baseline, 'utf8')).counts);
   assert.equal((await lint()).code, 0);
+});
+
+test('lint docs: a .markdownlint.json that is not JSON, or not an object, is one line naming it and where it breaks', async () => {
+  const dir = small({
+    'documentation/short-term/coordination/workstream_board.md': BOARD('pending', 'runner:codex'),
+  });
+  const hint = "  fix it, or remove it to lint with hutctl's default rules\n";
+  const cases: Array<[string, string, string]> = [
+    ['.markdownlint.json', '', 'not valid JSON: it is empty'],
+    [
+      '.markdownlint.json',
+      '{"default": true,\n  "MD013":\n',
+      'not valid JSON: it ends (line 2 column 11) before the JSON does',
+    ],
+    [
+      '.markdownlint.json',
+      '{"MD013": false,}',
+      'not valid JSON: Expected double-quoted property name in JSON at position 16 (line 1 column 17)',
+    ],
+    [
+      // Whole-line comments go, and the line numbers still hold.
+      '.markdownlint.jsonc',
+      '// the team\'s style\n\n{\n  "MD013": false\n  "MD033": false\n}\n',
+      "not valid JSON: Expected ',' or '}' after property value in JSON at position 42 (line 5 column 3)",
+    ],
+    [
+      '.markdownlint.json',
+      '[]',
+      'not a markdownlint configuration: expected a JSON object ({"default": true, …})',
+    ],
+  ];
+  for (const [name, text, problem] of cases) {
+    const settings = join(dir, name);
+    writeFileSync(settings, text);
+    const result = await runCli(['lint', 'docs', '--docs', dir], { killAfterMs: 20_000 });
+    rmSync(settings);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, `hutctl: ${settings}: ${problem}\n${hint}`);
+  }
 });
