@@ -258,6 +258,38 @@ test('creds check reports a role file that is a FIFO, a device or huge as unread
   }
 });
 
+test('creds check reports a role file or host directory that is a loop of links as unreadable, not a crash', async () => {
+  const home = tempDir();
+  const root = join(home, 'config/codex/credentials/gitlab');
+  const dir = join(root, 'git.example.invalid');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const file = join(dir, 'runner.env');
+  symlinkSync(file, file);
+  const env = { HOME: home, XDG_CONFIG_HOME: join(home, 'config') };
+  const loop = 'cannot read: too many levels of symbolic links (a loop)';
+  const result = await runCli(['creds', 'check', '--role', 'runner', '--json'], { env });
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(result.stderr, '');
+  assert.deepEqual(JSON.parse(result.stdout).checks, [
+    { subject: dir, ok: true, state: 'mode 700' },
+    { subject: file, ok: false, state: loop },
+  ]);
+  const text = await runCli(['creds', 'check', '--role', 'runner'], { env });
+  assert.equal(text.code, 1, text.stderr);
+  assert.match(text.stdout, new RegExp(`FAIL.*${file}.*\\(a loop\\)`));
+  // A host directory that is one: named too, and the real host still checked.
+  const host = join(root, 'git2.example.invalid');
+  symlinkSync(host, host);
+  const both = await runCli(['creds', 'check', '--role', 'runner', '--json'], { env });
+  assert.equal(both.code, 1, both.stderr);
+  const checks = JSON.parse(both.stdout).checks as Array<{ subject: string; state: string }>;
+  assert.deepEqual(
+    checks.filter((c) => c.state === loop).map((c) => c.subject),
+    [host, file],
+  );
+});
+
 test('role init into an empty path and creds check --role outside the contract are bad input', async () => {
   const empty = await runCli(['role', 'init', 'runner', '']);
   assert.equal(empty.code, 2);
