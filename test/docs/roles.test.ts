@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseHandoffLog, parsePacket } from '../../src/docs/index.ts';
@@ -288,6 +288,32 @@ test('creds check reports a role file or host directory that is a loop of links 
     checks.filter((c) => c.state === loop).map((c) => c.subject),
     [host, file],
   );
+});
+
+test('a coordination directory this user may not enter is permission denied, naming it, not "no documents here"', async () => {
+  const dir = join(tempDir(), 'runner-agent');
+  assert.equal((await runCli(['role', 'init', 'runner', dir])).code, 0);
+  // nobody reaches the repository and documentation/, but not documentation/coordination/.
+  for (let d = join(dir, 'documentation'); d !== '/'; d = dirname(d)) chmodSync(d, 0o755);
+  const coordination = join(dir, 'documentation/coordination');
+  chmodSync(coordination, 0o700);
+  const expected = `hutctl: ${coordination}: permission denied\n  run as a user who may read it (its owner, or one in its group)\n`;
+  for (const args of [
+    ['handoff', 'list'],
+    ['board', 'show'],
+    ['lint', 'docs'],
+    ['ticket', 'list'],
+  ]) {
+    for (const where of [{ cwd: dir }, { flag: ['--docs', dir] }]) {
+      const result = await runCli([...args, ...(where.flag ?? [])], {
+        cwd: where.cwd ?? '/',
+        asUser: 'nobody',
+        env: { HOME: '/nonexistent', XDG_CACHE_HOME: '/nonexistent' },
+      });
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr, expected, args.join(' '));
+    }
+  }
 });
 
 test('role init into an empty path and creds check --role outside the contract are bad input', async () => {
