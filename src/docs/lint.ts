@@ -35,7 +35,9 @@ export function docFiles(root: string): string[] {
     if (!existsSync(join(root, dir))) return;
     for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
       const rel = `${dir}/${entry.name}`;
-      if (entry.isDirectory()) walk(rel);
+      // A directory named like a document (`mkdir handoff_log.md`) stands where one should be:
+      // linted, it is a `hutctl/unreadable` finding like a FIFO there, not silently nothing.
+      if (entry.isDirectory() && !entry.name.endsWith('.md')) walk(rel);
       else if (entry.name.endsWith('.md')) out.push(rel);
     }
   };

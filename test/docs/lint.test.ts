@@ -250,3 +250,28 @@ test('lint docs: a .markdownlint.json that is not JSON, or not an object, is one
     assert.equal(result.stderr, `hutctl: ${settings}: ${problem}\n${hint}`);
   }
 });
+
+test('lint docs: a directory where a document should be is a hutctl/unreadable finding, like a FIFO', async () => {
+  const dir = small({
+    'documentation/short-term/coordination/workstream_board.md': BOARD('pending', 'runner:codex'),
+  });
+  mkdirSync(join(dir, 'documentation/short-term/coordination/handoff_log.md'));
+  mkdirSync(join(dir, 'documentation/short-term/coordination/delegations/GOAL-009_WS1_packet.md'), {
+    recursive: true,
+  });
+  const result = await runCli(['lint', 'docs', '--docs', dir, '--json'], { killAfterMs: 20_000 });
+  assert.equal(result.code, 1, result.stderr);
+  const unreadable = (JSON.parse(result.stdout).findings as Array<Record<string, unknown>>).filter(
+    (f) => f.rule === 'hutctl/unreadable',
+  );
+  assert.deepEqual(
+    unreadable.map((f) => [f.file, f.message]),
+    [
+      [
+        'documentation/short-term/coordination/delegations/GOAL-009_WS1_packet.md',
+        'cannot read: it is a directory',
+      ],
+      ['documentation/short-term/coordination/handoff_log.md', 'cannot read: it is a directory'],
+    ],
+  );
+});
