@@ -13,7 +13,7 @@ import {
   type Stats,
   statSync,
 } from 'node:fs';
-import { formatBytes } from '../format/index.ts';
+import { formatBytes, sizeOverLimit } from '../format/index.ts';
 
 export class FileReadError extends Error {
   readonly path: string;
@@ -45,12 +45,17 @@ export function readTextFile(path: string, maxBytes: number, options: ReadOption
 
 /** The file's bytes, or a FileReadError that says why it cannot be read. */
 export function readFileBytes(path: string, maxBytes: number, options: ReadOptions = {}): Buffer {
-  const tooBig = (size: string) =>
-    new FileReadError(path, `${size} more than the ${formatBytes(maxBytes)} such a file may have`);
+  const tooBig = (size: number | null) => {
+    // A size read to the limit is not known beyond it: "it holds more than the …".
+    const shown = size === null ? null : sizeOverLimit(size, maxBytes);
+    const what = shown ? `${shown.size} is` : 'it holds';
+    const limit = shown ? shown.limit : formatBytes(maxBytes);
+    return new FileReadError(path, `${what} more than the ${limit} such a file may have`);
+  };
   const plain = (stat: Stats) => {
     if (stat.isDirectory()) throw new FileReadError(path, 'it is a directory');
     if (!stat.isFile()) throw new FileReadError(path, 'not a regular file');
-    if (stat.size > maxBytes) throw tooBig(`${formatBytes(stat.size)} is`);
+    if (stat.size > maxBytes) throw tooBig(stat.size);
   };
   // Looked at before it is opened: opening a device can itself do something (a watchdog
   // starts), and a FIFO is refused without waiting for a writer.
@@ -88,7 +93,7 @@ export function readFileBytes(path: string, maxBytes: number, options: ReadOptio
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
       got += n;
-      if (got > maxBytes) throw tooBig('it holds');
+      if (got > maxBytes) throw tooBig(null);
     }
     return Buffer.concat(chunks, got);
   } finally {
