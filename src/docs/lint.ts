@@ -382,7 +382,7 @@ export function readBaseline(
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new HutError('INPUT', `${path}: not valid JSON: ${(error as Error).message}`, hint);
+    throw new HutError('INPUT', `${path}: not valid JSON: ${jsonProblem(text, error)}`, hint);
   }
   const counts = (value as { counts?: unknown } | null)?.counts;
   if (

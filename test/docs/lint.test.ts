@@ -191,6 +191,12 @@ test('lint docs: a baseline that is not JSON, or not a baseline, is one line nam
     ['[]', 'not a lint baseline: expected {"counts": {"<rule>": <count>, …}}'],
     ['{}', 'not a lint baseline: expected {"counts": {"<rule>": <count>, …}}'],
     ['{"counts": {"x": -1}}', 'not a lint baseline: expected {"counts": {"<rule>": <count>, …}}'],
+    // An invisible byte order mark is shown escaped, and said for what it is.
+    [
+      '\ufeff{"counts": {}}\n',
+      'not valid JSON: unexpected character "\\ufeff" at the start (a byte order mark: save the file without one)',
+    ],
+    ['{"counts": \u200b{}}', 'not valid JSON: unexpected character "\\u200b"'],
   ];
   for (const [text, problem] of cases) {
     writeFileSync(baseline, text);
@@ -202,6 +208,7 @@ test('lint docs: a baseline that is not JSON, or not a baseline, is one line nam
     assert.equal(`${second}\n`, hint);
     assert.deepEqual(rest, ['']);
     assert.doesNotMatch(result.stderr, /unexpected error|--debug/);
+    assert.doesNotMatch(result.stderr, /[\ufeff\u200b]/, 'an invisible character printed as is');
     assert.equal(readFileSync(baseline, 'utf8'), text, 'the baseline was changed');
   }
   // As the hint says: --update-baseline writes it anew, and the ratchet then holds.
