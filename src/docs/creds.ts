@@ -4,10 +4,10 @@
  * `<role>.env` mode 0600, GITLAB_HOST, GITLAB_USER and GITLAB_PAT present and non-empty,
  * GITLAB_PASSWORD flagged as bootstrap-only. Names and states only; never a value.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnvText } from '../config/index.ts';
-import { FileReadError, readTextFile } from '../files/index.ts';
+import { FileReadError, readReason, readTextFile } from '../files/index.ts';
 import { credsRoot } from '../secrets/index.ts';
 
 export interface CredCheck {
@@ -27,19 +27,37 @@ export { credsRoot };
 export function checkCreds(options: { role?: string; env?: NodeJS.ProcessEnv } = {}): CredCheck[] {
   const root = credsRoot(options.env);
   const out: CredCheck[] = [];
-  let hosts: string[];
+  let names: string[];
   try {
-    hosts = readdirSync(root).filter((h) => statSync(join(root, h)).isDirectory());
+    names = readdirSync(root);
   } catch {
     return [{ subject: root, ok: false, state: 'missing (create it with mode 0700)' }];
+  }
+  const hosts: string[] = [];
+  for (const name of names) {
+    // An entry that cannot even be looked at (a loop of links) may be a host's: said, not skipped.
+    const stat = statOf(join(root, name));
+    if (typeof stat === 'string') out.push(unreadable(join(root, name), stat));
+    else if (stat.isDirectory()) hosts.push(name);
   }
   if (hosts.length === 0) out.push({ subject: root, ok: false, state: 'no host directories' });
   for (const host of hosts) {
     const dir = join(root, host);
-    out.push(modeCheck(dir, 0o700));
+    const stat = statOf(dir);
+    if (typeof stat === 'string') {
+      out.push(unreadable(dir, stat));
+      continue;
+    }
+    out.push(modeCheck(dir, stat, 0o700));
     // The contract's role files, or the one asked for; any other .env there is checked too.
     const expected = (options.role ? [options.role] : ROLE_FILES).map((r) => `${r}.env`);
-    const present = readdirSync(dir).filter((f) => f.endsWith('.env'));
+    let present: string[];
+    try {
+      present = readdirSync(dir).filter((f) => f.endsWith('.env'));
+    } catch (error) {
+      out.push(unreadable(dir, readReason(error)));
+      continue;
+    }
     for (const file of expected.filter((f) => !present.includes(f)))
       out.push({
         subject: join(dir, file),
@@ -51,14 +69,19 @@ export function checkCreds(options: { role?: string; env?: NodeJS.ProcessEnv } =
     const files = present.filter((f) => !options.role || f === `${options.role}.env`);
     for (const file of files) {
       const path = join(dir, file);
-      out.push(modeCheck(path, 0o600));
+      const stat = statOf(path);
+      // One that cannot be looked at has no mode to check, and would not read either.
+      if (typeof stat === 'string') {
+        out.push(unreadable(path, stat));
+        continue;
+      }
+      out.push(modeCheck(path, stat, 0o600));
       let text: string;
       try {
         text = readTextFile(path, ROLE_FILE_MAX_BYTES);
       } catch (error) {
         if (!(error instanceof FileReadError)) throw error;
-        const { reason } = error;
-        out.push({ subject: path, ok: false, state: `cannot read: ${reason}` });
+        out.push(unreadable(path, error.reason));
         continue;
       }
       const { values } = parseEnvText(text, path);
@@ -81,8 +104,23 @@ export function checkCreds(options: { role?: string; env?: NodeJS.ProcessEnv } =
   return out;
 }
 
-function modeCheck(path: string, expected: number): CredCheck {
-  const mode = statSync(path).mode & 0o777;
+/** The file's stat, or why it cannot be had (`too many levels of symbolic links (a loop)`). */
+function statOf(path: string): Stats | string {
+  try {
+    return statSync(path);
+  } catch (error) {
+    return readReason(error);
+  }
+}
+
+const unreadable = (path: string, reason: string): CredCheck => ({
+  subject: path,
+  ok: false,
+  state: `cannot read: ${reason}`,
+});
+
+function modeCheck(path: string, stat: Stats, expected: number): CredCheck {
+  const mode = stat.mode & 0o777;
   const ok = mode === expected;
   return {
     subject: path,

@@ -29,6 +29,8 @@ export async function editDocument(
     note?: EditNote;
     /** A file with a limit of its own (hutctl.yaml: the config loader's) is edited under it. */
     maxBytes?: number;
+    /** What to do when the edit would pass that limit, for a file that is not a log of entries. */
+    sizeHint?: string;
   } = {},
 ): Promise<KeptEdit> {
   const at = new Date();
@@ -36,6 +38,7 @@ export async function editDocument(
     lock: lockDirectory,
     create: options.create === true,
     maxBytes: options.maxBytes ?? DOCUMENT_MAX_BYTES,
+    ...(options.sizeHint ? { sizeHint: options.sizeHint } : {}),
   });
   // An edit that changed the document is recorded (as evidence, then in the ledger) when the
   // command ends; one that changed nothing is no edit.

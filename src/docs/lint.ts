@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Configuration } from 'markdownlint';
 import { lint as markdownlint } from 'markdownlint/sync';
-import { HutError } from '../errors/index.ts';
+import { HutError, oneLine, quoteValue } from '../errors/index.ts';
 import { FileReadError, readTextFile } from '../files/index.ts';
 import { type Board, parseBoard } from './board.ts';
 import { type GoalDoc, parseGoal } from './goal.ts';
@@ -35,7 +35,9 @@ export function docFiles(root: string): string[] {
     if (!existsSync(join(root, dir))) return;
     for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
       const rel = `${dir}/${entry.name}`;
-      if (entry.isDirectory()) walk(rel);
+      // A directory named like a document (`mkdir handoff_log.md`) stands where one should be:
+      // linted, it is a `hutctl/unreadable` finding like a FIFO there, not silently nothing.
+      if (entry.isDirectory() && !entry.name.endsWith('.md')) walk(rel);
       else if (entry.name.endsWith('.md')) out.push(rel);
     }
   };
@@ -95,9 +97,48 @@ function markdownlintConfig(root: string): Configuration {
       if (error.code === 'ENOENT') continue;
       throw new HutError('INPUT', error.message);
     }
-    return JSON.parse(text.replace(/^\s*\/\/.*$/gm, ''));
+    // Whole-line `//` comments (the .jsonc form) become blanks: a position JSON.parse gives
+    // still points into the file.
+    const json = text.replace(/^[ \t]*\/\/.*$/gm, (comment) => ' '.repeat(comment.length));
+    const hint = { hint: `fix it, or remove it to lint with hutctl's default rules` };
+    let value: unknown;
+    try {
+      value = JSON.parse(json);
+    } catch (error) {
+      throw new HutError('INPUT', `${path}: not valid JSON: ${jsonProblem(json, error)}`, hint);
+    }
+    // markdownlint takes any value and fails somewhere inside on one that is not an object.
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new HutError(
+        'INPUT',
+        `${path}: not a markdownlint configuration: expected a JSON object ({"default": true, …})`,
+        hint,
+      );
+    return value as Configuration;
   }
   return DEFAULT_CONFIG;
+}
+
+/**
+ * Where and why `text` is not JSON, for a one-line message: JSON.parse's own words with the
+ * position they give (`… at position 8 (line 1 column 9)`), the end of the text said as a place,
+ * and a character it names escaped — an invisible one (a byte order mark) would print as nothing.
+ */
+export function jsonProblem(text: string, error: unknown): string {
+  const message = (error as Error).message;
+  if (text.trim() === '') return 'it is empty';
+  if (message === 'Unexpected end of JSON input') {
+    const lines = text.trimEnd().split('\n');
+    return `it ends (line ${lines.length} column ${lines.at(-1)!.length + 1}) before the JSON does`;
+  }
+  // `Unexpected token 'x', "<the text around it>" is not valid JSON`: no position, and the text
+  // raw; the character quoted is enough to find it.
+  const token = /^Unexpected token '([\s\S]*?)', [\s\S]* is not valid JSON$/.exec(message);
+  if (token) {
+    const bom = token[1] === '\ufeff' && text.startsWith('\ufeff');
+    return `unexpected character ${quoteValue(token[1]!)}${bom ? ' at the start (a byte order mark: save the file without one)' : ''}`;
+  }
+  return oneLine(message);
 }
 
 function semanticRules(texts: Record<string, string>, paths: DocPaths): Finding[] {
@@ -341,7 +382,7 @@ export function readBaseline(
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new HutError('INPUT', `${path}: not valid JSON: ${(error as Error).message}`, hint);
+    throw new HutError('INPUT', `${path}: not valid JSON: ${jsonProblem(text, error)}`, hint);
   }
   const counts = (value as { counts?: unknown } | null)?.counts;
   if (

@@ -1,5 +1,5 @@
 /** Where the team's coordination documents live in a repository. */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { HutError } from '../errors/index.ts';
 
@@ -42,7 +42,7 @@ export function docPaths(root: string): DocPaths {
 export function findDocsRoot(start: string): string {
   for (let dir = resolve(start); ; dir = dirname(dir)) {
     for (const coordination of [COORDINATION, ROLE_COORDINATION]) {
-      const has = (name: string) => existsSync(join(dir, coordination, name));
+      const has = (name: string) => hasDocument(dir, coordination, name);
       if (has('handoff_log.md') || has('workstream_board.md')) return dir;
     }
     if (dirname(dir) === dir) {
@@ -53,4 +53,35 @@ export function findDocsRoot(start: string): string {
       );
     }
   }
+}
+
+/**
+ * Whether `<dir>/<coordination>/<name>` is there. A directory on the way that this user may not
+ * enter is not "no documents here" (the search would go on to the parents and say there are
+ * none): it is an error naming that directory.
+ */
+function hasDocument(dir: string, coordination: string, name: string): boolean {
+  try {
+    statSync(join(dir, coordination, name));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EACCES') return false;
+    throw new HutError('INPUT', `${closedDirectory(dir, coordination)}: permission denied`, {
+      hint: 'run as a user who may read it (its owner, or one in its group)',
+    });
+  }
+}
+
+/** The first directory from `dir` down to `<dir>/<rel>` that this user may not enter. */
+function closedDirectory(dir: string, rel: string): string {
+  let path = dir;
+  for (const part of rel.split('/')) {
+    path = join(path, part);
+    try {
+      accessSync(path, constants.X_OK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EACCES') return path;
+    }
+  }
+  return join(dir, rel);
 }

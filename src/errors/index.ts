@@ -71,12 +71,13 @@ export function isHutError(error: unknown): error is HutError {
 
 /**
  * A value from outside, quoted for a one-line message: JSON-escaped (so a line break, NUL or
- * lone surrogate shows as an escape), line separators escaped too, and cut at `max` characters.
+ * lone surrogate shows as an escape), line separators, direction marks and characters that print
+ * as nothing (a zero-width space, a byte order mark) escaped too, and cut at `max` characters.
  */
 export function quoteValue(value: string, max = 80): string {
   const cut = value.length > max ? `${value.slice(0, max)}…` : value;
   return JSON.stringify(cut).replace(
-    /[\u0085\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    /[\u0085\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g,
     (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }

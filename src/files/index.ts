@@ -88,5 +88,11 @@ export function expandHome(path: string, home: string = homeOf()): string {
 export * from './keep.ts';
 export { checkRelativePath, pathUnder, relativePathProblem } from './paths.ts';
 export { checkWritableDir, groupId, privateDir, unsafeDirMode } from './private.ts';
-export { FileReadError, type ReadOptions, readFileBytes, readTextFile } from './read.ts';
+export {
+  FileReadError,
+  type ReadOptions,
+  readFileBytes,
+  readReason,
+  readTextFile,
+} from './read.ts';
 export { fsReason } from './reason.ts';

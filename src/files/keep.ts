@@ -21,8 +21,8 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { HutError } from '../errors/index.ts';
-import { formatBytes } from '../format/index.ts';
-import { FileReadError, readFileBytes } from './read.ts';
+import { sizeOverLimit } from '../format/index.ts';
+import { FileReadError, readFileBytes, readReason } from './read.ts';
 import { replaceFileSync } from './replace.ts';
 import { applyLines, decodeBytes, encodeText, lfText, splitLines } from './text.ts';
 
@@ -44,6 +44,8 @@ export interface KeepingOptions {
   create?: boolean;
   /** A larger file is refused, not read (the edit holds it in memory twice over). */
   maxBytes: number;
+  /** What to do when the edit would make the file larger than `maxBytes` (a team document's: move old entries out). */
+  sizeHint?: string;
 }
 
 /**
@@ -79,12 +81,18 @@ export async function editFileKeeping(
   if (after === before) return { path: target, before, after, changed: false };
   const bytes = encodeText(applyLines(file, after));
   // A file past the limit could no longer be read by hutctl (nor edited again): refused whole.
-  if (bytes.length > options.maxBytes)
+  if (bytes.length > options.maxBytes) {
+    const shown = sizeOverLimit(bytes.length, options.maxBytes);
     throw new HutError(
       'INPUT',
-      `${path}: the edit would make it ${formatBytes(bytes.length)}, more than the ${formatBytes(options.maxBytes)} hutctl reads of such a file; nothing was changed`,
-      { hint: 'make room in it first (move old entries to another file), then run this again' },
+      `${path}: the edit would make it ${shown.size}, more than the ${shown.limit} hutctl reads of such a file; nothing was changed`,
+      {
+        hint:
+          options.sizeHint ??
+          'make room in it first (move old entries to another file), then run this again',
+      },
     );
+  }
   if (stat) checkOwnership(target, stat);
   replaceFile(target, bytes, stat);
   return { path: target, before, after, changed: true };
@@ -105,7 +113,12 @@ function targetOf(path: string, create: boolean): string {
   try {
     return realpathSync(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(path, error);
+    const code = (error as NodeJS.ErrnoException).code;
+    // A path that can never name a file (a symlink loop, a file where a directory should be)
+    // is the user's to fix, said as a read of it would say it.
+    if (code === 'ELOOP' || code === 'ENOTDIR')
+      throw new HutError('INPUT', `${path}: ${readReason(error)}`);
+    if (code !== 'ENOENT') throw ioError(path, error);
     let link = false;
     try {
       link = lstatSync(path).isSymbolicLink();

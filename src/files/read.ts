@@ -13,7 +13,7 @@ import {
   type Stats,
   statSync,
 } from 'node:fs';
-import { formatBytes } from '../format/index.ts';
+import { formatBytes, sizeOverLimit } from '../format/index.ts';
 
 export class FileReadError extends Error {
   readonly path: string;
@@ -50,12 +50,17 @@ export function readTextFile(path: string, maxBytes: number, options: ReadOption
 
 /** The file's bytes, or a FileReadError that says why it cannot be read. */
 export function readFileBytes(path: string, maxBytes: number, options: ReadOptions = {}): Buffer {
-  const tooBig = (size: string) =>
-    new FileReadError(path, `${size} more than the ${formatBytes(maxBytes)} such a file may have`);
+  const tooBig = (size: number | null) => {
+    // A size read to the limit is not known beyond it: "it holds more than the …".
+    const shown = size === null ? null : sizeOverLimit(size, maxBytes);
+    const what = shown ? `${shown.size} is` : 'it holds';
+    const limit = shown ? shown.limit : formatBytes(maxBytes);
+    return new FileReadError(path, `${what} more than the ${limit} such a file may have`);
+  };
   const plain = (stat: Stats) => {
     if (stat.isDirectory()) throw new FileReadError(path, 'it is a directory');
     if (!stat.isFile()) throw new FileReadError(path, 'not a regular file');
-    if (stat.size > maxBytes) throw tooBig(`${formatBytes(stat.size)} is`);
+    if (stat.size > maxBytes) throw tooBig(stat.size);
   };
   // Looked at before it is opened: opening a device can itself do something (a watchdog
   // starts), and a FIFO is refused without waiting for a writer.
@@ -73,7 +78,7 @@ export function readFileBytes(path: string, maxBytes: number, options: ReadOptio
   } catch (error) {
     // O_NOFOLLOW says ELOOP for a link put there since the lstat.
     if (noFollow && codeOf(error) === 'ELOOP') throw link();
-    throw new FileReadError(path, reasonOf(error), codeOf(error));
+    throw new FileReadError(path, readReason(error), codeOf(error));
   }
   try {
     const opened = fstatSync(fd);
@@ -91,12 +96,12 @@ export function readFileBytes(path: string, maxBytes: number, options: ReadOptio
       try {
         n = readSync(fd, chunk, 0, chunk.length, null);
       } catch (error) {
-        throw new FileReadError(path, reasonOf(error), codeOf(error));
+        throw new FileReadError(path, readReason(error), codeOf(error));
       }
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
       got += n;
-      if (got > maxBytes) throw tooBig('it holds');
+      if (got > maxBytes) throw tooBig(null);
     }
     return Buffer.concat(chunks, got);
   } finally {
@@ -108,13 +113,14 @@ function statOf(path: string, noFollow: boolean): Stats {
   try {
     return noFollow ? lstatSync(path) : statSync(path);
   } catch (error) {
-    throw new FileReadError(path, reasonOf(error), codeOf(error));
+    throw new FileReadError(path, readReason(error), codeOf(error));
   }
 }
 
 const codeOf = (error: unknown) => (error as NodeJS.ErrnoException).code;
 
-function reasonOf(error: unknown): string {
+/** Why a file cannot be read, as a user reads it (`no such file`, `permission denied`, …). */
+export function readReason(error: unknown): string {
   const code = codeOf(error);
   return code === 'ENOENT'
     ? 'no such file'

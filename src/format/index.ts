@@ -11,6 +11,18 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
+/**
+ * A size and the limit it is over, as a message compares them: rounded (`9.0 MiB`, `8.0 MiB`),
+ * unless both round to the same — then in bytes (`8388700 bytes`, `8388608 (8.0 MiB)`), since
+ * "1.0 MiB is more than the 1.0 MiB" says nothing.
+ */
+export function sizeOverLimit(size: number, limit: number): { size: string; limit: string } {
+  const [shown, max] = [formatBytes(size), formatBytes(limit)];
+  return shown === max
+    ? { size: `${size} bytes`, limit: `${limit} (${max})` }
+    : { size: shown, limit: max };
+}
+
 export function formatDuration(seconds: number): string {
   const d = Math.floor(seconds / 86400);
   const h = Math.floor((seconds % 86400) / 3600);

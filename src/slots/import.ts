@@ -71,7 +71,14 @@ export async function importSlotMap(
   // hutctl.yaml is read under the loader's limit, not a team document's: a file the loader would
   // refuse as a config is not edited as one.
   if (dryRun) merge(existsSync(configPath) ? readDocument(configPath, CONFIG_MAX_BYTES) : '');
-  else await editDocument(configPath, merge, { create: true, maxBytes: CONFIG_MAX_BYTES });
+  else
+    await editDocument(configPath, merge, {
+      create: true,
+      maxBytes: CONFIG_MAX_BYTES,
+      // A config has no old entries to move out: what makes it large is the user's to see.
+      sizeHint:
+        'remove what does not belong in hutctl.yaml (a pasted file, long comments), then run this again',
+    });
   const { added, updated, unchanged } = merged! as SlotMerge;
   return { config: configPath, added, updated, unchanged };
 }

@@ -45,10 +45,13 @@ export function clientFor(spec: Pick<VmSpec, 'project'>, env = process.env): Lxd
   return new LxdClient(findSocket(env), { project: spec.project });
 }
 
-export async function createVm(options: CreateOptions): Promise<VmCreated> {
-  const { config, client, progress } = options;
-  const spec = vmSpec(config, options.name);
-  const deadline = Date.now() + options.timeoutSec * 1000;
+/**
+ * The runner user's public key that `spec` names, checked: a HutError (INPUT) naming the file and
+ * `vms.<name>.ssh_public_key` when it cannot be read or is not a key. Asked before anything is
+ * made (the evidence directory, the instance).
+ */
+export function readPublicKey(spec: VmSpec): string {
+  const hint = `vms.${spec.name}.ssh_public_key must name the plain .pub file ssh-keygen made`;
   let publicKey: string;
   try {
     // A plain file only, and small: a FIFO or /dev/zero named here is refused, not waited on.
@@ -62,12 +65,24 @@ export async function createVm(options: CreateOptions): Promise<VmCreated> {
         hint:
           error.code === 'ENOENT'
             ? `make one: ssh-keygen -t ed25519 -f ${spec.identityFile}`
-            : `vms.${spec.name}.ssh_public_key must name the plain .pub file ssh-keygen made`,
+            : hint,
       },
     );
   }
   if (!/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$/.test(publicKey))
-    throw new HutError('INPUT', `${spec.sshPublicKey} is not an SSH public key`);
+    throw new HutError(
+      'INPUT',
+      `${spec.source}: the runner user's public key ${spec.sshPublicKey} is not an SSH public key (one line: <type> <base64> [comment])`,
+      { hint },
+    );
+  return publicKey;
+}
+
+export async function createVm(options: CreateOptions): Promise<VmCreated> {
+  const { config, client, progress } = options;
+  const spec = vmSpec(config, options.name);
+  const deadline = Date.now() + options.timeoutSec * 1000;
+  const publicKey = options.publicKey ?? readPublicKey(spec);
   // hutctl.yaml must take the target before anything is created (a flow map cannot).
   if (options.configFile)
     setMapStrings(

@@ -26,6 +26,8 @@ export interface CreateOptions {
   /** Writes the runner target into this hutctl.yaml (the loaded one); null: leave it alone. */
   configFile: string | null;
   evidenceDir: string;
+  /** The key `readPublicKey` read (and checked) first; else createVm reads it. */
+  publicKey?: string;
 }
 
 /** What cloud-init said: done, done with recoverable errors, or not in the image at all. */

@@ -1,7 +1,7 @@
 /** lint docs: markdownlint plus the semantic rules, on the team's files and on small fixtures. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -191,6 +191,12 @@ test('lint docs: a baseline that is not JSON, or not a baseline, is one line nam
     ['[]', 'not a lint baseline: expected {"counts": {"<rule>": <count>, …}}'],
     ['{}', 'not a lint baseline: expected {"counts": {"<rule>": <count>, …}}'],
     ['{"counts": {"x": -1}}', 'not a lint baseline: expected {"counts": {"<rule>": <count>, …}}'],
+    // An invisible byte order mark is shown escaped, and said for what it is.
+    [
+      '\ufeff{"counts": {}}\n',
+      'not valid JSON: unexpected character "\\ufeff" at the start (a byte order mark: save the file without one)',
+    ],
+    ['{"counts": \u200b{}}', 'not valid JSON: unexpected character "\\u200b"'],
   ];
   for (const [text, problem] of cases) {
     writeFileSync(baseline, text);
@@ -202,6 +208,7 @@ test('lint docs: a baseline that is not JSON, or not a baseline, is one line nam
     assert.equal(`${second}\n`, hint);
     assert.deepEqual(rest, ['']);
     assert.doesNotMatch(result.stderr, /unexpected error|--debug/);
+    assert.doesNotMatch(result.stderr, /[\ufeff\u200b]/, 'an invisible character printed as is');
     assert.equal(readFileSync(baseline, 'utf8'), text, 'the baseline was changed');
   }
   // As the hint says: --update-baseline writes it anew, and the ratchet then holds.
@@ -209,4 +216,69 @@ test('lint docs: a baseline that is not JSON, or not a baseline, is one line nam
   assert.equal(updated.code, 0, updated.stderr);
   assert.ok(JSON.parse(readFileSync(baseline, 'utf8')).counts);
   assert.equal((await lint()).code, 0);
+});
+
+test('lint docs: a .markdownlint.json that is not JSON, or not an object, is one line naming it and where it breaks', async () => {
+  const dir = small({
+    'documentation/short-term/coordination/workstream_board.md': BOARD('pending', 'runner:codex'),
+  });
+  const hint = "  fix it, or remove it to lint with hutctl's default rules\n";
+  const cases: Array<[string, string, string]> = [
+    ['.markdownlint.json', '', 'not valid JSON: it is empty'],
+    [
+      '.markdownlint.json',
+      '{"default": true,\n  "MD013":\n',
+      'not valid JSON: it ends (line 2 column 11) before the JSON does',
+    ],
+    [
+      '.markdownlint.json',
+      '{"MD013": false,}',
+      'not valid JSON: Expected double-quoted property name in JSON at position 16 (line 1 column 17)',
+    ],
+    [
+      // Whole-line comments go, and the line numbers still hold.
+      '.markdownlint.jsonc',
+      '// the team\'s style\n\n{\n  "MD013": false\n  "MD033": false\n}\n',
+      "not valid JSON: Expected ',' or '}' after property value in JSON at position 42 (line 5 column 3)",
+    ],
+    [
+      '.markdownlint.json',
+      '[]',
+      'not a markdownlint configuration: expected a JSON object ({"default": true, …})',
+    ],
+  ];
+  for (const [name, text, problem] of cases) {
+    const settings = join(dir, name);
+    writeFileSync(settings, text);
+    const result = await runCli(['lint', 'docs', '--docs', dir], { killAfterMs: 20_000 });
+    rmSync(settings);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, `hutctl: ${settings}: ${problem}\n${hint}`);
+  }
+});
+
+test('lint docs: a directory where a document should be is a hutctl/unreadable finding, like a FIFO', async () => {
+  const dir = small({
+    'documentation/short-term/coordination/workstream_board.md': BOARD('pending', 'runner:codex'),
+  });
+  mkdirSync(join(dir, 'documentation/short-term/coordination/handoff_log.md'));
+  mkdirSync(join(dir, 'documentation/short-term/coordination/delegations/GOAL-009_WS1_packet.md'), {
+    recursive: true,
+  });
+  const result = await runCli(['lint', 'docs', '--docs', dir, '--json'], { killAfterMs: 20_000 });
+  assert.equal(result.code, 1, result.stderr);
+  const unreadable = (JSON.parse(result.stdout).findings as Array<Record<string, unknown>>).filter(
+    (f) => f.rule === 'hutctl/unreadable',
+  );
+  assert.deepEqual(
+    unreadable.map((f) => [f.file, f.message]),
+    [
+      [
+        'documentation/short-term/coordination/delegations/GOAL-009_WS1_packet.md',
+        'cannot read: it is a directory',
+      ],
+      ['documentation/short-term/coordination/handoff_log.md', 'cannot read: it is a directory'],
+    ],
+  );
 });

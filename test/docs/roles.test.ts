@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseHandoffLog, parsePacket } from '../../src/docs/index.ts';
@@ -255,6 +255,64 @@ test('creds check reports a role file that is a FIFO, a device or huge as unread
       [`cannot read: ${reason}`],
       `${role}.env`,
     );
+  }
+});
+
+test('creds check reports a role file or host directory that is a loop of links as unreadable, not a crash', async () => {
+  const home = tempDir();
+  const root = join(home, 'config/codex/credentials/gitlab');
+  const dir = join(root, 'git.example.invalid');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const file = join(dir, 'runner.env');
+  symlinkSync(file, file);
+  const env = { HOME: home, XDG_CONFIG_HOME: join(home, 'config') };
+  const loop = 'cannot read: too many levels of symbolic links (a loop)';
+  const result = await runCli(['creds', 'check', '--role', 'runner', '--json'], { env });
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(result.stderr, '');
+  assert.deepEqual(JSON.parse(result.stdout).checks, [
+    { subject: dir, ok: true, state: 'mode 700' },
+    { subject: file, ok: false, state: loop },
+  ]);
+  const text = await runCli(['creds', 'check', '--role', 'runner'], { env });
+  assert.equal(text.code, 1, text.stderr);
+  assert.match(text.stdout, new RegExp(`FAIL.*${file}.*\\(a loop\\)`));
+  // A host directory that is one: named too, and the real host still checked.
+  const host = join(root, 'git2.example.invalid');
+  symlinkSync(host, host);
+  const both = await runCli(['creds', 'check', '--role', 'runner', '--json'], { env });
+  assert.equal(both.code, 1, both.stderr);
+  const checks = JSON.parse(both.stdout).checks as Array<{ subject: string; state: string }>;
+  assert.deepEqual(
+    checks.filter((c) => c.state === loop).map((c) => c.subject),
+    [host, file],
+  );
+});
+
+test('a coordination directory this user may not enter is permission denied, naming it, not "no documents here"', async () => {
+  const dir = join(tempDir(), 'runner-agent');
+  assert.equal((await runCli(['role', 'init', 'runner', dir])).code, 0);
+  // nobody reaches the repository and documentation/, but not documentation/coordination/.
+  for (let d = join(dir, 'documentation'); d !== '/'; d = dirname(d)) chmodSync(d, 0o755);
+  const coordination = join(dir, 'documentation/coordination');
+  chmodSync(coordination, 0o700);
+  const expected = `hutctl: ${coordination}: permission denied\n  run as a user who may read it (its owner, or one in its group)\n`;
+  for (const args of [
+    ['handoff', 'list'],
+    ['board', 'show'],
+    ['lint', 'docs'],
+    ['ticket', 'list'],
+  ]) {
+    for (const where of [{ cwd: dir }, { flag: ['--docs', dir] }]) {
+      const result = await runCli([...args, ...(where.flag ?? [])], {
+        cwd: where.cwd ?? '/',
+        asUser: 'nobody',
+        env: { HOME: '/nonexistent', XDG_CACHE_HOME: '/nonexistent' },
+      });
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr, expected, args.join(' '));
+    }
   }
 });
 

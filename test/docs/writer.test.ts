@@ -12,6 +12,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -20,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { parseHandoffLog } from '../../src/docs/index.ts';
 import { CLI, finished, runCli, startCli } from '../support/cli.ts';
-import { LOG, repoCopy } from '../support/docbytes.ts';
+import { BOARD, LOG, QUEUE, repoCopy, TRANSPORT } from '../support/docbytes.ts';
 import { assertCleanError, changedPaths, snapshot } from '../support/hostile.ts';
 
 const add = (repo: string, summary: string, env: Record<string, string> = {}) =>
@@ -203,4 +204,44 @@ test("a user who is not the file's owner is refused in one line, and nothing cha
     /belongs to root and hutctl runs as uid 65534: .*run the command as its owner/,
   );
   assert.deepEqual(changedPaths(before, snapshot(repo)), []);
+});
+
+test('a document that is a symlink loop is bad input, said as a read says it; nothing is written', async () => {
+  const edits: Array<[string, string[]]> = [
+    [LOG, ['handoff', 'add', ...addArgs('', 'looped').slice(4)]],
+    [BOARD, ['board', 'set', 'GOAL-001/WS9', '--status', 'in_progress']],
+    [BOARD, ['board', 'claim', 'GOAL-001/WS9', 'runner:codex']],
+    [
+      QUEUE,
+      [
+        'ticket',
+        'add',
+        '--scope',
+        'a loop',
+        '--goal',
+        'GOAL-001/governance',
+        '--owner',
+        'runner:codex',
+        '--next',
+        'look',
+      ],
+    ],
+    [QUEUE, ['ticket', 'set', 'ADHOC-20260212-01', '--status', 'done']],
+    [TRANSPORT, ['transport', 'lock', 'ssh']],
+  ];
+  for (const [rel, args] of edits) {
+    const repo = repoCopy();
+    const file = join(repo, rel);
+    rmSync(file);
+    symlinkSync(file, file); // a link to itself
+    const before = snapshot(repo);
+    const result = await runCli([...args, '--docs', repo], { killAfterMs: 20_000 });
+    assertCleanError(result, [2]);
+    assert.equal(
+      result.stderr,
+      `hutctl: ${file}: too many levels of symbolic links (a loop)\n`,
+      args.join(' '),
+    );
+    assert.deepEqual(changedPaths(before, snapshot(repo)), [], args.join(' '));
+  }
 });

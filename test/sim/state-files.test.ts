@@ -18,7 +18,8 @@ function hostile(limit: { bytes: number; shown: string }) {
     { make: (p: string) => mkdirSync(p), reason: 'it is a directory' },
     {
       make: (p: string) => writeFileSync(p, Buffer.alloc(limit.bytes + 1, ' ')),
-      reason: `${limit.shown} is more than the ${limit.shown} such a file may have`,
+      // One byte over rounds to the limit: said in bytes.
+      reason: `${limit.bytes + 1} bytes is more than the ${limit.bytes} (${limit.shown}) such a file may have`,
     },
     {
       make: (p: string) => symlinkSync(p, p),

@@ -146,6 +146,40 @@ test("a hutctl.yaml over the config loader's 1 MiB is refused, not edited, namin
   }
 });
 
+test('a hutctl.yaml just under 1 MiB: a read or an edit past it says exact bytes, with a hint for a config', async () => {
+  const LIMIT = 1024 * 1024;
+  const dir = tempDir();
+  const config = join(dir, 'hutctl.yaml');
+  // One byte over: "1.0 MiB is more than the 1.0 MiB" would say nothing.
+  const over = `${HAND}# ${'x'.repeat(LIMIT - Buffer.byteLength(HAND) - 2)}\n`;
+  writeFileSync(config, over);
+  const input = JSON.stringify({ 'hut-04': { serial_by_id: 'usb-x' } });
+  const read = await runCli(['--config', config, 'slot', 'import', '-'], { input });
+  assert.equal(read.code, 2, read.stderr);
+  assert.equal(
+    read.stderr,
+    `hutctl: ${config}: ${LIMIT + 1} bytes is more than the ${LIMIT} (1.0 MiB) such a file may have\n`,
+  );
+  // Just under: the edit would pass it.
+  const under = over.slice(0, -4) + '\n';
+  writeFileSync(config, under);
+  const edit = await runCli(['--config', config, 'slot', 'import', '-'], { input });
+  assert.equal(edit.code, 2, edit.stderr);
+  const [line, hint, ...rest] = edit.stderr.split('\n');
+  assert.match(
+    line!,
+    new RegExp(
+      `^hutctl: ${config}: the edit would make it 10\\d{5} bytes, more than the ${LIMIT} \\(1\\.0 MiB\\) hutctl reads of such a file; nothing was changed$`,
+    ),
+  );
+  assert.equal(
+    hint,
+    '  remove what does not belong in hutctl.yaml (a pasted file, long comments), then run this again',
+  );
+  assert.deepEqual(rest, ['']);
+  assert.equal(readFileSync(config, 'utf8'), under);
+});
+
 const LAYOUTS = [
   HAND,
   'slots:\n  hut-01:\n    serial: a\n',

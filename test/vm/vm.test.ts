@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
+  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -375,6 +376,29 @@ test('a public key file that is a FIFO, a device, a directory, huge or a link lo
     );
     assert.equal(readFileSync(f.config, 'utf8'), text, 'hutctl.yaml was changed');
     assert.equal(double.instances.size, 0);
+    assert.equal(existsSync(join(f.dir, 'evidence')), false, 'an evidence directory was made');
+  }
+  assert.deepEqual(double.calls, [], 'LXD was asked something');
+});
+
+test('a public key file that holds no key: one line naming it and vms.<name>.ssh_public_key, exit 2, nothing made', async (t) => {
+  const double = await LxdDouble.start();
+  t.after(() => double.close());
+  const f = farm('{}');
+  const key = join(f.dir, 'runner_ed25519.pub');
+  for (const content of ['-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n', '', 'ssh-ed25519\n']) {
+    writeFileSync(key, content);
+    const r = await runCli(['vm', 'create', 'hil-runner'], {
+      env: { HUTCTL_CONFIG: f.config, LXD_SOCKET: double.socket },
+      killAfterMs: 20_000,
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      `hutctl: ${f.config}: the runner user's public key ${key} is not an SSH public key (one line: <type> <base64> [comment])\n  vms.hil-runner.ssh_public_key must name the plain .pub file ssh-keygen made\n`,
+    );
+    assert.equal(readFileSync(f.config, 'utf8'), f.text, 'hutctl.yaml was changed');
+    assert.equal(existsSync(join(f.dir, 'evidence')), false, 'an evidence directory was made');
   }
   assert.deepEqual(double.calls, [], 'LXD was asked something');
 });

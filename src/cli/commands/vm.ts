@@ -68,12 +68,16 @@ Its entry in hutctl.yaml (type: container where the host cannot run VMs):
       const timeoutSec = wholeNumber(o.timeout, '--timeout', 10, 86_400);
       const lib = await import('../../vm/index.ts');
       const spec = lib.vmSpec(config, name);
+      // The input is checked before anything is made: a refused create leaves no evidence
+      // directory behind.
+      const publicKey = lib.readPublicKey(spec);
+      const docsLib = await import('../../docs/index.ts');
+      const root = o.docs ? docsLib.findDocsRoot(o.docs) : null;
       const { prepareEvidenceDir } = await import('../../jobs/index.ts');
       const evidenceDir = o.evidenceDir ?? config.paths.evidenceDir;
       prepareEvidenceDir(evidenceDir, config.paths.shareGroup, true);
-      const docsLib = await import('../../docs/index.ts');
-      const root = o.docs ? docsLib.findDocsRoot(o.docs) : null;
       const created = await lib.createVm({
+        publicKey,
         config,
         name,
         timeoutSec,
