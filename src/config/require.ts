@@ -45,9 +45,12 @@ export async function requireConfig(options: LoadOptions = {}): Promise<HutConfi
     // The config as text with its digest: an entry changed by hand (or by anything but this
     // writer) is a miss, never a config that was not validated.
     const text = JSON.stringify(config);
-    // Something else at its name (a directory) is the cache's own to clear.
-    if (lstatSync(cachePath, { throwIfNoEntry: false })?.isDirectory())
-      rmSync(cachePath, { recursive: true, force: true });
+    // Something else at its name (a directory) is the cache's own to clear; a cache this user
+    // may not even look into only costs speed.
+    try {
+      if (lstatSync(cachePath, { throwIfNoEntry: false })?.isDirectory())
+        rmSync(cachePath, { recursive: true, force: true });
+    } catch {}
     // A cache that cannot be written only costs speed.
     await writeFileAtomic(cachePath, JSON.stringify({ key, digest: digest(key, text), text }), {
       mode: 0o600,
