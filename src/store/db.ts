@@ -30,7 +30,11 @@ export function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-export async function openSqlite(path: string): Promise<Db> {
+/**
+ * `evidenceDir`: where the evidence that rebuilds this ledger is, named in the way back from a
+ * damaged one.
+ */
+export async function openSqlite(path: string, evidenceDir?: string): Promise<Db> {
   const { DatabaseSync } = await import('node:sqlite');
   const file = resolve(path);
   let db: InstanceType<typeof DatabaseSync>;
@@ -42,7 +46,7 @@ export async function openSqlite(path: string): Promise<Db> {
     // are the durable record, the ledger can be rebuilt from them).
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
   } catch (error) {
-    const problem = ledgerProblem(error, path);
+    const problem = ledgerProblem(error, path, evidenceDir);
     if (problem !== error) throw problem;
     throw new HutError('IO', `cannot open the ledger ${path}: ${(error as Error).message}`, {
       hint: 'check store.path in hutctl.yaml and that this user may write its directory',
@@ -79,7 +83,7 @@ export async function openSqlite(path: string): Promise<Db> {
     try {
       return work();
     } catch (error) {
-      throw ledgerProblem(error, path);
+      throw ledgerProblem(error, path, evidenceDir);
     }
   }
 
@@ -108,7 +112,7 @@ export const LEDGER_UNREACHABLE = 'ledger-unreachable';
  * to do: a damaged file (rebuilt from the evidence, which is complete), or one another process
  * holds locked past the busy timeout. Anything else is returned as it is.
  */
-export function ledgerProblem(error: unknown, path: string): unknown {
+export function ledgerProblem(error: unknown, path: string, evidenceDir?: string): unknown {
   const code = (error as { errcode?: unknown } | null)?.errcode;
   if (typeof code !== 'number') return error;
   const why = (error as { errstr?: string }).errstr ?? (error as Error).message;
@@ -116,7 +120,7 @@ export function ledgerProblem(error: unknown, path: string): unknown {
     case 11: // SQLITE_CORRUPT
     case 26: // SQLITE_NOTADB
       return new HutError('IO', `the ledger ${path} is damaged: ${why}`, {
-        hint: 'rebuild it from the evidence (it is kept aside, with its -wal and -shm where they are left): hutctl store import <paths.evidence_dir> --rebuild',
+        hint: `rebuild it from the evidence (it is kept aside, with its -wal and -shm where they are left): hutctl store import ${evidenceDir ?? '<paths.evidence_dir>'} --rebuild`,
       });
     case 5: // SQLITE_BUSY
     case 6: // SQLITE_LOCKED

@@ -13,7 +13,7 @@
  * warning, and `store import` back-fills it.
  */
 import type { HutConfig } from '../config/index.ts';
-import { isHutError, oneLine, quoteValue } from '../errors/index.ts';
+import { HutError, isHutError, oneLine, quoteValue } from '../errors/index.ts';
 import { type Db, LEDGER_BUSY, LEDGER_UNREACHABLE } from './db.ts';
 import { addToInbox, drainInbox, inboxDir } from './inbox.ts';
 
@@ -53,28 +53,24 @@ export async function openStore(config: HutConfig, env = process.env): Promise<D
   // server that did not answer in time) is not waited for again: one wait per command.
   if (unreachable && Date.now() < unreachable.until) throw unreachable.error;
   try {
-    return await openReachable(config, env);
+    return await openReachable(config as Parameters<typeof openReachable>[0], env);
   } catch (error) {
     if (
       isHutError(error) &&
       (error.details === LEDGER_BUSY || error.details === LEDGER_UNREACHABLE)
     )
       unreachable = { until: Date.now() + BUSY_BACKOFF_MS, error };
-    // A damaged ledger's way back names this config's evidence.
-    if (isHutError(error) && error.hint?.includes('<paths.evidence_dir>'))
-      (error as { hint: string }).hint = error.hint.replace(
-        '<paths.evidence_dir>',
-        config.paths.evidenceDir,
-      );
     throw error;
   }
 }
 
 let unreachable: { until: number; error: unknown } | null = null;
 
-async function openReachable(config: HutConfig, env: NodeJS.ProcessEnv): Promise<Db> {
+async function openReachable(
+  config: HutConfig & { store: { engine: 'sqlite' | 'postgres' } },
+  env: NodeJS.ProcessEnv,
+): Promise<Db> {
   const { store } = config;
-  if (store.engine === 'off') throw new Error('unreachable: the ledger is off');
   const [{ openPostgres, openSqlite }, { migrate }] = await Promise.all([
     import('./db.ts'),
     import('./schema.ts'),
@@ -93,7 +89,7 @@ async function openReachable(config: HutConfig, env: NodeJS.ProcessEnv): Promise
       const { dirname } = await import('node:path');
       const { privateDir } = await import('../files/index.ts');
       privateDir(dirname(store.path), config.paths.shareGroup);
-      const real = await openSqlite(store.path);
+      const real = await openSqlite(store.path, config.paths.evidenceDir);
       // A new ledger holds whole reports: readable by this user (and the team's group) only.
       if (!file) chmodSync(store.path, config.paths.shareGroup === null ? 0o600 : 0o660);
       const made = statSync(store.path);
@@ -103,7 +99,6 @@ async function openReachable(config: HutConfig, env: NodeJS.ProcessEnv): Promise
   } else {
     const url = store.urlEnv ? env[store.urlEnv] : store.url;
     if (!url) {
-      const { HutError } = await import('../errors/index.ts');
       throw new HutError('CONFIG', `store.url_env names ${store.urlEnv}, which is not set`, {
         hint: `export ${store.urlEnv}=postgresql://user@host/db (or set store.url)`,
       });
@@ -191,18 +186,20 @@ async function forgetSqlite(path: string): Promise<void> {
  */
 export async function moveLedgerAside(config: HutConfig): Promise<string> {
   const { store } = config;
-  const { HutError } = await import('../errors/index.ts');
   if (store.engine !== 'sqlite')
     throw new HutError('USAGE', '--rebuild is for an SQLite ledger', {
       hint: 'with PostgreSQL, make a new database (or schema), point store.url at it, and import into it',
     });
-  const { existsSync, renameSync } = await import('node:fs');
+  const [{ existsSync, renameSync }, { randomHex }] = await Promise.all([
+    import('node:fs'),
+    import('../files/index.ts'),
+  ]);
   const stamp = new Date()
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   // Never an earlier set's name: two rebuilds in one second keep both.
-  const aside = `${store.path}.damaged-${stamp}-${(await import('../files/index.ts')).randomHex(3)}`;
+  const aside = `${store.path}.damaged-${stamp}-${randomHex(3)}`;
   await forgetSqlite(store.path);
   if (!existsSync(store.path))
     throw new HutError('USAGE', `there is no ledger at ${store.path} to move aside`, {
