@@ -33,21 +33,16 @@ export function checkCreds(options: { role?: string; env?: NodeJS.ProcessEnv } =
   } catch {
     return [{ subject: root, ok: false, state: 'missing (create it with mode 0700)' }];
   }
-  const hosts: string[] = [];
+  const hosts: Array<{ dir: string; stat: Stats }> = [];
   for (const name of names) {
     // An entry that cannot even be looked at (a loop of links) may be a host's: said, not skipped.
-    const stat = statOf(join(root, name));
-    if (typeof stat === 'string') out.push(unreadable(join(root, name), stat));
-    else if (stat.isDirectory()) hosts.push(name);
+    const dir = join(root, name);
+    const stat = statOf(dir);
+    if (typeof stat === 'string') out.push(unreadable(dir, stat));
+    else if (stat.isDirectory()) hosts.push({ dir, stat });
   }
   if (hosts.length === 0) out.push({ subject: root, ok: false, state: 'no host directories' });
-  for (const host of hosts) {
-    const dir = join(root, host);
-    const stat = statOf(dir);
-    if (typeof stat === 'string') {
-      out.push(unreadable(dir, stat));
-      continue;
-    }
+  for (const { dir, stat } of hosts) {
     out.push(modeCheck(dir, stat, 0o700));
     // The contract's role files, or the one asked for; any other .env there is checked too.
     const expected = (options.role ? [options.role] : ROLE_FILES).map((r) => `${r}.env`);
