@@ -7,11 +7,12 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Configuration } from 'markdownlint';
 import { lint as markdownlint } from 'markdownlint/sync';
-import { HutError, oneLine, quoteValue } from '../errors/index.ts';
+import { HutError } from '../errors/index.ts';
 import { FileReadError, readTextFile } from '../files/index.ts';
 import { type Board, parseBoard } from './board.ts';
 import { type GoalDoc, parseGoal } from './goal.ts';
 import { ACTION_TYPES, CONTEXTS, type HandoffEntry, parseHandoffLog } from './handoff.ts';
+import { parseJsonFile } from './json-file.ts';
 import { DOCUMENT_MAX_BYTES } from './limits.ts';
 import { parsePacket } from './packets.ts';
 import { ACTIVE_GOALS, type DocPaths, docPaths } from './paths.ts';
@@ -101,12 +102,7 @@ function markdownlintConfig(root: string): Configuration {
     // still points into the file.
     const json = text.replace(/^[ \t]*\/\/.*$/gm, (comment) => ' '.repeat(comment.length));
     const hint = { hint: `fix it, or remove it to lint with hutctl's default rules` };
-    let value: unknown;
-    try {
-      value = JSON.parse(json);
-    } catch (error) {
-      throw new HutError('INPUT', `${path}: not valid JSON: ${jsonProblem(json, error)}`, hint);
-    }
+    const value = parseJsonFile(path, json, hint);
     // markdownlint takes any value and fails somewhere inside on one that is not an object.
     if (typeof value !== 'object' || value === null || Array.isArray(value))
       throw new HutError(
@@ -117,28 +113,6 @@ function markdownlintConfig(root: string): Configuration {
     return value as Configuration;
   }
   return DEFAULT_CONFIG;
-}
-
-/**
- * Where and why `text` is not JSON, for a one-line message: JSON.parse's own words with the
- * position they give (`… at position 8 (line 1 column 9)`), the end of the text said as a place,
- * and a character it names escaped — an invisible one (a byte order mark) would print as nothing.
- */
-export function jsonProblem(text: string, error: unknown): string {
-  const message = (error as Error).message;
-  if (text.trim() === '') return 'it is empty';
-  if (message === 'Unexpected end of JSON input') {
-    const lines = text.trimEnd().split('\n');
-    return `it ends (line ${lines.length} column ${lines.at(-1)!.length + 1}) before the JSON does`;
-  }
-  // `Unexpected token 'x', "<the text around it>" is not valid JSON`: no position, and the text
-  // raw; the character quoted is enough to find it.
-  const token = /^Unexpected token '([\s\S]*?)', [\s\S]* is not valid JSON$/.exec(message);
-  if (token) {
-    const bom = token[1] === '\ufeff' && text.startsWith('\ufeff');
-    return `unexpected character ${quoteValue(token[1]!)}${bom ? ' at the start (a byte order mark: save the file without one)' : ''}`;
-  }
-  return oneLine(message);
 }
 
 function semanticRules(texts: Record<string, string>, paths: DocPaths): Finding[] {
@@ -378,12 +352,7 @@ export function readBaseline(
   const hint = {
     hint: 'fix it, or write it anew from the current findings: hutctl lint docs --update-baseline',
   };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new HutError('INPUT', `${path}: not valid JSON: ${jsonProblem(text, error)}`, hint);
-  }
+  const value = parseJsonFile(path, text, hint);
   const counts = (value as { counts?: unknown } | null)?.counts;
   if (
     typeof counts !== 'object' ||
