@@ -30,6 +30,9 @@ import type { BoardMode } from './faults.ts';
 /** The line a healthy board prints when it is operational. */
 export const READY_MARKER = 'squeezelite-esp32: ready';
 
+/** The board's output the host may leave unread before more of it is lost (see send). */
+const UNREAD_MAX_BYTES = 64 * 1024;
+
 const ROM_BANNER = 'ets Jun  8 2016 00:22:57';
 const DOWNLOAD_BOOT = 'boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))';
 const FLASH_BOOT = 'boot:0x13 (SPI_FAST_FLASH_BOOT)';
@@ -128,8 +131,17 @@ export class SimBoard {
     rmSync(this.linkPath, { force: true });
   }
 
+  /**
+   * A UART does not wait for its reader: what the host leaves unread past the bridge's and the
+   * kernel's buffers is lost, so a boot loop left running for hours neither grows this process
+   * nor queues stale text ahead of the ROM's answers.
+   */
   private send(bytes: Buffer): void {
-    this.socat?.stdin?.write(bytes);
+    const stdin = this.socat?.stdin;
+    if (!stdin) return;
+    const room = UNREAD_MAX_BYTES - stdin.writableLength;
+    if (room <= 0) return;
+    stdin.write(bytes.length > room ? bytes.subarray(0, room) : bytes);
   }
 
   private write(text: string): void {
