@@ -39,11 +39,16 @@ const serveApart = apart('serve.cjs', /[/\\]serve[/\\]index\.ts$/);
 // third of what every command reads on the way in.
 const lintApart = apart('lint.cjs', /[/\\]docs[/\\]lint\.ts$/);
 const pgApart = apart('pg.cjs', /^pg$/, true);
+// import() becomes require(): in CommonJS, Node's import() of anything — a built-in or one of
+// the bundles beside main.cjs — first starts its ES module loader (~10 ms), then scans a
+// CommonJS file for its exports, and for node:http reads every export, which loads undici.
+const supported = { 'dynamic-import': false };
 const common = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node22',
+  supported,
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
@@ -76,6 +81,7 @@ await build({
   // them being loaded up front as an ES module's static imports would be.
   format: 'cjs',
   target: 'node22',
+  supported,
   define: { HUTCTL_VERSION: JSON.stringify(pkg.version) },
   // A third smaller to read and deserialize on every call (~4 % of `job run`); names are kept,
   // so a --debug stack trace still says which function.
