@@ -1,9 +1,10 @@
 /** Capturing a board's serial output for a time budget, judged as it arrives. */
-import { Writable } from 'node:stream';
+import { spawn } from 'node:child_process';
+import { closeSync, constants, openSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { localTarget } from '../config/index.ts';
-import { startStep } from '../jobs/index.ts';
-import { LocalTransport, shellQuote } from '../transport/index.ts';
+import { isatty, ReadStream } from 'node:tty';
+import { localKeeper } from '../keeper/index.ts';
+import { shellQuote } from '../transport/index.ts';
 
 export interface BootJudgement {
   outcome: 'booted' | 'panic' | 'reset_loop' | 'hang' | 'no_port';
@@ -32,9 +33,10 @@ function saidBefore(output: string): string {
 }
 
 /**
- * Reads `port` (via `stty` + `cat`, so a stuck read never blocks hutctl) until the marker, a
- * panic, a reset loop, or the budget runs out. The reader runs as a job step does, so it never
- * outlives hutctl: a hutctl that dies leaves no reader to take the next job's boot output.
+ * Reads `port` until the marker, a panic, a reset loop, or the budget runs out. The port is
+ * opened here and read through a tty stream (a read that has nothing waits in the event loop,
+ * never in a thread), so the reader never outlives hutctl and never takes the next job's boot
+ * output; its line speed and raw mode are set by `stty` (see setLine).
  */
 export async function captureBoot(
   port: string,
@@ -49,21 +51,33 @@ export async function captureBoot(
 ): Promise<BootJudgement> {
   const began = performance.now();
   let output = '';
-  let onChunk: (chunk: string) => void = () => {};
+  const unread = (detail: string): BootJudgement => ({
+    outcome: 'no_port',
+    detail,
+    reset_reason: null,
+    resets: 0,
+    elapsed_ms: Math.round(performance.now() - began),
+    output,
+  });
+  let fd: number;
+  try {
+    fd = openSync(port, constants.O_RDONLY | constants.O_NOCTTY | constants.O_NONBLOCK);
+  } catch (error) {
+    return unread(`cannot read ${port}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  if (!isatty(fd)) {
+    closeSync(fd);
+    return unread(`${port} is not a serial port (not a terminal)`);
+  }
+  const set = await setLine(port, fd, options.baud);
+  if (set !== null) {
+    closeSync(fd);
+    return unread(`${port}: stty could not set ${options.baud} baud, raw (${set})`);
+  }
+  const input = new ReadStream(fd);
   const decoder = new StringDecoder('utf8');
-  const reader = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      onChunk(decoder.write(chunk));
-      callback();
-    },
-  });
-  const step = await startStep({
-    transport: new LocalTransport(localTarget()),
-    command: `stty -F ${shellQuote(port)} ${options.baud} raw -echo 2>/dev/null; exec cat ${shellQuote(port)}`,
-    workdir: undefined,
-    loginShell: false,
-    output: { stdout: [reader], stderr: [reader] },
-  });
+  let onChunk: (chunk: string) => void = () => {};
+  input.on('data', (chunk: Buffer) => onChunk(decoder.write(chunk)));
   let stop: (outcome: BootJudgement['outcome'], detail: string | null) => void = () => {};
   const judged = new Promise<BootJudgement>((resolve) => {
     let done = false;
@@ -71,7 +85,7 @@ export async function captureBoot(
       if (done) return;
       done = true;
       clearTimeout(timer);
-      step.signal('KILL');
+      input.destroy();
       const resets = [...output.matchAll(RESET)];
       resolve({
         outcome,
@@ -99,8 +113,11 @@ export async function captureBoot(
         );
       if (options.marker.test(output)) finish('booted', null);
     };
-    // The reader ended by itself: the port could not be read (cat says why).
-    void step.done.then(() => finish('no_port', output.trim() || `cannot read ${port}`));
+    // The port went away (a board's USB bridge loses power) or cannot be read.
+    input.on('error', (error: NodeJS.ErrnoException) =>
+      finish('no_port', output.trim() || `cannot read ${port}: ${error.code ?? error.message}`),
+    );
+    input.once('end', () => finish('no_port', output.trim() || `${port} closed`));
     stop = finish;
   });
   try {
@@ -110,3 +127,39 @@ export async function captureBoot(
   }
   return judged;
 }
+
+/**
+ * `stty <baud> raw -echo` on the open port: null when done, else what went wrong. Through the
+ * keeper when it runs (`stty -F`, the port already open here): only that small process forks,
+ * never hutctl's much larger one — on a small VM ~20 ms of hutctl's event loop each time, and in
+ * `hil surface` once per slot. Otherwise on our open file, as its standard input.
+ */
+async function setLine(port: string, fd: number, baud: number): Promise<string | null> {
+  const args = [String(baud), 'raw', '-echo'];
+  const keeper = await localKeeper();
+  if (keeper) {
+    const step = keeper.start({
+      command: ['stty', '-F', port, ...args].map(shellQuote).join(' '),
+      workdir: '',
+      loginShell: false,
+      logPath: '/dev/null',
+    });
+    const timer = setTimeout(() => step.signal('SIGKILL'), STTY_MS);
+    const { exitCode } = await step.done.finally(() => clearTimeout(timer));
+    if (exitCode === 0) return null;
+    // Asked again directly, for stty's own words.
+  }
+  return new Promise((resolve) => {
+    const child = spawn('stty', args, { stdio: [fd, 'ignore', 'pipe'], timeout: STTY_MS });
+    let said = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      said += chunk;
+    });
+    child.once('error', (error) => resolve(error.message));
+    child.once('close', (code) =>
+      resolve(code === 0 ? null : said.trim().split('\n')[0] || `stty exited ${code}`),
+    );
+  });
+}
+
+const STTY_MS = 5000;
