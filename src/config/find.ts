@@ -9,6 +9,9 @@ import { xdgDir } from '../files/index.ts';
 
 export const CONFIG_FILE_NAME = 'hutctl.yaml';
 
+/** hutctl.yaml is a few KiB; anything past this is not a config file. */
+export const CONFIG_MAX_BYTES = 1024 * 1024;
+
 export interface LoadOptions {
   /** An explicit config path (--config); otherwise HUTCTL_CONFIG, then a search upward. */
   configPath?: string;

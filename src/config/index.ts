@@ -1,7 +1,9 @@
 /** Configuration: hutctl.yaml, .lxd.env, and the resolved HutConfig. */
 export { type DirWarning, directoryWarnings } from './dirs.ts';
-export { CONFIG_FILE_NAME, findConfigFile, type LoadOptions } from './find.ts';
-export { CONFIG_MAX_BYTES, type LoadResult } from './load.ts';
+// load.ts (the YAML parser and the schema) only through require.ts, when the cache misses: a
+// command whose config is cached never loads them.
+export { CONFIG_FILE_NAME, CONFIG_MAX_BYTES, findConfigFile, type LoadOptions } from './find.ts';
+export type { LoadResult } from './load.ts';
 export { parseEnvText, readLxdEnv } from './lxd-env.ts';
 export { personAtHost } from './person.ts';
 export { loadConfig, requireConfig } from './require.ts';

@@ -3,11 +3,14 @@ import { dirname, join, resolve } from 'node:path';
 import { isDocument, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { skippedKeys } from '../contract/skipped-keys.ts';
 import { expandHome, FileReadError, groupId, homeOf, readTextFile } from '../files/index.ts';
-
-/** hutctl.yaml is a few KiB; anything past this is not a config file. */
-export const CONFIG_MAX_BYTES = 1024 * 1024;
-
-import { inConfigHome, type LoadOptions, locateConfig, lxdEnvPath, userStateDir } from './find.ts';
+import {
+  CONFIG_MAX_BYTES,
+  inConfigHome,
+  type LoadOptions,
+  locateConfig,
+  lxdEnvPath,
+  userStateDir,
+} from './find.ts';
 import { readLxdEnv } from './lxd-env.ts';
 import { type ConfigFile, configFileSchema } from './schema.ts';
 import type { ConfigProblem, HutConfig, Slot, Target } from './types.ts';

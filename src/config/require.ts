@@ -4,17 +4,23 @@
  * that shape it, so an unchanged config costs a stat instead of a YAML parse and a schema check
  * on every call; any change to those files misses the cache and is read afresh.
  */
-import { createHash } from 'node:crypto';
 import { lstatSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HutError } from '../errors/index.ts';
-import { homeOf, nameHash, readTextFile, writeFileAtomic, xdgDir } from '../files/index.ts';
+import {
+  homeOf,
+  nameHash,
+  readTextFile,
+  textChecksum,
+  writeFileAtomic,
+  xdgDir,
+} from '../files/index.ts';
 import { findConfigFile, type LoadOptions, lxdEnvPath } from './find.ts';
 import type { LoadResult } from './load.ts';
 import { formatProblem, type HutConfig } from './types.ts';
 
 declare const HUTCTL_VERSION: string | undefined;
-const CACHE_FORMAT = `5-${typeof HUTCTL_VERSION === 'string' ? HUTCTL_VERSION : 'dev'}`;
+const CACHE_FORMAT = `6-${typeof HUTCTL_VERSION === 'string' ? HUTCTL_VERSION : 'dev'}`;
 
 /** Loads everything and collects every problem instead of stopping at the first. */
 export async function loadConfig(options: LoadOptions = {}): Promise<LoadResult> {
@@ -104,5 +110,5 @@ function readCache(path: string, key: string): HutConfig | null {
   }
 }
 
-const digest = (key: string, text: string) =>
-  createHash('sha256').update(key).update('\0').update(text).digest('hex');
+/** Catches an entry changed by anything but its writer (a checksum: the cache is the user's own). */
+const digest = (key: string, text: string) => textChecksum(`${key}\0${text}`);

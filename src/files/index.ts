@@ -50,6 +50,21 @@ export function writeMarkerAtomicSync(path: string, data: string): void {
   replaceFileSync(path, data, { durable: false, mkdir: true });
 }
 
+/** A checksum of `text`, to notice a change to it; not for anything an attacker controls. */
+export function textChecksum(text: string): string {
+  // Two 32-bit FNV-1a lanes (the second with another prime) over UTF-16 code units: a few KiB
+  // in microseconds, and no node:crypto to load (~10 ms) on a command's way in.
+  let a = 0x811c9dc5;
+  let b = 0x9dc5811c;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    a = Math.imul(a ^ unit, 0x01000193);
+    b = Math.imul(b ^ unit, 0x5bd1e995);
+  }
+  const hex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
+  return `${hex(a)}${hex(b)}:${text.length}`;
+}
+
 /** A stable 64-bit FNV-1a hash of `text` as 16 hex digits, to name a file after a longer key. */
 export function nameHash(text: string): string {
   let hash = 0xcbf29ce484222325n;

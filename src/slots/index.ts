@@ -7,7 +7,6 @@ export {
   type HealthySlotOptions,
   type RunHealthCheck,
 } from './health-gate.ts';
-export { type ImportResult, importSlotMap } from './import.ts';
 export { describeLink, type SerialDevice, scanSerial } from './inventory.ts';
 export { acquireSlot, type HeldSlot } from './lock.ts';
 export { slotLockPath } from './paths.ts';

@@ -36,7 +36,7 @@ cannot be reached. What it prints for a role whose operator has not logged in ye
   ).action(async (role: string, o: { json?: boolean }, command: Command) => {
     const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
     const { resolveTarget } = await import('../../config/index.ts');
-    const { codexStatus } = await import('../../delegate/index.ts');
+    const { codexStatus } = await import('../../delegate/codex.ts');
     const status = await codexStatus(config, role, resolveTarget(config, role));
     if (o.json) printJson(status);
     else {

@@ -157,7 +157,7 @@ export function register(program: Command): void {
     async (file: string, options: { dryRun?: boolean; json?: boolean }, command: Command) => {
       const { readInput } = await import('../read-input.ts');
       const { findConfigFile } = await import('../../config/index.ts');
-      const { importSlotMap } = await import('../../slots/index.ts');
+      const { importSlotMap } = await import('../../slots/import.ts');
       const { text, source } = await readInput(file);
       const g = globals(command);
       const target = findConfigFile(g.config ? { configPath: g.config } : {}) ?? 'hutctl.yaml';
