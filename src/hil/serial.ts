@@ -72,7 +72,7 @@ export async function captureBoot(
   const set = await setLine(port, fd, options.baud);
   if (set !== null) {
     closeSync(fd);
-    return unread(`${port}: stty could not set ${options.baud} baud, raw (${set})`);
+    return unread(`${port}: stty could not set ${options.baud} baud, raw mode (${set})`);
   }
   const input = new ReadStream(fd);
   const decoder = new StringDecoder('utf8');
@@ -129,13 +129,14 @@ export async function captureBoot(
 }
 
 /**
- * `stty <baud> raw -echo` on the open port: null when done, else what went wrong. Through the
- * keeper when it runs (`stty -F`, the port already open here): only that small process forks,
- * never hutctl's much larger one — on a small VM ~20 ms of hutctl's event loop each time, and in
- * `hil surface` once per slot. Otherwise on our open file, as its standard input.
+ * `stty <baud> raw -echo clocal cread` on the open port, as the flasher sets it: null when done,
+ * else what went wrong. Through the keeper when it runs (`stty -F`, the port already open here):
+ * only that small process forks, never hutctl's much larger one — on a small VM ~20 ms of
+ * hutctl's event loop each time, and in `hil surface` once per slot. Otherwise on our open file,
+ * as its standard input.
  */
 async function setLine(port: string, fd: number, baud: number): Promise<string | null> {
-  const args = [String(baud), 'raw', '-echo'];
+  const args = [String(baud), 'raw', '-echo', 'clocal', 'cread'];
   const keeper = await localKeeper();
   if (keeper) {
     const step = keeper.start({
