@@ -10,7 +10,7 @@ import { HutError } from '../errors/index.ts';
 import { parseImage } from '../esp32/image.ts';
 import { connectError, flashError } from './errors.ts';
 import { type FlashFile, type FlashImage, readImages } from './images.ts';
-import { NodeSerialPort } from './port.ts';
+import { NodeSerialPort, type Stty } from './port.ts';
 import { connect, type Identity } from './session.ts';
 import { NodeTransport } from './transport.ts';
 import { writeImage } from './write.ts';
@@ -51,6 +51,8 @@ export interface FlashImagesOptions {
   /** esptool-js's own lines, and hutctl's warnings. */
   log?: (line: string) => void;
   signal?: AbortSignal;
+  /** How `stty` is run on the port (default: forked from this process). */
+  stty?: Stty;
 }
 
 export interface FlashProgress {
@@ -101,10 +103,14 @@ export async function flashImages(options: FlashImagesOptions): Promise<FlashRes
   const { signal, port: path } = options;
   const warnings: string[] = [];
   const log = (line: string) => options.log?.(line);
-  const port = new NodeSerialPort(path, (line) => {
-    warnings.push(line);
-    log(`WARNING: ${line}`);
-  });
+  const port = new NodeSerialPort(
+    path,
+    (line) => {
+      warnings.push(line);
+      log(`WARNING: ${line}`);
+    },
+    options.stty,
+  );
   const transport = new NodeTransport(
     port as unknown as ConstructorParameters<typeof NodeTransport>[0],
   );

@@ -28,6 +28,13 @@ export interface SerialSignals {
   break?: boolean;
 }
 
+/**
+ * Runs `stty args` on the open port `fd` at `path`; throws with stty's words when it fails. The
+ * default forks stty from this process; a caller with a cheaper way (hutctl's keeper, which
+ * forks only itself) passes its own.
+ */
+export type Stty = (path: string, fd: number, args: string[]) => Promise<void>;
+
 export class NodeSerialPort {
   readonly path: string;
   readable: ReadableStream<Uint8Array> | null = null;
@@ -41,10 +48,12 @@ export class NodeSerialPort {
   private lines: ModemLines | null = null;
   private writing: Promise<void> = Promise.resolve();
   private readonly warn: (line: string) => void;
+  private readonly stty: Stty;
 
-  constructor(path: string, warn: (line: string) => void = () => {}) {
+  constructor(path: string, warn: (line: string) => void = () => {}, run: Stty = sttyOn) {
     this.path = path;
     this.warn = warn;
+    this.stty = run;
   }
 
   async open(options: { baudRate: number }): Promise<void> {
@@ -56,7 +65,7 @@ export class NodeSerialPort {
       throw openError(this.path, error as NodeJS.ErrnoException);
     }
     try {
-      await stty(fd, ['raw', '-echo', 'clocal', 'cread', String(options.baudRate)]);
+      await this.stty(this.path, fd, ['raw', '-echo', 'clocal', 'cread', String(options.baudRate)]);
     } catch (error) {
       closeSync(fd);
       throw new HutError(
@@ -125,7 +134,7 @@ export class NodeSerialPort {
 
   async setBaudRate(baud: number): Promise<void> {
     if (this.fd === null) throw new Error(`${this.path} is not open`);
-    await stty(this.fd, [String(baud)]);
+    await this.stty(this.path, this.fd, [String(baud)]);
   }
 
   /**
@@ -190,6 +199,9 @@ export class NodeSerialPort {
     }
   }
 }
+
+/** The default Stty: forked from this process, on the open file. */
+export const sttyOn: Stty = (_path, fd, args) => stty(fd, args);
 
 /** `stty` on our open file (its standard input), so the port is not opened a second time. */
 export function stty(fd: number, args: string[]): Promise<void> {

@@ -18,6 +18,7 @@ import { isHutError } from '../errors/index.ts';
 import { readBuildFlashArgs } from '../esp32/index.ts';
 import { type EvidenceLog, startStep } from '../jobs/index.ts';
 import { LocalTransport, shellQuote } from '../transport/index.ts';
+import { keptStty } from './serial.ts';
 
 const FLASH_TIMEOUT_MS = 300_000;
 
@@ -129,6 +130,7 @@ export async function runBuiltinFlash(
       ...(build.chip ? { chip: build.chip } : {}),
       log: (line) => void log.line(line),
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      stty: keptStty,
     });
     for (const file of result.files)
       void log.line(

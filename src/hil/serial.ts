@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { isatty, ReadStream } from 'node:tty';
+import type { Stty } from '../flash/index.ts';
 import { localKeeper } from '../keeper/index.ts';
 import { shellQuote } from '../transport/index.ts';
 
@@ -36,7 +37,7 @@ function saidBefore(output: string): string {
  * Reads `port` until the marker, a panic, a reset loop, or the budget runs out. The port is
  * opened here and read through a tty stream (a read that has nothing waits in the event loop,
  * never in a thread), so the reader never outlives hutctl and never takes the next job's boot
- * output; its line speed and raw mode are set by `stty` (see setLine).
+ * output; its line speed and raw mode are set by `stty` (see sttyPort).
  */
 export async function captureBoot(
   port: string,
@@ -69,7 +70,8 @@ export async function captureBoot(
     closeSync(fd);
     return unread(`${port} is not a serial port (not a terminal)`);
   }
-  const set = await setLine(port, fd, options.baud);
+  // As the flasher sets it: a port whose carrier line is not wired reads too.
+  const set = await sttyPort(port, fd, [String(options.baud), 'raw', '-echo', 'clocal', 'cread']);
   if (set !== null) {
     closeSync(fd);
     return unread(`${port}: stty could not set ${options.baud} baud, raw mode (${set})`);
@@ -129,14 +131,13 @@ export async function captureBoot(
 }
 
 /**
- * `stty <baud> raw -echo clocal cread` on the open port, as the flasher sets it: null when done,
- * else what went wrong. Through the keeper when it runs (`stty -F`, the port already open here):
- * only that small process forks, never hutctl's much larger one — on a small VM ~20 ms of
- * hutctl's event loop each time, and in `hil surface` once per slot. Otherwise on our open file,
- * as its standard input.
+ * Runs `stty args` on the open port `fd` at `port`: null when done, else what went wrong.
+ * Through the keeper when it runs (`stty -F`, the port already open here): only that small
+ * process forks, never hutctl's much larger one — on a small VM 10–30 ms of hutctl's event loop
+ * each time, and in `hil surface` once per slot for the boot log and again for the flasher.
+ * Otherwise on our open file, as its standard input.
  */
-async function setLine(port: string, fd: number, baud: number): Promise<string | null> {
-  const args = [String(baud), 'raw', '-echo', 'clocal', 'cread'];
+export async function sttyPort(port: string, fd: number, args: string[]): Promise<string | null> {
   const keeper = await localKeeper();
   if (keeper) {
     const step = keeper.start({
@@ -162,5 +163,11 @@ async function setLine(port: string, fd: number, baud: number): Promise<string |
     );
   });
 }
+
+/** sttyPort for the flasher, which wants a failure thrown. */
+export const keptStty: Stty = async (path, fd, args) => {
+  const why = await sttyPort(path, fd, args);
+  if (why !== null) throw new Error(why);
+};
 
 const STTY_MS = 5000;
