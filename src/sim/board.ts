@@ -8,9 +8,8 @@
  * link, as a USB serial bridge disappears with its board's power; powering on again may come
  * back on another /dev/pts number, and leaves download mode.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -26,6 +25,7 @@ import {
   slipEncode,
 } from './esp32/index.ts';
 import type { BoardMode } from './faults.ts';
+import { type Relay, startRelay } from './relay.ts';
 
 /** The line a healthy board prints when it is operational. */
 export const READY_MARKER = 'squeezelite-esp32: ready';
@@ -46,7 +46,9 @@ export class SimBoard {
   /** hang-once: the next boot hangs, the ones after it are normal. */
   private hangPending = false;
   boots = 0;
-  private socat: ChildProcess | null = null;
+  private relay: Relay | null = null;
+  /** Counts attach and detach: a relay that finished starting after a detach is stopped. */
+  private attachments = 0;
   private run = 0;
   /** The ROM bootloader, while the chip waits for download; null while it runs from flash. */
   private loader: RomLoader | null = null;
@@ -109,25 +111,21 @@ export class SimBoard {
   }
 
   private async attach(): Promise<void> {
-    const child = spawn('socat', [`pty,raw,echo=0,link=${this.linkPath}`, 'STDIO'], {
-      stdio: ['pipe', 'pipe', 'ignore'],
+    const attachment = ++this.attachments;
+    let relay: Relay | null = null;
+    relay = await startRelay(this.linkPath, (chunk) => {
+      if (relay !== null && this.relay === relay) this.receive(chunk);
     });
-    child.stdin!.on('error', () => {});
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (this.socat === child) this.receive(chunk);
-    });
-    this.socat = child;
-    for (let i = 0; i < 100 && !existsSync(this.linkPath); i++) await sleep(10);
+    // Powered off (or replugged) while the relay started: it is not this board's any more.
+    if (attachment !== this.attachments) return void (await relay.stop());
+    this.relay = relay;
   }
 
   private async detach(): Promise<void> {
-    const child = this.socat;
-    this.socat = null;
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    this.attachments++;
+    const relay = this.relay;
+    this.relay = null;
+    await relay?.stop();
     rmSync(this.linkPath, { force: true });
   }
 
@@ -137,11 +135,11 @@ export class SimBoard {
    * nor queues stale text ahead of the ROM's answers.
    */
   private send(bytes: Buffer): void {
-    const stdin = this.socat?.stdin;
-    if (!stdin) return;
-    const room = UNREAD_MAX_BYTES - stdin.writableLength;
+    const out = this.relay?.out;
+    if (!out) return;
+    const room = UNREAD_MAX_BYTES - out.writableLength;
     if (room <= 0) return;
-    stdin.write(bytes.length > room ? bytes.subarray(0, room) : bytes);
+    out.write(bytes.length > room ? bytes.subarray(0, room) : bytes);
   }
 
   private write(text: string): void {
