@@ -27,12 +27,29 @@ function endSoon(code: number): void {
   }, 2000).unref();
 }
 
+let settled = false;
+// Node ends a process whose event loop has nothing left to wait for, even while the command
+// still awaits something that can no longer happen ('beforeExit'; an explicit process.exit does
+// not pass here). That is a bug, never a success: it must not look like exit 0 (a CI step going
+// green with no result).
+process.once('beforeExit', () => {
+  if (settled) return;
+  try {
+    process.stderr.write(
+      'hutctl: the command stopped before it finished: nothing was left to wait for (a bug worth reporting)\n',
+    );
+  } catch {}
+  process.exitCode = 1;
+});
+
 main(process.argv).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
     endSoon(code);
   },
   (error: unknown) => {
+    settled = true;
     process.stderr.write(`hutctl: ${error instanceof Error ? error.stack : String(error)}\n`);
     process.exitCode = 1;
     endSoon(1);

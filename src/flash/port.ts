@@ -113,11 +113,15 @@ export class NodeSerialPort {
     await this.writing.catch(() => {});
     this.lines?.close();
     this.lines = null;
-    // The tty stream owns the descriptor: destroying it closes it.
-    await new Promise<void>((resolve) => {
-      this.input!.once('close', () => resolve());
-      this.input!.destroy();
-    });
+    // The tty stream owns the descriptor: destroying it closes it. A port that went away (the
+    // board lost power, its USB bridge vanished) has already closed its stream: no second
+    // 'close' comes, and waiting for one would wait forever.
+    const input = this.input!;
+    if (!input.closed)
+      await new Promise<void>((resolve) => {
+        input.once('close', () => resolve());
+        input.destroy();
+      });
     this.input = null;
     this.readable = null;
     this.writable = null;

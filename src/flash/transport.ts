@@ -23,6 +23,23 @@ export class NodeTransport extends Transport {
     return slipEncode(data);
   }
 
+  /**
+   * As esptool-js writes, but a write that fails (the port vanished: the board lost power or
+   * dropped off USB) lets go of its writer: esptool-js's `disconnect` waits for both streams to
+   * be unlocked, and would wait for ever.
+   */
+  override async write(data: Uint8Array): Promise<void> {
+    const writable = (this.device as unknown as { writable: WritableStream<Uint8Array> | null })
+      .writable;
+    if (!writable) return;
+    const writer = writable.getWriter();
+    try {
+      await writer.write(this.slipWriter(data));
+    } finally {
+      writer.releaseLock();
+    }
+  }
+
   /** Used by readLoop for every chunk received: the moment to wake a waiting read. */
   override appendArray(first: Uint8Array, second: Uint8Array): Uint8Array {
     const joined = Buffer.concat([first, second]);

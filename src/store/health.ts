@@ -18,6 +18,7 @@
  * happened since), so it never drifts from the evidence. Normal jobs go to Good or Unknown slots.
  */
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { HutConfig } from '../config/index.ts';
 import { utcStamp } from '../contract/ids.ts';
 import { checkWritableDir, privateDir, randomHex, writeFileAtomic } from '../files/index.ts';
@@ -81,6 +82,10 @@ export async function writeHealthEvent(
   const dir = config.paths.evidenceDir;
   privateDir(dir, config.paths.shareGroup);
   checkWritableDir(dir);
+  // Results and power events are timed to the second, and one in a decision's own second counts
+  // as after it (slotHealth). The decision is taken at the start of the next second, so a failure
+  // that ended before the person decided never overrides the decision.
+  await sleep(1000 - (Date.now() % 1000));
   const at = new Date();
   const path = join(dir, `runner_health_${event.slot}_${utcStamp(at)}_${randomHex(6)}_utc.json`);
   await writeFileAtomic(

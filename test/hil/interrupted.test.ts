@@ -46,3 +46,40 @@ test('after those kills (mid-flash among them), the next hil run flashes and boo
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).status, 'pass');
 });
+
+test('a board that loses power at any moment of hil run: the run ends, blocked or passed, with its result and JUnit', async () => {
+  const board = t.farm.boards.get('hut-01')!;
+  const { existsSync, readFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const junit = join(t.dir, 'cut.xml');
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 0, max: 3000 }), async (delay) => {
+      rmSync(junit, { force: true });
+      // What happened before (a kill, a power loss) is the farm's: a person says it is good.
+      const good = await t.hutctl(['slot', 'health', 'set', 'hut-01', 'good', '--reason', 'back']);
+      assert.equal(good.code, 0, good.stderr);
+      const child = startCli(
+        ['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--json', '--junit', junit],
+        { cwd: t.dir, env: { HUTCTL_CONFIG: t.farm.configPath } },
+      );
+      const done = finished(child);
+      await new Promise((r) => setTimeout(r, delay));
+      await board.powerOff(); // the cable pulled: Home Assistant still says on
+      const stuck = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      const r = await done;
+      clearTimeout(stuck);
+      assert.notEqual(r.signal, 'SIGKILL', `hil run hung after a power loss at ${delay} ms`);
+      const result = JSON.parse(r.stdout);
+      if (result.status === 'pass') assert.equal(r.code, 0);
+      else {
+        assert.equal(r.code, 3, `${delay} ms: ${r.stdout}${r.stderr}`);
+        assert.equal(result.status, 'blocked');
+        assert.match(result.phase, /^(flash|device|power)$/);
+      }
+      assert.ok(existsSync(junit), 'JUnit written');
+      assert.match(readFileSync(junit, 'utf8'), /<testsuite /);
+      await board.powerOn();
+    }),
+    { numRuns: Number(process.env.HUTCTL_PROPERTY_RUNS ?? 6), seed: 29 },
+  );
+});
