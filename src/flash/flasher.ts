@@ -10,8 +10,9 @@ import { HutError } from '../errors/index.ts';
 import { parseImage } from '../esp32/image.ts';
 import { connectError, flashError } from './errors.ts';
 import { type FlashFile, type FlashImage, readImages } from './images.ts';
-import { NodeSerialPort, type Stty } from './port.ts';
+import { NodeSerialPort } from './port.ts';
 import { connect, type Identity } from './session.ts';
+import type { Stty } from './stty.ts';
 import { NodeTransport } from './transport.ts';
 import { writeImage } from './write.ts';
 

@@ -12,5 +12,6 @@ export {
   type FlashSize,
   flashImages,
 } from './flasher.ts';
-export { NodeSerialPort, type SerialSignals, type Stty } from './port.ts';
+export { NodeSerialPort, type SerialSignals } from './port.ts';
 export type { Identity } from './session.ts';
+export type { Stty } from './stty.ts';

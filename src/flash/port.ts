@@ -6,7 +6,6 @@
  * pseudo-terminal, which has none, the first attempt reports what esptool reports and every
  * later one is a no-op.
  */
-import { spawn } from 'node:child_process';
 import {
   closeSync,
   constants,
@@ -21,19 +20,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ReadStream } from 'node:tty';
 import { HutError } from '../errors/index.ts';
 import { ModemLines, TIOCM_DTR, TIOCM_RTS } from './modem-lines.ts';
+import { type Stty, sttyOn } from './stty.ts';
 
 export interface SerialSignals {
   dataTerminalReady?: boolean;
   requestToSend?: boolean;
   break?: boolean;
 }
-
-/**
- * Runs `stty args` on the open port `fd` at `path`; throws with stty's words when it fails. The
- * default forks stty from this process; a caller with a cheaper way (hutctl's keeper, which
- * forks only itself) passes its own.
- */
-export type Stty = (path: string, fd: number, args: string[]) => Promise<void>;
 
 export class NodeSerialPort {
   readonly path: string;
@@ -202,24 +195,6 @@ export class NodeSerialPort {
       }
     }
   }
-}
-
-/** The default Stty: forked from this process, on the open file. */
-export const sttyOn: Stty = (_path, fd, args) => stty(fd, args);
-
-/** `stty` on our open file (its standard input), so the port is not opened a second time. */
-export function stty(fd: number, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('stty', args, { stdio: [fd, 'ignore', 'pipe'], timeout: 5000 });
-    let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.once('error', reject);
-    child.once('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(stderr.trim() || `stty exited ${code}`)),
-    );
-  });
 }
 
 /**

@@ -12,7 +12,8 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ModemLines, TIOCM_DTR, TIOCM_RTS } from './modem-lines.ts';
-import { isPseudoTerminal, stty } from './port.ts';
+import { isPseudoTerminal } from './port.ts';
+import { stty } from './stty.ts';
 
 /** How long EN is held low (esptool's HardReset). */
 const PULSE_MS = 100;

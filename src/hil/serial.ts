@@ -1,9 +1,9 @@
 /** Capturing a board's serial output for a time budget, judged as it arrives. */
-import { spawn } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { isatty, ReadStream } from 'node:tty';
-import type { Stty } from '../flash/index.ts';
+import { oneLine } from '../errors/index.ts';
+import { STTY_MS, type Stty, stty } from '../flash/stty.ts';
 import { localKeeper } from '../keeper/index.ts';
 import { shellQuote } from '../transport/index.ts';
 
@@ -37,7 +37,7 @@ function saidBefore(output: string): string {
  * Reads `port` until the marker, a panic, a reset loop, or the budget runs out. The port is
  * opened here and read through a tty stream (a read that has nothing waits in the event loop,
  * never in a thread), so the reader never outlives hutctl and never takes the next job's boot
- * output; its line speed and raw mode are set by `stty` (see sttyPort).
+ * output; its line speed and raw mode are set by `stty` (see keptStty).
  */
 export async function captureBoot(
   port: string,
@@ -70,11 +70,14 @@ export async function captureBoot(
     closeSync(fd);
     return unread(`${port} is not a serial port (not a terminal)`);
   }
-  // As the flasher sets it: a port whose carrier line is not wired reads too.
-  const set = await sttyPort(port, fd, [String(options.baud), 'raw', '-echo', 'clocal', 'cread']);
-  if (set !== null) {
+  try {
+    // As the flasher sets it: a port whose carrier line is not wired reads too.
+    await keptStty(port, fd, [String(options.baud), 'raw', '-echo', 'clocal', 'cread']);
+  } catch (error) {
     closeSync(fd);
-    return unread(`${port}: stty could not set ${options.baud} baud, raw mode (${set})`);
+    return unread(
+      `${port}: stty could not set ${options.baud} baud, raw mode (${oneLine((error as Error).message)})`,
+    );
   }
   const input = new ReadStream(fd);
   const decoder = new StringDecoder('utf8');
@@ -131,43 +134,24 @@ export async function captureBoot(
 }
 
 /**
- * Runs `stty args` on the open port `fd` at `port`: null when done, else what went wrong.
- * Through the keeper when it runs (`stty -F`, the port already open here): only that small
- * process forks, never hutctl's much larger one — on a small VM 10–30 ms of hutctl's event loop
- * each time, and in `hil surface` once per slot for the boot log and again for the flasher.
- * Otherwise on our open file, as its standard input.
+ * `stty args` on the open port `fd` at `path`. Through the keeper when it runs (`stty -F`, the
+ * port already open here): only that small process forks, never hutctl's much larger one — on a
+ * small VM 10–30 ms of hutctl's event loop each time, and in `hil surface` once per slot for the
+ * boot log and again for the flasher. Otherwise, or to have stty's own words for a failure, on
+ * our open file as its standard input.
  */
-export async function sttyPort(port: string, fd: number, args: string[]): Promise<string | null> {
+export const keptStty: Stty = async (path, fd, args) => {
   const keeper = await localKeeper();
   if (keeper) {
     const step = keeper.start({
-      command: ['stty', '-F', port, ...args].map(shellQuote).join(' '),
+      command: ['stty', '-F', path, ...args].map(shellQuote).join(' '),
       workdir: '',
       loginShell: false,
       logPath: '/dev/null',
     });
     const timer = setTimeout(() => step.signal('SIGKILL'), STTY_MS);
     const { exitCode } = await step.done.finally(() => clearTimeout(timer));
-    if (exitCode === 0) return null;
-    // Asked again directly, for stty's own words.
+    if (exitCode === 0) return;
   }
-  return new Promise((resolve) => {
-    const child = spawn('stty', args, { stdio: [fd, 'ignore', 'pipe'], timeout: STTY_MS });
-    let said = '';
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      said += chunk;
-    });
-    child.once('error', (error) => resolve(error.message));
-    child.once('close', (code) =>
-      resolve(code === 0 ? null : said.trim().split('\n')[0] || `stty exited ${code}`),
-    );
-  });
-}
-
-/** sttyPort for the flasher, which wants a failure thrown. */
-export const keptStty: Stty = async (path, fd, args) => {
-  const why = await sttyPort(path, fd, args);
-  if (why !== null) throw new Error(why);
+  await stty(fd, args);
 };
-
-const STTY_MS = 5000;

@@ -18,13 +18,11 @@ import { isIP } from 'node:net';
 import { HutError } from '../errors/index.ts';
 import { randomHex, writeFileAtomic } from '../files/index.ts';
 import { fsReason } from '../files/reason.ts';
+import { isLoopback } from '../http/loopback.ts';
 
 export const COOKIE = 'hutctl_token';
 
-/** Whether `host` (a bind address) is loopback only. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-}
+export { isLoopback };
 
 /**
  * The token in `path`, or null when there is none. A file that another user owns, or that

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { HutError } from '../../errors/index.ts';
 import { FileReadError, readTextFile } from '../../files/index.ts';
+import { isLoopback } from '../../http/loopback.ts';
 import { BOARD_MODES, RELAY_FAILURES } from '../../sim/faults.ts';
 import { withExamples } from '../help.ts';
 import { wholeNumber } from '../numbers.ts';
@@ -198,7 +199,7 @@ function readState(dir: string): SimStateFile {
   } catch {}
   if (
     url?.protocol !== 'http:' ||
-    !['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname) ||
+    !isLoopback(url.hostname.replace(/^\[(.*)\]$/, '$1')) ||
     resolve(state.token_file) !== join(resolve(dir), 'ha-token')
   )
     throw new HutError(
