@@ -4,24 +4,14 @@
  * behind, and bytes pass both ways.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { captureBoot } from '../../src/hil/serial.ts';
 import { READY_MARKER, SimBoard } from '../../src/sim/index.ts';
-import { tempDir, waitFor } from '../support/cli.ts';
+import { processesMatching, tempDir, waitFor } from '../support/cli.ts';
 
-/** socat processes of this test process's farm whose command line names `link`. */
-function relaysFor(link: string): number {
-  let count = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (argv[0] === 'socat' && argv.some((a) => a.includes(`link=${link}`))) count++;
-    } catch {}
-  }
-  return count;
-}
+/** socat processes relaying `link` (pgrep -f: a regular expression of their command line). */
+const relaysFor = (link: string) => processesMatching(`^socat .*link=${link}`);
 
 const boards: SimBoard[] = [];
 after(async () => {
@@ -50,15 +40,19 @@ for (const keeper of ['on', 'off']) {
       assert.equal(heard.outcome, 'booted', heard.detail ?? '');
       await board.powerOff();
       assert.ok(!existsSync(board.linkPath));
-      await waitFor(() => relaysFor(board.linkPath) === 0, 'the relay to end', 3000);
+      await waitFor(async () => (await relaysFor(board.linkPath)) === 0, 'the relay to end', 3000);
       // Switched off before the relay finished starting: nothing of it stays.
       const on = board.powerOn();
       await board.powerOff();
       await on;
-      await waitFor(() => relaysFor(board.linkPath) === 0, 'the late relay to end', 3000);
+      await waitFor(
+        async () => (await relaysFor(board.linkPath)) === 0,
+        'the late relay to end',
+        3000,
+      );
       assert.ok(!existsSync(board.linkPath), 'no link for a board that is off');
       await board.powerOn();
-      assert.equal(relaysFor(board.linkPath), 1);
+      assert.equal(await relaysFor(board.linkPath), 1);
     } finally {
       if (saved === undefined) delete process.env.HUTCTL_KEEPER;
       else process.env.HUTCTL_KEEPER = saved;
