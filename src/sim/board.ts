@@ -25,7 +25,7 @@ import {
   slipEncode,
 } from './esp32/index.ts';
 import type { BoardMode } from './faults.ts';
-import { type Relay, startRelay } from './relay.ts';
+import { openRelay, type Relay } from './relay.ts';
 
 /** The line a healthy board prints when it is operational. */
 export const READY_MARKER = 'squeezelite-esp32: ready';
@@ -47,6 +47,9 @@ export class SimBoard {
   private hangPending = false;
   boots = 0;
   private relay: Relay | null = null;
+  /** The relay the next power-on takes, opened while the board is off (see relay.ts). */
+  private spare: Promise<Relay | null> | null = null;
+  private closed = false;
   /** Counts attach and detach: a relay that finished starting after a detach is stopped. */
   private attachments = 0;
   private run = 0;
@@ -62,6 +65,7 @@ export class SimBoard {
     this.slot = slot;
     this.linkPath = join(byIdDir, linkName);
     this.flash = new SimFlash(flashDir === null ? null : join(flashDir, `${slot}.bin`));
+    this.openSpare();
   }
 
   get mode(): BoardMode {
@@ -105,19 +109,22 @@ export class SimBoard {
     if (this.powered) await this.attach();
   }
 
-  /** Lets go of the flash file (the farm is stopping). */
+  /** Lets go of the flash file and the spare relay (the farm is stopping). */
   close(): void {
+    this.closed = true;
+    void this.spare?.then((relay) => relay?.stop());
+    this.spare = null;
     this.flash.close();
   }
 
   private async attach(): Promise<void> {
     const attachment = ++this.attachments;
-    let relay: Relay | null = null;
-    relay = await startRelay(this.linkPath, (chunk) => {
-      if (relay !== null && this.relay === relay) this.receive(chunk);
-    });
+    const spare = this.spare;
+    this.spare = null;
+    const relay = (await spare) ?? (await this.newRelay());
     // Powered off (or replugged) while the relay started: it is not this board's any more.
     if (attachment !== this.attachments) return void (await relay.stop());
+    relay.publish(this.linkPath);
     this.relay = relay;
   }
 
@@ -127,6 +134,22 @@ export class SimBoard {
     this.relay = null;
     await relay?.stop();
     rmSync(this.linkPath, { force: true });
+    this.openSpare();
+  }
+
+  /** A relay whose bytes reach this board while it is the board's relay. */
+  private async newRelay(): Promise<Relay> {
+    let relay: Relay | null = null;
+    relay = await openRelay(this.slot, (chunk) => {
+      if (relay !== null && this.relay === relay) this.receive(chunk);
+    });
+    return relay;
+  }
+
+  private openSpare(): void {
+    if (this.closed || this.spare) return;
+    // A relay that cannot start now is tried again at power-on, where its failure is seen.
+    this.spare = this.newRelay().catch(() => null);
   }
 
   /**

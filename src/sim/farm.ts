@@ -147,8 +147,9 @@ export async function startSimFarm(options: SimFarmOptions): Promise<SimFarm> {
     ha,
     boards,
     async stop() {
-      await Promise.all([...boards.values()].map((b) => b.powerOff()));
+      // Closed first, so that switching off opens no spare relay.
       for (const board of boards.values()) board.close();
+      await Promise.all([...boards.values()].map((b) => b.powerOff()));
       await ha.close();
     },
   };

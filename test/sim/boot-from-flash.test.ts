@@ -21,7 +21,7 @@ function flashOf(options: IdfBuildOptions, edit?: (flash: Buffer) => void) {
     if (file) readFileSync(join(build.buildDir, file.path)).copy(flash, file.offset);
   edit?.(flash);
   const reader: FlashReader = {
-    read: (offset, length) =>
+    view: (offset, length) =>
       offset + length > flash.length ? null : flash.subarray(offset, offset + length),
   };
   return { build, boot: bootFromFlash(reader) };

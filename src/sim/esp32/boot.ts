@@ -18,9 +18,9 @@ import {
   selectBootPartition,
 } from '../../esp32/index.ts';
 
-/** Read access to the flash contents (null outside the chip). */
+/** Read access to the flash contents (null outside the chip), read at once and never changed. */
 export interface FlashReader {
-  read(offset: number, length: number): Buffer | null;
+  view(offset: number, length: number): Buffer | null;
 }
 
 export interface BootOutput {
@@ -50,7 +50,7 @@ const RTC_WDT_RESET = 'rst:0x10 (RTCWDT_RTC_RESET)';
 const SW_RESET = 'rst:0x3 (SW_RESET)';
 
 export function bootFromFlash(flash: FlashReader): BootOutput {
-  const bootloader = flash.read(BOOTLOADER_OFFSET, BOOTLOADER_SPACE) ?? Buffer.alloc(4, 0xff);
+  const bootloader = flash.view(BOOTLOADER_OFFSET, BOOTLOADER_SPACE) ?? Buffer.alloc(4, 0xff);
   // The ROM checks the magic byte; without it it prints the word it read, a few times, and the
   // RTC watchdog resets the chip (§5.3: "invalid header: 0xffffffff" when erased).
   if (bootloader[0] !== 0xe9) {
@@ -107,7 +107,7 @@ function secondStage(
   log.i('boot.esp32', `SPI Flash Size : ${image.flashSize ?? '4MB'}`);
   log.i('boot', 'Enabling RNG early entropy source...');
 
-  const tableBytes = flash.read(PARTITION_TABLE_OFFSET, PARTITION_TABLE_LENGTH);
+  const tableBytes = flash.view(PARTITION_TABLE_OFFSET, PARTITION_TABLE_LENGTH);
   const { table, problems } = loadPartitionTable(tableBytes ?? new Uint8Array(0));
   if (!tableBytes || problems.length > 0 || table.partitions.length === 0) {
     for (const problem of problems) log.e('flash_parts', problem);
@@ -133,7 +133,7 @@ function secondStage(
 
   const otadata = table.partitions.find((p) => p.type === 1 && p.subtype === 0);
   const entries = otadata
-    ? parseOtadata(flash.read(otadata.offset, 0x2000) ?? Buffer.alloc(0))
+    ? parseOtadata(flash.view(otadata.offset, 0x2000) ?? Buffer.alloc(0))
     : null;
   const choice = selectBootPartition(table.partitions, entries);
   if (choice.log) {
@@ -141,7 +141,7 @@ function secondStage(
     else log.i('boot', choice.log);
   }
   for (const partition of choice.tries) {
-    const app = flash.read(partition.offset, Math.min(partition.size, APP_READ_LIMIT));
+    const app = flash.view(partition.offset, Math.min(partition.size, APP_READ_LIMIT));
     const loaded = app && loadApp(log, app, partition);
     if (loaded) {
       log.i('boot', `Loaded app from partition at offset 0x${partition.offset.toString(16)}`);

@@ -284,7 +284,7 @@ export class RomLoader {
       return;
     }
     const [offset = 0, size = 0] = words(data, 2);
-    const bytes = this.options.flash.read(offset, size);
+    const bytes = this.options.flash.view(offset, size);
     if (!bytes) {
       this.fail(op, ROM_ERROR.FLASH_READ, STUB_ERROR.FAILED_SPI_OP);
       return;
