@@ -57,7 +57,12 @@ export async function readImages(files: FlashFile[]): Promise<FlashImage[]> {
         `${quoteValue(path)} at 0x${offset.toString(16)} runs past 16 MiB`,
       );
     }
-    images.push({ offset, path, data: new Uint8Array(data), size });
+    images.push({
+      offset,
+      path,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+      size,
+    });
   }
   images.sort((a, b) => a.offset - b.offset);
   for (let i = 1; i < images.length; i++) {

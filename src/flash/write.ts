@@ -28,8 +28,12 @@ export async function writeImage(
   image: FlashImage,
   options: WriteOptions,
 ): Promise<{ md5: string; sent: number }> {
-  const padded = new Uint8Array(image.size).fill(0xff);
-  padded.set(image.data);
+  // Padded to 4 bytes with 0xFF (a copy only when the file is not a multiple of 4 already).
+  let padded = image.data;
+  if (image.size !== image.data.length) {
+    padded = new Uint8Array(image.size).fill(0xff);
+    padded.set(image.data);
+  }
   const data = await loader._updateImageFlashParams(
     padded,
     image.offset,

@@ -8,24 +8,40 @@ export const SLIP_ESC = 0xdb;
 const ESC_END = 0xdc;
 const ESC_ESC = 0xdd;
 
-/** One packet, framed: 0xC0, the escaped bytes, 0xC0. */
+/** One packet, framed: 0xC0, the escaped bytes, 0xC0 (runs between escapes copied whole). */
 export function slipEncode(packet: Uint8Array): Buffer {
-  let extra = 0;
-  for (const byte of packet) if (byte === SLIP_END || byte === SLIP_ESC) extra++;
-  const out = Buffer.allocUnsafe(packet.length + extra + 2);
-  let at = 0;
-  out[at++] = SLIP_END;
-  for (const byte of packet) {
-    if (byte === SLIP_END) {
-      out[at++] = SLIP_ESC;
-      out[at++] = ESC_END;
-    } else if (byte === SLIP_ESC) {
-      out[at++] = SLIP_ESC;
-      out[at++] = ESC_ESC;
-    } else out[at++] = byte;
+  const bytes = Buffer.from(packet.buffer, packet.byteOffset, packet.length);
+  const escapes = specials(bytes, 0);
+  const out = Buffer.allocUnsafe(bytes.length + escapes.length + 2);
+  out[0] = SLIP_END;
+  let at = 1;
+  let from = 0;
+  for (const i of escapes) {
+    at += bytes.copy(out, at, from, i);
+    out[at++] = SLIP_ESC;
+    out[at++] = bytes[i] === SLIP_END ? ESC_END : ESC_ESC;
+    from = i + 1;
   }
+  at += bytes.copy(out, at, from);
   out[at] = SLIP_END;
   return out;
+}
+
+/** Where 0xC0 and 0xDB are in `bytes` from `start`, in order (memchr, not a loop per byte). */
+function specials(bytes: Buffer, start: number): number[] {
+  const found: number[] = [];
+  let end = bytes.indexOf(SLIP_END, start);
+  let esc = bytes.indexOf(SLIP_ESC, start);
+  while (end !== -1 || esc !== -1) {
+    if (esc === -1 || (end !== -1 && end < esc)) {
+      found.push(end);
+      end = bytes.indexOf(SLIP_END, end + 1);
+    } else {
+      found.push(esc);
+      esc = bytes.indexOf(SLIP_ESC, esc + 1);
+    }
+  }
+  return found;
 }
 
 /**
@@ -50,35 +66,49 @@ export class SlipDecoder {
   }
 
   push(chunk: Uint8Array): void {
-    for (const byte of chunk) {
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    let i = 0;
+    while (i < bytes.length) {
+      const byte = bytes[i]!;
       if (byte === SLIP_END) {
         if (this.inPacket && this.length > 0 && !this.dropping) {
           const packet = Buffer.from(this.buffer.subarray(0, this.length));
           this.reset(true);
           this.onPacket(packet);
         } else this.reset(true);
+        i++;
         continue;
       }
-      if (!this.inPacket || this.dropping) continue;
-      let value = byte;
-      if (this.escaping) {
-        this.escaping = false;
-        if (byte === ESC_END) value = SLIP_END;
-        else if (byte === ESC_ESC) value = SLIP_ESC;
-        else {
-          this.dropping = true;
-          continue;
-        }
-      } else if (byte === SLIP_ESC) {
-        this.escaping = true;
+      if (!this.inPacket || this.dropping) {
+        // Nothing counts until the next 0xC0.
+        const next = bytes.indexOf(SLIP_END, i);
+        if (next === -1) return;
+        i = next;
         continue;
       }
-      if (this.length === this.maxPacket) {
-        this.dropping = true;
+      if (this.escaping || byte === SLIP_ESC) {
+        this.escaping = !this.escaping;
+        i++;
+        if (this.escaping) continue;
+        if (byte === ESC_END) this.append(SLIP_END);
+        else if (byte === ESC_ESC) this.append(SLIP_ESC);
+        else this.dropping = true;
         continue;
       }
-      this.buffer[this.length++] = value;
+      // A run of plain bytes, up to the next 0xC0 or 0xDB, copied whole.
+      let stop = bytes.indexOf(SLIP_END, i);
+      const esc = bytes.indexOf(SLIP_ESC, i);
+      if (stop === -1) stop = bytes.length;
+      if (esc !== -1 && esc < stop) stop = esc;
+      if (this.length + (stop - i) > this.maxPacket) this.dropping = true;
+      else this.length += bytes.copy(this.buffer, this.length, i, stop);
+      i = stop;
     }
+  }
+
+  private append(value: number): void {
+    if (this.length === this.maxPacket) this.dropping = true;
+    else this.buffer[this.length++] = value;
   }
 
   private reset(inPacket: boolean): void {
