@@ -1,11 +1,16 @@
 /** What `job run` and `slot run` share on the command line: Ctrl-C as a cancel, and the result. */
+import { HutError } from '../errors/index.ts';
 import type { JobOutcome } from '../jobs/index.ts';
 import { note, printJson } from './output.ts';
 
-/** Runs `work` with SIGINT/SIGTERM turned into an abort (hutctl then cancels the job in order). */
+/**
+ * Runs `work` with SIGINT/SIGTERM turned into an abort (hutctl then cancels the job in order),
+ * whose reason says which signal it was. A second one ends hutctl at once.
+ */
 export async function withCancelOnSignal<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
+  const onSignal = (name: NodeJS.Signals) =>
+    controller.abort(new HutError('INTERRUPTED', `interrupted (${name})`));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {

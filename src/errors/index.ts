@@ -15,7 +15,8 @@ export type HutErrorCode =
   | 'FAILED'
   | 'IO'
   | 'COMMAND_NOT_FOUND'
-  | 'NOT_EXECUTABLE';
+  | 'NOT_EXECUTABLE'
+  | 'INTERRUPTED';
 
 /** Exit status for each code; job outcomes (0/1/124/130) are reported, not thrown. */
 export const EXIT_STATUS: Record<HutErrorCode, number> = {
@@ -36,6 +37,8 @@ export const EXIT_STATUS: Record<HutErrorCode, number> = {
   /** A program to run on this host is not there, or cannot be run: as a shell says it. */
   COMMAND_NOT_FOUND: 127,
   NOT_EXECUTABLE: 126,
+  /** Ctrl-C or SIGTERM: the command stopped in order (as a shell reports SIGINT). */
+  INTERRUPTED: 130,
 };
 
 /** Marks hutctl's errors across bundles (dist/flash.cjs has its own copy of this class). */

@@ -72,6 +72,7 @@ export async function runFlashCommand(
   argv: string[],
   artifactDir: string,
   log: EvidenceLog,
+  signal?: AbortSignal,
 ): Promise<number> {
   void log.line(`# flash: ${argv.join(' ')}`);
   await log.size();
@@ -83,8 +84,12 @@ export async function runFlashCommand(
     output: { fd: log.fd, path: log.path, sink: () => log.sink() },
   });
   const timer = setTimeout(() => step.signal('KILL'), FLASH_TIMEOUT_MS);
+  // Interrupted: the flasher is ended as a terminal's Ctrl-C would end it.
+  const stop = () => step.signal('TERM');
+  signal?.addEventListener('abort', stop, { once: true });
   const { exitCode } = await step.done;
   clearTimeout(timer);
+  signal?.removeEventListener('abort', stop);
   return exitCode ?? 128;
 }
 

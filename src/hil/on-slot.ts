@@ -21,6 +21,7 @@ import {
 } from '../power/index.ts';
 import { redact } from '../secrets/index.ts';
 import { ttyOf } from '../slots/index.ts';
+import { INTERRUPTED_REASON } from '../store/health.ts';
 import { noteEvidence } from '../store/ledger.ts';
 import { artifactDigest, getArtifact } from './artifacts.ts';
 import { bootedApp, bootMismatch } from './booted.ts';
@@ -75,7 +76,15 @@ export async function runOnSlot(
     ended_utc: '',
     duration_sec: 0,
   };
+  // Where the run is: an interruption (Ctrl-C, SIGTERM) ends it `blocked` there.
+  let at: HilResult['phase'] = 'artifact';
   const finish = async (status: HilResult['status'], phase: HilResult['phase'], reason: string) => {
+    if (options.signal?.aborted && status !== 'pass') {
+      // What stopped (the flasher, the boot log) says so too: only its own words are kept.
+      const why = interruption(options.signal);
+      status = 'blocked';
+      reason = `${why} during ${phase}${reason && !reason.includes(why) ? ` (${reason})` : ''}`;
+    }
     Object.assign(result, { status, phase, reason: redact(reason) });
     say(`${status} (${phase}): ${reason}`);
     await log.close();
@@ -101,207 +110,245 @@ export async function runOnSlot(
   );
   progress(`${slot.id}: ${test} for ${sha.slice(0, 12)}`);
 
-  const profile =
-    profileName && Object.hasOwn(config.profiles, profileName)
-      ? config.profiles[profileName]
-      : undefined;
-  if (!profile) {
-    return finish(
-      'blocked',
-      'artifact',
-      profileName
-        ? `platform profile '${profileName}' is not configured (profiles: in hutctl.yaml)`
-        : `slot ${slot.id} has no platform profile`,
-    );
-  }
-  let artifactDir: string;
-  let expected: ArtifactManifest['app'];
   try {
-    artifactDir = pathUnder(firmwareCopiesDir(config), `${sha}-${slot.id}`);
-    // A fresh copy: nothing left from an earlier run may reach the flasher.
-    await rm(artifactDir, { recursive: true, force: true });
-    const manifest = await getArtifact(config.artifacts.store, sha, profile.artifact, artifactDir);
-    expected = manifest.app;
-    result.expected_version = manifest.app?.version ?? null;
-    result.artifact_digest = artifactDigest(manifest);
-    say(
-      `artifact ${sha}/${profile.artifact} verified: ${manifest.files.map((f) => `${f.name} ${f.sha256.slice(0, 12)}`).join(', ')} (built by the ${manifest.lane} lane)`,
-    );
+    return await stages();
   } catch (error) {
-    if (isHutError(error) && error.code === 'ARTIFACT')
-      return finish('blocked', 'artifact', `${error.message}; nothing was flashed`);
+    // Whatever was under way when the signal came (a flash, a power cycle, the boot log) stops
+    // with its own error; the run still ends with its result.
+    if (options.signal?.aborted) return finish('blocked', at, '');
     throw error;
   }
 
-  // Everything the farm must provide is checked before the board is touched: a farm problem is
-  // `blocked` with its phase, never a firmware failure.
-  let backend: PowerBackend | null = null;
-  if (slot.power) {
-    let relay: string;
-    try {
-      backend = backendFor(config, slot);
-      relay = await backend.get(options.signal ?? AbortSignal.timeout(60_000));
-    } catch (error) {
-      if (!(error instanceof PowerError) && !isHutError(error)) throw error;
+  async function stages(): Promise<HilResult> {
+    const profile =
+      profileName && Object.hasOwn(config.profiles, profileName)
+        ? config.profiles[profileName]
+        : undefined;
+    if (!profile) {
       return finish(
         'blocked',
-        'power',
-        `power control of ${slot.id} is not usable: ${(error as Error).message}; nothing was flashed`,
+        'artifact',
+        profileName
+          ? `platform profile '${profileName}' is not configured (profiles: in hutctl.yaml)`
+          : `slot ${slot.id} has no platform profile`,
       );
     }
-    if (relay !== 'on' && relay !== 'off')
-      return finish(
-        'blocked',
-        'power',
-        `the relay of ${slot.id} reads '${relay}' (${backend.describe()}); nothing was flashed`,
+    let artifactDir: string;
+    let expected: ArtifactManifest['app'];
+    try {
+      artifactDir = pathUnder(firmwareCopiesDir(config), `${sha}-${slot.id}`);
+      // A fresh copy: nothing left from an earlier run may reach the flasher.
+      await rm(artifactDir, { recursive: true, force: true });
+      const manifest = await getArtifact(
+        config.artifacts.store,
+        sha,
+        profile.artifact,
+        artifactDir,
       );
-    // A board left off (a run killed mid-cycle, a person) is switched on: it must be up to flash.
-    if (relay === 'off') {
-      say(`the relay of ${slot.id} is off: switching it on to flash`);
-      const on = await powerSwitch(
-        { config, slot, backend, ...(options.signal ? { signal: options.signal } : {}) },
-        'on',
+      expected = manifest.app;
+      result.expected_version = manifest.app?.version ?? null;
+      result.artifact_digest = artifactDigest(manifest);
+      say(
+        `artifact ${sha}/${profile.artifact} verified: ${manifest.files.map((f) => `${f.name} ${f.sha256.slice(0, 12)}`).join(', ')} (built by the ${manifest.lane} lane)`,
       );
-      if (on.status !== 'ok')
+    } catch (error) {
+      if (isHutError(error) && error.code === 'ARTIFACT')
+        return finish('blocked', 'artifact', `${error.message}; nothing was flashed`);
+      throw error;
+    }
+
+    // Everything the farm must provide is checked before the board is touched: a farm problem is
+    // `blocked` with its phase, never a firmware failure.
+    let backend: PowerBackend | null = null;
+    at = 'power';
+    if (slot.power) {
+      let relay: string;
+      try {
+        backend = backendFor(config, slot);
+        relay = await backend.get(options.signal ?? AbortSignal.timeout(60_000));
+      } catch (error) {
+        if (!(error instanceof PowerError) && !isHutError(error)) throw error;
         return finish(
           'blocked',
           'power',
-          `the relay of ${slot.id} was off and did not switch on (${on.status}: ${on.error}); nothing was flashed`,
+          `power control of ${slot.id} is not usable: ${(error as Error).message}; nothing was flashed`,
         );
+      }
+      if (relay !== 'on' && relay !== 'off')
+        return finish(
+          'blocked',
+          'power',
+          `the relay of ${slot.id} reads '${relay}' (${backend.describe()}); nothing was flashed`,
+        );
+      // A board left off (a run killed mid-cycle, a person) is switched on: it must be up to flash.
+      if (relay === 'off') {
+        say(`the relay of ${slot.id} is off: switching it on to flash`);
+        const on = await powerSwitch(
+          { config, slot, backend, ...(options.signal ? { signal: options.signal } : {}) },
+          'on',
+        );
+        if (on.status !== 'ok')
+          return finish(
+            'blocked',
+            'power',
+            `the relay of ${slot.id} was off and did not switch on (${on.status}: ${on.error}); nothing was flashed`,
+          );
+      }
     }
-  }
-  if (!(await waitForLink(slot.serial, LINK_WAIT_MS))) {
-    return finish(
-      'blocked',
-      'device',
-      `${slot.serial} does not exist (board unplugged or powered off?)`,
-    );
-  }
-  progress(`${slot.id}: flashing`);
-  const flashBegan = performance.now();
-  let flash: number;
-  let flashError: string | null = null;
-  try {
-    if (profile.flash === 'builtin') {
-      const done = await runBuiltinFlash(profile, slot.serial, artifactDir, log, options.signal);
-      flash = done.exitCode;
-      flashError = done.error;
-    } else {
-      flash = await runFlashCommand(flashArgv(profile, slot.serial, artifactDir), artifactDir, log);
+    at = 'device';
+    if (!(await waitForLink(slot.serial, LINK_WAIT_MS, options.signal))) {
+      return finish(
+        'blocked',
+        'device',
+        `${slot.serial} does not exist (board unplugged or powered off?)`,
+      );
     }
-  } catch (error) {
-    // The build's own args files are read here: a build that names what it lacks is the farm's.
-    if (isHutError(error) && error.code === 'ARTIFACT')
-      return finish('blocked', 'artifact', `${error.message}; nothing was flashed`);
-    throw error;
-  }
-  result.flash_ms = Math.round(performance.now() - flashBegan);
-  if (flash !== 0)
-    return finish('blocked', 'flash', flashError ?? `the flash command exited ${flash}`);
-
-  const power = backend
-    ? { config, slot, backend, ...(options.signal ? { signal: options.signal } : {}) }
-    : null;
-  const capture = (begin?: () => Promise<void>) => {
-    progress(`${slot.id}: reading the boot log`);
-    say(
-      `serial ${slot.serial} -> ${ttyOf(slot.serial)}, ${profile.baud} baud, up to ${profile.bootTimeoutSec} s for /${profile.bootMarker}/`,
-    );
-    return captureBoot(slot.serial, {
-      marker: new RegExp(profile.bootMarker),
-      timeoutMs: profile.bootTimeoutSec * 1000,
-      baud: profile.baud,
-      onData: (chunk) => void log.line(redact(chunk.replace(/\r?\n$/, ''))),
-      ...(begin ? { begin } : {}),
-    });
-  };
-  const boot = async (): Promise<Judged> => {
-    if (power) {
-      progress(`${slot.id}: power cycle`);
-      const cycled = await coldBoot(power);
-      result.power_cycles++;
-      if (cycled) return { outcome: 'power', detail: cycled };
-    }
-    if (!(await waitForLink(slot.serial, LINK_WAIT_MS)))
-      return { outcome: 'power', detail: `${slot.serial} did not come back after power-on` };
-    return capture();
-  };
-  const serialReset = async (): Promise<Judged | null> => {
-    let line: ResetLine | null;
+    progress(`${slot.id}: flashing`);
+    at = 'flash';
+    const flashBegan = performance.now();
+    let flash: number;
+    let flashError: string | null = null;
     try {
-      line = await ResetLine.open(slot.serial, profile.baud);
+      if (profile.flash === 'builtin') {
+        const done = await runBuiltinFlash(profile, slot.serial, artifactDir, log, options.signal);
+        flash = done.exitCode;
+        flashError = done.error;
+      } else {
+        flash = await runFlashCommand(
+          flashArgv(profile, slot.serial, artifactDir),
+          artifactDir,
+          log,
+          options.signal,
+        );
+      }
     } catch (error) {
-      const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      const detail = `${slot.serial} could not be opened to reset the board (${why})`;
-      return {
-        outcome: 'no_port',
-        detail,
-        reset_reason: null,
-        resets: 0,
-        elapsed_ms: 0,
-        output: '',
-      };
+      // The build's own args files are read here: a build that names what it lacks is the farm's.
+      if (isHutError(error) && error.code === 'ARTIFACT')
+        return finish('blocked', 'artifact', `${error.message}; nothing was flashed`);
+      throw error;
     }
-    if (!line) return null;
-    try {
-      progress(`${slot.id}: serial reset`);
-      return await capture(() => line.pulse());
-    } finally {
-      line.close();
-    }
-  };
+    result.flash_ms = Math.round(performance.now() - flashBegan);
+    if (flash !== 0)
+      return finish('blocked', 'flash', flashError ?? `the flash command exited ${flash}`);
 
-  const first = await boot();
-  const recovered = await recoverFromHang(first, {
-    serialReset: profile.serialReset ? serialReset : null,
-    powerCycle: power ? boot : null,
-    note: (line) => say(`recovery: ${line}`),
-  });
-  const judged = recovered.judged;
-  result.recoveries = recovered.events;
-  result.recovery_events = recoveriesDone(recovered.events).length;
-  if (judged.outcome === 'power')
-    return finish('blocked', 'power', judged.detail ?? 'power control failed');
-  result.reset_reason = judged.reset_reason;
-  switch (judged.outcome) {
-    case 'booted': {
-      result.boot_ms = judged.elapsed_ms;
-      const booted = bootedApp(judged.output);
-      result.app_version = booted?.version ?? null;
-      const mismatch = bootMismatch(booted, expected);
-      if (mismatch)
+    const power = backend
+      ? { config, slot, backend, ...(options.signal ? { signal: options.signal } : {}) }
+      : null;
+    const capture = (begin?: () => Promise<void>) => {
+      progress(`${slot.id}: reading the boot log`);
+      say(
+        `serial ${slot.serial} -> ${ttyOf(slot.serial)}, ${profile.baud} baud, up to ${profile.bootTimeoutSec} s for /${profile.bootMarker}/`,
+      );
+      return captureBoot(slot.serial, {
+        marker: new RegExp(profile.bootMarker),
+        timeoutMs: profile.bootTimeoutSec * 1000,
+        baud: profile.baud,
+        onData: (chunk) => void log.line(redact(chunk.replace(/\r?\n$/, ''))),
+        ...(begin ? { begin } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    };
+    const boot = async (): Promise<Judged> => {
+      if (power) {
+        progress(`${slot.id}: power cycle`);
+        at = 'power';
+        const cycled = await coldBoot(power);
+        result.power_cycles++;
+        if (cycled) return { outcome: 'power', detail: cycled };
+      }
+      if (!(await waitForLink(slot.serial, LINK_WAIT_MS, options.signal)))
+        return { outcome: 'power', detail: `${slot.serial} did not come back after power-on` };
+      at = 'boot';
+      return capture();
+    };
+    const serialReset = async (): Promise<Judged | null> => {
+      let line: ResetLine | null;
+      try {
+        line = await ResetLine.open(slot.serial, profile.baud);
+      } catch (error) {
+        const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        const detail = `${slot.serial} could not be opened to reset the board (${why})`;
+        return {
+          outcome: 'no_port',
+          detail,
+          reset_reason: null,
+          resets: 0,
+          elapsed_ms: 0,
+          output: '',
+        };
+      }
+      if (!line) return null;
+      try {
+        progress(`${slot.id}: serial reset`);
+        at = 'boot';
+        return await capture(() => line.pulse());
+      } finally {
+        line.close();
+      }
+    };
+
+    const first = await boot();
+    // Interrupted: no recovery is tried.
+    if (options.signal?.aborted) return finish('blocked', at, '');
+    const recovered = await recoverFromHang(first, {
+      serialReset: profile.serialReset ? serialReset : null,
+      powerCycle: power ? boot : null,
+      note: (line) => say(`recovery: ${line}`),
+    });
+    const judged = recovered.judged;
+    result.recoveries = recovered.events;
+    result.recovery_events = recoveriesDone(recovered.events).length;
+    if (judged.outcome === 'power')
+      return finish('blocked', 'power', judged.detail ?? 'power control failed');
+    result.reset_reason = judged.reset_reason;
+    switch (judged.outcome) {
+      case 'booted': {
+        result.boot_ms = judged.elapsed_ms;
+        const booted = bootedApp(judged.output);
+        result.app_version = booted?.version ?? null;
+        const mismatch = bootMismatch(booted, expected);
+        if (mismatch)
+          return finish(
+            'fail',
+            'flash-verify',
+            `${mismatch}: the flash did not take (or was skipped)`,
+          );
+        return finish(
+          'pass',
+          'boot',
+          `boot marker seen after ${(judged.elapsed_ms / 1000).toFixed(1)} s${booted?.version ? `, running ${booted.version}` : ''}${recoveredBy(recovered.events)}`,
+        );
+      }
+      case 'panic':
+        return finish('fail', 'boot', `panic: ${judged.detail}`);
+      case 'reset_loop':
+        return finish('fail', 'boot', `reset loop: ${judged.detail}`);
+      case 'hang':
         return finish(
           'fail',
-          'flash-verify',
-          `${mismatch}: the flash did not take (or was skipped)`,
+          'boot',
+          `no boot marker within ${profile.bootTimeoutSec} s (${judged.detail})`,
         );
-      return finish(
-        'pass',
-        'boot',
-        `boot marker seen after ${(judged.elapsed_ms / 1000).toFixed(1)} s${booted?.version ? `, running ${booted.version}` : ''}${recoveredBy(recovered.events)}`,
-      );
+      case 'no_port':
+        return finish('blocked', 'device', judged.detail ?? 'the serial port could not be read');
     }
-    case 'panic':
-      return finish('fail', 'boot', `panic: ${judged.detail}`);
-    case 'reset_loop':
-      return finish('fail', 'boot', `reset loop: ${judged.detail}`);
-    case 'hang':
-      return finish(
-        'fail',
-        'boot',
-        `no boot marker within ${profile.bootTimeoutSec} s (${judged.detail})`,
-      );
-    case 'no_port':
-      return finish('blocked', 'device', judged.detail ?? 'the serial port could not be read');
   }
 }
 
-async function waitForLink(path: string, ms: number): Promise<boolean> {
+async function waitForLink(path: string, ms: number, signal?: AbortSignal): Promise<boolean> {
   for (let waited = 0; waited < ms; waited += 50) {
     if (ttyOf(path) !== null) return true;
-    await sleep(50);
+    await sleep(50, undefined, signal ? { signal } : {});
   }
   return ttyOf(path) !== null;
+}
+
+/** `interrupted (SIGTERM)`: the reason the CLI gives its abort (INTERRUPTED_REASON). */
+function interruption(signal: AbortSignal): string {
+  const reason = signal.reason;
+  return isHutError(reason) && reason.code === 'INTERRUPTED'
+    ? reason.message
+    : `${INTERRUPTED_REASON}cancelled)`;
 }
 
 /** The run's evidence log; a second run within the same second gets `_2`, `_3`, … (never overwrites). */

@@ -48,6 +48,8 @@ export async function captureBoot(
     onData?: (chunk: string) => void;
     /** Run once the reader is started (a serial reset: what the board prints is not missed). */
     begin?: () => Promise<void>;
+    /** Stops the reading (Ctrl-C): judged a hang with what was read so far. */
+    signal?: AbortSignal;
   },
 ): Promise<BootJudgement> {
   const began = performance.now();
@@ -90,6 +92,7 @@ export async function captureBoot(
       if (done) return;
       done = true;
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', interrupted);
       input.destroy();
       const resets = [...output.matchAll(RESET)];
       resolve({
@@ -123,6 +126,10 @@ export async function captureBoot(
       finish('no_port', output.trim() || `cannot read ${port}: ${error.code ?? error.message}`),
     );
     input.once('end', () => finish('no_port', output.trim() || `${port} closed`));
+    // Interrupted (Ctrl-C): judged with what was read so far, as a hang the caller knows of.
+    const interrupted = () => finish('hang', 'interrupted');
+    if (options.signal?.aborted) interrupted();
+    else options.signal?.addEventListener('abort', interrupted, { once: true });
     stop = finish;
   });
   try {

@@ -48,6 +48,8 @@ export async function surface(
   const results = await Promise.all(
     slots.map((slot) =>
       runHil({ ...options, skipPassed: false, slot, healthChecked: true }).catch((error) => {
+        // Interrupted before it took its slot: it did not run; the others still report.
+        if (isHutError(error) && error.code === 'INTERRUPTED') return null;
         if (!isHutError(error) || error.code !== 'UNSATISFIABLE') throw error;
         const why = (error.details as { refused?: string[] } | undefined)?.refused ?? [];
         for (const line of why) options.progress?.(`skipping ${line}`);
@@ -57,6 +59,8 @@ export async function surface(
     ),
   );
   const ran = results.filter((r) => r !== null);
+  if (ran.length === 0 && skipped.length === 0 && options.signal?.aborted)
+    throw options.signal.reason;
   if (ran.length === 0 && skipped.length === 0)
     throw new HutError('UNSATISFIABLE', `no healthy slot can run this: ${refused.join('; ')}`, {
       hint: REFUSED_HINT,

@@ -39,6 +39,11 @@ export const SETTABLE: readonly HealthState[] = ['good', 'maintenance', 'retired
 export const ROUTABLE: readonly HealthState[] = ['good', 'unknown'];
 /** hil phases that are the farm's, not the firmware's. */
 export const FARM_PHASES: readonly string[] = ['device', 'flash', 'power'];
+/**
+ * How the reason of a run stopped by Ctrl-C or SIGTERM begins (hil/on-slot.ts): a person
+ * stopped it, which says nothing of the board, as a cancelled power event says nothing.
+ */
+export const INTERRUPTED_REASON = 'interrupted (';
 
 /** `hutctl.health-event.v1`: a person's decision (its schema is in evidence-schemas.ts). */
 export interface HealthEvent {
@@ -184,6 +189,8 @@ export async function slotHealth(
     by = null;
   };
   for (const h of happenings) {
+    if (h.kind === 'hil' && h.status === 'blocked' && h.reason.startsWith(INTERRUPTED_REASON))
+      continue;
     if (h.check) {
       // A check that could not start (no such artifact, the slot's lock) says nothing of the
       // board: a configuration problem must not condemn every slot it is run on.
@@ -208,6 +215,7 @@ export async function slotHealth(
     const [check] = await db.all<{ at: string; status: string }>(
       `SELECT ended_utc AS at, status FROM hil_results
        WHERE slot = ? AND health_check = 1 AND (status <> 'blocked' OR phase IN (${FARM_PHASES.map((p) => `'${p}'`).join(', ')}))
+         AND NOT (status = 'blocked' AND reason LIKE '${INTERRUPTED_REASON}%')
        ORDER BY ended_utc DESC LIMIT 1`,
       [slot],
     );

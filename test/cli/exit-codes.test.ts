@@ -95,6 +95,22 @@ async function whileRunning(
   return done;
 }
 
+/** `hil run` or `surface` on the farm, given Ctrl-C once a new run's evidence log is there. */
+function hilStopped(args: string[]): Promise<CliResult> {
+  const evidence = join(farm.dir, 'evidence');
+  const logs = () =>
+    existsSync(evidence)
+      ? readdirSync(evidence).filter((n) => n.startsWith('runner_hil_') && n.endsWith('.log'))
+          .length
+      : 0;
+  const before = logs();
+  return whileRunning(
+    () => startCli(args, { cwd: farm.dir, env: { HUTCTL_CONFIG: farm.farm.configPath } }),
+    () => logs() > before,
+    (child) => void child.kill('SIGINT'),
+  );
+}
+
 /** Whether job `id` has started its step (its log says so). */
 const stepStarted = (dir: string, id: string) => () => {
   const evidence = join(dir, 'evidence');
@@ -312,6 +328,16 @@ const CASES: Record<string, () => Promise<void>> = {
       },
     );
     expect(result, 130, 'cancelled');
+  },
+  '130 · hil run': async () => {
+    const result = await hilStopped(['hil', 'run', '--sha', SHA, '--slot', 'hut-03']);
+    expect(result, 130, 'Ctrl-C');
+    assert.match(result.stdout, /hut-03 .* blocked .*interrupted \(SIGINT\) during /);
+  },
+  '130 · hil surface': async () => {
+    const result = await hilStopped(['hil', 'surface', '--sha', SHA]);
+    expect(result, 130, 'Ctrl-C');
+    assert.match(result.stdout, /interrupted \(SIGINT\) during /);
   },
   '75 · job run': async () => {
     const dir = here();

@@ -83,3 +83,79 @@ test('a board that loses power at any moment of hil run: the run ends, blocked o
     { numRuns: Number(process.env.HUTCTL_PROPERTY_RUNS ?? 6), seed: 29 },
   );
 });
+
+test('SIGTERM or Ctrl-C in any phase of hil run: it stops in order, blocked there, with its result and JUnit, exit 130; the slot stays Good', async () => {
+  const { existsSync, readFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const link = t.farm.boards.get('hut-01')!.linkPath;
+  const junit = join(t.dir, 'stopped.xml');
+  // The progress line that starts each phase, and the phase a stop then is in.
+  const phases = [
+    ['flashing', 'flash'],
+    ['power cycle', 'power'],
+    ['reading the boot log', 'boot'],
+  ] as const;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom(...phases),
+      fc.integer({ min: 0, max: 150 }),
+      fc.constantFrom('SIGTERM', 'SIGINT'),
+      async ([line, phase], delay, signal: NodeJS.Signals) => {
+        rmSync(junit, { force: true });
+        const good = await t.hutctl(['slot', 'health', 'set', 'hut-01', 'good', '--reason', 'ok']);
+        assert.equal(good.code, 0, good.stderr);
+        const child = startCli(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--junit', junit], {
+          cwd: t.dir,
+          env: { HUTCTL_CONFIG: t.farm.configPath },
+        });
+        const done = finished(child);
+        await waitFor(async () => stderrOf(child).includes(`hut-01: ${line}`), line, 30_000);
+        await new Promise((r) => setTimeout(r, delay));
+        child.kill(signal);
+        const stuck = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        const r = await done;
+        clearTimeout(stuck);
+        const at = `${signal} ${delay} ms after '${line}': ${r.code} ${r.signal} ${r.stdout}${r.stderr}`;
+        assert.notEqual(r.signal, 'SIGKILL', `did not stop: ${at}`);
+        assert.equal(r.code, 130, at);
+        assert.match(
+          r.stdout,
+          new RegExp(`hut-01 .* blocked +${phase} +interrupted \\(${signal}\\) during ${phase}`),
+          at,
+        );
+        const xml = readFileSync(junit, 'utf8');
+        assert.match(
+          xml,
+          new RegExp(
+            `<error message="interrupted \\(${signal}\\) during ${phase}[^"]*" type="blocked:${phase}"/>`,
+          ),
+          at,
+        );
+        const evidence = /"(\/[^"]+_utc\.json)"/.exec(
+          (await t.hutctl(['hil', 'history', '--slot', 'hut-01', '--json'])).stdout,
+        )?.[1];
+        assert.ok(evidence && existsSync(evidence), `the result file (${at})`);
+        // A person stopped it: that says nothing of the board, whose health stays Good.
+        const health = await t.hutctl(['slot', 'health', 'hut-01', '--json']);
+        assert.equal(JSON.parse(health.stdout).state, 'good', `${at}: ${health.stdout}`);
+        // Nothing is left on the port, and the slot is free.
+        await waitFor(async () => portHolders(link).length === 0, 'the port to be let go', 5000);
+        const next = await t.hutctl(['slot', 'run', 'hut-01', '--no-wait', '--', 'true']);
+        assert.equal(next.code, 0, `after ${at}: ${next.stderr}`);
+      },
+    ),
+    { numRuns: Number(process.env.HUTCTL_PROPERTY_RUNS ?? 6), seed: 31 },
+  );
+});
+
+/** What `child` has written to its stderr so far (kept as it arrives). */
+function stderrOf(child: import('node:child_process').ChildProcess): string {
+  const kept = child as typeof child & { heard?: string };
+  if (kept.heard === undefined) {
+    kept.heard = '';
+    child.stderr?.on('data', (c: Buffer | string) => {
+      kept.heard += String(c);
+    });
+  }
+  return kept.heard;
+}

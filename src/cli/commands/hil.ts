@@ -3,10 +3,11 @@ import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { HutConfig } from '../../config/index.ts';
-import { HutError } from '../../errors/index.ts';
+import { EXIT_STATUS, HutError } from '../../errors/index.ts';
 import { makeDirs } from '../../files/dirs.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
 import { withExamples } from '../help.ts';
+import { withCancelOnSignal } from '../job-outcome.ts';
 import { note, printJson, printLine } from '../output.ts';
 import { addHilHistory } from './history.ts';
 
@@ -77,7 +78,7 @@ export function register(program: Command): void {
       ],
     ],
   ).action((options: HilCliOptions, command: Command) =>
-    junitOnError(options, async () => {
+    junitOnError(options, async (signal) => {
       if (!options.sha) throw new HutError('USAGE', "required option '--sha <sha>' not specified");
       if (!options.slot === !options.label)
         throw new HutError('USAGE', 'pass exactly one of --slot or --label');
@@ -89,8 +90,9 @@ export function register(program: Command): void {
         ...pick(options),
         ...(options.healthCheck ? { healthCheck: true } : {}),
         progress: options.json ? undefined : (l) => note(`hutctl: ${l}`),
+        signal,
       });
-      await report([result], options, true);
+      await report([result], options, true, signal);
     }),
   );
 
@@ -131,7 +133,7 @@ export function register(program: Command): void {
       ],
     ],
   ).action((options: HilCliOptions, command: Command) =>
-    junitOnError(options, async () => {
+    junitOnError(options, async (signal) => {
       const config = await loadFor(command.optsWithGlobals<GlobalOptions>());
       if (Object.keys(config.slots).length === 0)
         throw new HutError('CONFIG', 'no slots are configured', {
@@ -143,10 +145,13 @@ export function register(program: Command): void {
         config,
         ...pick(options),
         progress: options.json ? undefined : (l) => note(`hutctl: ${l}`),
+        signal,
       });
       // A skipped test ran nothing: the documents keep what its earlier run recorded.
       const ran = results.filter((r) => r.status !== 'skipped');
-      if (options.updateDocs && ran.length === 0)
+      if (options.updateDocs && signal.aborted)
+        note('hutctl: interrupted: the documents are unchanged');
+      else if (options.updateDocs && ran.length === 0)
         note('hutctl: every test was skipped (passed before); the documents are unchanged');
       else if (options.updateDocs) {
         const { recordSurface } = await import('../../hil/index.ts');
@@ -163,7 +168,7 @@ export function register(program: Command): void {
           `hutctl: handoff entry added to ${update.handoff_log}${update.inventory ? `; ${update.rows} slot row(s) in ${update.inventory}` : ' (no HUT inventory table found)'}${update.trackers.length ? `; in step: ${update.trackers.join(', ')}` : ''}`,
         );
       }
-      await report(results, options, false);
+      await report(results, options, false, signal);
     }),
   );
   addHilHistory(hil);
@@ -246,11 +251,16 @@ function unwritable(file: string): string | null {
 
 /**
  * CI reads the JUnit file whatever happened: a run that could not start (bad input, no config)
- * still writes one, with one errored case that says why, before the error is reported.
+ * still writes one, with one errored case that says why, before the error is reported. Ctrl-C
+ * or SIGTERM stops the run in order (withCancelOnSignal): what was under way ends `blocked`,
+ * its result and the JUnit file are written, and hutctl exits 130.
  */
-async function junitOnError(options: HilCliOptions, work: () => Promise<void>): Promise<void> {
+async function junitOnError(
+  options: HilCliOptions,
+  work: (signal: AbortSignal) => Promise<void>,
+): Promise<void> {
   try {
-    await work();
+    await withCancelOnSignal(work);
   } catch (error) {
     if (options.junit) {
       const { junitForError } = await import('../../hil/index.ts');
@@ -283,6 +293,7 @@ async function report(
   results: import('../../hil/index.ts').HilResult[],
   options: HilCliOptions,
   single: boolean,
+  signal: AbortSignal,
 ): Promise<void> {
   const { exitStatus, githubAnnotations, githubOutputs, junitXml, markdownSummary, resultTable } =
     await import('../../hil/index.ts');
@@ -291,7 +302,7 @@ async function report(
   if (options.json) printJson(single ? results[0] : results);
   else for (const line of resultTable(results)) printLine(line);
   for (const r of results) if (r.evidence_error) note(`hutctl: ${r.slot}: ${r.evidence_error}`);
-  process.exitCode = exitStatus(results);
+  process.exitCode = signal.aborted ? EXIT_STATUS.INTERRUPTED : exitStatus(results);
   if (options.junit) await writeFileAtomic(options.junit, junitXml(results));
   const summary = options.summary ?? process.env.GITHUB_STEP_SUMMARY;
   if (summary) writeFileSync(summary, markdownSummary(results), { flag: 'a' });
