@@ -11,7 +11,29 @@ import { deflate as deflateCallback } from 'node:zlib';
 import type { ESPLoader } from 'esptool-js';
 import type { FlashImage } from './images.ts';
 
-const deflate = promisify(deflateCallback);
+const deflateRaw = promisify(deflateCallback);
+
+/**
+ * The last few images deflated by this process, by content: `hil surface` flashes the same build
+ * to every board at once, and level 9 costs ~25 ms of CPU per MiB each time, on the cores the
+ * boards' transfers share. Kept as promises, so flashers that start together share one deflate.
+ */
+const deflated = new Map<string, Promise<Buffer>>();
+const DEFLATED_KEPT = 4;
+
+function deflate(data: Uint8Array): Promise<Buffer> {
+  const key = createHash('sha256').update(data).digest('hex');
+  let pending = deflated.get(key);
+  if (pending) {
+    deflated.delete(key); // to the end: the most recently used
+  } else {
+    pending = deflateRaw(data, { level: 9 });
+    pending.catch(() => deflated.delete(key));
+  }
+  deflated.set(key, pending);
+  while (deflated.size > DEFLATED_KEPT) deflated.delete(deflated.keys().next().value!);
+  return pending;
+}
 
 export interface WriteOptions {
   flashMode: 'keep' | 'qio' | 'qout' | 'dio' | 'dout';
@@ -50,14 +72,14 @@ export async function writeImage(
   );
   let sent = 0;
   if (options.compress) {
-    // On the thread pool: several boards flashing at once (hil surface) compress in parallel.
-    const deflated = await deflate(data, { level: 9 });
-    const blocks = await loader.flashDeflBegin(data.length, deflated.length, image.offset);
+    // On the thread pool, and once per image for boards flashing it at once (hil surface).
+    const compressed = await deflate(data);
+    const blocks = await loader.flashDeflBegin(data.length, compressed.length, image.offset);
     for (let seq = 0; seq < blocks; seq++) {
-      const block = deflated.subarray(seq * blockSize, (seq + 1) * blockSize);
+      const block = compressed.subarray(seq * blockSize, (seq + 1) * blockSize);
       await loader.flashDeflBlock(block, seq, perBlock);
       sent += block.length;
-      options.onBlock(sent, deflated.length);
+      options.onBlock(sent, compressed.length);
     }
     if (loader.IS_STUB) await loader.flashDeflFinish(false, perBlock);
   } else {

@@ -227,8 +227,8 @@ function appSegments(appSize: number, desc: Uint8Array, random: (n: number) => U
   return [
     { addr: 0x3f400020, data: drom },
     { addr: 0x3ffb0000, data: dram },
-    { addr: 0x40080000, data: random(iramHead) },
-    { addr: 0x400d0020, data: random(iromLength) },
+    { addr: 0x40080000, data: codeLike(random, iramHead) },
+    { addr: 0x400d0020, data: codeLike(random, iromLength) },
     { addr: 0x40080000 + iramHead, data: iramTail },
   ];
 }
@@ -317,6 +317,34 @@ function cut(text: string, bytes: number): string {
   const chars = Array.from(text);
   while (Buffer.byteLength(chars.join('')) > bytes) chars.pop();
   return chars.join('');
+}
+
+/**
+ * Bytes that compress as machine code does (zlib -9 to ~0.6, as esptool reports for ESP-IDF
+ * apps, where uniform random bytes would not compress at all): phrases of 6–29 bytes from a
+ * vocabulary of 4096, the common ones used often (instruction sequences the compiler repeats),
+ * with a 4-byte literal (an address, a constant) about every third time.
+ */
+function codeLike(random: (n: number) => Uint8Array, length: number): Uint8Array {
+  const sizes = random(4096);
+  const vocabulary = Array.from(sizes, (n) => random(6 + (n % 24)));
+  // Two dice per piece (literal or phrase, which phrase); a piece is at least 4 bytes.
+  const dice = new Uint32Array(random(2 * length + 8).buffer);
+  const out = new Uint8Array(length);
+  let roll = 0;
+  for (let at = 0; at < length; ) {
+    const literal = dice[roll++]! / 2 ** 32 < 0.2;
+    const which = dice[roll++]! / 2 ** 32;
+    const piece = literal
+      ? dice.subarray(roll - 1, roll)
+      : vocabulary[Math.floor(4096 * which ** 3)]!;
+    const bytes =
+      piece instanceof Uint32Array ? new Uint8Array(piece.buffer, piece.byteOffset, 4) : piece;
+    const part = bytes.subarray(0, length - at);
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 /** A deterministic byte source (mulberry32), so one seed gives one build. */

@@ -77,7 +77,10 @@ export class SimFlash {
   write(offset: number, data: Uint8Array): boolean {
     if (!inRange(offset, data.length)) return false;
     this.changeCount++;
-    for (let i = 0; i < data.length; i++) this.bytes[offset + i]! &= data[i]!;
+    const target = this.bytes.subarray(offset, offset + data.length);
+    // Into erased flash (as a flasher writes, right after its erase) AND is a copy.
+    if (erased(target)) target.set(data);
+    else for (let i = 0; i < data.length; i++) target[i]! &= data[i]!;
     return this.persist(offset, data.length);
   }
 
@@ -138,6 +141,17 @@ export class SimFlash {
       return false;
     }
   }
+}
+
+const ERASED = Buffer.alloc(SECTOR_SIZE, 0xff);
+
+/** True when every byte of `bytes` is 0xFF (compared a sector at a time, not byte by byte). */
+function erased(bytes: Buffer): boolean {
+  for (let at = 0; at < bytes.length; at += SECTOR_SIZE) {
+    const part = bytes.subarray(at, at + SECTOR_SIZE);
+    if (!part.equals(ERASED.subarray(0, part.length))) return false;
+  }
+  return true;
 }
 
 const inRange = (offset: number, length: number) =>
