@@ -3,6 +3,7 @@
  * sure the farm can serve the board (power, device), flash, power-cycle, judge the boot log,
  * recover once on a hang, and write the result with its evidence log.
  */
+import { realpathSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -196,13 +197,8 @@ export async function runOnSlot(
       }
     }
     at = 'device';
-    if (!(await waitForLink(slot.serial, LINK_WAIT_MS, options.signal))) {
-      return finish(
-        'blocked',
-        'device',
-        `${slot.serial} does not exist (board unplugged or powered off?)`,
-      );
-    }
+    const missing = await waitForLink(slot.serial, LINK_WAIT_MS, options.signal);
+    if (missing) return finish('blocked', 'device', missing);
     progress(`${slot.id}: flashing`);
     at = 'flash';
     const flashBegan = performance.now();
@@ -256,8 +252,10 @@ export async function runOnSlot(
         result.power_cycles++;
         if (cycled) return { outcome: 'power', detail: cycled };
       }
-      if (!(await waitForLink(slot.serial, LINK_WAIT_MS, options.signal)))
+      const gone = await waitForLink(slot.serial, LINK_WAIT_MS, options.signal);
+      if (gone?.includes(NOT_THERE))
         return { outcome: 'power', detail: `${slot.serial} did not come back after power-on` };
+      if (gone) return noPort(gone);
       at = 'boot';
       return capture();
     };
@@ -267,15 +265,7 @@ export async function runOnSlot(
         line = await ResetLine.open(slot.serial, profile.baud);
       } catch (error) {
         const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-        const detail = `${slot.serial} could not be opened to reset the board (${why})`;
-        return {
-          outcome: 'no_port',
-          detail,
-          reset_reason: null,
-          resets: 0,
-          elapsed_ms: 0,
-          output: '',
-        };
+        return noPort(`${slot.serial} could not be opened to reset the board (${why})`);
       }
       if (!line) return null;
       try {
@@ -335,13 +325,39 @@ export async function runOnSlot(
   }
 }
 
-async function waitForLink(path: string, ms: number, signal?: AbortSignal): Promise<boolean> {
-  for (let waited = 0; waited < ms; waited += 50) {
-    if (ttyOf(path) !== null) return true;
+/** A boot that could not be read at all: the port is missing or cannot be opened. */
+function noPort(detail: string): Judged {
+  return { outcome: 'no_port', detail, reset_reason: null, resets: 0, elapsed_ms: 0, output: '' };
+}
+
+const NOT_THERE = 'does not exist (board unplugged or powered off?)';
+
+/**
+ * Null once `path` leads somewhere; else why not. Only a missing device may still come (a board
+ * powering up, its USB bridge enumerating), so only that is waited for, up to `ms`; a link that
+ * loops or a path that cannot be followed is said at once, in its own words.
+ */
+async function waitForLink(path: string, ms: number, signal?: AbortSignal): Promise<string | null> {
+  for (let waited = 0; ; waited += 50) {
+    try {
+      realpathSync(path);
+      return null;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT')
+        return `${path} ${LINK_PROBLEMS[code ?? ''] ?? `cannot be followed (${code})`}; check serial: in hutctl.yaml`;
+      if (waited >= ms) return `${path} ${NOT_THERE}`;
+    }
     await sleep(50, undefined, signal ? { signal } : {});
   }
-  return ttyOf(path) !== null;
 }
+
+const LINK_PROBLEMS: Record<string, string> = {
+  ELOOP: 'is a loop of symbolic links',
+  ENAMETOOLONG: 'is too long a path',
+  ENOTDIR: 'has a part that is not a directory',
+  EACCES: 'cannot be reached (permission denied on the way)',
+};
 
 /** `interrupted (SIGTERM)`: the reason the CLI gives its abort (INTERRUPTED_REASON). */
 function interruption(signal: AbortSignal): string {

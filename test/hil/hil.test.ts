@@ -304,6 +304,35 @@ describe('HW-BOOT-001', () => {
     }
   });
 
+  test('a serial path that loops or cannot be followed is blocked at device, in its own words', async () => {
+    const { symlinkSync } = await import('node:fs');
+    const loop = join(t.dir, 'loop-a');
+    symlinkSync(join(t.dir, 'loop-b'), loop);
+    symlinkSync(loop, join(t.dir, 'loop-b'));
+    const cases = [
+      [loop, /loop-a is a loop of symbolic links; check serial: in hutctl\.yaml$/],
+      [join(t.farm.configPath, 'port'), /hutctl\.yaml\/port has a part that is not a directory/],
+    ] as const;
+    for (const [serial, reason] of cases) {
+      const path = join(t.dir, 'badserial.yaml');
+      writeFileSync(
+        path,
+        readFileSync(t.farm.configPath, 'utf8').replace(
+          /serial: \S*SIM0003-if00-port0/,
+          `serial: ${serial}`,
+        ),
+      );
+      const r = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-03', '--json'], {
+        env: { HUTCTL_CONFIG: path },
+      });
+      assert.equal(r.code, 3, r.stderr);
+      const json = JSON.parse(r.stdout);
+      assert.equal(json.status, 'blocked');
+      assert.equal(json.phase, 'device');
+      assert.match(json.reason, reason);
+    }
+  });
+
   test('surface runs every slot at once and writes JUnit and a Markdown summary', async () => {
     const junit = join(t.dir, 'junit.xml');
     const summary = join(t.dir, 'summary.md');
