@@ -118,7 +118,16 @@ export function printRows<T extends Row>(
     printLine(empty);
     return;
   }
-  const cells = rows.map((row) => columns.map(([, cell]) => printable(cell(row))));
+  // The last column (a reason, an error) is cut at REASON_SHOWN characters: one run's long
+  // reason must not bury the table (--json keeps it whole).
+  const cells = rows.map((row) =>
+    columns.map(([, cell], i) => {
+      const text = printable(cell(row));
+      if (i < columns.length - 1) return text;
+      const chars = [...text];
+      return chars.length > REASON_SHOWN ? `${chars.slice(0, REASON_SHOWN - 1).join('')}…` : text;
+    }),
+  );
   const widths = columns.map(([header], i) =>
     Math.max(header.length, ...cells.map((line) => line[i]!.length)),
   );
@@ -127,6 +136,8 @@ export function printRows<T extends Row>(
   printLine(line(columns.map(([header]) => header)));
   for (const values of cells) printLine(line(values));
 }
+
+const REASON_SHOWN = 200;
 
 /**
  * Text from evidence as a terminal may show it: control characters (an escape sequence in a

@@ -389,3 +389,30 @@ test('history commands refuse bad filters in one line and change nothing', async
   const r = await t.hutctl(['job', 'list'], { env: { HUTCTL_CONFIG: off } });
   assert.match(r.stderr, /the ledger is off/);
 });
+
+test('hil history cuts a long reason in its table at 200 characters; --json keeps it whole', async () => {
+  const evidence = join(t.dir, 'evidence');
+  let [result] = readdirSync(evidence).filter((f) => /^runner_hil_.*_utc\.json$/.test(f));
+  if (!result) {
+    const run = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-01']);
+    assert.equal(run.code, 0, run.stderr);
+    [result] = readdirSync(evidence).filter((f) => /^runner_hil_.*_utc\.json$/.test(f));
+  }
+  const document = JSON.parse(readFileSync(join(evidence, result!), 'utf8'));
+  const reason = `panic: ${'Guru Meditation Error '.repeat(300)}`;
+  const dir = join(t.dir, 'long-reason');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, `runner_hil_hw-boot-001_hut-02_${SHA}_20261129_120000_utc.json`),
+    JSON.stringify({ ...document, slot: 'hut-02', status: 'fail', phase: 'boot', reason }),
+  );
+  await json(['store', 'import', dir]);
+  const table = await t.hutctl(['hil', 'history', '--slot', 'hut-02', '--status', 'fail']);
+  assert.equal(table.code, 0, table.stderr);
+  const row = table.stdout.split('\n').find((line) => line.includes('Guru Meditation'))!;
+  const shown = row.slice(row.indexOf('panic: '));
+  assert.equal([...shown].length, 200);
+  assert.ok(shown.endsWith('…'));
+  const rows = await json(['hil', 'history', '--slot', 'hut-02', '--status', 'fail']);
+  assert.equal(rows[0].reason, reason);
+});
