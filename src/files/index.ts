@@ -1,6 +1,7 @@
 /** Small file helpers shared by every layer: atomic writes and home-directory expansion. */
 
-import { open, rename, unlink } from 'node:fs/promises';
+import { realpathSync, statSync } from 'node:fs';
+import { open, rename, unlink, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { makeDirs } from './dirs.ts';
@@ -38,6 +39,33 @@ export async function writeFileAtomic(
   } catch (error) {
     await unlink(temp).catch(() => {});
     throw error;
+  }
+}
+
+/**
+ * A file a person named for hutctl's output (`--junit`, `--summary`): a symbolic link is followed,
+ * a regular file (or a new one) is written atomically, and what is not a regular file — a device
+ * such as /dev/null or /dev/stdout, a FIFO, a process substitution — is written to as it is,
+ * never replaced by a file (as root, replacing /dev/null would break the machine).
+ */
+export async function writeOutputFile(
+  path: string,
+  data: string,
+  options: { append?: boolean } = {},
+): Promise<void> {
+  const target = outputTarget(path);
+  const info = statSync(target, { throwIfNoEntry: false });
+  if (options.append || (info && !info.isFile()))
+    await writeFile(target, data, { flag: options.append ? 'a' : 'w' });
+  else await writeFileAtomic(target, data);
+}
+
+/** Where an output path leads: its link's target when it is one that exists, else itself. */
+export function outputTarget(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
   }
 }
 

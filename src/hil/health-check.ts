@@ -15,6 +15,8 @@ import type { HilResult } from './run.ts';
 export interface CheckOptions {
   evidenceDir?: string;
   progress?: (line: string) => void;
+  /** Stops the check in order (Ctrl-C): its result is then `blocked`, interrupted. */
+  signal?: AbortSignal;
 }
 
 /** The health check of a slot whose lock the caller holds. */
@@ -32,6 +34,7 @@ export function healthCheckOn(
         sha,
         healthCheck: true,
         ...(artifact.profile ? { profile: artifact.profile } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
       },
       slot,
       sha,

@@ -87,6 +87,7 @@ export async function runOnSlot(
       reason = `${why} during ${phase}${reason && !reason.includes(why) ? ` (${reason})` : ''}`;
     }
     Object.assign(result, { status, phase, reason: redact(reason) });
+    result.recovery_events = recoveriesDone(result.recoveries).length;
     say(`${status} (${phase}): ${reason}`);
     await log.close();
     const ended = new Date();
@@ -281,13 +282,13 @@ export async function runOnSlot(
     // Interrupted: no recovery is tried.
     if (options.signal?.aborted) return finish('blocked', at, '');
     const recovered = await recoverFromHang(first, {
+      events: result.recoveries,
       serialReset: profile.serialReset ? serialReset : null,
       powerCycle: power ? boot : null,
       note: (line) => say(`recovery: ${line}`),
     });
+    if (options.signal?.aborted) return finish('blocked', at, '');
     const judged = recovered.judged;
-    result.recoveries = recovered.events;
-    result.recovery_events = recoveriesDone(recovered.events).length;
     if (judged.outcome === 'power')
       return finish('blocked', 'power', judged.detail ?? 'power control failed');
     result.reset_reason = judged.reset_reason;

@@ -22,6 +22,8 @@ export type Judged =
   | { outcome: 'power'; detail: string | null; reset_reason?: undefined };
 
 export interface RecoverySteps {
+  /** Where the events go as they happen (the caller's, so a run stopped midway keeps them). */
+  events?: RecoveryEvent[];
   /** Resets through the adapter's RTS and judges the boot; null when the port has no modem lines. */
   serialReset: (() => Promise<Judged | null>) | null;
   /** Power-cycles the slot and judges the boot. */
@@ -34,7 +36,7 @@ export async function recoverFromHang(
   judged: Judged,
   steps: RecoverySteps,
 ): Promise<{ judged: Judged; events: RecoveryEvent[] }> {
-  const events: RecoveryEvent[] = [];
+  const events = steps.events ?? [];
   if (judged.outcome !== 'hang') return { judged, events };
   const silent = judged.detail;
   if (steps.serialReset) {
@@ -54,7 +56,12 @@ export async function recoverFromHang(
   }
   if (judged.outcome === 'hang' && steps.powerCycle) {
     steps.note(`no boot marker (${judged.detail}); recovery: a power cycle`);
-    judged = await steps.powerCycle();
+    try {
+      judged = await steps.powerCycle();
+    } catch (error) {
+      events.push({ phase: 'power-cycle', outcome: 'power', detail: (error as Error).message });
+      throw error;
+    }
     events.push({ phase: 'power-cycle', outcome: judged.outcome, detail: judged.detail });
   }
   return { judged, events };

@@ -149,7 +149,11 @@ export async function runHil(options: HilRunOptions): Promise<HilResult> {
     ? await acquireSlot(config, candidates, take)
     : await acquireHealthySlot(config, candidates, {
         ...take,
-        check: healthCheckOn(config, { evidenceDir, progress }),
+        check: healthCheckOn(config, {
+          evidenceDir,
+          progress,
+          ...(options.signal ? { signal: options.signal } : {}),
+        }),
         say: progress,
       });
   try {

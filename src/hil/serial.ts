@@ -121,11 +121,23 @@ export async function captureBoot(
         );
       if (options.marker.test(output)) finish('booted', null);
     };
-    // The port went away (a board's USB bridge loses power) or cannot be read.
+    // The port went away (a board's USB bridge loses power) or cannot be read: said in one line,
+    // with the last line the board printed (the whole output is the caller's, in `output`).
+    const gone = (why: string) => {
+      const last = output.trim().split(/\r?\n/).at(-1) ?? '';
+      const shown = oneLine(last.replace(/\x1b\[[0-9;]*m/g, '')).slice(0, 120);
+      finish('no_port', `${port} ${why}${shown ? `; last output: ${shown}` : ''}`);
+    };
     input.on('error', (error: NodeJS.ErrnoException) =>
-      finish('no_port', output.trim() || `cannot read ${port}: ${error.code ?? error.message}`),
+      gone(
+        output
+          ? `went away while its boot log was read (board unplugged or powered off?; ${error.code ?? error.message})`
+          : `cannot be read (${error.code ?? error.message})`,
+      ),
     );
-    input.once('end', () => finish('no_port', output.trim() || `${port} closed`));
+    input.once('end', () =>
+      gone('went away while its boot log was read (board unplugged or powered off?)'),
+    );
     // Interrupted (Ctrl-C): judged with what was read so far, as a hang the caller knows of.
     const interrupted = () => finish('hang', 'interrupted');
     if (options.signal?.aborted) interrupted();

@@ -1,9 +1,39 @@
 /** `hil surface`: HW-BOOT-001 on every mapped slot at once — different slots in parallel, each under its own lock. */
+import type { Slot } from '../config/index.ts';
+import { utcIso } from '../contract/index.ts';
 import { HutError, isHutError } from '../errors/index.ts';
 import { REFUSED_HINT, routableSlots } from '../slots/index.ts';
 import { checkSha } from './artifacts.ts';
 import { type HilResult, type HilRunOptions, runHil } from './run.ts';
 import { passedBefore, skippedResult } from './skip.ts';
+
+/** The result of a test that never started (stopped while it waited for its slot). */
+function notRun(slot: Slot, sha: string, test: string, reason: string): HilResult {
+  const now = utcIso(new Date());
+  return {
+    schema_version: 'hutctl.hil-result.v1',
+    commit_sha: sha,
+    lane: 'local-hil',
+    slot: slot.id,
+    platform: slot.profile ?? null,
+    test_id: test,
+    status: 'blocked',
+    phase: 'lock',
+    reason,
+    power_cycles: 0,
+    recovery_events: 0,
+    recoveries: [],
+    reset_reason: null,
+    app_version: null,
+    expected_version: null,
+    flash_ms: null,
+    boot_ms: null,
+    evidence: [],
+    started_utc: now,
+    ended_utc: now,
+    duration_sec: 0,
+  };
+}
 
 export async function surface(
   options: Omit<HilRunOptions, 'slot' | 'label'>,
@@ -48,8 +78,14 @@ export async function surface(
   const results = await Promise.all(
     slots.map((slot) =>
       runHil({ ...options, skipPassed: false, slot, healthChecked: true }).catch((error) => {
-        // Interrupted before it took its slot: it did not run; the others still report.
-        if (isHutError(error) && error.code === 'INTERRUPTED') return null;
+        // Interrupted before it took its slot: it did not run, and its result says so.
+        if (isHutError(error) && error.code === 'INTERRUPTED')
+          return notRun(
+            config.slots[slot]!,
+            sha,
+            test,
+            `${error.message} while waiting for ${slot}`,
+          );
         if (!isHutError(error) || error.code !== 'UNSATISFIABLE') throw error;
         const why = (error.details as { refused?: string[] } | undefined)?.refused ?? [];
         for (const line of why) options.progress?.(`skipping ${line}`);
@@ -59,8 +95,6 @@ export async function surface(
     ),
   );
   const ran = results.filter((r) => r !== null);
-  if (ran.length === 0 && skipped.length === 0 && options.signal?.aborted)
-    throw options.signal.reason;
   if (ran.length === 0 && skipped.length === 0)
     throw new HutError('UNSATISFIABLE', `no healthy slot can run this: ${refused.join('; ')}`, {
       hint: REFUSED_HINT,

@@ -243,24 +243,33 @@ export async function coldBoot(ctx: PowerContext): Promise<string | null> {
   };
   let failure: PowerError | null = null;
   let succeeded = false;
+  // False from asking for a change until it is confirmed: stopped then (Ctrl-C), the relay may be
+  // either way, and the record keeps saying a change is under way (slot status: unknown).
+  let settled = true;
   try {
     await changing('cycle', 'off');
+    settled = false;
     await timed('off', () => ctx.backend.set('off', signal));
     state = await timed('confirm_off', () => confirm(ctx, 'off', signal));
+    settled = true;
     await changing('cycle', 'off_wait', state);
     await timed('off_wait', () => sleep(power.offSec * 1000, undefined, { signal }));
     await changing('cycle', 'on', state);
+    settled = false;
     await timed('on', () => ctx.backend.set('on', signal));
     state = await timed('confirm_on', () => confirm(ctx, 'on', signal));
+    settled = true;
     succeeded = true;
     return null;
   } catch (error) {
     if (!(error instanceof PowerError)) throw error;
     failure = error;
     state = await readQuietly(ctx.backend, signal);
+    settled = true;
     return `${error.kind}: ${error.message}`;
   } finally {
-    await recordObserved(ctx.config.paths.stateDir, ctx.slot.id, state);
+    if (settled) await recordObserved(ctx.config.paths.stateDir, ctx.slot.id, state);
+    else state = null;
     const ended = new Date();
     await writePowerEvent(ctx.config, {
       slot: ctx.slot.id,

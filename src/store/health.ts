@@ -303,11 +303,13 @@ export async function checkArtifact(
 
 async function countersOf(db: Db, slot: string, jobs: JobTotals): Promise<SlotHealth['counters']> {
   const [hil] = await db.all<Record<string, number>>(
+    // A run a person stopped (INTERRUPTED_REASON) is neither a run of the board nor a failure.
     `SELECT COUNT(*) AS runs,
             SUM(CASE WHEN phase = 'flash' AND status <> 'pass' THEN 1 ELSE 0 END) AS flash,
             SUM(CASE WHEN phase = 'boot' AND status <> 'pass' THEN 1 ELSE 0 END) AS boot,
             SUM(recovery_events) AS recoveries
-     FROM hil_results WHERE slot = ?`,
+     FROM hil_results
+     WHERE slot = ? AND NOT (status = 'blocked' AND reason LIKE '${INTERRUPTED_REASON}%')`,
     [slot],
   );
   const [power] = await db.all<Record<string, number>>(

@@ -142,3 +142,89 @@ test('a run refused before it starts (no --sha) still writes its JUnit file with
     /<error message="required option '--sha &lt;sha&gt;' not specified" type="not-run"\/>/,
   );
 });
+
+test('--junit never replaces what is not its own file: a link is followed, a FIFO written to, a slot lock refused', async () => {
+  const { existsSync, lstatSync, mkdirSync, readlinkSync, statSync, symlinkSync } = await import(
+    'node:fs'
+  );
+  const { spawn, execFileSync } = await import('node:child_process');
+  // A slot's lock file (the farm's lock directory): refused, and the lock is the same file after.
+  const lock = join(t.farm.dir, 'locks', 'hut-02.lock');
+  const held = await t.hutctl(['slot', 'run', 'hut-02', '--', 'true']);
+  assert.equal(held.code, 0, held.stderr);
+  const inode = existsSync(lock) ? statSync(lock).ino : null;
+  const refused = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--junit', lock]);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /is one of hutctl's own files .*nothing was run/);
+  assert.equal(existsSync(lock) ? statSync(lock).ino : null, inode);
+  // A symbolic link: the XML goes to its target, and the link stays a link.
+  const reports = join(t.dir, 'reports');
+  mkdirSync(reports, { recursive: true });
+  const link = join(reports, 'latest.xml');
+  symlinkSync(join(reports, 'run-1.xml'), link);
+  writeFileSync(join(reports, 'run-1.xml'), 'old');
+  // A FIFO (as a process substitution gives): written to, still a FIFO after.
+  const fifo = join(reports, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let heard = '';
+  reader.stdout.setEncoding('utf8').on('data', (c: string) => {
+    heard += c;
+  });
+  const read = new Promise((resolve) => reader.on('close', resolve));
+  for (const junit of [link, fifo]) {
+    const r = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--junit', junit]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  await read;
+  assert.ok(lstatSync(link).isSymbolicLink());
+  assert.equal(readlinkSync(link), join(reports, 'run-1.xml'));
+  assert.match(readFileSync(join(reports, 'run-1.xml'), 'utf8'), /<testsuite /);
+  assert.ok(lstatSync(fifo).isFIFO());
+  assert.match(heard, /<testsuite /);
+});
+
+test('surface stopped while a slot waits for its lock: that slot is blocked at lock, in the JUnit too, exit 130', async () => {
+  const { startCli, finished, waitFor } = await import('../support/cli.ts');
+  const holder = startCli(['slot', 'run', 'hut-02', '--', 'sleep', '30'], {
+    cwd: t.dir,
+    env: { HUTCTL_CONFIG: t.farm.configPath },
+  });
+  const held = finished(holder);
+  const junit = join(t.dir, 'stopped-surface.xml');
+  try {
+    await waitFor(
+      async () => (await t.hutctl(['slot', 'status', '--json'])).stdout.includes('"locked": true'),
+      'hut-02 to be held',
+      30_000,
+    );
+    const child = startCli(['hil', 'surface', '--sha', SHA, '--junit', junit], {
+      cwd: t.dir,
+      env: { HUTCTL_CONFIG: t.farm.configPath },
+    });
+    let heard = '';
+    child.stderr!.on('data', (c: Buffer) => {
+      heard += String(c);
+    });
+    const done = finished(child);
+    await waitFor(
+      async () => heard.includes('waiting for hut-02'),
+      'hut-02 to be waited for',
+      30_000,
+    );
+    child.kill('SIGINT');
+    const r = await done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(
+      r.stdout,
+      /hut-02 .* blocked +lock +interrupted \(SIGINT\) while waiting for hut-02/,
+    );
+    assert.match(
+      readFileSync(junit, 'utf8'),
+      /<error message="interrupted \(SIGINT\) while waiting for hut-02" type="blocked:lock"\/>/,
+    );
+  } finally {
+    holder.kill('SIGINT');
+    await held;
+  }
+});

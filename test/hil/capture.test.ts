@@ -54,6 +54,12 @@ test('a board that loses power while it is read: no_port at once, not at the end
     const judged = await heard;
     assert.equal(judged.outcome, 'no_port');
     assert.ok(judged.elapsed_ms < 10_000, 'ended when the port went, not at the budget');
+    // One line that says what happened, never the boot log itself.
+    assert.match(
+      judged.detail ?? '',
+      /went away while its boot log was read \(board unplugged or powered off\?.*\)(; last output: [^\r\n]*)?$/,
+    );
+    assert.doesNotMatch(judged.detail ?? '', /[\r\n]/);
   } finally {
     board.mode = 'normal';
   }

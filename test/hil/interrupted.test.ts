@@ -104,6 +104,13 @@ test('SIGTERM or Ctrl-C in any phase of hil run: it stops in order, blocked ther
         rmSync(junit, { force: true });
         const good = await t.hutctl(['slot', 'health', 'set', 'hut-01', 'good', '--reason', 'ok']);
         assert.equal(good.code, 0, good.stderr);
+        const counted = async () => {
+          const { counters } = JSON.parse(
+            (await t.hutctl(['slot', 'health', 'hut-01', '--json'])).stdout,
+          );
+          return [counters.hil_runs, counters.flash_failures, counters.boot_failures];
+        };
+        const before = await counted();
         const child = startCli(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--junit', junit], {
           cwd: t.dir,
           env: { HUTCTL_CONFIG: t.farm.configPath },
@@ -138,6 +145,7 @@ test('SIGTERM or Ctrl-C in any phase of hil run: it stops in order, blocked ther
         // A person stopped it: that says nothing of the board, whose health stays Good.
         const health = await t.hutctl(['slot', 'health', 'hut-01', '--json']);
         assert.equal(JSON.parse(health.stdout).state, 'good', `${at}: ${health.stdout}`);
+        assert.deepEqual(await counted(), before, `not a run or a failure of the board: ${at}`);
         // Nothing is left on the port, and the slot is free.
         await waitFor(async () => portHolders(link).length === 0, 'the port to be let go', 5000);
         const next = await t.hutctl(['slot', 'run', 'hut-01', '--no-wait', '--', 'true']);
@@ -159,3 +167,42 @@ function stderrOf(child: import('node:child_process').ChildProcess): string {
   }
   return kept.heard;
 }
+
+test('stopped while the relay is switching on: slot status says a change was under way, not that the power is off', async () => {
+  const entity = t.farm.ha.entities.get('switch.hut_01_power')!;
+  const status = async () =>
+    (
+      JSON.parse((await t.hutctl(['slot', 'status', '--json'])).stdout) as Array<{
+        slot: string;
+        power_change: { phase: string } | null;
+      }>
+    ).find((s) => s.slot === 'hut-01')!;
+  const child = startCli(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--json'], {
+    cwd: t.dir,
+    env: { HUTCTL_CONFIG: t.farm.configPath },
+  });
+  const done = finished(child);
+  try {
+    // The relay went off; from now on it ignores "turn on" (its confirmation waits 10 s).
+    await waitFor(async () => entity.state === 'off', 'the relay to switch off', 60_000);
+    entity.failure = 'stuck';
+    await waitFor(
+      async () => (await status()).power_change?.phase === 'on',
+      'the switch-on to be asked for',
+      30_000,
+    );
+    child.kill('SIGINT');
+    const r = await done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(JSON.parse(r.stdout).reason, /^interrupted \(SIGINT\) during power/);
+    const after = await status();
+    assert.equal(after.power_change?.phase, 'on', JSON.stringify(after));
+  } finally {
+    entity.failure = 'none';
+    child.kill('SIGKILL');
+    await done;
+  }
+  // The next run finds the relay off and switches it on first.
+  const next = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--json']);
+  assert.equal(next.code, 0, next.stderr);
+});

@@ -3,8 +3,9 @@ import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { HutConfig } from '../../config/index.ts';
-import { EXIT_STATUS, HutError } from '../../errors/index.ts';
+import { EXIT_STATUS, HutError, isHutError } from '../../errors/index.ts';
 import { makeDirs } from '../../files/dirs.ts';
+import { outputTarget, writeOutputFile } from '../../files/index.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { withCancelOnSignal } from '../job-outcome.ts';
@@ -196,8 +197,11 @@ async function checkBeforeBoards(
     ['--summary', options.summary],
   ] as const) {
     if (file) {
-      const problem = unwritable(file);
-      if (problem) throw new HutError('USAGE', `${flag} ${file}: ${problem}; nothing was run`);
+      const problem = unwritable(file, config);
+      if (problem)
+        throw new HutError('USAGE', `${flag} ${file}: ${problem}; nothing was run`, {
+          details: { flag },
+        });
     }
   }
   if (!surface || !options.updateDocs) return null;
@@ -231,13 +235,17 @@ async function checkBeforeBoards(
 
 /**
  * Why `file` cannot be written, or null: its directory is made now (as the write would make it)
- * and must be one this user may write; `file` itself may not be a directory.
+ * and must be one this user may write; `file` itself (a link followed) may not be a directory,
+ * a slot's lock file or hutctl's own state (writing there would free a held slot).
  */
-function unwritable(file: string): string | null {
-  const path = resolve(file);
+function unwritable(file: string, config: HutConfig): string | null {
+  const path = outputTarget(resolve(file));
   try {
     if (statSync(path).isDirectory()) return 'is a directory';
   } catch {}
+  const own = [config.paths.stateDir, config.paths.slotLockDir].map((dir) => outputTarget(dir));
+  if (own.some((dir) => path.startsWith(`${dir}/`)) || path.endsWith('.lock'))
+    return "is one of hutctl's own files (a lock, the ledger, state): give another path";
   try {
     makeDirs(dirname(path));
     accessSync(dirname(path), constants.W_OK);
@@ -262,11 +270,12 @@ async function junitOnError(
   try {
     await withCancelOnSignal(work);
   } catch (error) {
-    if (options.junit) {
+    // Not when the JUnit path itself is what was refused.
+    const refused = isHutError(error) && (error.details as { flag?: string })?.flag === '--junit';
+    if (options.junit && !refused && !options.junit.endsWith('.lock')) {
       const { junitForError } = await import('../../hil/index.ts');
-      const { writeFileAtomic } = await import('../../files/index.ts');
       const message = error instanceof Error ? error.message : String(error);
-      await writeFileAtomic(
+      await writeOutputFile(
         options.junit,
         junitForError(options.test ?? 'HW-BOOT-001', message),
       ).catch(() => {});
@@ -297,15 +306,20 @@ async function report(
 ): Promise<void> {
   const { exitStatus, githubAnnotations, githubOutputs, junitXml, markdownSummary, resultTable } =
     await import('../../hil/index.ts');
-  const { writeFileAtomic } = await import('../../files/index.ts');
+  const { INTERRUPTED_REASON } = await import('../../store/health.ts');
   // The results first: a JUnit or summary file that cannot be written must not hide them.
   if (options.json) printJson(single ? results[0] : results);
   else for (const line of resultTable(results)) printLine(line);
   for (const r of results) if (r.evidence_error) note(`hutctl: ${r.slot}: ${r.evidence_error}`);
-  process.exitCode = signal.aborted ? EXIT_STATUS.INTERRUPTED : exitStatus(results);
-  if (options.junit) await writeFileAtomic(options.junit, junitXml(results));
+  // 130 when the signal stopped a run (its result says so); a signal that came after every
+  // verdict changes nothing.
+  const stopped = results.some(
+    (r) => r.status === 'blocked' && r.reason.startsWith(INTERRUPTED_REASON),
+  );
+  process.exitCode = signal.aborted && stopped ? EXIT_STATUS.INTERRUPTED : exitStatus(results);
+  if (options.junit) await writeOutputFile(options.junit, junitXml(results));
   const summary = options.summary ?? process.env.GITHUB_STEP_SUMMARY;
-  if (summary) writeFileSync(summary, markdownSummary(results), { flag: 'a' });
+  if (summary) await writeOutputFile(summary, markdownSummary(results), { append: true });
   // On GitHub Actions: an annotation per failing or blocked slot (not into --json's output), and
   // the counts as step outputs.
   if (process.env.GITHUB_ACTIONS === 'true' && !options.json)

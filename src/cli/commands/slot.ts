@@ -248,6 +248,7 @@ another slot of the label, or is refused (exit 2).`,
             (await import('../../hil/index.ts')).healthCheckOn(config, {
               ...(options.evidenceDir ? { evidenceDir: options.evidenceDir } : {}),
               progress,
+              signal,
             })(slot, artifact),
           ...(slotId ? { slot: slotId } : {}),
           ...(options.label ? { label: options.label } : {}),
