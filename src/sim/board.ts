@@ -121,10 +121,18 @@ export class SimBoard {
     const attachment = ++this.attachments;
     const spare = this.spare;
     this.spare = null;
-    const relay = (await spare) ?? (await this.newRelay());
+    let relay = (await spare) ?? (await this.newRelay());
     // Powered off (or replugged) while the relay started: it is not this board's any more.
     if (attachment !== this.attachments) return void (await relay.stop());
-    relay.publish(this.linkPath);
+    try {
+      relay.publish(this.linkPath);
+    } catch {
+      // The spare ended while the board was off (its socat killed): a new one, as at first.
+      await relay.stop();
+      relay = await this.newRelay();
+      if (attachment !== this.attachments) return void (await relay.stop());
+      relay.publish(this.linkPath);
+    }
     this.relay = relay;
   }
 

@@ -66,6 +66,14 @@ for (const keeper of ['on', 'off']) {
       await board.powerOn();
       assert.equal(await relaysFor(board.slot), 1);
       assert.equal(realpathSync(board.linkPath), ptyOf(board));
+      // Its spare killed while it is off: the next power-on starts another and links it.
+      await board.powerOff();
+      await one(board, 'the spare to start');
+      spawnSync('pkill', ['-f', `^socat .*link=.*/${board.slot}-[0-9]+[.]pty `]);
+      await waitFor(async () => (await relaysFor(board.slot)) === 0, 'the spare to die', 3000);
+      await board.powerOn();
+      assert.match(realpathSync(board.linkPath), /^\/dev\/pts\/\d+$/);
+      assert.equal(realpathSync(board.linkPath), ptyOf(board));
     } finally {
       if (saved === undefined) delete process.env.HUTCTL_KEEPER;
       else process.env.HUTCTL_KEEPER = saved;
