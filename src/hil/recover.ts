@@ -59,7 +59,9 @@ export async function recoverFromHang(
     try {
       judged = await steps.powerCycle();
     } catch (error) {
-      events.push({ phase: 'power-cycle', outcome: 'power', detail: (error as Error).message });
+      // An abort's own words ("The operation was aborted") say less than its reason does.
+      const why = ((error as Error).cause as Error | undefined) ?? (error as Error);
+      events.push({ phase: 'power-cycle', outcome: 'power', detail: why.message ?? String(why) });
       throw error;
     }
     events.push({ phase: 'power-cycle', outcome: judged.outcome, detail: judged.detail });

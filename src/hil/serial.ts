@@ -105,7 +105,12 @@ export async function captureBoot(
       });
     };
     const timer = setTimeout(() => {
-      const tail = output.trim().split(/\r?\n/).slice(-2).join(' | ');
+      const tail = output
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter(Boolean)
+        .slice(-2)
+        .join(' | ');
       finish('hang', tail ? `last output: ${tail}` : 'no output at all');
     }, options.timeoutMs);
     onChunk = (chunk) => {

@@ -313,7 +313,7 @@ async function countersOf(db: Db, slot: string, jobs: JobTotals): Promise<SlotHe
     [slot],
   );
   const [power] = await db.all<Record<string, number>>(
-    `SELECT SUM(CASE WHEN action IN ('cycle', 'boot') THEN 1 ELSE 0 END) AS cycles,
+    `SELECT SUM(CASE WHEN action IN ('cycle', 'boot') AND status <> 'cancelled' THEN 1 ELSE 0 END) AS cycles,
             SUM(CASE WHEN status NOT IN ('ok', 'cancelled') THEN 1 ELSE 0 END) AS failures
      FROM power_events WHERE slot = ?`,
     [slot],

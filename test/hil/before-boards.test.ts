@@ -144,9 +144,8 @@ test('a run refused before it starts (no --sha) still writes its JUnit file with
 });
 
 test('--junit never replaces what is not its own file: a link is followed, a FIFO written to, a slot lock refused', async () => {
-  const { existsSync, lstatSync, mkdirSync, readlinkSync, statSync, symlinkSync } = await import(
-    'node:fs'
-  );
+  const { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync } =
+    await import('node:fs');
   const { spawn, execFileSync } = await import('node:child_process');
   // A slot's lock file (the farm's lock directory): refused, and the lock is the same file after.
   const lock = join(t.farm.dir, 'locks', 'hut-02.lock');
@@ -182,6 +181,45 @@ test('--junit never replaces what is not its own file: a link is followed, a FIF
   assert.match(readFileSync(join(reports, 'run-1.xml'), 'utf8'), /<testsuite /);
   assert.ok(lstatSync(fifo).isFIFO());
   assert.match(heard, /<testsuite /);
+  // A link to nowhere: written where it points, the link kept; a loop: refused before the run.
+  const dangling = join(reports, 'next.xml');
+  symlinkSync(join(reports, 'made', 'run-2.xml'), dangling);
+  const loop = join(reports, 'loop-a');
+  symlinkSync(join(reports, 'loop-b'), loop);
+  symlinkSync(loop, join(reports, 'loop-b'));
+  const made = await t.hutctl([
+    'hil',
+    'run',
+    '--sha',
+    SHA,
+    '--slot',
+    'hut-01',
+    '--junit',
+    dangling,
+  ]);
+  assert.equal(made.code, 0, made.stderr);
+  assert.ok(lstatSync(dangling).isSymbolicLink());
+  assert.match(readFileSync(join(reports, 'made', 'run-2.xml'), 'utf8'), /<testsuite /);
+  // hutctl's own files: the config, an artifact's manifest, and the loop, all refused (exit 2).
+  const manifest = readdirSync(join(t.dir, 'artifacts', SHA), { recursive: true })
+    .map(String)
+    .find((f) => f.endsWith('manifest.json'))!;
+  for (const [path, said] of [
+    [loop, /loop-a is a loop of symbolic links/],
+    [t.farm.configPath, /is one of hutctl's own files/],
+    [join(t.dir, 'artifacts', SHA, manifest), /is one of hutctl's own files/],
+  ] as const) {
+    const before = lstatSync(path, { throwIfNoEntry: false })?.mtimeMs;
+    const r = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--junit', path]);
+    assert.equal(r.code, 2, `${path}: ${r.stderr}`);
+    assert.match(r.stderr, said);
+    assert.equal(lstatSync(path, { throwIfNoEntry: false })?.mtimeMs, before, path);
+  }
+  // A FIFO nobody reads: said once the run is over, never waited on for ever.
+  const lonely = join(reports, 'lonely');
+  execFileSync('mkfifo', [lonely]);
+  const r = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--junit', lonely]);
+  assert.match(r.stderr, /lonely is a FIFO that nobody reads/);
 });
 
 test('surface stopped while a slot waits for its lock: that slot is blocked at lock, in the JUnit too, exit 130', async () => {

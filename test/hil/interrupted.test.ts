@@ -182,6 +182,10 @@ test('stopped while the relay is switching on: slot status says a change was und
     env: { HUTCTL_CONFIG: t.farm.configPath },
   });
   const done = finished(child);
+  const cycles = async () =>
+    JSON.parse((await t.hutctl(['slot', 'health', 'hut-01', '--json'])).stdout).counters
+      .power_cycles;
+  const cyclesBefore = await cycles();
   try {
     // The relay went off; from now on it ignores "turn on" (its confirmation waits 10 s).
     await waitFor(async () => entity.state === 'off', 'the relay to switch off', 60_000);
@@ -197,6 +201,8 @@ test('stopped while the relay is switching on: slot status says a change was und
     assert.match(JSON.parse(r.stdout).reason, /^interrupted \(SIGINT\) during power/);
     const after = await status();
     assert.equal(after.power_change?.phase, 'on', JSON.stringify(after));
+    // A cycle cut short is not a cycle.
+    assert.equal(await cycles(), cyclesBefore);
   } finally {
     entity.failure = 'none';
     child.kill('SIGKILL');

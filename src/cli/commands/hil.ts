@@ -1,6 +1,6 @@
 /** `hutctl hil run|surface`: the hardware lane's HW-BOOT-001, with CI outputs. */
-import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, constants, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { HutConfig } from '../../config/index.ts';
 import { EXIT_STATUS, HutError, isHutError } from '../../errors/index.ts';
@@ -235,26 +235,49 @@ async function checkBeforeBoards(
 
 /**
  * Why `file` cannot be written, or null: its directory is made now (as the write would make it)
- * and must be one this user may write; `file` itself (a link followed) may not be a directory,
- * a slot's lock file or hutctl's own state (writing there would free a held slot).
+ * and must be one this user may write; `file` itself (its links followed) may not be a directory,
+ * a loop of links, or one of hutctl's own files — a lock, the ledger and state, an artifact,
+ * an evidence file, the config (writing there would free a held slot or lose a record).
  */
 function unwritable(file: string, config: HutConfig): string | null {
-  const path = outputTarget(resolve(file));
+  let path: string;
+  try {
+    path = outputTarget(resolve(file));
+  } catch (error) {
+    return (error as Error).message;
+  }
   try {
     if (statSync(path).isDirectory()) return 'is a directory';
   } catch {}
-  const own = [config.paths.stateDir, config.paths.slotLockDir].map((dir) => outputTarget(dir));
-  if (own.some((dir) => path.startsWith(`${dir}/`)) || path.endsWith('.lock'))
-    return "is one of hutctl's own files (a lock, the ledger, state): give another path";
+  let where: string;
   try {
     makeDirs(dirname(path));
     accessSync(dirname(path), constants.W_OK);
-    return null;
+    where = join(realpathSync(dirname(path)), basename(path));
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EEXIST' || e.code === 'ENOTDIR') return `${e.path} is not a directory`;
     return `${e.path ?? dirname(path)} cannot be written (${e.code ?? e.message})`;
   }
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  const inside = (dir: string) => where.startsWith(`${real(dir)}/`);
+  const { paths } = config;
+  if (
+    where.endsWith('.lock') ||
+    inside(paths.stateDir) ||
+    inside(paths.slotLockDir) ||
+    inside(config.artifacts.store) ||
+    (inside(paths.evidenceDir) && /_utc\.(json|log)$/.test(where)) ||
+    (config.file !== null && where === real(config.file))
+  )
+    return "is one of hutctl's own files (a lock, the ledger, an artifact, evidence, the config): give another path";
+  return null;
 }
 
 /**
