@@ -29,7 +29,7 @@ import { bootedApp, bootMismatch } from './booted.ts';
 import { flashArgv, runBuiltinFlash, runFlashCommand } from './flash.ts';
 import type { ArtifactManifest } from './manifest.ts';
 import { type Judged, recoveredBy, recoverFromHang, recoveriesDone } from './recover.ts';
-import { firmwareCopiesDir, type HilResult, type HilRunOptions } from './run.ts';
+import { firmwareCopiesDir, type HilResult, type HilRunOptions, newResult } from './run.ts';
 import { captureBoot } from './serial.ts';
 
 const LINK_WAIT_MS = 10_000;
@@ -54,28 +54,10 @@ export async function runOnSlot(
   const say = (line: string) => void log.line(redact(`# ${line}`));
   const profileName = options.profile ?? slot.profile ?? null;
   const result: HilResult = {
-    schema_version: 'hutctl.hil-result.v1',
+    ...newResult(slot.id, sha, test, profileName, started),
     ...(options.healthCheck ? { health_check: true } : {}),
-    commit_sha: sha,
-    lane: 'local-hil',
-    slot: slot.id,
-    platform: profileName,
-    test_id: test,
-    status: 'blocked',
-    phase: 'artifact',
-    reason: '',
-    power_cycles: 0,
-    recovery_events: 0,
-    recoveries: [],
-    reset_reason: null,
-    app_version: null,
-    expected_version: null,
-    flash_ms: null,
-    boot_ms: null,
     evidence: [log.path],
-    started_utc: utcIso(started),
     ended_utc: '',
-    duration_sec: 0,
   };
   // Where the run is: an interruption (Ctrl-C, SIGTERM) ends it `blocked` there.
   let at: HilResult['phase'] = 'artifact';

@@ -9,7 +9,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { HutConfig } from '../config/index.ts';
-import { checkId } from '../contract/index.ts';
+import { checkId, utcIso } from '../contract/index.ts';
 import { HutError } from '../errors/index.ts';
 import { prepareEvidenceDir } from '../jobs/index.ts';
 import {
@@ -64,6 +64,42 @@ export interface HilResult {
   started_utc: string;
   ended_utc: string;
   duration_sec: number;
+}
+
+/**
+ * A result with nothing done yet: `blocked` at `artifact` with no reason, no evidence, started
+ * and ended at `at` — what a run fills in as it goes, and what a test that never ran reports.
+ */
+export function newResult(
+  slot: string,
+  sha: string,
+  test: string,
+  platform: string | null,
+  at = new Date(),
+): HilResult {
+  return {
+    schema_version: 'hutctl.hil-result.v1',
+    commit_sha: sha,
+    lane: 'local-hil',
+    slot,
+    platform,
+    test_id: test,
+    status: 'blocked',
+    phase: 'artifact',
+    reason: '',
+    power_cycles: 0,
+    recovery_events: 0,
+    recoveries: [],
+    reset_reason: null,
+    app_version: null,
+    expected_version: null,
+    flash_ms: null,
+    boot_ms: null,
+    evidence: [],
+    started_utc: utcIso(at),
+    ended_utc: utcIso(at),
+    duration_sec: 0,
+  };
 }
 
 export interface HilRunOptions {

@@ -6,9 +6,8 @@
  * and the caller is told so.
  */
 import type { HutConfig, Slot } from '../config/index.ts';
-import { utcIso } from '../contract/index.ts';
 import { storedArtifactDigest } from './artifacts.ts';
-import type { HilResult } from './run.ts';
+import { type HilResult, newResult } from './run.ts';
 
 export interface PassedBefore {
   /** The passing result's evidence file. */
@@ -80,27 +79,11 @@ export function skippedResult(
   now = new Date(),
 ): HilResult {
   return {
-    schema_version: 'hutctl.hil-result.v1',
-    commit_sha: sha,
-    lane: 'local-hil',
-    slot,
-    platform: passed.platform,
-    test_id: test,
+    ...newResult(slot, sha, test, passed.platform, now),
     status: 'skipped',
     phase: 'ledger',
     reason: `passed before: ${passed.evidence}`,
-    power_cycles: 0,
-    recovery_events: 0,
-    recoveries: [],
-    reset_reason: null,
-    app_version: null,
-    expected_version: null,
     artifact_digest: passed.digest,
-    flash_ms: null,
-    boot_ms: null,
     evidence: [passed.evidence],
-    started_utc: utcIso(now),
-    ended_utc: utcIso(now),
-    duration_sec: 0,
   };
 }

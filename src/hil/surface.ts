@@ -1,38 +1,14 @@
 /** `hil surface`: HW-BOOT-001 on every mapped slot at once — different slots in parallel, each under its own lock. */
 import type { Slot } from '../config/index.ts';
-import { utcIso } from '../contract/index.ts';
 import { HutError, isHutError } from '../errors/index.ts';
 import { REFUSED_HINT, routableSlots } from '../slots/index.ts';
 import { checkSha } from './artifacts.ts';
-import { type HilResult, type HilRunOptions, runHil } from './run.ts';
+import { type HilResult, type HilRunOptions, newResult, runHil } from './run.ts';
 import { passedBefore, skippedResult } from './skip.ts';
 
 /** The result of a test that never started (stopped while it waited for its slot). */
 function notRun(slot: Slot, sha: string, test: string, reason: string): HilResult {
-  const now = utcIso(new Date());
-  return {
-    schema_version: 'hutctl.hil-result.v1',
-    commit_sha: sha,
-    lane: 'local-hil',
-    slot: slot.id,
-    platform: slot.profile ?? null,
-    test_id: test,
-    status: 'blocked',
-    phase: 'lock',
-    reason,
-    power_cycles: 0,
-    recovery_events: 0,
-    recoveries: [],
-    reset_reason: null,
-    app_version: null,
-    expected_version: null,
-    flash_ms: null,
-    boot_ms: null,
-    evidence: [],
-    started_utc: now,
-    ended_utc: now,
-    duration_sec: 0,
-  };
+  return { ...newResult(slot.id, sha, test, slot.profile ?? null), phase: 'lock', reason };
 }
 
 export async function surface(

@@ -147,12 +147,14 @@ test('--junit never replaces what is not its own file: a link is followed, a FIF
   const { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync } =
     await import('node:fs');
   const { spawn, execFileSync } = await import('node:child_process');
+  const runTo = (junit: string) =>
+    t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--junit', junit]);
   // A slot's lock file (the farm's lock directory): refused, and the lock is the same file after.
   const lock = join(t.farm.dir, 'locks', 'hut-02.lock');
   const held = await t.hutctl(['slot', 'run', 'hut-02', '--', 'true']);
   assert.equal(held.code, 0, held.stderr);
   const inode = existsSync(lock) ? statSync(lock).ino : null;
-  const refused = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--junit', lock]);
+  const refused = await runTo(lock);
   assert.equal(refused.code, 2, refused.stderr);
   assert.match(refused.stderr, /is one of hutctl's own files .*nothing was run/);
   assert.equal(existsSync(lock) ? statSync(lock).ino : null, inode);
@@ -172,7 +174,7 @@ test('--junit never replaces what is not its own file: a link is followed, a FIF
   });
   const read = new Promise((resolve) => reader.on('close', resolve));
   for (const junit of [link, fifo]) {
-    const r = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--junit', junit]);
+    const r = await runTo(junit);
     assert.equal(r.code, 0, r.stderr);
   }
   await read;
@@ -187,16 +189,7 @@ test('--junit never replaces what is not its own file: a link is followed, a FIF
   const loop = join(reports, 'loop-a');
   symlinkSync(join(reports, 'loop-b'), loop);
   symlinkSync(loop, join(reports, 'loop-b'));
-  const made = await t.hutctl([
-    'hil',
-    'run',
-    '--sha',
-    SHA,
-    '--slot',
-    'hut-01',
-    '--junit',
-    dangling,
-  ]);
+  const made = await runTo(dangling);
   assert.equal(made.code, 0, made.stderr);
   assert.ok(lstatSync(dangling).isSymbolicLink());
   assert.match(readFileSync(join(reports, 'made', 'run-2.xml'), 'utf8'), /<testsuite /);
@@ -210,7 +203,7 @@ test('--junit never replaces what is not its own file: a link is followed, a FIF
     [join(t.dir, 'artifacts', SHA, manifest), /is one of hutctl's own files/],
   ] as const) {
     const before = lstatSync(path, { throwIfNoEntry: false })?.mtimeMs;
-    const r = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--junit', path]);
+    const r = await runTo(path);
     assert.equal(r.code, 2, `${path}: ${r.stderr}`);
     assert.match(r.stderr, said);
     assert.equal(lstatSync(path, { throwIfNoEntry: false })?.mtimeMs, before, path);
@@ -218,7 +211,7 @@ test('--junit never replaces what is not its own file: a link is followed, a FIF
   // A FIFO nobody reads: said once the run is over, never waited on for ever.
   const lonely = join(reports, 'lonely');
   execFileSync('mkfifo', [lonely]);
-  const r = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--junit', lonely]);
+  const r = await runTo(lonely);
   assert.match(r.stderr, /lonely is a FIFO that nobody reads/);
 });
 
