@@ -1,4 +1,6 @@
 /** The hardware lane: artifacts by SHA, HW-BOOT-001 runs and their CI outputs. */
+
+export { wasInterrupted } from '../store/health.ts';
 export {
   type ArtifactManifest,
   artifactDir,

@@ -45,6 +45,14 @@ export const FARM_PHASES: readonly string[] = ['device', 'flash', 'power'];
  */
 export const INTERRUPTED_REASON = 'interrupted (';
 
+/** Whether a hil result is a run a person stopped (it says nothing of the board). */
+export function wasInterrupted(result: { status: string; reason: string }): boolean {
+  return result.status === 'blocked' && result.reason.startsWith(INTERRUPTED_REASON);
+}
+
+/** wasInterrupted as SQL over hil_results, negated: the results that say something. */
+const NOT_INTERRUPTED = `NOT (status = 'blocked' AND reason LIKE '${INTERRUPTED_REASON}%')`;
+
 /** `hutctl.health-event.v1`: a person's decision (its schema is in evidence-schemas.ts). */
 export interface HealthEvent {
   schema_version: 'hutctl.health-event.v1';
@@ -189,8 +197,7 @@ export async function slotHealth(
     by = null;
   };
   for (const h of happenings) {
-    if (h.kind === 'hil' && h.status === 'blocked' && h.reason.startsWith(INTERRUPTED_REASON))
-      continue;
+    if (h.kind === 'hil' && wasInterrupted(h)) continue;
     if (h.check) {
       // A check that could not start (no such artifact, the slot's lock) says nothing of the
       // board: a configuration problem must not condemn every slot it is run on.
@@ -215,7 +222,7 @@ export async function slotHealth(
     const [check] = await db.all<{ at: string; status: string }>(
       `SELECT ended_utc AS at, status FROM hil_results
        WHERE slot = ? AND health_check = 1 AND (status <> 'blocked' OR phase IN (${FARM_PHASES.map((p) => `'${p}'`).join(', ')}))
-         AND NOT (status = 'blocked' AND reason LIKE '${INTERRUPTED_REASON}%')
+         AND ${NOT_INTERRUPTED}
        ORDER BY ended_utc DESC LIMIT 1`,
       [slot],
     );
@@ -309,7 +316,7 @@ async function countersOf(db: Db, slot: string, jobs: JobTotals): Promise<SlotHe
             SUM(CASE WHEN phase = 'boot' AND status <> 'pass' THEN 1 ELSE 0 END) AS boot,
             SUM(recovery_events) AS recoveries
      FROM hil_results
-     WHERE slot = ? AND NOT (status = 'blocked' AND reason LIKE '${INTERRUPTED_REASON}%')`,
+     WHERE slot = ? AND ${NOT_INTERRUPTED}`,
     [slot],
   );
   const [power] = await db.all<Record<string, number>>(

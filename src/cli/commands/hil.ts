@@ -327,19 +327,23 @@ async function report(
   single: boolean,
   signal: AbortSignal,
 ): Promise<void> {
-  const { exitStatus, githubAnnotations, githubOutputs, junitXml, markdownSummary, resultTable } =
-    await import('../../hil/index.ts');
-  const { INTERRUPTED_REASON } = await import('../../store/health.ts');
+  const {
+    exitStatus,
+    githubAnnotations,
+    githubOutputs,
+    junitXml,
+    markdownSummary,
+    resultTable,
+    wasInterrupted,
+  } = await import('../../hil/index.ts');
   // The results first: a JUnit or summary file that cannot be written must not hide them.
   if (options.json) printJson(single ? results[0] : results);
   else for (const line of resultTable(results)) printLine(line);
   for (const r of results) if (r.evidence_error) note(`hutctl: ${r.slot}: ${r.evidence_error}`);
   // 130 when the signal stopped a run (its result says so); a signal that came after every
   // verdict changes nothing.
-  const stopped = results.some(
-    (r) => r.status === 'blocked' && r.reason.startsWith(INTERRUPTED_REASON),
-  );
-  process.exitCode = signal.aborted && stopped ? EXIT_STATUS.INTERRUPTED : exitStatus(results);
+  process.exitCode =
+    signal.aborted && results.some(wasInterrupted) ? EXIT_STATUS.INTERRUPTED : exitStatus(results);
   if (options.junit) await writeOutputFile(options.junit, junitXml(results));
   const summary = options.summary ?? process.env.GITHUB_STEP_SUMMARY;
   if (summary) await writeOutputFile(summary, markdownSummary(results), { append: true });
