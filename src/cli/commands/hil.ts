@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 import type { HutConfig } from '../../config/index.ts';
 import { EXIT_STATUS, HutError, isHutError } from '../../errors/index.ts';
 import { makeDirs } from '../../files/dirs.ts';
-import { outputTarget, writeOutputFile } from '../../files/index.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { withCancelOnSignal } from '../job-outcome.ts';
@@ -192,12 +191,13 @@ async function checkBeforeBoards(
       'USAGE',
       `--profile ${options.profile}: no such platform profile (profiles: ${Object.keys(config.profiles).join(', ') || 'none'})`,
     );
+  const { outputTarget } = await import('../../files/output.ts');
   for (const [flag, file] of [
     ['--junit', options.junit],
     ['--summary', options.summary],
   ] as const) {
     if (file) {
-      const problem = unwritable(file, config);
+      const problem = unwritable(file, config, outputTarget);
       if (problem)
         throw new HutError('USAGE', `${flag} ${file}: ${problem}; nothing was run`, {
           details: { flag },
@@ -239,7 +239,11 @@ async function checkBeforeBoards(
  * a loop of links, or one of hutctl's own files — a lock, the ledger and state, an artifact,
  * an evidence file, the config (writing there would free a held slot or lose a record).
  */
-function unwritable(file: string, config: HutConfig): string | null {
+function unwritable(
+  file: string,
+  config: HutConfig,
+  outputTarget: (path: string) => string,
+): string | null {
   let path: string;
   try {
     path = outputTarget(resolve(file));
@@ -295,8 +299,9 @@ async function junitOnError(
   } catch (error) {
     // Not when the JUnit path itself is what was refused.
     const refused = isHutError(error) && (error.details as { flag?: string })?.flag === '--junit';
-    if (options.junit && !refused && !options.junit.endsWith('.lock')) {
+    if (options.junit && !refused) {
       const { junitForError } = await import('../../hil/index.ts');
+      const { writeOutputFile } = await import('../../files/output.ts');
       const message = error instanceof Error ? error.message : String(error);
       await writeOutputFile(
         options.junit,
@@ -336,6 +341,7 @@ async function report(
     resultTable,
     wasInterrupted,
   } = await import('../../hil/index.ts');
+  const { writeOutputFile } = await import('../../files/output.ts');
   // The results first: a JUnit or summary file that cannot be written must not hide them.
   if (options.json) printJson(single ? results[0] : results);
   else for (const line of resultTable(results)) printLine(line);
