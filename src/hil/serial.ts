@@ -6,6 +6,7 @@ import { oneLine } from '../errors/index.ts';
 import { STTY_MS, type Stty, stty } from '../flash/stty.ts';
 import { localKeeper } from '../keeper/index.ts';
 import { shellQuote } from '../transport/index.ts';
+import { stripAnsi } from './report.ts';
 
 export interface BootJudgement {
   outcome: 'booted' | 'panic' | 'reset_loop' | 'hang' | 'no_port';
@@ -130,7 +131,7 @@ export async function captureBoot(
     // with the last line the board printed (the whole output is the caller's, in `output`).
     const gone = (why: string) => {
       const last = output.trim().split(/\r?\n/).at(-1) ?? '';
-      const shown = oneLine(last.replace(/\x1b\[[0-9;]*m/g, '')).slice(0, 120);
+      const shown = oneLine(stripAnsi(last)).slice(0, 120);
       finish('no_port', `${port} ${why}${shown ? `; last output: ${shown}` : ''}`);
     };
     input.on('error', (error: NodeJS.ErrnoException) =>
