@@ -35,6 +35,8 @@ const programs = {
   xmllint: 'libxml2-utils',
   perl: 'perl-base',
   lxd: 'lxd',
+  // LXD's managed bridge hands out addresses with dnsmasq (a Recommends of lxd, not a Depends).
+  '/usr/sbin/dnsmasq': 'dnsmasq-base',
   '/bin/busybox': 'busybox-static',
   groff: 'groff-base',
   'dpkg-deb': 'dpkg',

@@ -42,6 +42,8 @@ export function lxdUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'the LXD daemon needs root';
   if (!existsSync('/usr/bin/lxd')) return 'lxd is not installed (apt-get install lxd)';
   if (!existsSync('/bin/busybox')) return 'busybox-static is not installed';
+  if (!existsSync('/usr/sbin/dnsmasq'))
+    return 'dnsmasq is not installed (apt-get install dnsmasq-base)';
   return null;
 }
 
@@ -88,83 +90,97 @@ export async function startLxd(): Promise<RealLxd> {
       stdio: 'pipe',
       timeout: 60_000,
     });
-  for (let i = 0; ; i++) {
-    if (existsSync(socket)) {
-      try {
-        lxc('config', 'set', 'images.auto_update_interval', '0');
-        break;
-      } catch {}
-    }
-    if (i > 300 || daemon.exitCode !== null)
-      throw new Error(`lxd did not start (see ${dir}/lxd.log)`);
-    await sleep(100);
-  }
-  lxc('storage', 'create', 'default', 'dir');
-  lxc('profile', 'device', 'add', 'default', 'root', 'disk', 'path=/', 'pool=default');
-  const network = 'lxdbr0';
-  lxc(
-    'network',
-    'create',
-    network,
-    'ipv4.address=10.87.0.1/24',
-    'ipv4.nat=false',
-    'ipv6.address=none',
-  );
-  const image = join(dir, 'image');
-  const rootfs = join(image, 'rootfs');
-  for (const d of ['bin', 'sbin', 'dev', 'proc', 'sys', 'tmp', 'etc/ssh', 'root'])
-    mkdirSync(join(rootfs, d), { recursive: true });
-  copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
-  chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
-  for (const tool of ['sh', 'cat', 'echo', 'sleep', 'true', 'id', 'ls', 'ip', 'udhcpc'])
-    symlinkSync('busybox', join(rootfs, 'bin', tool));
-  // udhcpc only reports a lease: this script puts its address on the interface.
-  writeFileSync(
-    join(rootfs, 'bin', 'dhcp-bound'),
-    '#!/bin/sh\ncase "$1" in bound|renew) ip addr add "$ip/$mask" dev "$interface" ;; esac\n',
-    { mode: 0o755 },
-  );
-  writeFileSync(
-    join(rootfs, 'sbin', 'init'),
-    '#!/bin/sh\nip link set eth0 up 2>/dev/null && udhcpc -b -q -i eth0 -s /bin/dhcp-bound >/dev/null 2>&1\nexec /bin/sleep 2147483647\n',
-    { mode: 0o755 },
-  );
-  writeFileSync(
-    join(rootfs, 'etc', 'ssh', 'ssh_host_ed25519_key.pub'),
-    `${HOST_KEY} root@busybox\n`,
-  );
-  writeFileSync(
-    join(image, 'metadata.yaml'),
-    `architecture: ${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}\ncreation_date: 1700000000\nproperties:\n  description: busybox for hutctl tests\n`,
-  );
-  execFileSync('tar', [
-    '-C',
-    image,
-    '-czf',
-    join(dir, 'busybox.tar.gz'),
-    'metadata.yaml',
-    'rootfs',
-  ]);
-  lxc('image', 'import', join(dir, 'busybox.tar.gz'), '--alias', 'busybox');
-  return {
-    dir,
-    socket,
-    image: 'busybox',
-    network,
-    async stop() {
-      try {
-        lxc('delete', '--force', ...listInstances(lxc));
-      } catch {}
-      // A stopping daemon leaves its networks' dnsmasq running (a restart keeps them): the network
-      // goes first, with it.
-      try {
-        lxc('network', 'delete', network);
-      } catch {}
-      daemon.kill('SIGTERM');
-      for (let i = 0; i < 100 && daemon.exitCode === null; i++) await sleep(100);
-      if (daemon.exitCode === null) daemon.kill('SIGKILL');
-    },
+  const stopDaemon = async () => {
+    daemon.kill('SIGTERM');
+    for (let i = 0; i < 100 && daemon.exitCode === null && daemon.signalCode === null; i++)
+      await sleep(100);
+    if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
   };
+  try {
+    return await setUp();
+  } catch (error) {
+    // A daemon left running keeps the test's process alive for ever after its tests are done.
+    await stopDaemon();
+    throw error;
+  }
+
+  async function setUp(): Promise<RealLxd> {
+    for (let i = 0; ; i++) {
+      if (existsSync(socket)) {
+        try {
+          lxc('config', 'set', 'images.auto_update_interval', '0');
+          break;
+        } catch {}
+      }
+      if (i > 300 || daemon.exitCode !== null)
+        throw new Error(`lxd did not start (see ${dir}/lxd.log)`);
+      await sleep(100);
+    }
+    lxc('storage', 'create', 'default', 'dir');
+    lxc('profile', 'device', 'add', 'default', 'root', 'disk', 'path=/', 'pool=default');
+    const network = 'lxdbr0';
+    lxc(
+      'network',
+      'create',
+      network,
+      'ipv4.address=10.87.0.1/24',
+      'ipv4.nat=false',
+      'ipv6.address=none',
+    );
+    const image = join(dir, 'image');
+    const rootfs = join(image, 'rootfs');
+    for (const d of ['bin', 'sbin', 'dev', 'proc', 'sys', 'tmp', 'etc/ssh', 'root'])
+      mkdirSync(join(rootfs, d), { recursive: true });
+    copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+    chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
+    for (const tool of ['sh', 'cat', 'echo', 'sleep', 'true', 'id', 'ls', 'ip', 'udhcpc'])
+      symlinkSync('busybox', join(rootfs, 'bin', tool));
+    // udhcpc only reports a lease: this script puts its address on the interface.
+    writeFileSync(
+      join(rootfs, 'bin', 'dhcp-bound'),
+      '#!/bin/sh\ncase "$1" in bound|renew) ip addr add "$ip/$mask" dev "$interface" ;; esac\n',
+      { mode: 0o755 },
+    );
+    writeFileSync(
+      join(rootfs, 'sbin', 'init'),
+      '#!/bin/sh\nip link set eth0 up 2>/dev/null && udhcpc -b -q -i eth0 -s /bin/dhcp-bound >/dev/null 2>&1\nexec /bin/sleep 2147483647\n',
+      { mode: 0o755 },
+    );
+    writeFileSync(
+      join(rootfs, 'etc', 'ssh', 'ssh_host_ed25519_key.pub'),
+      `${HOST_KEY} root@busybox\n`,
+    );
+    writeFileSync(
+      join(image, 'metadata.yaml'),
+      `architecture: ${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}\ncreation_date: 1700000000\nproperties:\n  description: busybox for hutctl tests\n`,
+    );
+    execFileSync('tar', [
+      '-C',
+      image,
+      '-czf',
+      join(dir, 'busybox.tar.gz'),
+      'metadata.yaml',
+      'rootfs',
+    ]);
+    lxc('image', 'import', join(dir, 'busybox.tar.gz'), '--alias', 'busybox');
+    return {
+      dir,
+      socket,
+      image: 'busybox',
+      network,
+      async stop() {
+        try {
+          lxc('delete', '--force', ...listInstances(lxc));
+        } catch {}
+        // A stopping daemon leaves its networks' dnsmasq running (a restart keeps them): the network
+        // goes first, with it.
+        try {
+          lxc('network', 'delete', network);
+        } catch {}
+        await stopDaemon();
+      },
+    };
+  }
 }
 
 function listInstances(lxc: (...args: string[]) => Buffer): string[] {
