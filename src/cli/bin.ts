@@ -2,10 +2,13 @@
 import { fsReason } from '../files/reason.ts';
 import { main } from './main.ts';
 
-// A reader that went away (`hutctl … | head`) is not an error; a full disk or a closed
-// terminal is one line (on stderr if it can still be written) and exit 1, never a stack trace.
+// A reader that went away (`hutctl … | head`) is not an error; a full disk is one line (on
+// stderr if it can still be written) and exit 1, never a stack trace. A terminal that hung up (a
+// dropped SSH session: EIO) is written to no more, and the command carries on to its end: SIGHUP
+// stops a run in order, and its result and JUnit file must still be written.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EIO' || error.code === 'ERR_STREAM_DESTROYED') return;
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     try {
       if (stream === process.stdout)

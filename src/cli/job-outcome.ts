@@ -4,22 +4,29 @@ import type { JobOutcome } from '../jobs/index.ts';
 import { note, printJson } from './output.ts';
 
 /**
- * Runs `work` with SIGINT/SIGTERM turned into an abort (hutctl then cancels the job in order),
- * whose reason says which signal it was. A second one ends hutctl at once.
+ * Runs `work` with SIGINT, SIGTERM and SIGHUP (the terminal gone: a dropped SSH session) turned
+ * into an abort (hutctl then cancels the job in order), whose reason says which signal it was. A
+ * second one ends hutctl at once.
  */
 export async function withCancelOnSignal<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  const onSignal = (name: NodeJS.Signals) =>
+  const listen = (on: boolean) => {
+    for (const name of STOPPING) on ? process.on(name, onSignal) : process.off(name, onSignal);
+  };
+  // The first of them, whichever: any signal after it has its default effect.
+  const onSignal = (name: NodeJS.Signals) => {
+    listen(false);
     controller.abort(new HutError('INTERRUPTED', `interrupted (${name})`));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  };
+  listen(true);
   try {
     return await work(controller.signal);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    listen(false);
   }
 }
+
+const STOPPING = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** Prints the report (JSON) or a two-line summary, and sets the exit status from the status. */
 export async function printOutcome(

@@ -6,7 +6,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { finished, portHolders, processesMatching, startCli, waitFor } from '../support/cli.ts';
+import {
+  CLI,
+  finished,
+  portHolders,
+  processesMatching,
+  startCli,
+  waitFor,
+} from '../support/cli.ts';
 import { putIdfBuild, startTestFarm, type TestFarm } from '../support/farm.ts';
 
 let t: TestFarm;
@@ -154,6 +161,58 @@ test('SIGTERM or Ctrl-C in any phase of hil run: it stops in order, blocked ther
     ),
     { numRuns: Number(process.env.HUTCTL_PROPERTY_RUNS ?? 6), seed: 31 },
   );
+});
+
+test('a dropped SSH session (its terminal hangs up) during hil run: it stops in order, its result and JUnit written; nothing left on the port', async () => {
+  const { spawn } = await import('node:child_process');
+  const { existsSync, readFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const link = t.farm.boards.get('hut-01')!.linkPath;
+  const junit = join(t.dir, 'hangup.xml');
+  rmSync(junit, { force: true });
+  const results = async () =>
+    JSON.parse((await t.hutctl(['hil', 'history', '--slot', 'hut-01', '--json'])).stdout) as Array<{
+      status: string;
+      phase: string;
+      reason: string;
+    }>;
+  const before = (await results()).length;
+  // hutctl leads a session whose controlling terminal is a PTY that socat holds, as sshd holds a
+  // login's; killing socat closes the PTY's master: the kernel hangs the terminal up (SIGHUP to
+  // hutctl, and EIO on every write to it after).
+  const command = [process.execPath, CLI, 'hil', 'run', '--sha', SHA, '--slot', 'hut-01'];
+  const terminal = spawn(
+    'socat',
+    ['-', `EXEC:${[...command, '--junit', junit].join(' ')},pty,setsid,ctty,stderr`],
+    {
+      env: { ...process.env, HUTCTL_CONFIG: t.farm.configPath },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    },
+  );
+  let seen = '';
+  terminal.stdout!.on('data', (chunk: Buffer) => {
+    seen += chunk.toString();
+  });
+  try {
+    await waitFor(async () => seen.includes('hut-01: flashing'), 'the flash to start', 30_000);
+  } finally {
+    terminal.kill('SIGKILL');
+  }
+  await waitFor(async () => (await results()).length > before, "the run's result", 30_000);
+  const [result] = await results();
+  assert.equal(result!.status, 'blocked', JSON.stringify(result));
+  assert.match(result!.reason, /^interrupted \(SIGHUP\) during (flash|power|boot)/);
+  await waitFor(async () => existsSync(junit), 'the JUnit file', 10_000);
+  assert.match(readFileSync(junit, 'utf8'), /type="blocked:(flash|power|boot)"/);
+  // hutctl is gone, the port let go and the slot free.
+  await waitFor(
+    async () => (await processesMatching(`${CLI} hil run`)) === 0,
+    'hutctl to end',
+    10_000,
+  );
+  await waitFor(async () => portHolders(link).length === 0, 'the port to be let go', 5000);
+  const next = await t.hutctl(['slot', 'run', 'hut-01', '--no-wait', '--', 'true']);
+  assert.equal(next.code, 0, next.stderr);
 });
 
 /** What `child` has written to its stderr so far (kept as it arrives). */
