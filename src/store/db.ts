@@ -6,6 +6,7 @@
  * placeholders. A few words differ by engine in the schema only (see schema.ts).
  */
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HutError } from '../errors/index.ts';
 
 export type Value = string | number | null;
@@ -37,15 +38,18 @@ export function numbered(sql: string): string {
 export async function openSqlite(path: string, evidenceDir?: string): Promise<Db> {
   const { DatabaseSync } = await import('node:sqlite');
   const file = resolve(path);
-  let db: InstanceType<typeof DatabaseSync>;
+  let db!: InstanceType<typeof DatabaseSync>;
   try {
     // Writes take milliseconds; a ledger locked for longer (a stuck reader, a person's sqlite3
     // shell) is reported rather than waited for: the evidence is complete either way.
-    db = new DatabaseSync(path, { timeout: 2000 });
+    db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
     // WAL: readers never wait for a writer; NORMAL: a commit is not an fsync (the evidence files
     // are the durable record, the ledger can be rebuilt from them).
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+    await whileBusy(() =>
+      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;'),
+    );
   } catch (error) {
+    db?.close();
     const problem = ledgerProblem(error, path, evidenceDir);
     if (problem !== error) throw problem;
     throw new HutError('IO', `cannot open the ledger ${path}: ${(error as Error).message}`, {
@@ -99,6 +103,28 @@ export async function openSqlite(path: string, evidenceDir?: string): Promise<Db
         throw error;
       }
     });
+  }
+}
+
+const BUSY_TIMEOUT_MS = 2000;
+
+/**
+ * `work`, tried again while SQLite says the file is busy, for as long as its busy timeout. Setting
+ * the journal mode answers SQLITE_BUSY at once, without the busy handler, while another process's
+ * connection closes (its last checkpoint holds the file): two commands reading the ledger at once
+ * on a loaded machine met that.
+ */
+async function whileBusy(work: () => void): Promise<void> {
+  const until = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return work();
+    } catch (error) {
+      const code = (error as { errcode?: unknown }).errcode;
+      const busy = typeof code === 'number' && ((code & 0xff) === 5 || (code & 0xff) === 6);
+      if (!busy || Date.now() >= until) throw error;
+    }
+    await sleep(10);
   }
 }
 
