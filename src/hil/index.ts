@@ -14,6 +14,7 @@ export { fetchFromGithub, type GithubFetchOptions } from './github.ts';
 export { checkSlot, healthCheckOn } from './health-check.ts';
 export { recordSurface, updateSlotRows } from './record.ts';
 export {
+  EXIT_BLOCKED,
   exitStatus,
   githubAnnotations,
   githubOutputs,

@@ -87,9 +87,12 @@ export function resultTable(results: HilResult[]): string[] {
  */
 export function exitStatus(results: HilResult[]): number {
   if (results.some((r) => r.status === 'fail')) return 1;
-  if (results.some((r) => r.status === 'blocked')) return 3;
+  if (results.some((r) => r.status === 'blocked')) return EXIT_BLOCKED;
   return 0;
 }
+
+/** The farm kept a run from its verdict, or from keeping it (docs/exit-codes.md). */
+export const EXIT_BLOCKED = 3;
 
 /** A JUnit file for a run that could not start (bad input, no config): one errored case. */
 export function junitForError(test: string, message: string, suite = 'hutctl-hil'): string {

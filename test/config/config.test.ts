@@ -145,6 +145,30 @@ test('config check prints the resolved config and every error, exit 1', async ()
   assert.equal(readFileSync(join(bad, 'hutctl.yaml'), 'utf8').includes('port: 0'), true);
 });
 
+test('a boot marker must be a regular expression that nothing before the app matches', async () => {
+  const marker = (value: string) =>
+    dirWith({
+      'hutctl.yaml': `profiles:\n  p:\n    flash: builtin\n    boot_marker: '${value}'\n`,
+    });
+  for (const [value, said] of [
+    ['(', /not a regular expression \(.*Unterminated group\)/],
+    // A marker the ROM's own lines match: a board whose app never started would pass.
+    ['.', /matches 'ets Jun {2}8 2016 00:22:57', which every ESP32 prints before its app runs/],
+    ['SPI_FAST_FLASH', /matches 'rst:0x1 \(POWERON_RESET\),boot:0x13 \(SPI_FAST_FLASH_BOOT\)'/],
+    ['2nd stage', /matches 'I \(29\) boot: ESP-IDF v5\.5 2nd stage bootloader'/],
+  ] as const) {
+    const r = await runCli(['config', 'check'], { cwd: marker(value) });
+    assert.equal(r.code, 1, value);
+    assert.match(
+      r.stderr,
+      new RegExp(`hutctl\\.yaml:4:\\d+: profiles\\.p\\.boot_marker: ${said.source}`),
+      value,
+    );
+  }
+  for (const value of ['squeezelite-esp32: ready', 'app_main|Returned from app_main|ready'])
+    assert.equal((await runCli(['config', 'check'], { cwd: marker(value) })).code, 0, value);
+});
+
 test('a changed config is read afresh, even at the same size within the same second', async () => {
   const base = tempDir();
   for (const name of ['aaaa', 'bbbb']) mkdirSync(join(base, name));

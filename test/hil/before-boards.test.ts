@@ -208,11 +208,50 @@ test('--junit never replaces what is not its own file: a link is followed, a FIF
     assert.match(r.stderr, said);
     assert.equal(lstatSync(path, { throwIfNoEntry: false })?.mtimeMs, before, path);
   }
-  // A FIFO nobody reads: said once the run is over, never waited on for ever.
+  // A FIFO nobody reads: said once the run is over, never waited on for ever; the board passed
+  // but its JUnit was not kept: the farm's problem (3), not a pass and not the firmware's.
   const lonely = join(reports, 'lonely');
   execFileSync('mkfifo', [lonely]);
   const r = await runTo(lonely);
-  assert.match(r.stderr, /lonely is a FIFO that nobody reads/);
+  assert.match(r.stderr, /--junit .*lonely was not written: .*lonely is a FIFO that nobody reads/);
+  assert.equal(r.code, 3, r.stderr);
+});
+
+test("CI's own output files are checked as --junit is: $GITHUB_STEP_SUMMARY and $GITHUB_OUTPUT never reach hutctl's files, and a path through a missing directory is refused before the run", async () => {
+  const { lstatSync, mkdirSync } = await import('node:fs');
+  const lock = join(t.farm.dir, 'locks', 'hut-01.lock');
+  const history = async () =>
+    JSON.parse((await t.hutctl(['hil', 'history', '--slot', 'hut-01', '--json'])).stdout).length;
+  const runs = await history();
+  const dir = join(t.dir, 'outputs');
+  mkdirSync(dir, { recursive: true });
+  for (const [env, said] of [
+    [
+      { GITHUB_STEP_SUMMARY: t.farm.configPath },
+      /\$GITHUB_STEP_SUMMARY .* is one of hutctl's own files/,
+    ],
+    [{ GITHUB_OUTPUT: t.farm.configPath }, /\$GITHUB_OUTPUT .* is one of hutctl's own files/],
+    [{ GITHUB_OUTPUT: lock }, /\$GITHUB_OUTPUT .* is one of hutctl's own files/],
+    // The kernel goes through `missing` to find `..`: it must exist, as it would for a shell's `>`.
+    [{ GITHUB_STEP_SUMMARY: `${dir}/missing/../s.md` }, /cannot be written/],
+  ] as const) {
+    const before = lstatSync(t.farm.configPath).mtimeMs;
+    const r = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-01'], { env });
+    assert.equal(r.code, 2, `${JSON.stringify(env)}: ${r.stderr}`);
+    assert.match(r.stderr, said);
+    assert.match(r.stderr, /nothing was run/);
+    assert.equal(lstatSync(t.farm.configPath).mtimeMs, before);
+  }
+  const missing = `${dir}/missing/../run.xml`;
+  const r = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--junit', missing]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /--junit .*missing\/\.\.\/run\.xml: .*cannot be written .*nothing was run/,
+  );
+  assert.equal(await history(), runs, 'no board was flashed');
+  // The configuration is still whole: the next command reads it.
+  assert.equal((await t.hutctl(['config', 'check'])).code, 0);
 });
 
 test('surface stopped while a slot waits for its lock: that slot is blocked at lock, in the JUnit too, exit 130', async () => {

@@ -1,10 +1,11 @@
 /** `hutctl hil run|surface`: the hardware lane's HW-BOOT-001, with CI outputs. */
-import { accessSync, constants, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { HutConfig } from '../../config/index.ts';
-import { EXIT_STATUS, HutError, isHutError } from '../../errors/index.ts';
+import { EXIT_STATUS, HutError, isHutError, oneLine } from '../../errors/index.ts';
 import { makeDirs } from '../../files/dirs.ts';
+import { fsReason } from '../../files/reason.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { withCancelOnSignal } from '../job-outcome.ts';
@@ -192,10 +193,8 @@ async function checkBeforeBoards(
       `--profile ${options.profile}: no such platform profile (profiles: ${Object.keys(config.profiles).join(', ') || 'none'})`,
     );
   const { outputTarget } = await import('../../files/output.ts');
-  for (const [flag, file] of [
-    ['--junit', options.junit],
-    ['--summary', options.summary],
-  ] as const) {
+  // What CI names in the environment is checked as what a person names on the command line.
+  for (const [flag, file] of outputFiles(options)) {
     if (file) {
       const problem = unwritable(file, config, outputTarget);
       if (problem)
@@ -233,6 +232,17 @@ async function checkBeforeBoards(
   return root;
 }
 
+/** The files a run writes its results to besides evidence, by the flag (or variable) that names them. */
+function outputFiles(options: HilCliOptions): Array<[string, string | undefined]> {
+  return [
+    ['--junit', options.junit],
+    options.summary !== undefined
+      ? ['--summary', options.summary]
+      : ['$GITHUB_STEP_SUMMARY', process.env.GITHUB_STEP_SUMMARY],
+    ['$GITHUB_OUTPUT', process.env.GITHUB_OUTPUT],
+  ];
+}
+
 /**
  * Why `file` cannot be written, or null: its directory is made now (as the write would make it)
  * and must be one this user may write; `file` itself (its links followed) may not be a directory,
@@ -246,7 +256,9 @@ function unwritable(
 ): string | null {
   let path: string;
   try {
-    path = outputTarget(resolve(file));
+    // Absolute but not normalised: `x/../y.xml` is written where the kernel takes it (through x,
+    // which must exist and may be a link), so it is checked there too.
+    path = outputTarget(isAbsolute(file) ? file : `${process.cwd()}/${file}`);
   } catch (error) {
     return (error as Error).message;
   }
@@ -333,6 +345,7 @@ async function report(
   signal: AbortSignal,
 ): Promise<void> {
   const {
+    EXIT_BLOCKED,
     exitStatus,
     githubAnnotations,
     githubOutputs,
@@ -350,13 +363,26 @@ async function report(
   // verdict changes nothing.
   process.exitCode =
     signal.aborted && results.some(wasInterrupted) ? EXIT_STATUS.INTERRUPTED : exitStatus(results);
-  if (options.junit) await writeOutputFile(options.junit, junitXml(results));
-  const summary = options.summary ?? process.env.GITHUB_STEP_SUMMARY;
-  if (summary) await writeOutputFile(summary, markdownSummary(results), { append: true });
+  // Every slot passed, but hutctl could not keep what shows it (a disk that filled during the
+  // run, a FIFO nobody read): the farm's problem (3), never the firmware's (1) nor a pass (0).
+  let kept = !results.some((r) => r.evidence_error);
+  const write = async (flag: string, file: string, data: string, append = false) => {
+    try {
+      await writeOutputFile(file, data, { append });
+    } catch (error) {
+      kept = false;
+      note(`hutctl: ${flag} ${file} was not written: ${oneLine(fsReason(error))}`);
+    }
+  };
+  const [junit, summary, outputs] = outputFiles(options).map(
+    ([flag, file]) => file && { flag, file },
+  );
+  if (junit) await write(junit.flag, junit.file, junitXml(results));
+  if (summary) await write(summary.flag, summary.file, markdownSummary(results), true);
   // On GitHub Actions: an annotation per failing or blocked slot (not into --json's output), and
   // the counts as step outputs.
   if (process.env.GITHUB_ACTIONS === 'true' && !options.json)
     for (const line of githubAnnotations(results)) printLine(line);
-  if (process.env.GITHUB_OUTPUT)
-    writeFileSync(process.env.GITHUB_OUTPUT, githubOutputs(results), { flag: 'a' });
+  if (outputs) await write(outputs.flag, outputs.file, githubOutputs(results), true);
+  if (!kept && process.exitCode === 0) process.exitCode = EXIT_BLOCKED;
 }
