@@ -34,6 +34,7 @@ export function healthCheckOn(
         sha,
         healthCheck: true,
         ...(artifact.profile ? { profile: artifact.profile } : {}),
+        ...(artifact.digest ? { artifactDigest: artifact.digest } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       },
       slot,
@@ -53,7 +54,7 @@ export function healthCheckOn(
 export async function checkSlot(
   config: HutConfig,
   slotId: string,
-  artifact: { sha: string; profile: string | null },
+  artifact: { sha: string; profile: string | null; digest?: string | null },
   options: CheckOptions & {
     times?: number;
     signal?: AbortSignal;

@@ -132,6 +132,12 @@ export async function runOnSlot(
       expected = manifest.app;
       result.expected_version = manifest.app?.version ?? null;
       result.artifact_digest = artifactDigest(manifest);
+      if (options.artifactDigest && result.artifact_digest !== options.artifactDigest)
+        return finish(
+          'blocked',
+          'artifact',
+          `${sha.slice(0, 12)}/${profile.artifact} was stored again since it passed on ${slot.id} (digest ${options.artifactDigest.slice(0, 12)} then, ${result.artifact_digest.slice(0, 12)} now): another build is no check of the board; nothing was flashed (give --sha, or set health.golden)`,
+        );
       say(
         `artifact ${sha}/${profile.artifact} verified: ${manifest.files.map((f) => `${f.name} ${f.sha256.slice(0, 12)}`).join(', ')} (built by the ${manifest.lane} lane)`,
       );

@@ -114,6 +114,8 @@ export interface HilRunOptions {
   signal?: AbortSignal;
   /** Run as a health check: marked so in the result, and allowed on a slot that is not healthy. */
   healthCheck?: boolean;
+  /** The artifact must be this one (its digest): what passed before, for a health check. */
+  artifactDigest?: string | null;
   /** The caller has already passed over slots that are not healthy (hil surface); a due health check still runs first. */
   healthChecked?: boolean;
   /** A slot already held (an MCP lease): run under that lock and leave it held. */

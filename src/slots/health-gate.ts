@@ -27,7 +27,7 @@ export interface CheckOutcome {
  */
 export type RunHealthCheck = (
   slot: Slot,
-  artifact: { sha: string; profile: string | null },
+  artifact: { sha: string; profile: string | null; digest?: string | null },
 ) => Promise<CheckOutcome>;
 
 export interface HealthySlotOptions {

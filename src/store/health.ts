@@ -292,20 +292,38 @@ async function periodicDue(
 
 /**
  * What a health check of `slot` flashes: the golden artifact (health.golden, on the slot's own
- * profile unless it names one), else the slot's last passing one; null when there is neither.
+ * profile unless it names one), else the slot's last passing one, with the digest of what passed
+ * (the check refuses the SHA's artifact if it has been stored again since: another build is no
+ * test of the board); null when there is neither.
  */
 export async function checkArtifact(
   db: Db,
   config: HutConfig,
   slot: string,
-): Promise<{ sha: string; profile: string | null; source: 'golden' | 'last pass' } | null> {
+): Promise<{
+  sha: string;
+  profile: string | null;
+  source: 'golden' | 'last pass';
+  digest?: string | null;
+} | null> {
   const golden = config.health.golden;
   if (golden) return { sha: golden.sha, profile: golden.profile, source: 'golden' };
-  const [last] = await db.all<{ sha: string; platform: string | null }>(
-    "SELECT sha, platform FROM hil_results WHERE slot = ? AND status = 'pass' ORDER BY ended_utc DESC LIMIT 1",
+  const [last] = await db.all<{
+    sha: string;
+    platform: string | null;
+    artifact_digest: string | null;
+  }>(
+    "SELECT sha, platform, artifact_digest FROM hil_results WHERE slot = ? AND status = 'pass' ORDER BY ended_utc DESC LIMIT 1",
     [slot],
   );
-  return last ? { sha: last.sha, profile: last.platform, source: 'last pass' } : null;
+  return last
+    ? {
+        sha: last.sha,
+        profile: last.platform,
+        source: 'last pass',
+        digest: last.artifact_digest ?? null,
+      }
+    : null;
 }
 
 async function countersOf(db: Db, slot: string, jobs: JobTotals): Promise<SlotHealth['counters']> {

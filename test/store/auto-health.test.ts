@@ -257,3 +257,30 @@ test('a Looping slot takes no normal job; its checks run again and again on requ
   assert.equal((await run(['slot', 'health', 'check', 'hut-04', '--loop', '0'])).code, 2);
   await run(['slot', 'health', 'set', 'hut-04', 'good', '--reason', 'soak done']);
 });
+
+test("a health check by the last passing SHA refuses that SHA's artifact once it was stored again: another build is no check of the board", async () => {
+  const sha = 'a1b2c3d4e5f6';
+  const profiles = ['i2s', 'muse', 'squeezeamp'];
+  await putIdfBuild(t, sha, { version: 'v6.0.0' }, profiles);
+  const passed = await run(['hil', 'run', '--sha', sha, '--slot', 'hut-04'], t.farm.configPath);
+  assert.equal(passed.code, 0, passed.stderr);
+  const before = (await health('hut-04')).state;
+  // The same SHA stored again with other bytes (a rebuild, or a wrong upload).
+  await putIdfBuild(t, sha, { version: 'v6.0.1' }, profiles);
+  const r = await run(['slot', 'health', 'check', 'hut-04', '--json'], t.farm.configPath);
+  assert.equal(r.code, 3, r.stderr);
+  const { result } = JSON.parse(r.stdout) as {
+    result: { status: string; phase: string; reason: string };
+  };
+  assert.equal(result!.status, 'blocked');
+  assert.equal(result!.phase, 'artifact');
+  assert.match(
+    result!.reason,
+    /^a1b2c3d4e5f6\/\S+ was stored again since it passed on hut-04 \(digest [0-9a-f]{12} then, [0-9a-f]{12} now\): .*nothing was flashed/,
+  );
+  // Nothing was said of the board.
+  assert.equal((await health('hut-04')).state, before);
+  // Named explicitly, the new build is checked.
+  const named = await run(['slot', 'health', 'check', 'hut-04', '--sha', sha], t.farm.configPath);
+  assert.equal(named.code, 0, named.stderr);
+});
