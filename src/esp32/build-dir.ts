@@ -103,6 +103,10 @@ function imageSize(root: string, buildDir: string, path: string, where: string):
     );
   const stat = statSync(real);
   if (!stat.isFile()) throw artifactError(`${where}: ${quoteValue(path)} is not a regular file`);
+  if (stat.size === 0)
+    throw artifactError(
+      `${where}: ${quoteValue(path)} is empty (an ESP-IDF build never writes an empty image)`,
+    );
   if (stat.size > MAX_FLASH_OFFSET)
     throw artifactError(
       `${where}: ${quoteValue(path)} is ${formatBytes(stat.size)}, more than any flash holds`,

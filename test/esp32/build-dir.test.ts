@@ -83,7 +83,7 @@ describe('readBuildFlashArgs', () => {
     assert.match(refused(build.buildDir), /disagree: --flash-mode dio --flash-size 2MB/);
   });
 
-  test('a missing image, a directory, a symlink out of the build, a symlinked args file', () => {
+  test('a missing image, an empty one, a directory, a symlink out of the build, a symlinked args file', () => {
     const build = writeIdfBuild(tempDir());
     const dir = build.buildDir;
     rmSync(join(dir, 'hello_world.bin'));
@@ -91,6 +91,12 @@ describe('readBuildFlashArgs', () => {
       refused(dir),
       /flasher_args\.json: \$\.flash_files\["0x10000"\]: "hello_world\.bin" does not exist in /,
     );
+    writeFileSync(join(dir, 'hello_world.bin'), '');
+    assert.match(
+      refused(dir),
+      /"hello_world\.bin" is empty \(an ESP-IDF build never writes an empty image\)$/,
+    );
+    rmSync(join(dir, 'hello_world.bin'));
     mkdirSync(join(dir, 'hello_world.bin'));
     assert.match(refused(dir), /"hello_world\.bin" is not a regular file$/);
     rmSync(join(dir, 'hello_world.bin'), { recursive: true });

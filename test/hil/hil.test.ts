@@ -211,6 +211,39 @@ describe('HW-BOOT-001', () => {
     }
   });
 
+  test('an artifact whose image is empty (stored as a directory, not a build) is blocked at artifact and never flashed; the board is not blamed', async () => {
+    const { cpSync, mkdtempSync } = await import('node:fs');
+    const sha = 'e3e3e3e30001';
+    const build = await putIdfBuild(t, sha, {}, ['squeezeamp']);
+    // `--build-dir` refuses an empty image; a whole directory is stored as it is.
+    const dir = mkdtempSync(join(t.dir, 'empty-app-'));
+    cpSync(build.buildDir, dir, { recursive: true });
+    writeFileSync(join(dir, 'squeezelite.bin'), '');
+    const refused = await t.hutctl([
+      'artifact',
+      'put',
+      sha,
+      '--build-dir',
+      dir,
+      '--profile',
+      'squeezeamp',
+    ]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /"squeezelite\.bin" is empty/);
+    const put = await t.hutctl(['artifact', 'put', sha, `${dir}/`, '--profile', 'squeezeamp']);
+    assert.equal(put.code, 0, put.stderr);
+    const counters = async () =>
+      JSON.parse((await t.hutctl(['slot', 'health', 'hut-03', '--json'])).stdout).counters;
+    const [before, flashed] = [await counters(), flashes()];
+    const r = await t.hutctl(['hil', 'run', '--sha', sha, '--slot', 'hut-03', '--json']);
+    const json = JSON.parse(r.stdout);
+    assert.equal(r.code, 3, r.stderr);
+    assert.deepEqual([json.status, json.phase], ['blocked', 'artifact']);
+    assert.match(json.reason, /"squeezelite\.bin" is empty .*nothing was flashed/);
+    assert.equal(flashes(), flashed, 'the flasher never ran');
+    assert.equal((await counters()).flash_failures, before.flash_failures);
+  });
+
   test('a build whose app is damaged (stored as built) flashes, then fails in the bootloader', async () => {
     const sha = 'badc0de0001';
     await putIdfBuild(t, sha, { corrupt: 'app-segment', seed: 3 }, ['squeezeamp']);
