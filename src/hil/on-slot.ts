@@ -113,7 +113,7 @@ export async function runOnSlot(
         'blocked',
         'artifact',
         profileName
-          ? `platform profile '${profileName}' is not configured (profiles: in hutctl.yaml)`
+          ? `platform profile '${profileName}' is not configured (profiles: in hutctl.yaml has ${Object.keys(config.profiles).join(', ') || 'none'})`
           : `slot ${slot.id} has no platform profile`,
       );
     }

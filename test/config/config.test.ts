@@ -169,6 +169,20 @@ test('a boot marker must be a regular expression that nothing before the app mat
     assert.equal((await runCli(['config', 'check'], { cwd: marker(value) })).code, 0, value);
 });
 
+test('a slot naming a platform profile that hutctl.yaml lacks is a warning of config check, naming the profiles there are', async () => {
+  const dir = dirWith({
+    'hutctl.yaml':
+      'profiles:\n  i2s:\n    flash: builtin\nslots:\n  hut-01:\n    serial: /dev/null\n    profile: nope\n  hut-02:\n    serial: /dev/null\n    profile: i2s\n',
+  });
+  const r = await runCli(['config', 'check'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /^warning: slots\.hut-01\.profile \(.*hutctl\.yaml:5\): no platform profile 'nope' under profiles: \(i2s\); hil runs on hut-01 are blocked until there is one$/m,
+  );
+  assert.doesNotMatch(r.stderr, /hut-02/);
+});
+
 test('a changed config is read afresh, even at the same size within the same second', async () => {
   const base = tempDir();
   for (const name of ['aaaa', 'bbbb']) mkdirSync(join(base, name));

@@ -1,5 +1,6 @@
 /** `hutctl config check`: the resolved configuration and every problem in it. */
 import type { Command } from 'commander';
+import type { HutConfig } from '../../config/index.ts';
 import { oneLine } from '../../errors/index.ts';
 import type { GlobalOptions } from '../context.ts';
 import { withExamples } from '../help.ts';
@@ -28,7 +29,7 @@ export function register(program: Command): void {
     const { config: resolved, problems } = await loadConfig(
       globals.config ? { configPath: globals.config } : {},
     );
-    const warnings = directoryWarnings(resolved);
+    const warnings = [...directoryWarnings(resolved), ...profileWarnings(resolved)];
     if (options.json) {
       printJson({ valid: problems.length === 0, config: resolved, problems, warnings });
     } else {
@@ -68,4 +69,16 @@ export function register(program: Command): void {
     }
     process.exitCode = problems.length === 0 ? 0 : 1;
   });
+}
+
+/** Slots naming a platform profile that hutctl.yaml lacks: their hil runs would be blocked. */
+function profileWarnings(config: HutConfig): Array<{ key: string; path: string; message: string }> {
+  const names = Object.keys(config.profiles);
+  return Object.values(config.slots)
+    .filter((slot) => slot.profile !== undefined && !Object.hasOwn(config.profiles, slot.profile))
+    .map((slot) => ({
+      key: `slots.${slot.id}.profile`,
+      path: slot.source,
+      message: `slots.${slot.id}.profile (${slot.source}): no platform profile '${slot.profile}' under profiles: (${names.join(', ') || 'none'}); hil runs on ${slot.id} are blocked until there is one`,
+    }));
 }
