@@ -144,8 +144,15 @@ async function storedManifest(store: string, sha: string, profile: string) {
     (await checkArtifactDir(store, checkSha(sha), profile, label)) &&
     (await readManifest(dir, label, { sha: checkSha(sha), profile }));
   if (!found) {
+    // A short SHA (as `git log --oneline` prints it) for one stored under its full one.
+    const longer = (await readdir(store).catch(() => [] as string[]))
+      .filter((name) => name.length > sha.length && name.startsWith(sha) && isValidId('sha', name))
+      .sort();
     throw new HutError('ARTIFACT', `no artifact for ${sha} (profile ${profile}) in ${store}`, {
-      hint: `the upstream lane stores it with 'hutctl artifact put ${sha} --profile ${profile} <files…>'`,
+      hint:
+        longer.length > 0
+          ? `artifacts are found by the SHA they were stored under: ${longer.slice(0, 3).join(', ')}${longer.length > 3 ? ', …' : ''} ${longer.length === 1 ? 'begins' : 'begin'} with ${sha}`
+          : `the upstream lane stores it with 'hutctl artifact put ${sha} --profile ${profile} <files…>'`,
     });
   }
   return { dir, label, ...found };

@@ -62,6 +62,14 @@ describe('artifacts by SHA', () => {
     const missing = await t.hutctl(['artifact', 'get', 'ffff000', '--profile', 'i2s']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no artifact for ffff000 \(profile i2s\)/);
+    assert.match(missing.stderr, /artifact put ffff000/);
+    // A short SHA, as `git log --oneline` prints it, for one stored under its full SHA: said so.
+    const short = await t.hutctl(['artifact', 'get', SHA.slice(0, 7), '--profile', 'i2s']);
+    assert.equal(short.code, 1);
+    assert.match(
+      short.stderr,
+      new RegExp(`found by the SHA they were stored under: ${SHA} begins with ${SHA.slice(0, 7)}`),
+    );
     assert.equal(
       (await t.hutctl(['artifact', 'put', 'not-a-sha', join(t.dir, 'app.bin')])).code,
       2,

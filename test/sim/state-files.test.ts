@@ -131,3 +131,30 @@ test("another user's sim.json is not believed, nor one that sends the token anyw
     server.close();
   }
 });
+
+test('a farm that is not running (killed, its state left behind) is said so, with the command that starts it in that directory', async () => {
+  // A loopback port nothing listens on: a farm whose process was killed.
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  const dir = join(tempDir('hutctl-sim-'), 'my farm');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'ha-token'), 'x\n', { mode: 0o600 });
+  writeFileSync(
+    join(dir, 'sim.json'),
+    JSON.stringify({
+      pid: 1,
+      slots: {},
+      ha_url: `http://127.0.0.1:${port}`,
+      token_file: join(dir, 'ha-token'),
+    }),
+  );
+  const r = await latency(dir);
+  assert.equal(r.code, 255, r.stderr);
+  assert.match(
+    r.stderr,
+    /the simulated farm at .*my farm is not running\n {2}start it with: hutctl sim up --dir '.*my farm'\n/,
+  );
+});

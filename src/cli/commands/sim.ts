@@ -5,6 +5,7 @@ import { HutError } from '../../errors/index.ts';
 import { FileReadError, readTextFile } from '../../files/index.ts';
 import { isLoopback } from '../../http/loopback.ts';
 import { BOARD_MODES, RELAY_FAILURES } from '../../sim/faults.ts';
+import { shellQuote } from '../../transport/index.ts';
 import { withExamples } from '../help.ts';
 import { wholeNumber } from '../numbers.ts';
 import { note, printJson, printLine } from '../output.ts';
@@ -230,7 +231,7 @@ async function control(dir: string, path: string, body: unknown): Promise<unknow
     });
   } catch {
     throw new HutError('CONNECT', `the simulated farm at ${dir} is not running`, {
-      hint: "start it with 'hutctl sim up'",
+      hint: `start it with: hutctl sim up${dir === DEFAULT_DIR ? '' : ` --dir ${shellQuote(dir)}`}`,
     });
   }
   const answer = (await response.json()) as { message?: string };
