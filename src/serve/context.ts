@@ -58,6 +58,7 @@ export async function openContext(
     );
     logging.add(written);
     void written.finally(() => logging.delete(written));
+    return written;
   });
   const hosts = new HostProbe(config);
   const locks = new LockStates(options.watched ? undefined : 0);

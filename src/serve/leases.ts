@@ -35,7 +35,8 @@ interface Entry extends Lease {
   ending: string | null;
 }
 
-type OnChange = (lease: Lease, event: 'taken' | 'ended', why: string) => void;
+/** Told of each lease taken or ended; what it returns (the action log's write) is waited for. */
+type OnChange = (lease: Lease, event: 'taken' | 'ended', why: string) => unknown;
 
 export class Leases {
   readonly #bySlot = new Map<string, Entry>();
@@ -113,7 +114,8 @@ export class Leases {
     };
     this.#bySlot.set(held.slot.id, lease);
     this.#arm(lease);
-    this.#onChange(lease, 'taken', 'leased');
+    // The lease is in the action log before the agent hears it has it.
+    await this.#onChange(lease, 'taken', 'leased');
     return lease;
   }
 
@@ -211,6 +213,8 @@ export class Leases {
     }
     this.#bySlot.delete(lease.slot.id);
     await lease.held.lock.release();
-    this.#onChange(lease, 'ended', why);
+    // In the action log before `release_slot` / `release_all` answer: the delegation that asked
+    // ends its agent (and this process) right after.
+    await this.#onChange(lease, 'ended', why);
   }
 }
