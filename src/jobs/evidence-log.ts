@@ -10,6 +10,7 @@ import {
   fstatSync,
   openSync,
   readSync,
+  statSync,
   type WriteStream,
   writeSync,
 } from 'node:fs';
@@ -21,6 +22,12 @@ export class EvidenceLog {
   error: Error | null = null;
   private stream: WriteStream | null = null;
   private queue: Promise<void> = Promise.resolve();
+  /**
+   * Once closed, its descriptor's number may already be another file's (the run's result, opened
+   * next): a line that comes late (a flasher stopped by Ctrl-C still logging) is dropped, never
+   * written there.
+   */
+  private closed = false;
 
   private constructor(path: string, fd: number) {
     this.path = path;
@@ -48,6 +55,7 @@ export class EvidenceLog {
   line(text: string): Promise<void> {
     this.queue = this.queue.then(async () => {
       await this.drained();
+      if (this.closed) return;
       try {
         writeSync(this.fd, `${text}\n`);
       } catch (error) {
@@ -61,7 +69,7 @@ export class EvidenceLog {
   async size(): Promise<number> {
     await this.queue;
     await this.drained();
-    return fstatSync(this.fd).size;
+    return this.closed ? statSync(this.path).size : fstatSync(this.fd).size;
   }
 
   /** Bytes [from, to) of the log as text. */
@@ -79,6 +87,11 @@ export class EvidenceLog {
   async close(): Promise<void> {
     await this.queue;
     await this.drained();
+    if (this.closed) return;
+    this.closed = true;
+    // Its stream shares the descriptor: ended, so a late write is an error, never a write to the
+    // number (destroying it would close the descriptor a second time, whoever has it by then).
+    this.stream?.end();
     closeSync(this.fd);
   }
 
