@@ -39,6 +39,9 @@ const serveApart = apart('serve.cjs', /[/\\]serve[/\\]index\.ts$/);
 // third of what every command reads on the way in.
 const lintApart = apart('lint.cjs', /[/\\]docs[/\\]lint\.ts$/);
 const pgApart = apart('pg.cjs', /^pg$/, true);
+// The boot-marker matcher (re2js, RE2 in JavaScript: ~260 KB), for `config check` and hil only.
+// Imported as '../hil/marker.ts' or, within hil/, as './marker.ts'.
+const markerApart = apart('marker.cjs', /(^|[/\\])marker\.ts$/);
 // import() becomes require(): in CommonJS, Node's import() of anything — a built-in or one of
 // the bundles beside main.cjs — first starts its ES module loader (~10 ms), then scans a
 // CommonJS file for its exports, and for node:http reads every export, which loads undici.
@@ -55,7 +58,7 @@ const common = {
 };
 await build({
   ...common,
-  plugins: [flashApart, lintApart, pgApart, pagePlugin('./page.cjs')],
+  plugins: [flashApart, lintApart, pgApart, markerApart, pagePlugin('./page.cjs')],
   entryPoints: { serve: 'src/serve/index.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
@@ -63,7 +66,12 @@ await build({
 });
 await build({
   ...common,
-  entryPoints: { flash: 'src/flash/index.ts', lint: 'src/docs/lint.ts', pg: 'pg' },
+  entryPoints: {
+    flash: 'src/flash/index.ts',
+    lint: 'src/docs/lint.ts',
+    pg: 'pg',
+    marker: 'src/hil/marker.ts',
+  },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
 });
@@ -71,7 +79,7 @@ await build({
 // loaded only by `serve`.
 writeFileSync('dist/page.cjs', await pageModule());
 await build({
-  plugins: [flashApart, serveApart, lintApart, pgApart],
+  plugins: [flashApart, serveApart, lintApart, pgApart, markerApart],
   entryPoints: { main: 'src/cli/bin.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },

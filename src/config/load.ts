@@ -158,6 +158,9 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
       flashBaud: raw.flash_baud ?? 460800,
       artifact: raw.artifact ?? name,
       bootMarker: raw.boot_marker ?? 'app_main|Returned from app_main|ready',
+      ...(lineOf.has(`profiles.${name}.boot_marker`)
+        ? { bootMarkerLine: lineOf.get(`profiles.${name}.boot_marker`)!.line }
+        : {}),
       bootTimeoutSec: raw.boot_timeout_sec ?? 20,
       baud: raw.baud ?? 115200,
       serialReset: raw.serial_reset ?? true,
@@ -333,6 +336,14 @@ function readYaml(
         const pos = counter.linePos(pair.key.range[0]);
         lineOf.set(`${section}.${String(pair.key.value)}`, { line: pos.line, column: pos.col });
       }
+    }
+  }
+  // A boot marker is checked after loading (hil/marker.ts): where it is, for what that says.
+  for (const name of Object.keys(result.data.profiles ?? {})) {
+    const node = doc.getIn(['profiles', name, 'boot_marker'], true);
+    if (isScalar(node) && node.range) {
+      const pos = counter.linePos(node.range[0]);
+      lineOf.set(`profiles.${name}.boot_marker`, { line: pos.line, column: pos.col });
     }
   }
   return result.data;

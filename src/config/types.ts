@@ -94,6 +94,8 @@ export interface PlatformProfile {
   artifact: string;
   /** A regular expression the boot log must show when the firmware is operational. */
   bootMarker: string;
+  /** Where in hutctl.yaml `boot_marker` was set (its line), if it was. */
+  bootMarkerLine?: number;
   bootTimeoutSec: number;
   baud: number;
   /**

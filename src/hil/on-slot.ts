@@ -117,6 +117,16 @@ export async function runOnSlot(
           : `slot ${slot.id} has no platform profile`,
       );
     }
+    // Before the board is touched: a marker that cannot be matched is the configuration's problem.
+    const { bootMarkerProblem, compileBootMarker } = await import('./marker.ts');
+    const markerProblem = bootMarkerProblem(profile.bootMarker);
+    if (markerProblem)
+      return finish(
+        'blocked',
+        'artifact',
+        `profiles.${profile.name}.boot_marker: ${markerProblem}; nothing was flashed (run 'hutctl config check')`,
+      );
+    const marker = compileBootMarker(profile.bootMarker);
     let artifactDir: string;
     let expected: ArtifactManifest['app'];
     try {
@@ -225,7 +235,7 @@ export async function runOnSlot(
         `serial ${slot.serial} -> ${ttyOf(slot.serial)}, ${profile.baud} baud, up to ${profile.bootTimeoutSec} s for /${profile.bootMarker}/`,
       );
       return captureBoot(slot.serial, {
-        marker: new RegExp(profile.bootMarker),
+        marker,
         timeoutMs: profile.bootTimeoutSec * 1000,
         baud: profile.baud,
         onData: (chunk) => void log.line(redact(chunk.replace(/\r?\n$/, ''))),

@@ -43,7 +43,8 @@ function saidBefore(output: string): string {
 export async function captureBoot(
   port: string,
   options: {
-    marker: RegExp;
+    /** The boot marker (hil/marker.ts; anything with `test`). */
+    marker: { test(text: string): boolean };
     timeoutMs: number;
     baud: number;
     onData?: (chunk: string) => void;

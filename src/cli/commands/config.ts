@@ -29,6 +29,9 @@ export function register(program: Command): void {
     const { config: resolved, problems } = await loadConfig(
       globals.config ? { configPath: globals.config } : {},
     );
+    // Boot markers as the hardware lane matches them (RE2: a bundle of its own, loaded for them).
+    if (Object.keys(resolved.profiles).length > 0)
+      problems.push(...(await import('../../hil/marker.ts')).markerProblems(resolved));
     const warnings = [...directoryWarnings(resolved), ...profileWarnings(resolved)];
     if (options.json) {
       printJson({ valid: problems.length === 0, config: resolved, problems, warnings });

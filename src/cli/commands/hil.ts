@@ -192,6 +192,22 @@ async function checkBeforeBoards(
       'USAGE',
       `--profile ${options.profile}: no such platform profile (profiles: ${Object.keys(config.profiles).join(', ') || 'none'})`,
     );
+  // The boot markers this run will match, as `config check` checks them: before any board.
+  const { markerProblems } = await import('../../hil/marker.ts');
+  const named = options.profile
+    ? [options.profile]
+    : options.slot && Object.hasOwn(config.slots, options.slot)
+      ? [config.slots[options.slot]!.profile ?? '']
+      : Object.values(config.slots).map((slot) => slot.profile ?? '');
+  const unusable = markerProblems(config, named);
+  if (unusable.length > 0) {
+    const { formatProblem } = await import('../../config/index.ts');
+    throw new HutError(
+      'CONFIG',
+      `${formatProblem(unusable[0]!)}${unusable.length > 1 ? ` (and ${unusable.length - 1} more)` : ''}; nothing was run`,
+      { hint: "run 'hutctl config check'" },
+    );
+  }
   const { outputTarget } = await import('../../files/output.ts');
   // What CI names in the environment is checked as what a person names on the command line.
   for (const [flag, file] of outputFiles(options)) {

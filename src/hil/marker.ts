@@ -1,0 +1,99 @@
+/**
+ * The boot marker: what a board's app prints once it is up (`profiles.<name>.boot_marker`),
+ * matched with RE2 (re2js), in time linear in the boot log. With JavaScript's backtracking, a
+ * marker such as `(a+)+$` could hold a run at 100 % CPU for good — its slot locked, its boot
+ * timeout and every signal unheard. RE2 has no lookaround and no backreferences: a marker that
+ * uses them is refused, as one that does not compile is.
+ *
+ * This module is a bundle of its own (dist/marker.cjs), loaded by `config check` and the
+ * hardware lane only.
+ */
+import { RE2JS } from 're2js';
+import type { ConfigProblem, HutConfig } from '../config/index.ts';
+
+/** A compiled marker: `test` says whether a boot log shows it. */
+export interface BootMarker {
+  test(text: string): boolean;
+}
+
+/**
+ * Lines every ESP32 prints on every boot before its app runs, whatever was flashed: the ROM's
+ * (an ESP32's and an ESP32-S3's, in download mode too) and the second-stage bootloader's
+ * (reference boot logs). A marker that matches one would pass a board whose app never started.
+ */
+export const BEFORE_THE_APP = [
+  'ets Jun  8 2016 00:22:57',
+  'rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)',
+  'rst:0x1 (POWERON_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))',
+  'waiting for download',
+  'ESP-ROM:esp32s3-20210327',
+  'Build:Mar 27 2021',
+  'rst:0x1 (POWERON),boot:0x8 (SPI_FAST_FLASH_BOOT)',
+  'configsip: 0, SPIWP:0xee',
+  'clk_drv:0x00,q_drv:0x00,d_drv:0x00,cs0_drv:0x00,hd_drv:0x00,wp_drv:0x00',
+  'mode:DIO, clock div:2',
+  'load:0x3fff0030,len:7112',
+  'entry 0x40080644',
+  'I (29) boot: ESP-IDF v5.5 2nd stage bootloader',
+  'I (30) boot: compile time Nov 28 2026 12:00:00',
+  'I (31) boot: Multicore bootloader',
+  'I (35) boot: chip revision: v3.1',
+  'I (38) boot.esp32: SPI Speed      : 40MHz',
+  'I (43) boot.esp32: SPI Mode       : DIO',
+  'I (48) boot.esp32: SPI Flash Size : 4MB',
+  'I (52) boot: Enabling RNG early entropy source...',
+  'I (58) boot: Partition Table:',
+  'I (61) boot: ## Label            Usage          Type ST Offset   Length',
+  'I (69) boot:  0 nvs              WiFi data        01 02 00009000 00006000',
+  'I (76) boot:  2 factory          factory app      00 00 00010000 00100000',
+  'I (84) boot: End of partition table',
+  'I (88) esp_image: segment 0: paddr=00010020 vaddr=3f400020 size=0a5b4h ( 42420) map',
+  'I (152) boot: Loaded app from partition at offset 0x10000',
+  'I (152) boot: Disabling RNG early entropy source...',
+];
+
+/** The marker `source` compiled; throws with the reason bootMarkerProblem gives. */
+export function compileBootMarker(source: string): BootMarker {
+  const problem = bootMarkerProblem(source);
+  if (problem !== null) throw new Error(problem);
+  const pattern = RE2JS.compile(source);
+  return { test: (text) => pattern.matcher(text).find() };
+}
+
+/**
+ * Why `source` cannot be a boot marker, or null: it must compile (RE2's syntax: no lookaround,
+ * no backreferences), be the pattern itself (not `/…/i`), and match none of the lines every
+ * ESP32 prints before its app runs.
+ */
+export function bootMarkerProblem(source: string): string | null {
+  if (/^\/.*\/[dgimsuvy]*$/s.test(source))
+    return `write the pattern without slashes or flags (${source.replace(/^\/(.*)\/[a-z]*$/s, '$1')}, not ${source})`;
+  let pattern: RE2JS;
+  try {
+    pattern = RE2JS.compile(source);
+  } catch (error) {
+    return `not a regular expression hutctl can match in linear time (${(error as Error).message.replace(/^error parsing regexp: /, '')}; RE2 syntax: no lookaround, no backreferences)`;
+  }
+  const early = BEFORE_THE_APP.find((line) => pattern.matcher(line).find());
+  return early === undefined
+    ? null
+    : `matches '${early}', which an ESP32 prints before its app runs: give what the app prints once it is up`;
+}
+
+/** The boot markers of the profiles `names` (all when not given) that cannot be used, as config problems. */
+export function markerProblems(config: HutConfig, names?: readonly string[]): ConfigProblem[] {
+  return Object.values(config.profiles)
+    .filter((profile) => names === undefined || names.includes(profile.name))
+    .flatMap((profile) => {
+      const problem = bootMarkerProblem(profile.bootMarker);
+      if (problem === null) return [];
+      return [
+        {
+          file: config.file ?? '(defaults)',
+          ...(profile.bootMarkerLine ? { line: profile.bootMarkerLine } : {}),
+          path: `profiles.${profile.name}.boot_marker`,
+          message: problem,
+        },
+      ];
+    });
+}
