@@ -226,6 +226,8 @@ test("CI's own output files are checked as --junit is: $GITHUB_STEP_SUMMARY and 
   const dir = join(t.dir, 'outputs');
   mkdirSync(dir, { recursive: true });
   for (const [env, said] of [
+    // A file hutctl.yaml names for hutctl to read: the Home Assistant token.
+    [{ GITHUB_STEP_SUMMARY: join(t.farm.dir, 'ha-token') }, /is one of hutctl's own files/],
     [
       { GITHUB_STEP_SUMMARY: t.farm.configPath },
       /\$GITHUB_STEP_SUMMARY .* is one of hutctl's own files/,
@@ -241,6 +243,21 @@ test("CI's own output files are checked as --junit is: $GITHUB_STEP_SUMMARY and 
     assert.match(r.stderr, said);
     assert.match(r.stderr, /nothing was run/);
     assert.equal(lstatSync(t.farm.configPath).mtimeMs, before);
+  }
+  // Another name of the config (a hard link): no path check would see it.
+  const { linkSync, unlinkSync } = await import('node:fs');
+  const alias = join(dir, 'summary.md');
+  linkSync(t.farm.configPath, alias);
+  try {
+    const before = lstatSync(t.farm.configPath).mtimeMs;
+    const r = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-01'], {
+      env: { GITHUB_STEP_SUMMARY: alias },
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /summary\.md: has 1 other name\(s\) \(hard links\).*nothing was run/);
+    assert.equal(lstatSync(t.farm.configPath).mtimeMs, before);
+  } finally {
+    unlinkSync(alias);
   }
   const missing = `${dir}/missing/../run.xml`;
   const r = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--junit', missing]);

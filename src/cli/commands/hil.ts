@@ -279,7 +279,12 @@ function unwritable(
     return (error as Error).message;
   }
   try {
-    if (statSync(path).isDirectory()) return 'is a directory';
+    const info = statSync(path);
+    if (info.isDirectory()) return 'is a directory';
+    // Another name of the same file (a hard link to the config, a key): appended to or written
+    // through, that file would change too, and no path check sees it.
+    if (info.isFile() && info.nlink > 1)
+      return `has ${info.nlink - 1} other name(s) (hard links): writing there changes that file too; give a path of its own`;
   } catch {}
   let where: string;
   try {
@@ -300,15 +305,22 @@ function unwritable(
   };
   const inside = (dir: string) => where.startsWith(`${real(dir)}/`);
   const { paths } = config;
+  // The files hutctl.yaml names for hutctl to read: keys, known_hosts, the Home Assistant token.
+  const named = [
+    config.file,
+    config.homeAssistant?.tokenFile,
+    ...Object.values(config.targets).flatMap((t) => [t.identityFile, t.knownHosts]),
+    ...Object.values(config.vms).flatMap((vm) => [vm.identityFile, vm.sshPublicKey]),
+  ].filter((f): f is string => typeof f === 'string');
   if (
     where.endsWith('.lock') ||
     inside(paths.stateDir) ||
     inside(paths.slotLockDir) ||
     inside(config.artifacts.store) ||
     (inside(paths.evidenceDir) && /_utc\.(json|log)$/.test(where)) ||
-    (config.file !== null && where === real(config.file))
+    named.some((f) => where === real(f))
   )
-    return "is one of hutctl's own files (a lock, the ledger, an artifact, evidence, the config): give another path";
+    return "is one of hutctl's own files (a lock, the ledger, an artifact, evidence, the config or a file it names): give another path";
   return null;
 }
 
