@@ -144,16 +144,35 @@ async function storedManifest(store: string, sha: string, profile: string) {
     (await checkArtifactDir(store, checkSha(sha), profile, label)) &&
     (await readManifest(dir, label, { sha: checkSha(sha), profile }));
   if (!found) {
-    // A short SHA (as `git log --oneline` prints it) for one stored under its full one.
-    const longer = (await readdir(store).catch(() => [] as string[]))
-      .filter((name) => name.length > sha.length && name.startsWith(sha) && isValidId('sha', name))
-      .sort();
-    throw new HutError('ARTIFACT', `no artifact for ${sha} (profile ${profile}) in ${store}`, {
-      hint:
-        longer.length > 0
-          ? `artifacts are found by the SHA they were stored under: ${longer.slice(0, 3).join(', ')}${longer.length > 3 ? ', …' : ''} ${longer.length === 1 ? 'begins' : 'begin'} with ${sha}`
-          : `the upstream lane stores it with 'hutctl artifact put ${sha} --profile ${profile} <files…>'`,
-    });
+    // A short SHA (as `git log --oneline` prints it) for one stored, with this profile, under its
+    // full one: said in the message, which hil's result and JUnit carry too.
+    const prefix = sha.toLowerCase();
+    const longer: string[] = [];
+    for (const name of (await readdir(store).catch(() => [] as string[])).sort()) {
+      if (name.length <= prefix.length || !name.startsWith(prefix) || !isValidId('sha', name))
+        continue;
+      if (
+        await stat(join(store, name, profile)).then(
+          (s) => s.isDirectory(),
+          () => false,
+        )
+      )
+        longer.push(name);
+    }
+    const stored =
+      longer.length > 0
+        ? ` (stored under a full SHA that begins with it: ${longer.slice(0, 3).join(', ')}${longer.length > 3 ? ', …' : ''})`
+        : '';
+    throw new HutError(
+      'ARTIFACT',
+      `no artifact for ${sha} (profile ${profile}) in ${store}${stored}`,
+      {
+        hint:
+          longer.length > 0
+            ? `give the SHA it was stored under: artifacts are found by the whole SHA`
+            : `the upstream lane stores it with 'hutctl artifact put ${sha} --profile ${profile} <files…>'`,
+      },
+    );
   }
   return { dir, label, ...found };
 }

@@ -68,7 +68,26 @@ describe('artifacts by SHA', () => {
     assert.equal(short.code, 1);
     assert.match(
       short.stderr,
-      new RegExp(`found by the SHA they were stored under: ${SHA} begins with ${SHA.slice(0, 7)}`),
+      new RegExp(
+        `no artifact for ${SHA.slice(0, 7)} \\(profile i2s\\) in .* \\(stored under a full SHA that begins with it: ${SHA}\\)`,
+      ),
+    );
+    // Not for a profile that SHA was not stored with.
+    const other = await t.hutctl(['artifact', 'get', SHA.slice(0, 7), '--profile', 'nosuch']);
+    assert.doesNotMatch(other.stderr, /stored under a full SHA/);
+    // hil run says it in its result (and its JUnit) too.
+    const run = await t.hutctl([
+      'hil',
+      'run',
+      '--sha',
+      SHA.slice(0, 7),
+      '--slot',
+      'hut-01',
+      '--json',
+    ]);
+    assert.match(
+      JSON.parse(run.stdout).reason,
+      new RegExp(`begins with it: ${SHA}\\); nothing was flashed`),
     );
     assert.equal(
       (await t.hutctl(['artifact', 'put', 'not-a-sha', join(t.dir, 'app.bin')])).code,
