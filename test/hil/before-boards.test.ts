@@ -315,3 +315,29 @@ test('surface stopped while a slot waits for its lock: that slot is blocked at l
     await held;
   }
 });
+
+test('a named slot whose platform profile is not configured is said before anything touches the board, not after its health check', async () => {
+  const config = join(t.dir, 'no-profile.yaml');
+  writeFileSync(
+    config,
+    readFileSync(t.farm.configPath, 'utf8').replace(
+      /(hut-01:\n(?: {4}.*\n)*? {4}profile: )\S+/,
+      '$1nope',
+    ),
+  );
+  assert.match(readFileSync(config, 'utf8'), /profile: nope/);
+  const junit = join(t.dir, 'no-profile.xml');
+  const history = async () =>
+    JSON.parse((await t.hutctl(['hil', 'history', '--slot', 'hut-01', '--json'])).stdout).length;
+  const runs = await history();
+  const r = await t.hutctl(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--junit', junit], {
+    env: { HUTCTL_CONFIG: config },
+  });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /slot hut-01's platform profile 'nope' is not under profiles: \(.*\); nothing was run/,
+  );
+  assert.match(readFileSync(junit, 'utf8'), /type="not-run"/);
+  assert.equal(await history(), runs, 'no run, no health check');
+});

@@ -3,6 +3,7 @@ import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { HutConfig } from '../../config/index.ts';
+import { checkId } from '../../contract/ids.ts';
 import { EXIT_STATUS, HutError, isHutError, oneLine } from '../../errors/index.ts';
 import { makeDirs } from '../../files/dirs.ts';
 import { fsReason } from '../../files/reason.ts';
@@ -192,14 +193,37 @@ async function checkBeforeBoards(
       'USAGE',
       `--profile ${options.profile}: no such platform profile (profiles: ${Object.keys(config.profiles).join(', ') || 'none'})`,
     );
+  // Bad input first (exit 2), then the configuration.
+  checkId('sha', options.sha);
+  // A named slot that cannot run the test at all: said before its lock or a due health check
+  // touches the board.
+  const named =
+    options.slot && Object.hasOwn(config.slots, options.slot) ? config.slots[options.slot]! : null;
+  if (named && !options.profile) {
+    const profiles = Object.keys(config.profiles).join(', ') || 'none';
+    if (!named.profile)
+      throw new HutError(
+        'CONFIG',
+        `slot ${named.id} has no platform profile (${named.source}); nothing was run`,
+        {
+          hint: `give it one (profile: in its entry; profiles: ${profiles}), or pass --profile`,
+        },
+      );
+    if (!Object.hasOwn(config.profiles, named.profile))
+      throw new HutError(
+        'CONFIG',
+        `slot ${named.id}'s platform profile '${named.profile}' is not under profiles: (${profiles}; ${named.source}); nothing was run`,
+        { hint: "run 'hutctl config check'" },
+      );
+  }
   // The boot markers this run will match, as `config check` checks them: before any board.
   const { markerProblems } = await import('../../hil/marker.ts');
-  const named = options.profile
+  const used = options.profile
     ? [options.profile]
-    : options.slot && Object.hasOwn(config.slots, options.slot)
-      ? [config.slots[options.slot]!.profile ?? '']
+    : named
+      ? [named.profile ?? '']
       : Object.values(config.slots).map((slot) => slot.profile ?? '');
-  const unusable = markerProblems(config, named);
+  const unusable = markerProblems(config, used);
   if (unusable.length > 0) {
     const { formatProblem } = await import('../../config/index.ts');
     throw new HutError(
