@@ -1,9 +1,11 @@
 /** Files a person names for hutctl's output (`--junit`, `--summary`). */
-import { constants, lstatSync, readlinkSync, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { HutConfig } from '../config/index.ts';
 import { HutError } from '../errors/index.ts';
+import { makeDirs } from './dirs.ts';
 import { writeFileAtomic } from './index.ts';
 
 /**
@@ -69,4 +71,66 @@ export function outputTarget(path: string): string {
     current = resolve(dirname(current), readlinkSync(current));
   }
   throw new HutError('USAGE', `${path} is a loop of symbolic links`);
+}
+
+/**
+ * Why output `file` cannot be written, or null, checked before a run: its directory is made now
+ * (as the write would make it) and must be one this user may write; `file` itself (its links
+ * followed) may not be a directory, a loop of links, a file with other names (hard links), or
+ * one of hutctl's own files — a lock, the ledger and state, an artifact, an evidence file, the
+ * config and the files it names (writing there would free a held slot or lose a record).
+ */
+export function outputProblem(file: string, config: HutConfig): string | null {
+  let path: string;
+  try {
+    // Absolute but not normalised: `x/../y.xml` is written where the kernel takes it (through x,
+    // which must exist and may be a link), so it is checked there too.
+    path = outputTarget(isAbsolute(file) ? file : `${process.cwd()}/${file}`);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  try {
+    const info = statSync(path);
+    if (info.isDirectory()) return 'is a directory';
+    // Another name of the same file (a hard link to the config, a key): appended to or written
+    // through, that file would change too, and no path check sees it.
+    if (info.isFile() && info.nlink > 1)
+      return `has ${info.nlink - 1} other name(s) (hard links): writing there changes that file too; give a path of its own`;
+  } catch {}
+  let where: string;
+  try {
+    makeDirs(dirname(path));
+    accessSync(dirname(path), constants.W_OK);
+    where = join(realpathSync(dirname(path)), basename(path));
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === 'EEXIST' || e.code === 'ENOTDIR') return `${e.path} is not a directory`;
+    return `${e.path ?? dirname(path)} cannot be written (${e.code ?? e.message})`;
+  }
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  const inside = (dir: string) => where.startsWith(`${real(dir)}/`);
+  const { paths } = config;
+  // The files hutctl.yaml names for hutctl to read: keys, known_hosts, the Home Assistant token.
+  const named = [
+    config.file,
+    config.homeAssistant?.tokenFile,
+    ...Object.values(config.targets).flatMap((t) => [t.identityFile, t.knownHosts]),
+    ...Object.values(config.vms).flatMap((vm) => [vm.identityFile, vm.sshPublicKey]),
+  ].filter((f): f is string => typeof f === 'string');
+  if (
+    where.endsWith('.lock') ||
+    inside(paths.stateDir) ||
+    inside(paths.slotLockDir) ||
+    inside(config.artifacts.store) ||
+    (inside(paths.evidenceDir) && /_utc\.(json|log)$/.test(where)) ||
+    named.some((f) => where === real(f))
+  )
+    return "is one of hutctl's own files (a lock, the ledger, an artifact, evidence, the config or a file it names): give another path";
+  return null;
 }

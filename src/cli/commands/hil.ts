@@ -1,11 +1,8 @@
 /** `hutctl hil run|surface`: the hardware lane's HW-BOOT-001, with CI outputs. */
-import { accessSync, constants, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { HutConfig } from '../../config/index.ts';
 import { checkId } from '../../contract/ids.ts';
 import { EXIT_STATUS, HutError, isHutError, oneLine } from '../../errors/index.ts';
-import { makeDirs } from '../../files/dirs.ts';
 import { fsReason } from '../../files/reason.ts';
 import { type GlobalOptions, loadFor } from '../context.ts';
 import { withExamples } from '../help.ts';
@@ -232,11 +229,11 @@ async function checkBeforeBoards(
       { hint: "run 'hutctl config check'" },
     );
   }
-  const { outputTarget } = await import('../../files/output.ts');
+  const { outputProblem } = await import('../../files/output.ts');
   // What CI names in the environment is checked as what a person names on the command line.
   for (const [flag, file] of outputFiles(options)) {
     if (file) {
-      const problem = unwritable(file, config, outputTarget);
+      const problem = outputProblem(file, config);
       if (problem)
         throw new HutError('USAGE', `${flag} ${file}: ${problem}; nothing was run`, {
           details: { flag },
@@ -281,71 +278,6 @@ function outputFiles(options: HilCliOptions): Array<[string, string | undefined]
       : ['$GITHUB_STEP_SUMMARY', process.env.GITHUB_STEP_SUMMARY],
     ['$GITHUB_OUTPUT', process.env.GITHUB_OUTPUT],
   ];
-}
-
-/**
- * Why `file` cannot be written, or null: its directory is made now (as the write would make it)
- * and must be one this user may write; `file` itself (its links followed) may not be a directory,
- * a loop of links, or one of hutctl's own files — a lock, the ledger and state, an artifact,
- * an evidence file, the config (writing there would free a held slot or lose a record).
- */
-function unwritable(
-  file: string,
-  config: HutConfig,
-  outputTarget: (path: string) => string,
-): string | null {
-  let path: string;
-  try {
-    // Absolute but not normalised: `x/../y.xml` is written where the kernel takes it (through x,
-    // which must exist and may be a link), so it is checked there too.
-    path = outputTarget(isAbsolute(file) ? file : `${process.cwd()}/${file}`);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  try {
-    const info = statSync(path);
-    if (info.isDirectory()) return 'is a directory';
-    // Another name of the same file (a hard link to the config, a key): appended to or written
-    // through, that file would change too, and no path check sees it.
-    if (info.isFile() && info.nlink > 1)
-      return `has ${info.nlink - 1} other name(s) (hard links): writing there changes that file too; give a path of its own`;
-  } catch {}
-  let where: string;
-  try {
-    makeDirs(dirname(path));
-    accessSync(dirname(path), constants.W_OK);
-    where = join(realpathSync(dirname(path)), basename(path));
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    if (e.code === 'EEXIST' || e.code === 'ENOTDIR') return `${e.path} is not a directory`;
-    return `${e.path ?? dirname(path)} cannot be written (${e.code ?? e.message})`;
-  }
-  const real = (p: string) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return resolve(p);
-    }
-  };
-  const inside = (dir: string) => where.startsWith(`${real(dir)}/`);
-  const { paths } = config;
-  // The files hutctl.yaml names for hutctl to read: keys, known_hosts, the Home Assistant token.
-  const named = [
-    config.file,
-    config.homeAssistant?.tokenFile,
-    ...Object.values(config.targets).flatMap((t) => [t.identityFile, t.knownHosts]),
-    ...Object.values(config.vms).flatMap((vm) => [vm.identityFile, vm.sshPublicKey]),
-  ].filter((f): f is string => typeof f === 'string');
-  if (
-    where.endsWith('.lock') ||
-    inside(paths.stateDir) ||
-    inside(paths.slotLockDir) ||
-    inside(config.artifacts.store) ||
-    (inside(paths.evidenceDir) && /_utc\.(json|log)$/.test(where)) ||
-    named.some((f) => where === real(f))
-  )
-    return "is one of hutctl's own files (a lock, the ledger, an artifact, evidence, the config or a file it names): give another path";
-  return null;
 }
 
 /**
