@@ -118,15 +118,17 @@ export async function runOnSlot(
       );
     }
     // Before the board is touched: a marker that cannot be matched is the configuration's problem.
-    const { bootMarkerProblem, compileBootMarker } = await import('./marker.ts');
-    const markerProblem = bootMarkerProblem(profile.bootMarker);
-    if (markerProblem)
+    const { compileBootMarker } = await import('./marker.ts');
+    let marker: ReturnType<typeof compileBootMarker>;
+    try {
+      marker = compileBootMarker(profile.bootMarker);
+    } catch (error) {
       return finish(
         'blocked',
         'artifact',
-        `profiles.${profile.name}.boot_marker: ${markerProblem}; nothing was flashed (run 'hutctl config check')`,
+        `profiles.${profile.name}.boot_marker: ${(error as Error).message}; nothing was flashed (run 'hutctl config check')`,
       );
-    const marker = compileBootMarker(profile.bootMarker);
+    }
     let artifactDir: string;
     let expected: ArtifactManifest['app'];
     try {
