@@ -5,18 +5,20 @@ import { note, printJson } from './output.ts';
 
 /**
  * Runs `work` with SIGINT, SIGTERM and SIGHUP (the terminal gone: a dropped SSH session) turned
- * into an abort (hutctl then cancels the job in order), whose reason says which signal it was. A
- * second one ends hutctl at once.
+ * into an abort (hutctl then cancels the job in order), whose reason says which signal it was.
+ * After it, a SIGINT or SIGTERM ends hutctl at once; a SIGHUP never does: a hang-up comes more
+ * than once (the kernel's to the terminal's foreground group, then the login shell's to its
+ * jobs), and no person sent the second.
  */
 export async function withCancelOnSignal<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  const listen = (on: boolean) => {
-    for (const name of STOPPING) on ? process.on(name, onSignal) : process.off(name, onSignal);
+  const listen = (on: boolean, names: readonly NodeJS.Signals[] = STOPPING) => {
+    for (const name of names) on ? process.on(name, onSignal) : process.off(name, onSignal);
   };
-  // The first of them, whichever: any signal after it has its default effect.
   const onSignal = (name: NodeJS.Signals) => {
-    listen(false);
-    controller.abort(new HutError('INTERRUPTED', `interrupted (${name})`));
+    listen(false, ['SIGINT', 'SIGTERM']);
+    if (!controller.signal.aborted)
+      controller.abort(new HutError('INTERRUPTED', `interrupted (${name})`));
   };
   listen(true);
   try {

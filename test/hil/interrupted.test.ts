@@ -198,6 +198,13 @@ test('a dropped SSH session (its terminal hangs up) during hil run: it stops in 
   } finally {
     terminal.kill('SIGKILL');
   }
+  // A login shell passes the hang-up on to its jobs too: a second SIGHUP, which changes nothing.
+  const { execFileSync } = await import('node:child_process');
+  let pids = '';
+  try {
+    pids = execFileSync('pgrep', ['-f', `${CLI} hil run`], { encoding: 'utf8' });
+  } catch {} // already ended: nothing to pass it to
+  for (const pid of pids.split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGHUP');
   await waitFor(async () => (await results()).length > before, "the run's result", 30_000);
   const [result] = await results();
   assert.equal(result!.status, 'blocked', JSON.stringify(result));
