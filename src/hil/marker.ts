@@ -17,9 +17,11 @@ export interface BootMarker {
 }
 
 /**
- * Lines every ESP32 prints on every boot before its app runs, whatever was flashed: the ROM's
- * (an ESP32's and an ESP32-S3's, in download mode too) and the second-stage bootloader's
- * (reference boot logs). A marker that matches one would pass a board whose app never started.
+ * Lines an ESP32 prints before its app runs, whatever was flashed: the ROM's (an ESP32's and an
+ * ESP32-S3's, in download mode too, and its complaints about a blank or damaged flash) and the
+ * second-stage bootloader's, errors included (reference boot logs; the simulated board prints
+ * the same). A marker that matches one, an empty line or a lone carriage return (real boards end
+ * lines with \r\n) would pass a board whose app never started.
  */
 export const BEFORE_THE_APP = [
   'ets Jun  8 2016 00:22:57',
@@ -50,7 +52,27 @@ export const BEFORE_THE_APP = [
   'I (88) esp_image: segment 0: paddr=00010020 vaddr=3f400020 size=0a5b4h ( 42420) map',
   'I (152) boot: Loaded app from partition at offset 0x10000',
   'I (152) boot: Disabling RNG early entropy source...',
+  // A blank or damaged flash, a watchdog or software reset: the ROM, then the bootloader.
+  'invalid header: 0xffffffff',
+  'ets_main.c 371 ',
+  'csum err:0x9a!=0x6e',
+  'rst:0x10 (RTCWDT_RTC_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)',
+  'rst:0x3 (SW_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)',
+  'rst:0xc (SW_CPU_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)',
+  'E (45) flash_parts: partition 0 invalid magic number 0xffff',
+  'E (52) boot: Failed to verify partition table',
+  'E (57) boot: load partition table error!',
+  'E (84) esp_image: Checksum failed. Calculated 0x12 read 0x34',
+  'E (90) esp_image: Image hash failed - image is corrupt',
+  'E (95) boot: Factory app partition is not bootable',
+  'E (96) boot: OTA app partition slot 0 is not bootable',
+  'E (100) boot: No bootable app partitions in the partition table',
+  'I (70) boot: Defaulting to factory image',
+  'I (72) boot:  1 otadata          OTA data         01 00 0000d000 00002000',
 ];
+
+/** What else a boot log holds before its app: the line ends and blank lines between. */
+const NOTHING_OF_THE_APP = ['', '\r', '\r\n', '\n'];
 
 /** The marker `source` compiled; throws with the reason bootMarkerProblem gives. */
 export function compileBootMarker(source: string): BootMarker {
@@ -74,7 +96,12 @@ export function bootMarkerProblem(source: string): string | null {
   } catch (error) {
     return `not a regular expression hutctl can match in linear time (${(error as Error).message.replace(/^error parsing regexp: /, '')}; RE2 syntax: no lookaround, no backreferences)`;
   }
-  const early = BEFORE_THE_APP.find((line) => pattern.matcher(line).find());
+  if (NOTHING_OF_THE_APP.some((text) => pattern.matcher(text).find()))
+    return 'matches an empty line or a line end, which every boot log has before its app runs: give what the app prints once it is up';
+  // Each line as a board sends it (\r\n) and as a log shows it.
+  const early = BEFORE_THE_APP.find(
+    (line) => pattern.matcher(line).find() || pattern.matcher(`${line}\r\n`).find(),
+  );
   return early === undefined
     ? null
     : `matches '${early}', which an ESP32 prints before its app runs: give what the app prints once it is up`;

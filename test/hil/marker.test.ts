@@ -32,4 +32,14 @@ test('no early line passes the default marker, and every early line is refused a
     );
   }
   assert.throws(() => compileBootMarker('('), /not a regular expression hutctl can match/);
+  // What matches nothing of the app: an empty line, a line end (boards send \r\n).
+  for (const source of ['(?m)^$', 'x?', '\\r', '\\s', 'a|'])
+    assert.match(bootMarkerProblem(source) ?? '', /matches an empty line or a line end/, source);
+  // What a blank or damaged flash makes the ROM and the bootloader say.
+  for (const source of ['(?i)invalid header', 'csum err', 'RTCWDT', 'No bootable', 'E \\('])
+    assert.match(
+      bootMarkerProblem(source) ?? '',
+      /which an ESP32 prints before its app runs/,
+      source,
+    );
 });
