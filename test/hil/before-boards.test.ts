@@ -341,3 +341,29 @@ test('a named slot whose platform profile is not configured is said before anyth
   assert.match(readFileSync(junit, 'utf8'), /type="not-run"/);
   assert.equal(await history(), runs, 'no run, no health check');
 });
+
+test('an output link changed during the run to lead to the config is not followed: checked again before the write, exit 3', async () => {
+  const { lstatSync, readFileSync: read, symlinkSync, unlinkSync } = await import('node:fs');
+  const { finished, startCli, waitFor } = await import('../support/cli.ts');
+  const link = join(t.dir, 'swapped.xml');
+  symlinkSync(join(t.dir, 'swapped-target.xml'), link);
+  const config = read(t.farm.configPath, 'utf8');
+  const before = lstatSync(t.farm.configPath).mtimeMs;
+  const child = startCli(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--junit', link], {
+    cwd: t.dir,
+    env: { HUTCTL_CONFIG: t.farm.configPath },
+  });
+  const done = finished(child);
+  let heard = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    heard += String(c);
+  });
+  await waitFor(async () => heard.includes('hut-01: flashing'), 'the flash to start', 30_000);
+  unlinkSync(link);
+  symlinkSync(t.farm.configPath, link);
+  const r = await done;
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /--junit .*swapped\.xml was not written: is one of hutctl's own files/);
+  assert.equal(read(t.farm.configPath, 'utf8'), config);
+  assert.equal(lstatSync(t.farm.configPath).mtimeMs, before);
+});

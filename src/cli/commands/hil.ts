@@ -91,7 +91,7 @@ export function register(program: Command): void {
         progress: options.json ? undefined : (l) => note(`hutctl: ${l}`),
         signal,
       });
-      await report([result], options, true, signal);
+      await report([result], options, true, signal, config);
     }),
   );
 
@@ -167,7 +167,7 @@ export function register(program: Command): void {
           `hutctl: handoff entry added to ${update.handoff_log}${update.inventory ? `; ${update.rows} slot row(s) in ${update.inventory}` : ' (no HUT inventory table found)'}${update.trackers.length ? `; in step: ${update.trackers.join(', ')}` : ''}`,
         );
       }
-      await report(results, options, false, signal);
+      await report(results, options, false, signal, config);
     }),
   );
   addHilHistory(hil);
@@ -327,6 +327,7 @@ async function report(
   options: HilCliOptions,
   single: boolean,
   signal: AbortSignal,
+  config: HutConfig,
 ): Promise<void> {
   const {
     EXIT_BLOCKED,
@@ -338,7 +339,7 @@ async function report(
     resultTable,
     wasInterrupted,
   } = await import('../../hil/index.ts');
-  const { writeOutputFile } = await import('../../files/output.ts');
+  const { outputProblem, writeOutputFile } = await import('../../files/output.ts');
   // The results first: a JUnit or summary file that cannot be written must not hide them.
   if (options.json) printJson(single ? results[0] : results);
   else for (const line of resultTable(results)) printLine(line);
@@ -351,6 +352,14 @@ async function report(
   // run, a FIFO nobody read): the farm's problem (3), never the firmware's (1) nor a pass (0).
   let kept = !results.some((r) => r.evidence_error);
   const write = async (flag: string, file: string, data: string, append = false) => {
+    // Checked again where it leads now: a link changed during the run (to the config, a token)
+    // is refused, not followed.
+    const problem = outputProblem(file, config);
+    if (problem) {
+      kept = false;
+      note(`hutctl: ${flag} ${file} was not written: ${problem}`);
+      return;
+    }
     try {
       await writeOutputFile(file, data, { append });
     } catch (error) {
