@@ -25,7 +25,9 @@ for (const stream of [process.stdout, process.stderr]) {
 function endSoon(code: number): void {
   setTimeout(() => {
     if (process.argv.includes('--debug'))
-      process.stderr.write('hutctl: exiting with handles still open (a bug worth reporting)\n');
+      process.stderr.write(
+        `hutctl: exiting with handles still open (${process.getActiveResourcesInfo().join(', ')}): a bug worth reporting\n`,
+      );
     process.exit(code);
   }, 2000).unref();
 }
