@@ -1,4 +1,5 @@
 /** The `hutctl` executable: the only place that sets the process's exit status. */
+import { EXIT_STATUS } from '../errors/index.ts';
 import { fsReason } from '../files/reason.ts';
 import { main } from './main.ts';
 
@@ -51,6 +52,9 @@ main(process.argv).then(
   (code) => {
     settled = true;
     process.exitCode = code;
+    // A command stopped by a signal has written its outcome; what it abandoned on the way (a
+    // flasher's pending read, a reset's sleep) is left to nobody: hutctl ends now.
+    if (code === EXIT_STATUS.INTERRUPTED) process.exit(code);
     endSoon(code);
   },
   (error: unknown) => {

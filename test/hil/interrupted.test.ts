@@ -222,6 +222,23 @@ test('a dropped SSH session (its terminal hangs up) during hil run: it stops in 
   assert.equal(next.code, 0, next.stderr);
 });
 
+test('a run stopped while the flasher waits for an answer ends when its result is written: nothing of the flasher is left running', async () => {
+  // --debug says which handles were still open if hutctl had to be ended by force.
+  for (const delay of [0, 40, 120]) {
+    const child = startCli(['hil', 'run', '--sha', SHA, '--slot', 'hut-01', '--debug'], {
+      cwd: t.dir,
+      env: { HUTCTL_CONFIG: t.farm.configPath },
+    });
+    const done = finished(child);
+    await waitFor(async () => stderrOf(child).includes('hut-01: flashing'), 'the flash', 30_000);
+    await new Promise((r) => setTimeout(r, delay));
+    child.kill('SIGTERM');
+    const r = await done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.doesNotMatch(stderrOf(child), /exiting with handles still open/, `after ${delay} ms`);
+  }
+});
+
 /** What `child` has written to its stderr so far (kept as it arrives). */
 function stderrOf(child: import('node:child_process').ChildProcess): string {
   const kept = child as typeof child & { heard?: string };
