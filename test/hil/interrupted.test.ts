@@ -176,7 +176,6 @@ test('a dropped SSH session (its terminal hangs up) during hil run: it stops in 
       phase: string;
       reason: string;
     }>;
-  const before = (await results()).length;
   // hutctl leads a session whose controlling terminal is a PTY that socat holds, as sshd holds a
   // login's; killing socat closes the PTY's master: the kernel hangs the terminal up (SIGHUP to
   // hutctl, and EIO on every write to it after).
@@ -205,8 +204,12 @@ test('a dropped SSH session (its terminal hangs up) during hil run: it stops in 
     pids = execFileSync('pgrep', ['-f', `${CLI} hil run`], { encoding: 'utf8' });
   } catch {} // already ended: nothing to pass it to
   for (const pid of pids.split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGHUP');
-  await waitFor(async () => (await results()).length > before, "the run's result", 30_000);
-  const [result] = await results();
+  // This run's result is the only one a hang-up stopped (counting rows is not enough: an earlier
+  // test's runs may still be on their way into the ledger from its inbox).
+  const hungUp = async () =>
+    (await results()).find((r) => r.reason.startsWith('interrupted (SIGHUP)'));
+  await waitFor(async () => (await hungUp()) !== undefined, "the run's result", 30_000);
+  const result = await hungUp();
   assert.equal(result!.status, 'blocked', JSON.stringify(result));
   assert.match(result!.reason, /^interrupted \(SIGHUP\) during (flash|power|boot)/);
   await waitFor(async () => existsSync(junit), 'the JUnit file', 10_000);
