@@ -76,9 +76,9 @@ const NOTHING_OF_THE_APP = ['', '\r', '\r\n', '\n'];
 
 /** The marker `source` compiled; throws with the reason bootMarkerProblem gives. */
 export function compileBootMarker(source: string): BootMarker {
-  const problem = bootMarkerProblem(source);
-  if (problem !== null) throw new Error(problem);
-  const pattern = RE2JS.compile(source);
+  const checked = check(source);
+  if ('problem' in checked) throw new Error(checked.problem);
+  const { pattern } = checked;
   return { test: (text) => pattern.matcher(text).find() };
 }
 
@@ -88,23 +88,52 @@ export function compileBootMarker(source: string): BootMarker {
  * ESP32 prints before its app runs.
  */
 export function bootMarkerProblem(source: string): string | null {
+  const checked = check(source);
+  return 'problem' in checked ? checked.problem : null;
+}
+
+/**
+ * `source` compiled and checked, once per marker in this process: a surface compiles its
+ * profiles' markers for each of its slots, and `hil run` checks them before the boards too.
+ */
+const checkedMarkers = new Map<string, { pattern: RE2JS } | { problem: string }>();
+
+function check(source: string): { pattern: RE2JS } | { problem: string } {
+  let checked = checkedMarkers.get(source);
+  if (!checked) {
+    checked = compileAndCheck(source);
+    checkedMarkers.set(source, checked);
+  }
+  return checked;
+}
+
+function compileAndCheck(source: string): { pattern: RE2JS } | { problem: string } {
   if (/^\/.*\/[dgimsuvy]*$/s.test(source))
-    return `write the pattern without slashes or flags (${source.replace(/^\/(.*)\/[a-z]*$/s, '$1')}, not ${source})`;
+    return {
+      problem: `write the pattern without slashes or flags (${source.replace(/^\/(.*)\/[a-z]*$/s, '$1')}, not ${source})`,
+    };
   let pattern: RE2JS;
   try {
     pattern = RE2JS.compile(source);
   } catch (error) {
-    return `not a regular expression hutctl can match in linear time (${(error as Error).message.replace(/^error parsing regexp: /, '')}; RE2 syntax: no lookaround, no backreferences)`;
+    return {
+      problem: `not a regular expression hutctl can match in linear time (${(error as Error).message.replace(/^error parsing regexp: /, '')}; RE2 syntax: no lookaround, no backreferences)`,
+    };
   }
   if (NOTHING_OF_THE_APP.some((text) => pattern.matcher(text).find()))
-    return 'matches an empty line or a line end, which every boot log has before its app runs: give what the app prints once it is up';
+    return {
+      problem:
+        'matches an empty line or a line end, which every boot log has before its app runs: give what the app prints once it is up',
+    };
   // Each line as a board sends it (\r\n) and as a log shows it.
   const early = BEFORE_THE_APP.find(
     (line) => pattern.matcher(line).find() || pattern.matcher(`${line}\r\n`).find(),
   );
   return early === undefined
-    ? null
-    : `matches '${early}', which an ESP32 prints before its app runs: give what the app prints once it is up`;
+    ? { pattern }
+    : {
+        problem: `matches '${early}', which an ESP32 prints before its app runs: give what the app prints once it is up`,
+      };
 }
 
 /** The boot markers of the profiles `names` (all when not given) that cannot be used, as config problems. */
