@@ -14,6 +14,7 @@ export {
   type HomeAssistantSettings,
   type HutConfig,
   type PlatformProfile,
+  profileNames,
   type Slot,
   type SlotPower,
   type Target,

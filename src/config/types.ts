@@ -162,6 +162,11 @@ export interface ConfigProblem {
  * (a key is whatever was written there), so a control character in them is shown escaped
  * (`\u001b`), never sent to the terminal.
  */
+/** The platform profiles hutctl.yaml has, as messages name them: `i2s, muse`, or `none`. */
+export function profileNames(config: HutConfig): string {
+  return Object.keys(config.profiles).join(', ') || 'none';
+}
+
 export function formatProblem(problem: ConfigProblem): string {
   const where =
     problem.line === undefined

@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Slot } from '../config/index.ts';
+import { profileNames, type Slot } from '../config/index.ts';
 import { utcIso, utcStamp } from '../contract/index.ts';
 import { isHutError } from '../errors/index.ts';
 import { pathUnder, writeFileAtomic } from '../files/index.ts';
@@ -113,7 +113,7 @@ export async function runOnSlot(
         'blocked',
         'artifact',
         profileName
-          ? `platform profile '${profileName}' is not configured (profiles: in hutctl.yaml has ${Object.keys(config.profiles).join(', ') || 'none'})`
+          ? `platform profile '${profileName}' is not configured (profiles: in hutctl.yaml has ${profileNames(config)})`
           : `slot ${slot.id} has no platform profile`,
       );
     }

@@ -1,6 +1,6 @@
 /** `hutctl config check`: the resolved configuration and every problem in it. */
 import type { Command } from 'commander';
-import type { HutConfig } from '../../config/index.ts';
+import { type HutConfig, profileNames } from '../../config/index.ts';
 import { oneLine } from '../../errors/index.ts';
 import type { GlobalOptions } from '../context.ts';
 import { withExamples } from '../help.ts';
@@ -76,12 +76,11 @@ export function register(program: Command): void {
 
 /** Slots naming a platform profile that hutctl.yaml lacks: their hil runs would be blocked. */
 function profileWarnings(config: HutConfig): Array<{ key: string; path: string; message: string }> {
-  const names = Object.keys(config.profiles);
   return Object.values(config.slots)
     .filter((slot) => slot.profile !== undefined && !Object.hasOwn(config.profiles, slot.profile))
     .map((slot) => ({
       key: `slots.${slot.id}.profile`,
       path: slot.source,
-      message: `slots.${slot.id}.profile (${slot.source}): no platform profile '${slot.profile}' under profiles: (${names.join(', ') || 'none'}); hil runs on ${slot.id} are blocked until there is one`,
+      message: `slots.${slot.id}.profile (${slot.source}): no platform profile '${slot.profile}' under profiles: (${profileNames(config)}); hil runs on ${slot.id} are blocked until there is one`,
     }));
 }

@@ -1,6 +1,6 @@
 /** `hutctl hil run|surface`: the hardware lane's HW-BOOT-001, with CI outputs. */
 import type { Command } from 'commander';
-import type { HutConfig } from '../../config/index.ts';
+import { type HutConfig, profileNames } from '../../config/index.ts';
 import { checkId } from '../../contract/ids.ts';
 import { EXIT_STATUS, HutError, isHutError, oneLine } from '../../errors/index.ts';
 import { fsReason } from '../../files/reason.ts';
@@ -188,7 +188,7 @@ async function checkBeforeBoards(
   if (options.profile && !Object.hasOwn(config.profiles, options.profile))
     throw new HutError(
       'USAGE',
-      `--profile ${options.profile}: no such platform profile (profiles: ${Object.keys(config.profiles).join(', ') || 'none'})`,
+      `--profile ${options.profile}: no such platform profile (profiles: ${profileNames(config)})`,
     );
   // Bad input first (exit 2), then the configuration.
   checkId('sha', options.sha);
@@ -197,7 +197,7 @@ async function checkBeforeBoards(
   const named =
     options.slot && Object.hasOwn(config.slots, options.slot) ? config.slots[options.slot]! : null;
   if (named && !options.profile) {
-    const profiles = Object.keys(config.profiles).join(', ') || 'none';
+    const profiles = profileNames(config);
     if (!named.profile)
       throw new HutError(
         'CONFIG',
