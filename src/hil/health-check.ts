@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import type { HutConfig } from '../config/index.ts';
 import { prepareEvidenceDir } from '../jobs/index.ts';
 import { acquireSlot, getSlot, type RunHealthCheck } from '../slots/index.ts';
+import type { CheckArtifact } from '../store/health.ts';
 import { checkSha } from './artifacts.ts';
 import { runOnSlot } from './on-slot.ts';
 import type { HilResult } from './run.ts';
@@ -54,7 +55,7 @@ export function healthCheckOn(
 export async function checkSlot(
   config: HutConfig,
   slotId: string,
-  artifact: { sha: string; profile: string | null; digest?: string | null },
+  artifact: CheckArtifact,
   options: CheckOptions & {
     times?: number;
     signal?: AbortSignal;

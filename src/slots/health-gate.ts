@@ -8,6 +8,7 @@
 import type { HutConfig, Slot } from '../config/index.ts';
 import { HutError } from '../errors/index.ts';
 import type { LockOwner } from '../locks/index.ts';
+import type { CheckArtifact } from '../store/health.ts';
 import { healthRefusal, REFUSED_HINT } from './health.ts';
 import { acquireSlot, type HeldSlot } from './lock.ts';
 
@@ -25,10 +26,7 @@ export interface CheckOutcome {
  * step "cancelled") and make the slot Bad; it runs to its end (its own timeouts bound it), and a
  * cancel takes effect after it.
  */
-export type RunHealthCheck = (
-  slot: Slot,
-  artifact: { sha: string; profile: string | null; digest?: string | null },
-) => Promise<CheckOutcome>;
+export type RunHealthCheck = (slot: Slot, artifact: CheckArtifact) => Promise<CheckOutcome>;
 
 export interface HealthySlotOptions {
   owner: LockOwner;

@@ -290,6 +290,13 @@ async function periodicDue(
   return null;
 }
 
+/** What a health check flashes: a SHA's artifact, and the digest it must have (when it passed). */
+export interface CheckArtifact {
+  sha: string;
+  profile: string | null;
+  digest?: string | null;
+}
+
 /**
  * What a health check of `slot` flashes: the golden artifact (health.golden, on the slot's own
  * profile unless it names one), else the slot's last passing one, with the digest of what passed
@@ -300,12 +307,7 @@ export async function checkArtifact(
   db: Db,
   config: HutConfig,
   slot: string,
-): Promise<{
-  sha: string;
-  profile: string | null;
-  source: 'golden' | 'last pass';
-  digest?: string | null;
-} | null> {
+): Promise<(CheckArtifact & { source: 'golden' | 'last pass' }) | null> {
   const golden = config.health.golden;
   if (golden) return { sha: golden.sha, profile: golden.profile, source: 'golden' };
   const [last] = await db.all<{
