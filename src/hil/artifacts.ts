@@ -144,21 +144,8 @@ async function storedManifest(store: string, sha: string, profile: string) {
     (await checkArtifactDir(store, checkSha(sha), profile, label)) &&
     (await readManifest(dir, label, { sha: checkSha(sha), profile }));
   if (!found) {
-    // A short SHA (as `git log --oneline` prints it) for one stored, with this profile, under its
-    // full one: said in the message, which hil's result and JUnit carry too.
-    const prefix = sha.toLowerCase();
-    const longer: string[] = [];
-    for (const name of (await readdir(store).catch(() => [] as string[])).sort()) {
-      if (name.length <= prefix.length || !name.startsWith(prefix) || !isValidId('sha', name))
-        continue;
-      if (
-        await stat(join(store, name, profile)).then(
-          (s) => s.isDirectory(),
-          () => false,
-        )
-      )
-        longer.push(name);
-    }
+    // Said in the message, which hil's result and JUnit carry too.
+    const longer = await storedUnderLonger(store, sha, profile);
     const stored =
       longer.length > 0
         ? ` (stored under a full SHA that begins with it: ${longer.slice(0, 3).join(', ')}${longer.length > 3 ? ', …' : ''})`
@@ -175,6 +162,25 @@ async function storedManifest(store: string, sha: string, profile: string) {
     );
   }
   return { dir, label, ...found };
+}
+
+/**
+ * The full SHAs stored with `profile` that begin with `sha`: a short SHA, as `git log --oneline`
+ * prints it, for one stored under its full one.
+ */
+async function storedUnderLonger(store: string, sha: string, profile: string): Promise<string[]> {
+  const prefix = sha.toLowerCase();
+  const longer: string[] = [];
+  for (const name of (await readdir(store).catch(() => [] as string[])).sort()) {
+    if (name.length <= prefix.length || !name.startsWith(prefix) || !isValidId('sha', name))
+      continue;
+    const isDir = await stat(join(store, name, profile)).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (isDir) longer.push(name);
+  }
+  return longer;
 }
 
 /**
