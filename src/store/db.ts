@@ -107,6 +107,14 @@ export async function openSqlite(path: string, evidenceDir?: string): Promise<Db
 }
 
 const BUSY_TIMEOUT_MS = 2000;
+/** SQLITE_BUSY and SQLITE_LOCKED: another connection holds the file. */
+const BUSY_CODES = [5, 6];
+
+/** SQLite's primary result code for `error` (its extended code's low byte), or null. */
+function sqliteCode(error: unknown): number | null {
+  const code = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof code === 'number' ? code & 0xff : null;
+}
 
 /**
  * `work`, tried again while SQLite says the file is busy, for as long as its busy timeout. Setting
@@ -120,9 +128,8 @@ async function whileBusy(work: () => void): Promise<void> {
     try {
       return work();
     } catch (error) {
-      const code = (error as { errcode?: unknown }).errcode;
-      const busy = typeof code === 'number' && ((code & 0xff) === 5 || (code & 0xff) === 6);
-      if (!busy || Date.now() >= until) throw error;
+      const code = sqliteCode(error);
+      if (code === null || !BUSY_CODES.includes(code) || Date.now() >= until) throw error;
     }
     await sleep(10);
   }
@@ -139,20 +146,19 @@ export const LEDGER_UNREACHABLE = 'ledger-unreachable';
  * holds locked past the busy timeout. Anything else is returned as it is.
  */
 export function ledgerProblem(error: unknown, path: string, evidenceDir?: string): unknown {
-  const code = (error as { errcode?: unknown } | null)?.errcode;
-  if (typeof code !== 'number') return error;
+  const code = sqliteCode(error);
+  if (code === null) return error;
   const why = (error as { errstr?: string }).errstr ?? (error as Error).message;
-  switch (code & 0xff) {
+  if (BUSY_CODES.includes(code))
+    return new HutError('IO', `the ledger ${path} is locked by another process: ${why}`, {
+      hint: `see what holds it (fuser -v ${path}); the evidence is complete, and what waits is recorded once it is free`,
+      details: LEDGER_BUSY,
+    });
+  switch (code) {
     case 11: // SQLITE_CORRUPT
     case 26: // SQLITE_NOTADB
       return new HutError('IO', `the ledger ${path} is damaged: ${why}`, {
         hint: `rebuild it from the evidence (it is kept aside, with its -wal and -shm where they are left): hutctl store import ${evidenceDir ?? '<paths.evidence_dir>'} --rebuild`,
-      });
-    case 5: // SQLITE_BUSY
-    case 6: // SQLITE_LOCKED
-      return new HutError('IO', `the ledger ${path} is locked by another process: ${why}`, {
-        hint: `see what holds it (fuser -v ${path}); the evidence is complete, and what waits is recorded once it is free`,
-        details: LEDGER_BUSY,
       });
     default:
       return error;
