@@ -152,15 +152,14 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
     };
   }
   for (const [name, raw] of Object.entries(parsed.profiles ?? {})) {
+    const markerAt = lineOf.get(`profiles.${name}.boot_marker`);
     config.profiles[name] = {
       name,
       flash: raw.flash ?? 'esptool',
       flashBaud: raw.flash_baud ?? 460800,
       artifact: raw.artifact ?? name,
       bootMarker: raw.boot_marker ?? 'app_main|Returned from app_main|ready',
-      ...(lineOf.has(`profiles.${name}.boot_marker`)
-        ? { bootMarkerLine: lineOf.get(`profiles.${name}.boot_marker`)!.line }
-        : {}),
+      ...(markerAt ? { bootMarkerLine: markerAt.line } : {}),
       bootTimeoutSec: raw.boot_timeout_sec ?? 20,
       baud: raw.baud ?? 115200,
       serialReset: raw.serial_reset ?? true,

@@ -37,7 +37,7 @@ export const EXIT_STATUS: Record<HutErrorCode, number> = {
   /** A program to run on this host is not there, or cannot be run: as a shell says it. */
   COMMAND_NOT_FOUND: 127,
   NOT_EXECUTABLE: 126,
-  /** Ctrl-C or SIGTERM: the command stopped in order (as a shell reports SIGINT). */
+  /** Ctrl-C, SIGTERM or SIGHUP: the command stopped in order (as a shell reports SIGINT). */
   INTERRUPTED: 130,
 };
 

@@ -40,7 +40,7 @@ export const ROUTABLE: readonly HealthState[] = ['good', 'unknown'];
 /** hil phases that are the farm's, not the firmware's. */
 export const FARM_PHASES: readonly string[] = ['device', 'flash', 'power'];
 /**
- * How the reason of a run stopped by Ctrl-C or SIGTERM begins (hil/on-slot.ts): a person
+ * How the reason of a run stopped by Ctrl-C, SIGTERM or SIGHUP begins (hil/on-slot.ts): a person
  * stopped it, which says nothing of the board, as a cancelled power event says nothing.
  */
 export const INTERRUPTED_REASON = 'interrupted (';
